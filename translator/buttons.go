@@ -1,0 +1,106 @@
+package translator
+
+import (
+	"encoding/xml"
+	"strings"
+)
+
+// ButtonsListRequest lists the custom buttons of clients' pages: legacy
+// client/cform_buttons_list, protocol < 1.6.3.0 (§7.7).
+type ButtonsListRequest struct{ Filter Filter }
+
+// Operation returns OpButtonsList.
+func (*ButtonsListRequest) Operation() Operation { return OpButtonsList }
+func (*ButtonsListRequest) element() string      { return "cform_buttons_list" }
+
+type buttonsListXML struct {
+	XMLName xml.Name  `xml:"cform_buttons_list"`
+	Filter  filterXML `xml:"filter"`
+}
+
+// build builds client/cform_buttons_list (< 1.6.3.0).
+func (r *ButtonsListRequest) build(v Version) (any, error) {
+	f, err := buildFilter(v, OpButtonsList, r.Filter)
+	if err != nil {
+		return nil, err
+	}
+	return &buttonsListXML{Filter: f}, nil
+}
+
+// Button is buttonDataType (§7.7).
+type Button struct {
+	Code, Type, Name, NameID, GroupName, GroupNameID, Href string
+	JSOnClick                                              *string
+	Enabled                                                bool
+	NewWindow                                              *bool
+	TabIndex                                               *int
+	ConhelpID, Conhelp, IconURL                            *string
+}
+
+// ButtonsResult is one client's buttons.
+type ButtonsResult struct {
+	Result  Result
+	Buttons []Button
+}
+
+// ButtonsReply answers cform_buttons_list.
+type ButtonsReply struct{ Results []ButtonsResult }
+
+func (*ButtonsReply) isReply() {}
+
+// buttonXML is buttonDataType (xs:all).
+type buttonXML struct {
+	Code        string  `xml:"code"`
+	Type        string  `xml:"type"`
+	Name        string  `xml:"name"`
+	NameID      string  `xml:"name_id"`
+	GroupName   string  `xml:"group_name"`
+	GroupNameID string  `xml:"group_name_id"`
+	Href        string  `xml:"href"`
+	JSOnClick   *string `xml:"js_onclick"`
+	Enabled     string  `xml:"enabled"`
+	NewWindow   *string `xml:"new_window"`
+	TabIndex    *string `xml:"tabindex"`
+	ConhelpID   *string `xml:"conhelp_id"`
+	Conhelp     *string `xml:"conhelp"`
+	IconURL     *string `xml:"icon_url"`
+}
+
+// reply reads client/cform_buttons_list results (< 1.6.3.0).
+func (*ButtonsListRequest) reply(results []resultXML) (Reply, error) {
+	out := &ButtonsReply{Results: make([]ButtonsResult, 0, len(results))}
+	for _, r := range results {
+		res, err := r.result()
+		if err != nil {
+			return nil, err
+		}
+		br := ButtonsResult{Result: res}
+		for _, b := range r.Buttons {
+			btn := Button{
+				Code: b.Code, Type: strings.TrimSpace(b.Type), Name: b.Name, NameID: b.NameID,
+				GroupName: b.GroupName, GroupNameID: b.GroupNameID, Href: b.Href, JSOnClick: b.JSOnClick,
+				ConhelpID: b.ConhelpID, Conhelp: b.Conhelp, IconURL: b.IconURL,
+			}
+			if btn.Enabled, err = parseBool(b.Enabled); err != nil {
+				return nil, err
+			}
+			if b.NewWindow != nil {
+				nw, err := parseBool(*b.NewWindow)
+				if err != nil {
+					return nil, err
+				}
+				btn.NewWindow = &nw
+			}
+			if b.TabIndex != nil {
+				ti, err := optInt("tabindex", *b.TabIndex)
+				if err != nil {
+					return nil, err
+				}
+				btn.TabIndex = &ti
+			}
+			br.Buttons = append(br.Buttons, btn)
+		}
+		out.Results = append(out.Results, br)
+	}
+	return out, nil
+}

@@ -1,0 +1,140 @@
+package translator
+
+import (
+	"encoding/xml"
+	"fmt"
+)
+
+// SetRequest updates clients: operation set, every protocol version (§7.4).
+// Client works in both dialects; Limits and Permissions only in the legacy
+// client operator (< 1.6.3.0). Values are written gen_info, limits,
+// permissions (legacy order, [CODE S5]).
+type SetRequest struct {
+	Filter      Filter
+	Client      *ClientUpdate
+	Limits      *Limits
+	Permissions []Permission // empty = not sent
+}
+
+// Operation returns OpSetLimits, OpSetPermissions or OpSet.
+func (r *SetRequest) Operation() Operation {
+	switch {
+	case r.Limits != nil:
+		return OpSetLimits
+	case len(r.Permissions) > 0:
+		return OpSetPermissions
+	}
+	return OpSet
+}
+
+func (*SetRequest) element() string { return "set" }
+
+type setXML struct {
+	XMLName xml.Name     `xml:"set"`
+	Filter  filterXML    `xml:"filter"`
+	Values  setValuesXML `xml:"values"`
+}
+
+type setValuesXML struct {
+	GenInfo     *setGenInfoXML  `xml:"gen_info"`
+	Limits      *limitsXML      `xml:"limits"`
+	Permissions *permissionsXML `xml:"permissions"`
+}
+
+// setGenInfoXML is clientSetGenInfo in sequence order (§5.2).
+type setGenInfoXML struct {
+	Cname       *string   `xml:"cname"`
+	Pname       *string   `xml:"pname"`
+	Login       *string   `xml:"login"`
+	Passwd      *string   `xml:"passwd"`
+	Status      *Status   `xml:"status"`
+	Phone       *string   `xml:"phone"`
+	Fax         *string   `xml:"fax"`
+	Email       *string   `xml:"email"`
+	Address     *string   `xml:"address"`
+	City        *string   `xml:"city"`
+	State       *string   `xml:"state"`
+	Pcode       *string   `xml:"pcode"`
+	Country     *string   `xml:"country"`
+	Locale      *string   `xml:"locale"`
+	GUID        *struct{} `xml:"guid"`
+	ExternalID  *string   `xml:"external-id"`
+	Description *string   `xml:"description"`
+}
+
+// build builds client/set (legacy, with limits/permissions) or customer/set
+// (1.6.3.0+, gen_info only). A request with nothing to set is invalid input.
+func (r *SetRequest) build(v Version) (any, error) {
+	op := r.Operation()
+	if r.Client == nil && r.Limits == nil && len(r.Permissions) == 0 {
+		return nil, fmt.Errorf("%w: set: nothing to set", ErrInvalidInput)
+	}
+	if r.Limits != nil && !v.Supports(OpSetLimits) {
+		return nil, &UnsupportedError{Operation: OpSetLimits, Version: v}
+	}
+	if len(r.Permissions) > 0 && !v.Supports(OpSetPermissions) {
+		return nil, &UnsupportedError{Operation: OpSetPermissions, Version: v}
+	}
+	f, err := buildFilter(v, op, r.Filter)
+	if err != nil {
+		return nil, err
+	}
+	out := &setXML{Filter: f}
+	if c := r.Client; c != nil {
+		g := &setGenInfoXML{Status: c.Status}
+		texts := []struct {
+			name string
+			src  *string
+			dst  **string
+		}{
+			{"company", c.Company, &g.Cname}, {"name", c.Name, &g.Pname}, {"phone", c.Phone, &g.Phone},
+			{"fax", c.Fax, &g.Fax}, {"email", c.Email, &g.Email}, {"address", c.Address, &g.Address},
+			{"city", c.City, &g.City}, {"state", c.State, &g.State}, {"postal code", c.PostalCode, &g.Pcode},
+			{"country", c.Country, &g.Country}, {"locale", c.Locale, &g.Locale},
+			{"external id", c.ExternalID, &g.ExternalID}, {"description", c.Description, &g.Description},
+		}
+		for _, t := range texts {
+			s, err := textField(OpSet, t.name, t.src)
+			if err != nil {
+				return nil, err
+			}
+			*t.dst = s
+		}
+		// login and password cannot be set to blank.
+		if err := requiredTextPtr(OpSet, "login", c.Login); err != nil {
+			return nil, err
+		}
+		if err := requiredTextPtr(OpSet, "password", c.Password); err != nil {
+			return nil, err
+		}
+		g.Login, g.Passwd = c.Login, c.Password
+		if c.RegenerateGUID {
+			if !regenerateGUIDSupported(v) {
+				return nil, &UnsupportedError{Operation: OpSet, Feature: "field guid", Version: v}
+			}
+			g.GUID = &struct{}{}
+		}
+		if c.ExternalID != nil && !externalIDSupported(v) {
+			return nil, &UnsupportedError{Operation: OpSet, Feature: "field external-id", Version: v}
+		}
+		if c.Description != nil && !descriptionSupported(v) {
+			return nil, &UnsupportedError{Operation: OpSet, Feature: "field description", Version: v}
+		}
+		out.Values.GenInfo = g
+	}
+	if r.Limits != nil {
+		if out.Values.Limits, err = buildLimits(v, OpSetLimits, r.Limits); err != nil {
+			return nil, err
+		}
+	}
+	if len(r.Permissions) > 0 {
+		if out.Values.Permissions, err = buildPermissions(v, OpSetPermissions, r.Permissions); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reply reads client/set (< 1.6.3.0) or customer/set (1.6.3.0+): one result
+// per matched client.
+func (*SetRequest) reply(results []resultXML) (Reply, error) { return resultsReply(results) }
