@@ -1,0 +1,151 @@
+// Command plesksim serves the plesksim simulator of Plesk's XML API
+// (POST /enterprise/control/agent.php) over HTTP, or HTTPS with --tls-cert
+// and --tls-key.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+type options struct {
+	listen          string
+	tlsCert, tlsKey string
+	cfg             plesksim.Config
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("plesksim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", ":8880", "address to serve on (Plesk's plain-HTTP port is 8880)")
+	fs.StringVar(&o.cfg.Protocol, "protocol", "1.6.9.1", "newest protocol version answered (every known version from 1.4.0.0 up to it is accepted)")
+	fs.StringVar(&o.cfg.AdminLogin, "admin-login", "admin", "administrator login")
+	fs.StringVar(&o.cfg.AdminPassword, "admin-password", "setup", "administrator password")
+	fs.Func("reseller", "reseller LOGIN:PASSWORD (repeatable)", func(v string) error {
+		login, pass, ok := strings.Cut(v, ":")
+		if !ok || login == "" {
+			return errors.New("want LOGIN:PASSWORD")
+		}
+		o.cfg.Resellers = append(o.cfg.Resellers, plesksim.Account{Login: login, Password: pass})
+		return nil
+	})
+	fs.Func("ip", "server IP address (repeatable; default 192.0.2.10-12, 2001:db8::10)", func(v string) error {
+		o.cfg.IPs = append(o.cfg.IPs, v)
+		return nil
+	})
+	fs.Func("key", "secret key accepted as the administrator, header KEY (repeatable)", func(v string) error {
+		o.cfg.Keys = append(o.cfg.Keys, v)
+		return nil
+	})
+	fs.BoolVar(&o.cfg.DemoClients, "demo", false, "seed demo clients")
+	fs.DurationVar(&o.cfg.Faults.Latency, "latency", 0, "added latency per request")
+	var kind string
+	fs.StringVar(&kind, "fault", "", "fault kind: http500, malformed, truncated, drop, reset")
+	fs.Float64Var(&o.cfg.Faults.Rate, "fault-rate", 0, "fraction 0..1 of requests hit by --fault (0 with --fault set means all)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS with --tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--tls-cert and --tls-key go together")
+	}
+	o.cfg.Faults.Kind = plesksim.FaultKind(kind)
+	return o, nil
+}
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLog logs one line per request: no headers, so no credentials.
+func accessLog(l *log.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(http.ResponseWriter(rec), r)
+		l.Printf("%s %s %s status=%d bytes=%d dur=%s", r.RemoteAddr, r.Method, r.URL.Path, rec.status, rec.bytes, time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// run serves until ctx ends; ready, when set, learns the bound address.
+func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Addr)) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	sim, err := plesksim.New(o.cfg)
+	if err != nil {
+		return err
+	}
+	l := log.New(stderr, "plesksim ", log.LstdFlags)
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: accessLog(l, sim), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	l.Printf("serving %s://%s%s (protocol up to %s)", scheme, ln.Addr(), plesksim.AgentPath, sim.Versions()[len(sim.Versions())-1])
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "plesksim:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,811 @@
+package plesksim
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// opctx carries what every operation of one packet needs. s.mu is held.
+type opctx struct {
+	s      *Server
+	v      version
+	caller *user
+	w      *xw
+}
+
+// execute runs a validated packet: operators and operations in document
+// order, one response element per request element, no rollback.
+func (s *Server) execute(echo string, v version, caller *user, root *node) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var w xw
+	w.startPacket(echo)
+	for _, opr := range root.children {
+		if opr.name == "request-settings" {
+			continue
+		}
+		w.open(opr.name)
+		for _, op := range opr.children {
+			s.ops[opr.name+"/"+op.name]++
+			var inner xw
+			x := &opctx{s: s, v: v, caller: caller, w: &inner}
+			x.run(opr.name, op)
+			if inner.b.Len() == 0 {
+				w.empty(op.name)
+			} else {
+				w.open(op.name)
+				w.b.WriteString(inner.b.String())
+				w.close(op.name)
+			}
+		}
+		w.close(opr.name)
+	}
+	return w.endPacket()
+}
+
+func (x *opctx) run(operator string, op *node) {
+	if operator == "server" {
+		x.getProtos()
+		return
+	}
+	// Clients may log in, but the client/customer operator is for the
+	// administrator and resellers only (PROTOCOL.md §10.9); [GUESS] it is
+	// refused per operation (1006), so get_protos in the same packet works.
+	// Resellers may use the client operator only from 1.6.0.0, where the
+	// owner concept arrived (PROTOCOL.md §8) [INF].
+	if x.caller.kind == kindClient || (x.caller.kind == kindReseller && !x.v.atLeast(v1600)) {
+		x.w.errResult(errPermission, "Permission denied.", nil)
+		return
+	}
+	switch op.name {
+	case "add":
+		x.add(op)
+	case "get":
+		x.get(op)
+	case "set":
+		x.set(op)
+	case "del":
+		x.del(op)
+	case "convert-to-reseller":
+		x.convert(op)
+	case "change-owner":
+		x.changeOwner(op)
+	case "ippool_add_ip":
+		x.ippool(op, true)
+	case "ippool_del_ip":
+		x.ippool(op, false)
+	case "cform_buttons_list":
+		x.buttons(op)
+	case "get-limit-descriptor":
+		x.descriptor(op, true)
+	case "get-permission-descriptor":
+		x.descriptor(op, false)
+	default:
+		panic("plesksim: validated operation without implementation: " + op.name)
+	}
+}
+
+func (x *opctx) getProtos() {
+	w := x.w
+	w.open("result")
+	w.leaf("status", "ok")
+	w.open("protos")
+	for _, v := range x.s.versions {
+		w.leaf("proto", v.String())
+	}
+	w.close("protos")
+	w.close("result")
+}
+
+// ---- filters and result heads ----
+
+// eachTarget calls fn for every (filter value, client) pair selected by the
+// filter, in filter-value order and then ID order. A value that selects no
+// visible client calls fn once with u == nil. Matches are computed right
+// before fn runs for that value, so earlier values' effects are seen. A blank
+// filter selects every visible client, without filter-id.
+func (x *opctx) eachTarget(f *node, fn func(fid string, hasFid bool, u *user)) {
+	if len(f.children) == 0 {
+		for _, u := range slices.Clone(x.s.users) {
+			if visible(x.caller, u) && x.s.userByID(u.id) == u {
+				fn("", false, u)
+			}
+		}
+		return
+	}
+	for _, c := range f.children {
+		val := c.value()
+		var matched []*user
+		for _, u := range x.s.users {
+			if visible(x.caller, u) && x.matches(c.name, val, u) {
+				matched = append(matched, u)
+			}
+		}
+		if len(matched) == 0 {
+			fn(val, true, nil)
+			continue
+		}
+		for _, u := range matched {
+			fn(val, true, u)
+		}
+	}
+}
+
+func (x *opctx) matches(kind, val string, u *user) bool {
+	switch kind {
+	case "id":
+		n, ok := parseIntValue(val)
+		return ok && n == int64(u.id)
+	case "login":
+		return u.login == val
+	case "owner-id":
+		n, ok := parseIntValue(val)
+		return ok && n == int64(u.c.ownerID)
+	case "owner-login":
+		o := x.s.userByID(u.c.ownerID)
+		return o != nil && o.login == val
+	case "guid":
+		return strings.EqualFold(u.guid, val)
+	case "external-id":
+		return val != "" && u.c.extID == val
+	}
+	return false
+}
+
+// parseIntValue parses a validated xs:integer; out-of-range values match nothing.
+func parseIntValue(v string) (int64, bool) {
+	b, ok := new(big.Int).SetString(strings.TrimPrefix(v, "+"), 10)
+	if !ok || !b.IsInt64() {
+		return 0, false
+	}
+	return b.Int64(), true
+}
+
+// head writes filter-id (from 1.4.2.0, when the filter was not blank) and id.
+func (x *opctx) head(fid string, hasFid bool, id int) {
+	if hasFid && x.v.atLeast(v1420) {
+		x.w.leaf("filter-id", fid)
+	}
+	if id > 0 {
+		x.w.leafInt("id", int64(id))
+	}
+}
+
+func (x *opctx) ok(fid string, hasFid bool, id int, body func()) {
+	x.w.open("result")
+	x.w.leaf("status", "ok")
+	x.head(fid, hasFid, id)
+	if body != nil {
+		body()
+	}
+	x.w.close("result")
+}
+
+func (x *opctx) fail(code int, text, fid string, hasFid bool, id int) {
+	x.w.errResult(code, text, func() { x.head(fid, hasFid, id) })
+}
+
+func (x *opctx) notFound(fid string, hasFid bool) {
+	x.fail(errNotFound, "Object not found.", fid, hasFid, 0)
+}
+
+// ---- gen_info fields ----
+
+// stringField maps a gen_info element to the client field it sets.
+func (c *client) stringField(name string) *string {
+	switch name {
+	case "cname":
+		return &c.cname
+	case "pname":
+		return &c.pname
+	case "phone":
+		return &c.phone
+	case "fax":
+		return &c.fax
+	case "email":
+		return &c.email
+	case "address":
+		return &c.address
+	case "city":
+		return &c.city
+	case "state":
+		return &c.state
+	case "pcode":
+		return &c.pcode
+	case "country":
+		return &c.country
+	case "locale":
+		return &c.locale
+	case "external-id":
+		return &c.extID
+	case "description":
+		return &c.desc
+	}
+	return nil
+}
+
+// checkStatus enforces the settable statuses 0 and 16 (PROTOCOL.md §3.1).
+func checkStatus(v string) (int, bool) {
+	n, ok := parseIntValue(v)
+	if !ok || (n != 0 && n != 16) {
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (x *opctx) extIDTaken(ext string, except *user) bool {
+	if ext == "" {
+		return false
+	}
+	for _, u := range x.s.users {
+		if u != except && u.kind == kindClient && u.c.extID == ext {
+			return true
+		}
+	}
+	return false
+}
+
+func existsText(login string) string { return fmt.Sprintf("User account %s already exists.", login) }
+
+// ---- ADD ----
+
+func (x *opctx) add(op *node) {
+	gi := op.child("gen_info")
+	c := &client{limits: map[string]int64{}, perms: map[string]bool{}}
+	var login, passwd string
+	for _, f := range gi.children {
+		val := f.value()
+		switch f.name {
+		case "login":
+			login = val
+		case "passwd":
+			passwd = val
+		case "status":
+			st, ok := checkStatus(val)
+			if !ok {
+				x.w.errResult(errWrongStatus, "Wrong status value.", nil)
+				return
+			}
+			c.status = st
+		default:
+			if p := c.stringField(f.name); p != nil {
+				*p = val
+			}
+		}
+	}
+	// [GUESS] 1019 for an empty pname/login/passwd (the XSD allows empty strings).
+	if c.pname == "" || login == "" || passwd == "" {
+		x.w.errResult(errInvalidValue, "Invalid value: pname, login and passwd must not be empty.", nil)
+		return
+	}
+	// Owner: given owner-* must be the administrator or a reseller (1015);
+	// omitted → the caller. [GUESS] a reseller naming another owner → 1006.
+	owner := x.caller
+	if o := gi.child("owner-id"); o != nil {
+		n, ok := parseIntValue(o.value())
+		owner = nil
+		if ok {
+			owner = x.s.userByID(int(n))
+		}
+	} else if o := gi.child("owner-login"); o != nil {
+		owner = x.s.userByLogin(o.value())
+	} else if o := gi.child("owner-external-id"); o != nil {
+		owner = nil
+		for _, u := range x.s.users {
+			if u.kind == kindReseller && u.extID != "" && u.extID == o.value() {
+				owner = u
+			}
+		}
+	}
+	if owner == nil || owner.kind == kindClient {
+		x.w.errResult(errOwnerNotFound, "Object owner not found.", nil)
+		return
+	}
+	if x.caller.kind == kindReseller && owner != x.caller {
+		x.w.errResult(errPermission, "Permission denied.", nil)
+		return
+	}
+	if x.s.userByLogin(login) != nil {
+		x.w.errResult(errExists, existsText(login), nil)
+		return
+	}
+	if x.extIDTaken(c.extID, nil) { // [GUESS] external-id unique among clients (1007)
+		x.w.errResult(errExists, "Inserted data already exists.", nil)
+		return
+	}
+	c.ownerID = owner.id
+	c.crDate = x.s.cfg.Now().Format("2006-01-02")
+	u := x.s.addClient(login, passwd, c)
+	x.w.open("result")
+	x.w.leaf("status", "ok")
+	x.w.leafInt("id", int64(u.id))
+	if x.v.atLeast(v1630) {
+		x.w.leaf("guid", u.guid)
+	}
+	x.w.close("result")
+}
+
+// ---- GET ----
+
+func (x *opctx) get(op *node) {
+	ds := op.child("dataset")
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		x.ok(fid, hasFid, u.id, func() {
+			if len(ds.children) == 0 {
+				x.w.empty("data")
+				return
+			}
+			x.w.open("data")
+			for _, d := range ds.children {
+				switch d.name {
+				case "gen_info":
+					x.genInfo(u)
+				case "stat":
+					x.stat()
+				case "permissions":
+					x.permissions(u)
+				case "limits":
+					x.limits(u)
+				case "ippool":
+					x.ippoolData(u)
+				}
+			}
+			x.w.close("data")
+		})
+	})
+}
+
+// genInfo writes clientGetGenInfo: the 14 required elements (empty when
+// unset), then guid, owner-id, owner-login (only for the administrator's
+// clients, per the XSD annotation), vendor-guid, external-id, description.
+// Never the password. Legacy: no guid/vendor-guid/external-id/description;
+// owner-id/owner-login only from 1.6.0.0.
+func (x *opctx) genInfo(u *user) {
+	w, c := x.w, u.c
+	w.open("gen_info")
+	w.leaf("cr_date", c.crDate)
+	w.leaf("cname", c.cname)
+	w.leaf("pname", c.pname)
+	w.leaf("login", u.login)
+	w.leafInt("status", int64(c.status))
+	for _, f := range contactFields {
+		w.leaf(f, *c.stringField(f))
+	}
+	owner := x.s.userByID(c.ownerID)
+	modern := x.v.atLeast(v1630)
+	if modern {
+		w.leaf("guid", u.guid)
+	}
+	if x.v.atLeast(v1600) {
+		// [GUESS] owner-id is emitted for every client (PROTOCOL.md §10.10).
+		w.leafInt("owner-id", int64(c.ownerID))
+		if owner != nil && owner.kind == kindAdmin {
+			w.leaf("owner-login", owner.login)
+		}
+	}
+	if modern {
+		if owner != nil {
+			w.leaf("vendor-guid", owner.guid)
+		}
+		w.leaf("external-id", c.extID)
+		w.leaf("description", c.desc)
+	}
+	w.close("gen_info")
+}
+
+// stat: every counter is 0 (the simulator hosts nothing); webapps is gone in 1.6.9.1.
+func (x *opctx) stat() {
+	w := x.w
+	w.open("stat")
+	for _, n := range []string{"active_domains", "subdomains", "disk_space", "postboxs", "redirects",
+		"mail_groups", "mail_resps", "mail_lists", "web_users", "data_bases"} {
+		w.leaf(n, "0")
+	}
+	if !x.v.atLeast(v1691) {
+		w.leaf("webapps", "0")
+	}
+	w.leaf("traffic", "0")
+	w.leaf("traffic_prevday", "0")
+	w.close("stat")
+}
+
+// limitDefault is the value of a limit never set: unlimited [GUESS -1].
+const limitDefault = -1
+
+// limits writes every known limit (set value or -1): named elements up to
+// 1.4.2.0, <limit><name/><value/> pairs from 1.5.0.0.
+func (x *opctx) limits(u *user) {
+	w := x.w
+	w.open("limits")
+	pairs := x.v.atLeast(v1500)
+	if pairs && u.c.overuse != "" {
+		w.open("resource-policy")
+		w.leaf("overuse", u.c.overuse)
+		w.close("resource-policy")
+	}
+	for _, n := range limitNames {
+		val, ok := u.c.limits[n]
+		if !ok {
+			val = limitDefault
+		}
+		if pairs {
+			w.open("limit")
+			w.leaf("name", n)
+			w.leafInt("value", val)
+			w.close("limit")
+		} else {
+			w.leafInt(n, val)
+		}
+	}
+	w.close("limits")
+}
+
+// permissionDefault is the value of a permission never set [GUESS false].
+const permissionDefault = false
+
+// permissions writes every known permission as a <permission><name/><value/>
+// pair in every legacy version ([GUESS]: PROTOCOL.md documents the 1.4 →
+// 1.5 format change for limits only).
+func (x *opctx) permissions(u *user) {
+	w := x.w
+	w.open("permissions")
+	for _, n := range permissionNames {
+		val, ok := u.c.perms[n]
+		if !ok {
+			val = permissionDefault
+		}
+		w.open("permission")
+		w.leaf("name", n)
+		w.leaf("value", strconv.FormatBool(val))
+		w.close("permission")
+	}
+	w.close("permissions")
+}
+
+func (x *opctx) ippoolData(u *user) {
+	if len(u.c.ippool) == 0 {
+		x.w.empty("ippool")
+		return
+	}
+	x.w.open("ippool")
+	for _, ip := range u.c.ippool {
+		x.w.open("ip")
+		x.w.leaf("ip-address", ip)
+		x.w.leaf("ip-type", "shared")
+		x.w.close("ip")
+	}
+	x.w.close("ippool")
+}
+
+// ---- SET ----
+
+func (x *opctx) set(op *node) {
+	values := op.child("values")
+	gi := values.child("gen_info")
+	lim := values.child("limits")
+	perm := values.child("permissions")
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		code, text := x.checkSet(u, gi, lim, perm)
+		if code != 0 {
+			x.fail(code, text, fid, hasFid, u.id)
+			return
+		}
+		x.applySet(u, gi, lim, perm)
+		x.ok(fid, hasFid, u.id, nil)
+	})
+}
+
+// checkSet validates a SET for one client before anything changes, so a
+// refused SET leaves that client untouched.
+func (x *opctx) checkSet(u *user, gi, lim, perm *node) (int, string) {
+	for _, f := range childrenOf(gi) {
+		val := f.value()
+		switch f.name {
+		case "login":
+			if val == "" {
+				return errInvalidValue, "Invalid value: login must not be empty."
+			}
+			if o := x.s.userByLogin(val); o != nil && o != u {
+				return errExists, existsText(val)
+			}
+		case "passwd", "pname":
+			if val == "" {
+				return errInvalidValue, "Invalid value: " + f.name + " must not be empty."
+			}
+		case "status":
+			if _, ok := checkStatus(val); !ok {
+				return errWrongStatus, "Wrong status value."
+			}
+		case "external-id":
+			if x.extIDTaken(val, u) {
+				return errExists, "Inserted data already exists."
+			}
+		}
+	}
+	// [GUESS] 1019 for a limit or permission name the descriptors do not list.
+	for _, l := range childrenOf(lim) {
+		if l.name == "limit" && !slices.Contains(limitNames, l.child("name").value()) {
+			return errInvalidValue, fmt.Sprintf("Invalid value: unknown limit %q.", l.child("name").value())
+		}
+	}
+	for _, p := range childrenOf(perm) {
+		if !slices.Contains(permissionNames, p.child("name").value()) {
+			return errInvalidValue, fmt.Sprintf("Invalid value: unknown permission %q.", p.child("name").value())
+		}
+	}
+	return 0, ""
+}
+
+func childrenOf(n *node) []*node {
+	if n == nil {
+		return nil
+	}
+	return n.children
+}
+
+func (x *opctx) applySet(u *user, gi, lim, perm *node) {
+	c := u.c
+	for _, f := range childrenOf(gi) {
+		val := f.value()
+		switch f.name {
+		case "login":
+			x.s.renameUser(u, val)
+		case "passwd":
+			u.password = val
+		case "status":
+			c.status, _ = checkStatus(val)
+		case "guid":
+			u.guid = newGUID() // [GUESS] <guid/> regenerates the GUID
+		default:
+			if p := c.stringField(f.name); p != nil {
+				*p = val
+			}
+		}
+	}
+	for _, l := range childrenOf(lim) {
+		switch l.name {
+		case "resource-policy":
+			if o := l.child("overuse"); o != nil {
+				c.overuse = o.value()
+			}
+		case "limit":
+			n, _ := parseIntValue(l.child("value").value())
+			c.limits[l.child("name").value()] = n
+		default: // ≤ 1.4.2.0 named element
+			n, _ := parseIntValue(l.value())
+			c.limits[l.name] = n
+		}
+	}
+	for _, p := range childrenOf(perm) {
+		v := p.child("value").value()
+		c.perms[p.child("name").value()] = v == "true" || v == "1"
+	}
+}
+
+// ---- DEL ----
+
+// del removes each selected client with everything it holds (IP pool,
+// limits, permissions live on the client record).
+func (x *opctx) del(op *node) {
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		x.s.removeUser(u)
+		x.ok(fid, hasFid, u.id, nil)
+	})
+}
+
+// ---- CONVERT-TO-RESELLER ----
+
+// convert turns clients into resellers (administrator only, 1006 otherwise;
+// [GUESS] the administrator may also convert a reseller's client).
+// The reseller keeps ID, login, password, GUID and external-id, can log in
+// and own clients; it no longer appears as a client (1013).
+func (x *opctx) convert(op *node) {
+	if x.caller.kind != kindAdmin {
+		x.w.errResult(errPermission, "Permission denied.", nil)
+		return
+	}
+	plan := x.s.cfg.ResellerPlans[0]
+	planOK := true
+	if p := op.child("reseller-plan-name"); p != nil {
+		plan = p.value()
+		planOK = slices.Contains(x.s.cfg.ResellerPlans, plan)
+	}
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		if !planOK { // [GUESS] 1013 for an unknown reseller plan
+			x.fail(errNotFound, fmt.Sprintf("Reseller plan %s does not exist.", plan), fid, hasFid, u.id)
+			return
+		}
+		u.kind = kindReseller
+		u.extID = u.c.extID
+		u.plan = plan
+		u.c = nil
+		x.ok(fid, hasFid, u.id, nil)
+	})
+}
+
+// ---- CHANGE-OWNER ----
+
+// changeOwner moves clients to the administrator or a reseller (1015
+// otherwise). A reseller caller only selects its own clients (others are
+// 1013 like everywhere) [decision]. From 1.6.3.0 at least one ipV4-address
+// or ipV6-address is required ([GUESS] 1019), each must be one of the
+// server's IPs ([GUESS] 1018), and plan-name must be a hosting plan
+// ([GUESS] 1013).
+func (x *opctx) changeOwner(op *node) {
+	newOwner := x.s.userByLogin(op.child("new-owner-login").value())
+	code, text := 0, ""
+	if newOwner == nil || newOwner.kind == kindClient {
+		code, text = errOwnerNotFound, "Object owner not found."
+	} else if x.v.atLeast(v1630) {
+		ips := append(op.all("ipV4-address"), op.all("ipV6-address")...)
+		if len(ips) == 0 {
+			code, text = errInvalidValue, "Invalid value: at least one IP address must be specified."
+		}
+		for _, ip := range ips {
+			if code == 0 && !slices.Contains(x.s.cfg.IPs, ip.value()) {
+				code, text = errIPNotFound, "IP address does not exist."
+			}
+		}
+		if p := op.child("plan-name"); code == 0 && p != nil && !slices.Contains(x.s.cfg.HostingPlans, p.value()) {
+			code, text = errNotFound, fmt.Sprintf("Service plan %s does not exist.", p.value())
+		}
+	}
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		if code != 0 {
+			x.fail(code, text, fid, hasFid, u.id)
+			return
+		}
+		u.c.ownerID = newOwner.id
+		x.ok(fid, hasFid, u.id, nil)
+	})
+}
+
+// ---- legacy IP pool ----
+
+// ippool adds or removes IPs of a client's pool: one result per ip_address,
+// carrying it. Unknown or invisible client → 1013 for each address; an IP the
+// server does not have → 1018; adding an IP already in the pool → 1007
+// [GUESS]; removing one not in the pool → 1018 [GUESS].
+func (x *opctx) ippool(op *node, add bool) {
+	id, _ := parseIntValue(op.child("client_id").value())
+	var target *user
+	for _, u := range x.s.users {
+		if int64(u.id) == id && visible(x.caller, u) {
+			target = u
+		}
+	}
+	for _, ipn := range op.all("ip_address") {
+		ip := ipn.value()
+		res := func() { x.w.leaf("ip_address", ip) }
+		switch {
+		case target == nil:
+			x.w.errResult(errNotFound, "Object not found.", res)
+		case !slices.Contains(x.s.cfg.IPs, ip):
+			x.w.errResult(errIPNotFound, "IP address does not exist.", res)
+		case add && slices.Contains(target.c.ippool, ip):
+			x.w.errResult(errExists, "IP address is already in the client's IP pool.", res)
+		case !add && !slices.Contains(target.c.ippool, ip):
+			x.w.errResult(errIPNotFound, "IP address is not in the client's IP pool.", res)
+		default:
+			if add {
+				target.c.ippool = append(target.c.ippool, ip)
+			} else {
+				target.c.ippool = slices.DeleteFunc(target.c.ippool, func(s string) bool { return s == ip })
+			}
+			x.w.open("result")
+			x.w.leaf("status", "ok")
+			res()
+			x.w.close("result")
+		}
+	}
+}
+
+// ---- legacy cform_buttons_list ----
+
+// buttons lists a fixed set of custom buttons per client (shape of
+// buttonDataType, PROTOCOL.md §7.7); [GUESS] the set itself is invented.
+func (x *opctx) buttons(op *node) {
+	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		x.ok(fid, hasFid, u.id, func() {
+			for _, b := range []struct{ code, name, group, href string }{
+				{"NEW_DOMAIN_BUTTON", "Add New Domain", "Domains", "/domains/create.php?cl_id=%d"},
+				{"CLIENT_EDIT_BUTTON", "Edit", "Tools", "/clients/edit.php?cl_id=%d"},
+				{"CLIENT_LIMITS_BUTTON", "Limits", "Tools", "/clients/limits.php?cl_id=%d"},
+				{"CLIENT_PERMISSIONS_BUTTON", "Permissions", "Tools", "/clients/permissions.php?cl_id=%d"},
+				{"CLIENT_IPPOOL_BUTTON", "IP Pool", "Tools", "/clients/ip_pool.php?cl_id=%d"},
+			} {
+				w := x.w
+				w.open("button")
+				w.leaf("code", b.code)
+				w.leaf("type", "link_button")
+				w.leaf("name", b.name)
+				w.leaf("name_id", "button__"+strings.ToLower(b.code))
+				w.leaf("group_name", b.group)
+				w.leaf("group_name_id", "grp__"+strings.ToLower(b.group))
+				w.leaf("href", fmt.Sprintf(b.href, u.id))
+				w.leaf("enabled", "true")
+				w.close("button")
+			}
+		})
+	})
+}
+
+// ---- legacy descriptors ----
+
+// descriptor answers get-limit-descriptor / get-permission-descriptor: a
+// blank filter gives one server-level result without filter-id/id; a filter
+// gives one per client (1013 for unknown values).
+func (x *opctx) descriptor(op *node, limits bool) {
+	f := op.child("filter")
+	if len(f.children) == 0 {
+		x.ok("", false, 0, func() { x.writeDescriptor(limits) })
+		return
+	}
+	x.eachTarget(f, func(fid string, hasFid bool, u *user) {
+		if u == nil {
+			x.notFound(fid, hasFid)
+			return
+		}
+		x.ok(fid, hasFid, u.id, func() { x.writeDescriptor(limits) })
+	})
+}
+
+func (x *opctx) writeDescriptor(limits bool) {
+	w := x.w
+	w.open("descriptor")
+	if limits {
+		for _, n := range limitNames {
+			w.open("property")
+			w.leaf("name", n)
+			w.leaf("type", "int")
+			w.leaf("writable-by", "admin")
+			w.leaf("label", "limit__"+n)
+			w.open("extension")
+			w.leaf("shared", "false")
+			w.close("extension")
+			w.close("property")
+		}
+	} else {
+		for _, n := range permissionNames {
+			w.open("property")
+			w.leaf("name", n)
+			w.leaf("type", "boolean")
+			w.leaf("default-value", strconv.FormatBool(permissionDefault))
+			w.leaf("writable-by", "admin")
+			w.leaf("label", "cl_perm__"+n)
+			w.open("extension")
+			w.leaf("level", "client")
+			w.leaf("level", "domain")
+			w.close("extension")
+			w.close("property")
+		}
+	}
+	w.close("descriptor")
+}
