@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is DESIGN.md §6: every setting is an environment variable
+// PLESKGATE_X and a flag --x; flags win over the environment.
+type config struct {
+	Listen           string
+	UpstreamURL      string
+	Protocol         string
+	AuthMode         string
+	UpstreamLogin    string
+	UpstreamPassword string
+	UpstreamKey      string
+	APIKeysFile      string
+	UpstreamTimeout  time.Duration
+	UpstreamCAFile   string
+	UpstreamInsecure bool
+	DescriptorTTL    time.Duration
+	RedisURL         string
+	LogLevel         string
+	SandboxPassword  string
+}
+
+type setting struct {
+	name  string // flag name; the variable is PLESKGATE_ + upper snake case
+	def   string
+	usage string
+	set   func(c *config, v string) error
+}
+
+func str(dst func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error { *dst(c) = v; return nil }
+}
+
+func dur(dst func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration such as 30s", v)
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+var settings = []setting{
+	{"listen", ":8080", "address to serve on", str(func(c *config) *string { return &c.Listen })},
+	{"upstream-url", "", "Plesk base URL, e.g. https://panel:8443 (the gateway appends /enterprise/control/agent.php); unset = sandbox mode", str(func(c *config) *string { return &c.UpstreamURL })},
+	{"protocol", "auto", "auto (ask the server which versions it speaks, pick per operation), or one version or a comma-separated list to pin", str(func(c *config) *string { return &c.Protocol })},
+	{"auth-mode", "passthrough", "passthrough (callers' Plesk credentials go upstream) or service (the gateway's own credentials; callers present API keys)", str(func(c *config) *string { return &c.AuthMode })},
+	{"upstream-login", "", "service mode: the gateway's Plesk login", str(func(c *config) *string { return &c.UpstreamLogin })},
+	{"upstream-password", "", "service mode: the gateway's Plesk password", str(func(c *config) *string { return &c.UpstreamPassword })},
+	{"upstream-key", "", "service mode: the gateway's Plesk secret key (instead of login and password)", str(func(c *config) *string { return &c.UpstreamKey })},
+	{"api-keys-file", "", "service mode: JSON file of callers' API keys [{name, scope: read|write, sha256}]", str(func(c *config) *string { return &c.APIKeysFile })},
+	{"upstream-timeout", "30s", "per-call timeout for Plesk", dur(func(c *config) *time.Duration { return &c.UpstreamTimeout })},
+	{"upstream-ca-file", "", "PEM file of CAs to trust for the panel (default: system roots)", str(func(c *config) *string { return &c.UpstreamCAFile })},
+	{"upstream-insecure", "false", "skip TLS verification of the panel (self-signed panels; logs a warning)", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.UpstreamInsecure = b
+		return nil
+	}},
+	{"descriptor-ttl", "10m", "descriptor cache lifetime", dur(func(c *config) *time.Duration { return &c.DescriptorTTL })},
+	{"redis-url", "", "shared cache and idempotency store (not yet supported: see README)", str(func(c *config) *string { return &c.RedisURL })},
+	{"log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
+	{"sandbox-password", "", "sandbox mode: the simulated administrator's password (random when unset)", str(func(c *config) *string { return &c.SandboxPassword })},
+}
+
+func envName(flagName string) string {
+	return "PLESKGATE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads defaults, then the environment, then flags.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("pleskgate", flag.ContinueOnError)
+	fs.SetOutput(out)
+	flagged := map[string]*string{}
+	for _, s := range settings {
+		flagged[s.name] = fs.String(s.name, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, envName(s.name), s.def))
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(out, "pleskgate: a REST/JSON gateway in front of Plesk's XML API.\n\nUsage: pleskgate [flags]\nWith no upstream URL it starts in sandbox mode, in front of a built-in simulator.\n\nFlags (each also an environment variable; flags win):")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(envName(s.name)); e != "" {
+			v = e
+		}
+		if set[s.name] {
+			v = *flagged[s.name]
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, fmt.Errorf("%s / --%s: %w", envName(s.name), s.name, err)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("PLESKGATE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.AuthMode != "passthrough" && c.AuthMode != "service" {
+		return c, fmt.Errorf("PLESKGATE_AUTH_MODE: %q is not passthrough or service", c.AuthMode)
+	}
+	if c.AuthMode == "service" {
+		if c.APIKeysFile == "" {
+			return c, errors.New("service mode needs PLESKGATE_API_KEYS_FILE")
+		}
+		if c.UpstreamKey == "" && (c.UpstreamLogin == "" || c.UpstreamPassword == "") {
+			return c, errors.New("service mode needs PLESKGATE_UPSTREAM_KEY or PLESKGATE_UPSTREAM_LOGIN and PLESKGATE_UPSTREAM_PASSWORD")
+		}
+	}
+	if c.RedisURL != "" {
+		return c, errors.New("PLESKGATE_REDIS_URL: the Redis store is not implemented yet; unset it to keep state in memory")
+	}
+	return c, nil
+}

@@ -1,0 +1,225 @@
+// Command pleskgate serves the REST/JSON gateway. With no upstream URL it runs
+// in sandbox mode, in front of an in-process plesksim.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "pleskgate:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the gateway and serves until ctx ends, then drains.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, err := parseConfig(args, getenv, out)
+	if err != nil {
+		return err
+	}
+	sandbox := cfg.UpstreamURL == ""
+	log, err := newLogger(cfg.LogLevel, sandbox)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	gcfg := gateway.Config{
+		Logger:        log,
+		DescriptorTTL: cfg.DescriptorTTL,
+		AuthMode:      cfg.AuthMode,
+		UpstreamLabel: cfg.UpstreamURL,
+	}
+	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
+		return err
+	}
+	if cfg.AuthMode == gateway.AuthService {
+		if gcfg.APIKeys, err = gateway.LoadAPIKeys(cfg.APIKeysFile); err != nil {
+			return err
+		}
+		gcfg.ServiceCredentials = gateway.Credentials{Login: cfg.UpstreamLogin, Password: cfg.UpstreamPassword, Key: cfg.UpstreamKey}
+	}
+
+	upstreamURL := cfg.UpstreamURL
+	if sandbox {
+		simURL, stopSim, err := startSandbox(cfg, log, out)
+		if err != nil {
+			return err
+		}
+		defer stopSim()
+		upstreamURL = simURL
+		gcfg.UpstreamLabel = "sandbox"
+	}
+	transport, err := upstreamTransport(cfg, log)
+	if err != nil {
+		return err
+	}
+	gcfg.Upstream = gateway.NewUpstream(gateway.UpstreamConfig{
+		BaseURL:    upstreamURL,
+		Timeout:    cfg.UpstreamTimeout,
+		HTTPClient: &http.Client{Transport: transport},
+	})
+	srv, err := gateway.New(gcfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	log.Info("pleskgate listening", zap.String("addr", ln.Addr().String()), zap.String("upstream", gcfg.UpstreamLabel),
+		zap.String("protocol", cfg.Protocol), zap.String("auth_mode", cfg.AuthMode))
+	if sandbox {
+		fmt.Fprintf(out, "Swagger UI: http://%s/docs/\n\n", displayAddr(ln.Addr()))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// startSandbox serves a plesksim on a loopback port and prints how to log in.
+func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), error) {
+	password := cfg.SandboxPassword
+	if password == "" {
+		password = randomPassword()
+	}
+	resellerPassword := password + "-r"
+	sim, err := plesksim.New(plesksim.Config{
+		AdminLogin: "admin", AdminPassword: password,
+		Resellers:   []plesksim.Account{{Login: "reseller", Password: resellerPassword}},
+		DemoClients: true,
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	fmt.Fprintf(out, `
+  ┌────────────────────────────────────────────────────────────┐
+  │ pleskgate SANDBOX: in front of a built-in Plesk simulator. │
+  │ Nothing here touches a real panel; state is lost on exit.  │
+  └────────────────────────────────────────────────────────────┘
+  administrator  login: admin     password: %s
+  reseller       login: reseller  password: %s
+  Use HTTP Basic with these, e.g.  curl -u admin:%s http://localhost%s/clients
+`, password, resellerPassword, password, portOf(cfg.Listen))
+	log.Info("sandbox simulator started", zap.String("addr", ln.Addr().String()))
+	return "http://" + ln.Addr().String(), func() { _ = hs.Close() }, nil
+}
+
+func randomPassword() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func portOf(listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" {
+		return ""
+	}
+	return ":" + port
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// upstreamTransport pools connections to the panel and applies TLS trust.
+func upstreamTransport(cfg config, log *zap.Logger) (*http.Transport, error) {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.UpstreamCAFile != "" {
+		pem, err := os.ReadFile(cfg.UpstreamCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("PLESKGATE_UPSTREAM_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("PLESKGATE_UPSTREAM_CA_FILE: no PEM certificate in %s", cfg.UpstreamCAFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	if cfg.UpstreamInsecure {
+		log.Warn("PLESKGATE_UPSTREAM_INSECURE is set: the panel's TLS certificate is NOT verified")
+		tlsCfg.InsecureSkipVerify = true
+	}
+	t.TLSClientConfig = tlsCfg
+	return t, nil
+}
+
+func newLogger(level string, sandbox bool) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	var zc zap.Config
+	if sandbox {
+		zc = zap.NewDevelopmentConfig()
+		zc.DisableStacktrace = true
+	} else {
+		zc = zap.NewProductionConfig()
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	return zc.Build()
+}

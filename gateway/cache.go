@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/sync/singleflight"
+)
+
+// CacheEntry is one cached descriptor answer: the JSON body as served.
+type CacheEntry struct {
+	Body     []byte    `json:"body"`
+	ETag     string    `json:"etag"`
+	StoredAt time.Time `json:"stored_at"`
+	Expires  time.Time `json:"expires"`
+}
+
+// CacheStore keeps cache entries; memory by default, Redis when configured.
+type CacheStore interface {
+	Get(ctx context.Context, key string) (CacheEntry, bool, error)
+	Set(ctx context.Context, key string, e CacheEntry, ttl time.Duration) error
+}
+
+// memoryCache is the in-process CacheStore: an LRU whose entries expire after
+// the TTL (hashicorp/golang-lru's expirable LRU).
+type memoryCache struct{ lru *expirable.LRU[string, CacheEntry] }
+
+// NewMemoryCache returns an in-memory store of at most size entries.
+func NewMemoryCache(size int, ttl time.Duration) CacheStore {
+	return memoryCache{lru: expirable.NewLRU[string, CacheEntry](size, nil, ttl)}
+}
+
+func (m memoryCache) Get(_ context.Context, key string) (CacheEntry, bool, error) {
+	e, ok := m.lru.Get(key)
+	if ok && time.Now().After(e.Expires) {
+		return CacheEntry{}, false, nil
+	}
+	return e, ok, nil
+}
+
+func (m memoryCache) Set(_ context.Context, key string, e CacheEntry, _ time.Duration) error {
+	m.lru.Add(key, e)
+	return nil
+}
+
+// cacheOutcome is how a cached read was served, for Cache-Status and metrics.
+type cacheOutcome int
+
+const (
+	cacheHit       cacheOutcome = iota + 1
+	cacheMiss                   // fetched upstream and stored
+	cacheCollapsed              // waited for another request's fetch
+	cacheBypass                 // the store failed; fetched without it
+)
+
+func (o cacheOutcome) String() string {
+	return [...]string{"", "hit", "miss", "collapsed", "bypass"}[o]
+}
+
+// descriptorCache serves descriptor reads from the store, fetching a missing
+// entry once however many requests want it at the same moment (singleflight).
+type descriptorCache struct {
+	store   CacheStore
+	ttl     time.Duration
+	group   singleflight.Group
+	observe func(outcome cacheOutcome) // metrics hook; may be nil
+}
+
+// get returns the entry for key, calling fetch on a miss.
+func (c *descriptorCache) get(ctx context.Context, key string, fetch func(context.Context) ([]byte, error)) (CacheEntry, cacheOutcome, error) {
+	e, ok, err := c.store.Get(ctx, key)
+	storeOK := err == nil
+	if ok && storeOK {
+		c.note(cacheHit)
+		return e, cacheHit, nil
+	}
+	res, err, shared := c.group.Do(key, func() (any, error) {
+		// The fetch outlives any one caller that gives up; the upstream timeout bounds it.
+		body, err := fetch(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		e := CacheEntry{Body: body, ETag: etagOf(body), StoredAt: now, Expires: now.Add(c.ttl)}
+		if storeOK {
+			_ = c.store.Set(ctx, key, e, c.ttl)
+		}
+		return e, nil
+	})
+	if err != nil {
+		return CacheEntry{}, cacheMiss, err
+	}
+	outcome := cacheMiss
+	switch {
+	case !storeOK:
+		outcome = cacheBypass
+	case shared:
+		outcome = cacheCollapsed
+	}
+	c.note(outcome)
+	return res.(CacheEntry), outcome, nil
+}
+
+func (c *descriptorCache) note(o cacheOutcome) {
+	if c.observe != nil {
+		c.observe(o)
+	}
+}
+
+// cacheStatus renders an RFC 9211 Cache-Status header value.
+func cacheStatus(o cacheOutcome, e CacheEntry) string {
+	ttl := int(time.Until(e.Expires).Seconds())
+	if ttl < 0 {
+		ttl = 0
+	}
+	switch o {
+	case cacheHit:
+		return "pleskgate; hit; ttl=" + strconv.Itoa(ttl)
+	case cacheCollapsed:
+		return "pleskgate; fwd=miss; collapsed; ttl=" + strconv.Itoa(ttl)
+	case cacheBypass:
+		return "pleskgate; fwd=bypass; detail=store-unavailable"
+	default:
+		return "pleskgate; fwd=miss; stored; ttl=" + strconv.Itoa(ttl)
+	}
+}
+
+// etagOf is a strong validator for a response body.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// descriptorKey names a cache entry: whose rights, which protocol, which filter.
+func descriptorKey(identity, kind, version, filter string) string {
+	return fmt.Sprintf("pleskgate:descriptor:%s:%s:%s:%s", identity, kind, version, filter)
+}

@@ -1,0 +1,262 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// Problem is an RFC 9457 problem details body (DESIGN.md §3).
+type Problem struct {
+	Type         string       `json:"type"`
+	Title        string       `json:"title"`
+	Status       int          `json:"status"`
+	Detail       string       `json:"detail,omitempty"`
+	Instance     string       `json:"instance,omitempty"`
+	RequestID    string       `json:"request_id,omitempty"`
+	PleskErrcode *int         `json:"plesk_errcode,omitempty"`
+	PleskErrtext *string      `json:"plesk_errtext,omitempty"`
+	Errors       []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid part of a request.
+type FieldError struct {
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error is an error a handler raises with an explicit HTTP status.
+type Error struct {
+	Status int
+	Slug   string // last part of the problem type URI
+	Title  string
+	Detail string
+	Errors []FieldError
+	Cause  error
+	// Header is added to the error response (e.g. WWW-Authenticate).
+	Header http.Header
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Title, e.Detail, e.Cause)
+	}
+	return e.Title + ": " + e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+func errBadRequest(detail string, fields ...FieldError) *Error {
+	return &Error{Status: http.StatusBadRequest, Slug: "bad-request", Title: "Bad request", Detail: detail, Errors: fields}
+}
+
+func errUnprocessable(detail string, fields ...FieldError) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Slug: "invalid-value", Title: "Invalid value", Detail: detail, Errors: fields}
+}
+
+func errNotFound(detail string) *Error {
+	return &Error{Status: http.StatusNotFound, Slug: "not-found", Title: "Not found", Detail: detail}
+}
+
+func errPreconditionFailed(detail string) *Error {
+	return &Error{Status: http.StatusPreconditionFailed, Slug: "precondition-failed", Title: "Precondition failed", Detail: detail}
+}
+
+func errUnauthorized(detail string) *Error {
+	h := http.Header{}
+	h.Set("WWW-Authenticate", `Basic realm="pleskgate", charset="UTF-8"`)
+	return &Error{Status: http.StatusUnauthorized, Slug: "unauthorized", Title: "Unauthorized", Detail: detail, Header: h}
+}
+
+// pleskStatus is the single table from Plesk error codes to HTTP statuses
+// (PROTOCOL.md §9, DESIGN.md §3). Codes not listed map to 502: Plesk said
+// something we cannot interpret, which is an upstream failure, not the caller's.
+func pleskStatus(code int) (status int, slug, title string) {
+	switch code {
+	case translator.CodeAuthFailed, translator.CodeUnknownAuthMethod, translator.CodeSecretKeyInvalid:
+		// Plesk refused the caller's own credentials: the caller must authenticate.
+		return http.StatusUnauthorized, "unauthorized", "Plesk refused the credentials"
+	case translator.CodeUserExists, translator.CodeDataExists:
+		return http.StatusConflict, "conflict", "Already exists"
+	case translator.CodeLimitReached:
+		// A license or reseller limit: the request is fine, the server's state refuses it.
+		return http.StatusConflict, "limit-reached", "Limit reached"
+	case translator.CodePermissionDenied, translator.CodeMultipleAccessDenied, translator.CodeAccessDenied,
+		translator.CodeAccountDisabled, translator.CodeLockedLogin:
+		return http.StatusForbidden, "forbidden", "Permission denied"
+	case translator.CodeObjectNotFound:
+		return http.StatusNotFound, "not-found", "Not found"
+	case translator.CodeOwnerNotFound, translator.CodeIPNotFound, translator.CodeInvalidValue,
+		translator.CodeWrongStatus, translator.CodeWrongNetworkInterface, translator.CodeIncompleteAccount:
+		// The caller named an owner, an IP or a value Plesk will not take.
+		return http.StatusUnprocessableEntity, "invalid-value", "Plesk refused a value"
+	case translator.CodeFeatureUnsupported, translator.CodeComponentNotInstalled, translator.CodeWebmailNotInstalled:
+		return http.StatusNotImplemented, "not-implemented", "Not supported by the Plesk server"
+	case translator.CodeAgentInitFailed, translator.CodeSetupIncomplete, translator.CodeLicenseExpired, translator.CodeComponentNotConfigured:
+		return http.StatusServiceUnavailable, "upstream-unavailable", "Plesk is not able to serve requests"
+	case translator.CodeParseError, translator.CodeVersionUnsupported:
+		// Plesk refused a packet the gateway built (or a version it chose): a
+		// gateway/upstream mismatch, never the caller's fault.
+		return http.StatusBadGateway, "packet-refused", "Plesk refused the request packet"
+	default:
+		return http.StatusBadGateway, "upstream-error", "Plesk reported an error"
+	}
+}
+
+// problemFor turns any error into the problem it is reported as.
+func problemFor(err error) (Problem, http.Header) {
+	var (
+		gerr  *Error
+		perr  *translator.Error
+		uerr  *translator.UnsupportedError
+		nsup  *unsupportedOperationError
+		upErr *UpstreamError
+		herr  *echo.HTTPError
+		rerr  *openapi3filter.RequestError
+		serr  *openapi3filter.SecurityRequirementsError
+	)
+	switch {
+	case errors.As(err, &gerr):
+		return Problem{Type: problemType(gerr.Slug), Title: gerr.Title, Status: gerr.Status, Detail: gerr.Detail, Errors: gerr.Errors}, gerr.Header
+	case errors.As(err, &nsup):
+		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: nsup.Error()}, nil
+	case errors.As(err, &uerr):
+		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: uerr.Error()}, nil
+	case errors.As(err, &perr):
+		status, slug, title := pleskStatus(perr.Code)
+		code, text := perr.Code, perr.Text
+		p := Problem{Type: problemType(slug), Title: title, Status: status, Detail: text, PleskErrcode: &code, PleskErrtext: &text}
+		if perr.System {
+			p.Detail = "Plesk refused the whole packet: " + text
+		}
+		var h http.Header
+		if status == http.StatusUnauthorized {
+			h = http.Header{"Www-Authenticate": {`Basic realm="pleskgate", charset="UTF-8"`}}
+		}
+		return p, h
+	case errors.As(err, &upErr):
+		return Problem{Type: problemType(upErr.Kind.slug()), Title: upErr.Kind.title(), Status: upErr.Kind.status(), Detail: upErr.Error()}, nil
+	case errors.Is(err, translator.ErrMalformed):
+		return Problem{Type: problemType("bad-upstream-answer"), Title: "Malformed answer from Plesk", Status: http.StatusBadGateway, Detail: err.Error()}, nil
+	case errors.Is(err, translator.ErrInvalidInput):
+		return Problem{Type: problemType("invalid-value"), Title: "Invalid value", Status: http.StatusUnprocessableEntity, Detail: err.Error()}, nil
+	case errors.As(err, &serr):
+		e := errUnauthorized("credentials are required: HTTP Basic or X-API-Key")
+		return Problem{Type: problemType(e.Slug), Title: e.Title, Status: e.Status, Detail: e.Detail}, e.Header
+	case errors.As(err, &rerr):
+		return validationProblem(rerr), nil
+	case errors.As(err, &herr):
+		status := herr.Code
+		title := http.StatusText(status)
+		detail := fmt.Sprint(herr.Message)
+		if herr.Internal != nil {
+			var inner error = herr.Internal
+			if errors.As(inner, &rerr) {
+				return validationProblem(rerr), nil
+			}
+		}
+		return Problem{Type: problemType(slugForStatus(status)), Title: title, Status: status, Detail: detail}, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return Problem{Type: problemType("upstream-timeout"), Title: "Plesk did not answer in time", Status: http.StatusGatewayTimeout, Detail: err.Error()}, nil
+	case errors.Is(err, context.Canceled):
+		// 499 in nginx terms; nobody reads it, but the access log should not say 500.
+		return Problem{Type: problemType("canceled"), Title: "Request canceled", Status: 499, Detail: "the client went away"}, nil
+	default:
+		return Problem{Type: problemType("internal"), Title: "Internal error", Status: http.StatusInternalServerError, Detail: "an unexpected error occurred; the request id identifies it in the logs"}, nil
+	}
+}
+
+func validationProblem(rerr *openapi3filter.RequestError) Problem {
+	field := ""
+	if rerr.Parameter != nil {
+		field = rerr.Parameter.In + "." + rerr.Parameter.Name
+	} else if rerr.RequestBody != nil {
+		field = "body"
+	}
+	msg := rerr.Reason
+	if rerr.Err != nil {
+		msg = strings.TrimSpace(strings.TrimPrefix(rerr.Err.Error(), "doesn't match schema: "))
+	}
+	if msg == "" {
+		msg = rerr.Error()
+	}
+	return Problem{
+		Type: problemType("validation"), Title: "Request does not match the API contract", Status: http.StatusBadRequest,
+		Detail: firstLine(rerr.Error()), Errors: []FieldError{{Field: field, Message: firstLine(msg)}},
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func slugForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not-found"
+	case http.StatusMethodNotAllowed:
+		return "method-not-allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too-large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported-media-type"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
+	default:
+		if status >= 500 {
+			return "internal"
+		}
+		return "bad-request"
+	}
+}
+
+func problemType(slug string) string { return "https://pleskgate.dev/problems/" + slug }
+
+// fallbackProblem is written when encoding the real problem fails.
+const fallbackProblem = `{"type":"https://pleskgate.dev/problems/internal","title":"Internal error","status":500}`
+
+// errorHandler is Echo's HTTPErrorHandler: the one place error bodies are written.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p, hdr := problemFor(err)
+	p.RequestID = requestID(c)
+	p.Instance = c.Request().URL.Path
+	for k, vs := range hdr {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	if p.PleskErrcode != nil {
+		c.Set(ctxPleskErrcode, *p.PleskErrcode)
+	}
+	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
+		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))
+	}
+	body, mErr := json.Marshal(p)
+	if mErr != nil {
+		body = []byte(fallbackProblem)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	if c.Request().Method == http.MethodHead {
+		c.Response().WriteHeader(p.Status)
+		return
+	}
+	c.Response().WriteHeader(p.Status)
+	_, _ = c.Response().Write(body)
+}

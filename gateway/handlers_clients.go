@@ -1,0 +1,366 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// filterFromParams builds the one-kind filter of GET/DELETE /clients.
+func filterFromParams(ids *[]int64, logins, guids, externalIDs *[]string, ownerIDs *[]int64, ownerLogins *[]string) (translator.Filter, error) {
+	var kinds []string
+	var f translator.Filter
+	addInts := func(name string, kind translator.FilterKind, vs *[]int64) {
+		if vs == nil || len(*vs) == 0 {
+			return
+		}
+		kinds = append(kinds, name)
+		f.Kind = kind
+		for _, v := range *vs {
+			f.Values = append(f.Values, strconv.FormatInt(v, 10))
+		}
+	}
+	addStrings := func(name string, kind translator.FilterKind, vs *[]string) {
+		if vs == nil || len(*vs) == 0 {
+			return
+		}
+		kinds = append(kinds, name)
+		f.Kind = kind
+		f.Values = append(f.Values, *vs...)
+	}
+	addInts("id", translator.FilterID, ids)
+	addStrings("login", translator.FilterLogin, logins)
+	addStrings("guid", translator.FilterGUID, guids)
+	addStrings("external_id", translator.FilterExternalID, externalIDs)
+	addInts("owner_id", translator.FilterOwnerID, ownerIDs)
+	addStrings("owner_login", translator.FilterOwnerLogin, ownerLogins)
+	if len(kinds) > 1 {
+		return f, errBadRequest("filter by one kind per call: Plesk cannot mix "+strings.Join(kinds, " and "),
+			FieldError{Field: "query", Message: "mixed filter kinds: " + strings.Join(kinds, ", ")})
+	}
+	for _, v := range f.Values {
+		if strings.TrimSpace(v) == "" {
+			return f, errBadRequest("filter values must not be blank", FieldError{Field: "query." + kinds[0], Message: "blank value"})
+		}
+	}
+	return f, nil
+}
+
+func includeFrom(vals *[]api.Include) include {
+	var in include
+	if vals == nil {
+		return in
+	}
+	for _, v := range *vals {
+		switch v {
+		case api.IncludeStat:
+			in.Stat = true
+		case api.IncludeLimits:
+			in.Limits = true
+		case api.IncludePermissions:
+			in.Permissions = true
+		case api.IncludeIppool:
+			in.IPPool = true
+		}
+	}
+	return in
+}
+
+// cursor is the opaque paging position: the last id of the previous page.
+func encodeCursor(afterID int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("after:" + strconv.Itoa(afterID)))
+}
+
+func decodeCursor(c string) (int, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if s, ok := strings.CutPrefix(string(raw), "after:"); ok {
+			if id, err := strconv.Atoi(s); err == nil && id >= 0 {
+				return id, nil
+			}
+		}
+	}
+	return 0, errBadRequest("the cursor is not one this gateway issued", FieldError{Field: "query.cursor", Message: "invalid cursor"})
+}
+
+// ListClients implements GET /clients (Plesk get). Paging happens here: Plesk
+// has none, so every page reads the selection and returns the part after the
+// cursor, in id order.
+func (s *Server) ListClients(ctx context.Context, req api.ListClientsRequestObject) (api.ListClientsResponseObject, error) {
+	p := req.Params
+	f, err := filterFromParams(p.Id, p.Login, p.Guid, p.ExternalId, p.OwnerId, p.OwnerLogin)
+	if err != nil {
+		return nil, err
+	}
+	limit := defaultPageSize
+	if p.Limit != nil {
+		limit = *p.Limit
+	}
+	after := 0
+	if p.Cursor != nil {
+		if after, err = decodeCursor(*p.Cursor); err != nil {
+			return nil, err
+		}
+	}
+	in := includeFrom(p.Include)
+	recs, _, err := s.readClients(ctx, f, in)
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	for start < len(recs) && recs[start].ID <= after {
+		start++
+	}
+	end := min(start+limit, len(recs))
+	page := recs[start:end]
+	out := api.ClientList{Items: make([]api.Client, 0, len(page))}
+	var headers api.ListClients200ResponseHeaders
+	if end < len(recs) {
+		next := encodeCursor(page[len(page)-1].ID)
+		out.NextCursor = &next
+		link := fmt.Sprintf(`</clients?%s>; rel="next"`, nextQuery(p, next))
+		headers.Link = &link
+	}
+	for _, r := range page {
+		out.Items = append(out.Items, toAPIClient(r))
+	}
+	return api.ListClients200JSONResponse{Body: out, Headers: headers}, nil
+}
+
+// nextQuery rebuilds the query of the next page.
+func nextQuery(p api.ListClientsParams, cursor string) string {
+	q := url.Values{}
+	ints := func(k string, vs *[]int64) {
+		if vs != nil {
+			for _, v := range *vs {
+				q.Add(k, strconv.FormatInt(v, 10))
+			}
+		}
+	}
+	strs := func(k string, vs *[]string) {
+		if vs != nil {
+			for _, v := range *vs {
+				q.Add(k, v)
+			}
+		}
+	}
+	ints("id", p.Id)
+	strs("login", p.Login)
+	strs("guid", p.Guid)
+	strs("external_id", p.ExternalId)
+	ints("owner_id", p.OwnerId)
+	strs("owner_login", p.OwnerLogin)
+	if p.Include != nil {
+		for _, v := range *p.Include {
+			q.Add("include", string(v))
+		}
+	}
+	if p.Limit != nil {
+		q.Set("limit", strconv.Itoa(*p.Limit))
+	}
+	q.Set("cursor", cursor)
+	return q.Encode()
+}
+
+// CreateClient implements POST /clients (Plesk add). The add and a get of
+// the new login travel in one packet, so the created client comes back
+// without a second round trip.
+func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestObject) (api.CreateClientResponseObject, error) {
+	if req.Body == nil {
+		return nil, errBadRequest("a JSON body is required")
+	}
+	nc, err := newClientFrom(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.versionFor(ctx, translator.OpAdd, translator.OpGet)
+	if err != nil {
+		return nil, err
+	}
+	replies, err := s.send(ctx, v,
+		&translator.AddRequest{Client: nc},
+		&translator.GetRequest{Filter: translator.ByLogin(nc.Login), GenInfo: true})
+	if err != nil {
+		return nil, err
+	}
+	add := replies[0].(*translator.AddReply)
+	if err := add.Result.Err(); err != nil {
+		return nil, err
+	}
+	rec := clientRecord{ID: add.Result.ID, version: v}
+	for _, r := range replies[1].(*translator.GetReply).Results {
+		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
+			rec.Info = *r.Client
+		}
+	}
+	if rec.Info.Login == "" {
+		// The get did not see it (a reseller's visibility rules, say): answer
+		// with what we sent rather than inventing a failure.
+		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
+	}
+	body := toAPIClient(rec)
+	return api.CreateClient201JSONResponse{Body: body, Headers: api.CreateClient201ResponseHeaders{
+		Location: "/clients/" + strconv.Itoa(rec.ID),
+	}}, nil
+}
+
+// GetClient implements GET /clients/{id} (Plesk get).
+func (s *Server) GetClient(ctx context.Context, req api.GetClientRequestObject) (api.GetClientResponseObject, error) {
+	rec, err := s.readClient(ctx, req.Id, includeFrom(req.Params.Include))
+	if err != nil {
+		return nil, err
+	}
+	body := toAPIClient(rec)
+	return api.GetClient200JSONResponse{Body: body, Headers: api.GetClient200ResponseHeaders{ETag: clientETag(rec)}}, nil
+}
+
+// clientETag is the validator of a client's general info, whatever was
+// included: If-Match on PATCH/DELETE compares against it.
+func clientETag(rec clientRecord) string {
+	data, _ := json.Marshal(rec.Info)
+	return etagOf(append(data, []byte(strconv.Itoa(rec.ID))...))
+}
+
+// checkIfMatch reads the client and compares its ETag with If-Match.
+// Plesk has no conditional update, so this narrows, but cannot close, the
+// window between the check and the change.
+func (s *Server) checkIfMatch(ctx context.Context, id int64, ifMatch *string) error {
+	if ifMatch == nil {
+		return nil
+	}
+	rec, err := s.readClient(ctx, id, include{})
+	if err != nil {
+		return err
+	}
+	if !etagMatches(*ifMatch, clientETag(rec)) {
+		return errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
+	}
+	return nil
+}
+
+// etagMatches implements If-Match / If-None-Match list matching (strong comparison).
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" || part == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// PatchClient implements PATCH /clients/{id} (Plesk set) as a JSON merge
+// patch: only the fields sent go into <values>. Set and get travel in one packet.
+func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObject) (api.PatchClientResponseObject, error) {
+	if req.Body == nil {
+		return nil, errBadRequest("a JSON merge patch body is required")
+	}
+	upd, err := clientUpdateFrom(*req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+		return nil, err
+	}
+	v, err := s.versionFor(ctx, translator.OpSet, translator.OpGet)
+	if err != nil {
+		return nil, err
+	}
+	filter := translator.ByID(int(req.Id))
+	reqs := []translator.Request{}
+	empty := upd == (translator.ClientUpdate{})
+	if !empty {
+		reqs = append(reqs, &translator.SetRequest{Filter: filter, Client: &upd})
+	}
+	reqs = append(reqs, &translator.GetRequest{Filter: filter, GenInfo: true})
+	replies, err := s.send(ctx, v, reqs...)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
+			return nil, err
+		}
+	}
+	get := replies[len(replies)-1].(*translator.GetReply)
+	if len(get.Results) == 0 {
+		return nil, errNotFound("client not found")
+	}
+	g := get.Results[0]
+	if err := g.Result.Err(); err != nil {
+		return nil, err
+	}
+	rec := clientRecord{ID: g.Result.ID, version: v}
+	if g.Client != nil {
+		rec.Info = *g.Client
+	}
+	return api.PatchClient200JSONResponse{Body: toAPIClient(rec), Headers: api.PatchClient200ResponseHeaders{ETag: clientETag(rec)}}, nil
+}
+
+// DeleteClient implements DELETE /clients/{id} (Plesk del).
+func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestObject) (api.DeleteClientResponseObject, error) {
+	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+		return nil, err
+	}
+	v, err := s.versionFor(ctx, translator.OpDel)
+	if err != nil {
+		return nil, err
+	}
+	replies, err := s.send(ctx, v, &translator.DelRequest{Filter: translator.ByID(int(req.Id))})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
+		return nil, err
+	}
+	return api.DeleteClient204Response{}, nil
+}
+
+// DeleteClients implements DELETE /clients?… (Plesk del with a filter): every
+// selected client in one packet, each with its own result. An empty filter
+// would delete every client the caller can see, so it is refused.
+func (s *Server) DeleteClients(ctx context.Context, req api.DeleteClientsRequestObject) (api.DeleteClientsResponseObject, error) {
+	p := req.Params
+	f, err := filterFromParams(p.Id, p.Login, p.Guid, p.ExternalId, p.OwnerId, p.OwnerLogin)
+	if err != nil {
+		return nil, err
+	}
+	if f.IsBlank() {
+		return nil, errBadRequest("bulk delete needs a filter (id, login, guid, external_id, owner_id or owner_login): an empty filter would delete every client")
+	}
+	v, err := s.versionFor(ctx, translator.OpDel)
+	if err != nil {
+		return nil, err
+	}
+	replies, err := s.send(ctx, v, &translator.DelRequest{Filter: f})
+	if err != nil {
+		return nil, err
+	}
+	out := api.BulkDeleteResult{Results: []api.BulkDeleteItem{}}
+	for _, r := range replies[0].(*translator.ResultsReply).Results {
+		item := api.BulkDeleteItem{FilterValue: r.FilterID, Status: api.BulkDeleteItemStatusDeleted}
+		if r.ID > 0 {
+			id := int64(r.ID)
+			item.Id = &id
+		}
+		if err := r.Err(); err != nil {
+			item.Status = api.BulkDeleteItemStatusError
+			p, _ := problemFor(err)
+			item.Error = toAPIProblem(p)
+		}
+		out.Results = append(out.Results, item)
+	}
+	return api.DeleteClients200JSONResponse(out), nil
+}

@@ -1,0 +1,169 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// descriptorKind is "limits" or "permissions".
+type descriptorKind string
+
+func (k descriptorKind) op() translator.Operation {
+	if k == "limits" {
+		return translator.OpGetLimitDescriptor
+	}
+	return translator.OpGetPermissionDescriptor
+}
+
+// cachedDescriptor is a descriptor read as served: from the cache, or fetched
+// once (singleflight) and stored, keyed by the caller's identity, the protocol
+// version and the filter, so one caller never sees another's rights.
+type cachedDescriptor struct {
+	entry       CacheEntry
+	outcome     cacheOutcome
+	notModified bool
+}
+
+func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (cachedDescriptor, error) {
+	op := kind.op()
+	v, err := s.versionFor(ctx, op)
+	if err != nil {
+		return cachedDescriptor{}, err
+	}
+	filter := translator.Filter{}
+	filterKey := "server"
+	if clientID > 0 {
+		filter = translator.ByID(int(clientID))
+		filterKey = "id=" + strconv.FormatInt(clientID, 10)
+	}
+	key := descriptorKey(credentialsFrom(ctx).Identity(), string(kind), v.String(), filterKey)
+	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		var req translator.Request
+		if kind == "limits" {
+			req = &translator.LimitDescriptorRequest{Filter: filter}
+		} else {
+			req = &translator.PermissionDescriptorRequest{Filter: filter}
+		}
+		replies, err := s.send(ctx, v, req)
+		if err != nil {
+			return nil, err
+		}
+		rep := replies[0].(*translator.DescriptorReply)
+		if len(rep.Results) == 0 {
+			if clientID > 0 {
+				return nil, errNotFound("no client with id " + strconv.FormatInt(clientID, 10))
+			}
+			return nil, errMissingBlock("descriptor")
+		}
+		r := rep.Results[0]
+		if err := r.Result.Err(); err != nil {
+			return nil, err
+		}
+		if r.Descriptor == nil {
+			return nil, errMissingBlock("descriptor")
+		}
+		return json.Marshal(toAPIDescriptor(*r.Descriptor))
+	})
+	if err != nil {
+		return cachedDescriptor{}, err
+	}
+	d := cachedDescriptor{entry: entry, outcome: outcome}
+	if ifNoneMatch != nil && etagMatches(*ifNoneMatch, entry.ETag) {
+		d.notModified = true
+	}
+	return d, nil
+}
+
+func (d cachedDescriptor) cacheControl() string {
+	age := int(time.Until(d.entry.Expires).Seconds())
+	if age < 0 {
+		age = 0
+	}
+	// private: the content depends on the caller's rights.
+	return "private, max-age=" + strconv.Itoa(age)
+}
+
+// GetLimitDescriptor implements GET /descriptors/limits (legacy client/get-limit-descriptor, blank filter).
+func (s *Server) GetLimitDescriptor(ctx context.Context, req api.GetLimitDescriptorRequestObject) (api.GetLimitDescriptorResponseObject, error) {
+	d, err := s.descriptor(ctx, "limits", 0, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if d.notModified {
+		return api.GetLimitDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
+	}
+	return rawDescriptorResponse{d: d}, nil
+}
+
+// GetPermissionDescriptor implements GET /descriptors/permissions (legacy client/get-permission-descriptor, blank filter).
+func (s *Server) GetPermissionDescriptor(ctx context.Context, req api.GetPermissionDescriptorRequestObject) (api.GetPermissionDescriptorResponseObject, error) {
+	d, err := s.descriptor(ctx, "permissions", 0, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if d.notModified {
+		return api.GetPermissionDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
+	}
+	return rawDescriptorResponse{d: d}, nil
+}
+
+// GetClientLimitDescriptor implements GET /clients/{id}/descriptors/limits (legacy get-limit-descriptor filtered by id).
+func (s *Server) GetClientLimitDescriptor(ctx context.Context, req api.GetClientLimitDescriptorRequestObject) (api.GetClientLimitDescriptorResponseObject, error) {
+	d, err := s.descriptor(ctx, "limits", req.Id, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if d.notModified {
+		return api.GetClientLimitDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
+	}
+	return rawDescriptorResponse{d: d}, nil
+}
+
+// GetClientPermissionDescriptor implements GET /clients/{id}/descriptors/permissions.
+func (s *Server) GetClientPermissionDescriptor(ctx context.Context, req api.GetClientPermissionDescriptorRequestObject) (api.GetClientPermissionDescriptorResponseObject, error) {
+	d, err := s.descriptor(ctx, "permissions", req.Id, req.Params.IfNoneMatch)
+	if err != nil {
+		return nil, err
+	}
+	if d.notModified {
+		return api.GetClientPermissionDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
+	}
+	return rawDescriptorResponse{d: d}, nil
+}
+
+// rawDescriptorResponse writes a cached descriptor body as stored: a cache hit
+// costs no JSON encoding at all. It serves all four descriptor operations.
+type rawDescriptorResponse struct{ d cachedDescriptor }
+
+func (r rawDescriptorResponse) write(w http.ResponseWriter) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("ETag", r.d.entry.ETag)
+	h.Set("Cache-Control", r.d.cacheControl())
+	h.Set("Cache-Status", cacheStatus(r.d.outcome, r.d.entry))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(r.d.entry.Body)
+	return err
+}
+
+func (r rawDescriptorResponse) VisitGetLimitDescriptorResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+
+func (r rawDescriptorResponse) VisitGetPermissionDescriptorResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+
+func (r rawDescriptorResponse) VisitGetClientLimitDescriptorResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
+
+func (r rawDescriptorResponse) VisitGetClientPermissionDescriptorResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}

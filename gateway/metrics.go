@@ -1,0 +1,65 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are registered on an injected registry, never the global one.
+type metrics struct {
+	httpRequests    *prometheus.CounterVec
+	httpDuration    *prometheus.HistogramVec
+	inFlight        prometheus.Gauge
+	upstreamPackets *prometheus.CounterVec
+	upstreamLatency *prometheus.HistogramVec
+	cacheRequests   *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pleskgate_http_requests_total",
+			Help: "HTTP requests served, by OpenAPI operation id, method and status.",
+		}, []string{"operation", "method", "status"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pleskgate_http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by OpenAPI operation id and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation", "method"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pleskgate_http_requests_in_flight",
+			Help: "HTTP requests being served now.",
+		}),
+		upstreamPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pleskgate_upstream_packets_total",
+			Help: "Packets sent to Plesk, by operator/operation, outcome (ok, plesk_error, malformed, transport_error) and Plesk errcode (0 when none).",
+		}, []string{"operation", "outcome", "errcode"}),
+		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pleskgate_upstream_request_duration_seconds",
+			Help:    "Time Plesk took to answer a packet, by operator/operation.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation"}),
+		cacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pleskgate_descriptor_cache_requests_total",
+			Help: "Descriptor reads by cache outcome (hit, miss, collapsed, bypass).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests)
+	return m
+}
+
+func (m *metrics) observeHTTP(op, method string, status int, d time.Duration) {
+	m.httpRequests.WithLabelValues(op, method, strconv.Itoa(status)).Inc()
+	m.httpDuration.WithLabelValues(op, method).Observe(d.Seconds())
+}
+
+func (m *metrics) observeUpstream(op, outcome string, code int, d time.Duration) {
+	m.upstreamPackets.WithLabelValues(op, outcome, strconv.Itoa(code)).Inc()
+	m.upstreamLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+func (m *metrics) observeCache(o cacheOutcome) {
+	m.cacheRequests.WithLabelValues(o.String()).Inc()
+}

@@ -1,0 +1,196 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// This file is the gateway's use of the XML API: choosing versions, sending
+// packets, and reading clients. Handlers (handlers_*.go) only map JSON.
+
+// versions returns the protocol versions to choose from for this caller.
+func (s *Server) versions(ctx context.Context) ([]translator.Version, error) {
+	creds := credentialsFrom(ctx)
+	return s.cfg.Protocol.Versions(ctx, func(ctx context.Context) ([]translator.Version, error) {
+		return s.cfg.Upstream.Protos(ctx, creds)
+	})
+}
+
+// versionFor picks the newest available version that has every one of ops,
+// so they can travel in one packet.
+func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (translator.Version, error) {
+	vs, err := s.versions(ctx)
+	if err != nil {
+		return translator.Version{}, err
+	}
+	var best translator.Version
+	found := false
+	for _, v := range vs {
+		if found && !v.AtLeast(best) {
+			continue
+		}
+		all := true
+		for _, op := range ops {
+			if !v.Supports(op) {
+				all = false
+				break
+			}
+		}
+		if all {
+			best, found = v, true
+		}
+	}
+	if found {
+		return best, nil
+	}
+	for _, op := range ops {
+		if _, err := s.cfg.Protocol.pick(vs, op); err != nil {
+			return translator.Version{}, err
+		}
+	}
+	// Each op alone is available but never together: report the first pair.
+	return translator.Version{}, &unsupportedOperationError{op: ops[len(ops)-1], tried: vs, mode: s.cfg.Protocol.Mode()}
+}
+
+// send sends reqs in one packet at version v.
+func (s *Server) send(ctx context.Context, v translator.Version, reqs ...translator.Request) ([]translator.Reply, error) {
+	return s.cfg.Upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
+}
+
+// include says which optional blocks a client read carries.
+type include struct{ Stat, Limits, Permissions, IPPool bool }
+
+func (in include) legacy() bool { return in.Limits || in.Permissions || in.IPPool }
+
+func (in include) legacyOps() []translator.Operation {
+	var ops []translator.Operation
+	if in.Limits {
+		ops = append(ops, translator.OpGetLimits)
+	}
+	if in.Permissions {
+		ops = append(ops, translator.OpGetPermissions)
+	}
+	if in.IPPool {
+		ops = append(ops, translator.OpGetIPPool)
+	}
+	return ops
+}
+
+// clientRecord is one client as read from Plesk.
+type clientRecord struct {
+	ID          int
+	Info        translator.ClientInfo
+	Stat        *translator.Stat
+	Limits      *translator.Limits
+	Permissions []translator.Permission
+	IPPool      []translator.PoolIP
+	inc         include
+	version     translator.Version
+}
+
+// readClients reads the clients f selects. general info and stat travel in the
+// newest version that has get; limits, permissions and IP pool exist only in
+// the legacy dialect, so against a modern server they are read in a second,
+// legacy packet and merged by id. Filter values that match nothing are
+// returned as misses (1013 results), other per-result errors as the error.
+func (s *Server) readClients(ctx context.Context, f translator.Filter, in include) (recs []clientRecord, misses []translator.Result, err error) {
+	v, err := s.versionFor(ctx, translator.OpGet)
+	if err != nil {
+		return nil, nil, err
+	}
+	var legacyV translator.Version
+	if in.legacy() {
+		if legacyV, err = s.versionFor(ctx, in.legacyOps()...); err != nil {
+			return nil, nil, err
+		}
+	}
+	main := &translator.GetRequest{Filter: f, GenInfo: true, Stat: in.Stat}
+	sameVersion := in.legacy() && legacyV.Compare(v) == 0
+	if sameVersion {
+		main.Limits, main.Permissions, main.IPPool = in.Limits, in.Permissions, in.IPPool
+	}
+	replies, err := s.send(ctx, v, main)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[int]int{}
+	for _, r := range replies[0].(*translator.GetReply).Results {
+		if !r.Result.OK() {
+			if r.Result.ErrCode == translator.CodeObjectNotFound {
+				misses = append(misses, r.Result)
+				continue
+			}
+			return nil, nil, r.Result.Err()
+		}
+		rec := clientRecord{ID: r.Result.ID, Stat: r.Stat, Limits: r.Limits, Permissions: r.Permissions, IPPool: r.IPPool, inc: in, version: v}
+		if r.Client != nil {
+			rec.Info = *r.Client
+		}
+		byID[rec.ID] = len(recs)
+		recs = append(recs, rec)
+	}
+	if in.legacy() && !sameVersion && len(recs) > 0 {
+		// Select exactly the clients the first packet found, by id (an id
+		// filter exists in every version).
+		ids := make([]int, len(recs))
+		for i, r := range recs {
+			ids[i] = r.ID
+		}
+		extra := &translator.GetRequest{Filter: translator.ByID(ids...), Limits: in.Limits, Permissions: in.Permissions, IPPool: in.IPPool}
+		replies, err := s.send(ctx, legacyV, extra)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range replies[0].(*translator.GetReply).Results {
+			i, ok := byID[r.Result.ID]
+			if !r.Result.OK() || !ok {
+				// Deleted between the two packets: it keeps its general info only.
+				continue
+			}
+			recs[i].Limits, recs[i].Permissions, recs[i].IPPool = r.Limits, r.Permissions, r.IPPool
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
+	return recs, misses, nil
+}
+
+// readClient reads one client by id; 404 when Plesk does not know it (or the
+// caller may not see it).
+func (s *Server) readClient(ctx context.Context, id int64, in include) (clientRecord, error) {
+	recs, misses, err := s.readClients(ctx, translator.ByID(int(id)), in)
+	if err != nil {
+		return clientRecord{}, err
+	}
+	for _, r := range recs {
+		if int64(r.ID) == id {
+			return r, nil
+		}
+	}
+	if len(misses) > 0 {
+		return clientRecord{}, misses[0].Err()
+	}
+	return clientRecord{}, errNotFound("no client with id " + strconv.FormatInt(id, 10))
+}
+
+// firstResult returns the first result of a multi-result reply as an error
+// or nil, and 404 when Plesk returned none (nothing matched).
+func firstResult(results []translator.Result, what string) (translator.Result, error) {
+	if len(results) == 0 {
+		return translator.Result{}, errNotFound(what + " not found")
+	}
+	r := results[0]
+	return r, r.Err()
+}
+
+// isNotFound reports whether err means the object does not exist.
+func isNotFound(err error) bool {
+	var gerr *Error
+	if errors.As(err, &gerr) {
+		return gerr.Status == 404
+	}
+	return errors.Is(err, translator.ErrNotFound)
+}

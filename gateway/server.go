@@ -1,0 +1,293 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/api"
+)
+
+// Keys of values kept on the echo.Context for the access log and metrics.
+const (
+	ctxRequestID    = "pleskgate.request_id"
+	ctxOperationID  = "pleskgate.operation_id"
+	ctxPleskErrcode = "pleskgate.plesk_errcode"
+	ctxCaller       = "pleskgate.caller"
+	ctxPackets      = "pleskgate.packets"
+)
+
+// Config is everything the gateway needs; cmd/pleskgate builds it from flags
+// and the environment, tests build it directly.
+type Config struct {
+	Upstream           *Upstream
+	UpstreamLabel      string // shown by GET /meta: the panel URL, or "sandbox"
+	Protocol           *Protocol
+	AuthMode           string      // AuthPassthrough (default) or AuthService
+	ServiceCredentials Credentials // service mode: the gateway's own Plesk credentials
+	APIKeys            *APIKeys    // service mode: callers' keys
+	DescriptorTTL      time.Duration
+	Cache              CacheStore // descriptor cache; in memory when nil
+	Logger             *zap.Logger
+	Registry           *prometheus.Registry // metrics are registered here; a fresh one when nil
+	MaxBodyBytes       int64                // largest request body; 1 MiB when zero
+}
+
+// Server is the HTTP gateway.
+type Server struct {
+	cfg         Config
+	log         *zap.Logger
+	echo        *echo.Echo
+	spec        *openapi3.T
+	specJSON    []byte
+	specYAML    []byte
+	router      routers.Router
+	descriptors *descriptorCache
+	metrics     *metrics
+	ready       atomic.Bool
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New builds the gateway.
+func New(cfg Config) (*Server, error) {
+	if cfg.Upstream == nil {
+		return nil, errors.New("gateway: an upstream is required")
+	}
+	if cfg.Protocol == nil {
+		cfg.Protocol = &Protocol{}
+	}
+	if cfg.AuthMode == "" {
+		cfg.AuthMode = AuthPassthrough
+	}
+	if cfg.AuthMode != AuthPassthrough && cfg.AuthMode != AuthService {
+		return nil, fmt.Errorf("gateway: unknown auth mode %q", cfg.AuthMode)
+	}
+	if cfg.AuthMode == AuthService && (cfg.APIKeys == nil || cfg.ServiceCredentials.Empty()) {
+		return nil, errors.New("gateway: service mode needs API keys and upstream credentials")
+	}
+	if cfg.DescriptorTTL <= 0 {
+		cfg.DescriptorTTL = 10 * time.Minute
+	}
+	if cfg.Cache == nil {
+		cfg.Cache = NewMemoryCache(10000, cfg.DescriptorTTL)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: embedded spec: %w", err)
+	}
+	specJSON, err := spec.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	// The validator must not reject requests for other hosts: the gateway is
+	// reached under many names (localhost, a service name, an ingress host).
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: router: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, spec: spec, specJSON: specJSON, specYAML: specYAMLBytes(), router: router}
+	s.metrics = newMetrics(cfg.Registry)
+	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
+	cfg.Upstream.observe = s.metrics.observeUpstream
+	s.echo = s.newEcho()
+	return s, nil
+}
+
+// Handler is the gateway's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Binder = jsonBinder{}
+	e.Use(s.recoverMiddleware, s.requestIDMiddleware, s.accessLogMiddleware, s.bodyLimitMiddleware, s.validatorMiddleware)
+
+	s.registerServiceRoutes(e)
+	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
+	return e
+}
+
+// recoverMiddleware turns a panic into a 500 problem and a log line.
+func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic serving request", zap.String("request_id", requestID(c)), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+				err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
+			}
+		}()
+		return next(c)
+	}
+}
+
+// requestIDMiddleware accepts a sane X-Request-ID or makes one, and returns it.
+func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		c.Set(ctxRequestID, id)
+		c.Response().Header().Set("X-Request-ID", id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+// bodyLimitMiddleware refuses bodies over the limit with 413 before anything reads them.
+func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		}
+		return next(c)
+	}
+}
+
+// validatorMiddleware checks every request against openapi.yaml with
+// kin-openapi before a handler sees it, and resolves credentials where the
+// operation declares security. Defaults are deliberately not filled into
+// bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
+// handlers apply documented defaults themselves.
+func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		route, pathParams, err := s.router.FindRoute(r)
+		if err != nil {
+			// Not an API route (or wrong method): Echo answers 404/405.
+			return next(c)
+		}
+		c.Set(ctxOperationID, route.Operation.OperationID)
+		if route.Operation.Security == nil || len(*route.Operation.Security) > 0 {
+			if err := s.authenticate(c); err != nil {
+				return err
+			}
+			r = c.Request()
+		}
+		input := &openapi3filter.RequestValidationInput{
+			Request: r, PathParams: pathParams, Route: route,
+			Options: &openapi3filter.Options{
+				SkipSettingDefaults: true,
+				// Credentials were checked above, against the configured mode.
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			},
+		}
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+					Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+			}
+			return err
+		}
+		return next(c)
+	}
+}
+
+// countPacket notes one upstream packet sent for the current request.
+func countPacket(ctx context.Context) {
+	if n, ok := ctx.Value(packetCounterKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
+}
+
+type packetCounterKey struct{}
+
+// accessLogMiddleware writes one line per request and records HTTP metrics.
+func (s *Server) accessLogMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		packets := new(atomic.Int32)
+		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), packetCounterKey{}, packets)))
+		s.metrics.inFlight.Inc()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.metrics.inFlight.Dec()
+		op, _ := c.Get(ctxOperationID).(string)
+		if op == "" {
+			op = "unmatched"
+			if p := c.Path(); p != "" && !strings.Contains(p, "*") {
+				op = p
+			}
+		}
+		status := c.Response().Status
+		d := time.Since(start)
+		s.metrics.observeHTTP(op, c.Request().Method, status, d)
+		fields := []zap.Field{
+			zap.String("request_id", requestID(c)),
+			zap.String("method", c.Request().Method),
+			zap.String("route", c.Path()),
+			zap.String("operation", op),
+			zap.Int("status", status),
+			zap.Duration("latency", d),
+			zap.Int32("upstream_packets", packets.Load()),
+		}
+		if code, ok := c.Get(ctxPleskErrcode).(int); ok {
+			fields = append(fields, zap.Int("plesk_errcode", code))
+		}
+		if caller, ok := c.Get(ctxCaller).(string); ok {
+			fields = append(fields, zap.String("caller", caller))
+		}
+		s.log.Info("request", fields...)
+		return nil
+	}
+}

@@ -1,0 +1,54 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/swaggest/swgui/v5emb"
+
+	"github.com/pleskgate/pleskgate"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+func specYAMLBytes() []byte { return pleskgate.OpenAPIYAML }
+
+// registerServiceRoutes adds the routes openapi.yaml tags `service`: they are
+// excluded from code generation because they serve documents, not JSON.
+func (s *Server) registerServiceRoutes(e *echo.Echo) {
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/json", s.specJSON)
+	})
+	e.GET("/openapi.yaml", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/yaml", s.specYAML)
+	})
+	// Swagger UI from assets embedded in the binary (swaggest/swgui v5emb): no network needed.
+	docs := echo.WrapHandler(v5emb.New("pleskgate", "/openapi.json", "/docs/"))
+	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/") })
+	e.GET("/docs/*", docs)
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry})))
+}
+
+// readyz reports whether Plesk answers at all: any XML API answer, even an
+// authentication error, shows the panel is up and speaking the protocol.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	creds := Credentials{}
+	if s.cfg.AuthMode == AuthService {
+		creds = s.cfg.ServiceCredentials
+	}
+	_, err := s.cfg.Upstream.Protos(ctx, creds)
+	var perr *translator.Error
+	if err == nil || errors.As(err, &perr) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	}
+	return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": err.Error()})
+}
