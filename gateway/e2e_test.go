@@ -341,6 +341,10 @@ func TestErrors(t *testing.T) {
 			t.Fatal("bad input changed the simulator's state")
 		}
 	})
+	t.Run("415", func(t *testing.T) {
+		h.expect(h.do("PATCH", fmt.Sprintf("/clients/%d", id), obj{"city": "X"}, "application/json"), http.StatusUnsupportedMediaType).problem(t)
+		h.expect(h.do("POST", "/clients", "name=x", "application/x-www-form-urlencoded"), http.StatusUnsupportedMediaType).problem(t)
+	})
 	t.Run("401", func(t *testing.T) {
 		r := h.expect(h.anonymous().do("GET", "/clients", nil), http.StatusUnauthorized)
 		r.problem(t)
@@ -515,7 +519,9 @@ func TestServiceEndpoints(t *testing.T) {
 		t.Fatal("/docs/ is not Swagger UI")
 	}
 	r = h.do("GET", "/openapi.json", nil)
-	if !strings.Contains(string(r.body), "\"listClients\"") {
-		t.Fatal("spec lacks listClients")
+	for _, op := range []string{"listClients", "getHealthz", "getDocs", "getMetrics"} {
+		if !strings.Contains(string(r.body), `"`+op+`"`) {
+			t.Fatalf("/openapi.json lacks %s", op)
+		}
 	}
 }

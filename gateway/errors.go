@@ -176,6 +176,10 @@ func problemFor(err error) (Problem, http.Header) {
 }
 
 func validationProblem(rerr *openapi3filter.RequestError) Problem {
+	if rerr.RequestBody != nil && strings.HasPrefix(rerr.Reason, "header Content-Type has unexpected value") {
+		return Problem{Type: problemType("unsupported-media-type"), Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+			Detail: rerr.Reason + ": send the media type the operation documents (application/json, or application/merge-patch+json for PATCH)"}
+	}
 	field := ""
 	if rerr.Parameter != nil {
 		field = rerr.Parameter.In + "." + rerr.Parameter.Name
