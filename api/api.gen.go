@@ -1144,6 +1144,12 @@ type AddClientIPParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ChangeClientOwnerParams defines parameters for ChangeClientOwner.
+type ChangeClientOwnerParams struct {
+	// IfMatch An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // GetLimitDescriptorParams defines parameters for GetLimitDescriptor.
 type GetLimitDescriptorParams struct {
 	// IfNoneMatch An `ETag` from an earlier answer; `304` without a body when it still matches.
@@ -1229,7 +1235,7 @@ type ServerInterface interface {
 	GetClientOwner(ctx echo.Context, id ClientId) error
 	// ChangeClientOwner Give a client to another owner
 	// (PUT /clients/{id}/owner)
-	ChangeClientOwner(ctx echo.Context, id ClientId) error
+	ChangeClientOwner(ctx echo.Context, id ClientId, params ChangeClientOwnerParams) error
 	// GetClientPermissions Get a client's permissions
 	// (GET /clients/{id}/permissions)
 	GetClientPermissions(ctx echo.Context, id ClientId) error
@@ -1767,8 +1773,28 @@ func (w *ServerInterfaceWrapper) ChangeClientOwner(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ChangeClientOwnerParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ChangeClientOwner(ctx, id)
+	err = w.Handler.ChangeClientOwner(ctx, id, params)
 	return err
 }
 
@@ -4971,8 +4997,9 @@ func (response GetClientOwner504ApplicationProblemPlusJSONResponse) VisitGetClie
 }
 
 type ChangeClientOwnerRequestObject struct {
-	Id   ClientId `json:"id"`
-	Body *ChangeClientOwnerJSONRequestBody
+	Id     ClientId `json:"id"`
+	Params ChangeClientOwnerParams
+	Body   *ChangeClientOwnerJSONRequestBody
 }
 
 type ChangeClientOwnerResponseObject interface {
@@ -5072,6 +5099,22 @@ func (response ChangeClientOwner409ApplicationProblemPlusJSONResponse) VisitChan
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeClientOwner412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeClientOwner412ApplicationProblemPlusJSONResponse) VisitChangeClientOwnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6792,10 +6835,11 @@ func (sh *strictHandler) GetClientOwner(ctx echo.Context, id ClientId) error {
 }
 
 // ChangeClientOwner operation middleware
-func (sh *strictHandler) ChangeClientOwner(ctx echo.Context, id ClientId) error {
+func (sh *strictHandler) ChangeClientOwner(ctx echo.Context, id ClientId, params ChangeClientOwnerParams) error {
 	var request ChangeClientOwnerRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body ChangeClientOwnerJSONRequestBody
 	var err error
@@ -7015,214 +7059,215 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3dchs5luarILgTYcmTlEhK8o8UFb1q21WtLtnWWPK4Z4q1TDATJNFKAtkJpCi2QxF9tRFzuzuPsLsP",
-	"Vk+ygQMgE5kJkklZdnfVqC7KIpk/wMHBwfn9zudOxOcpZ4RJ0Tn+3JkRHJMM/nyFoxl5xZnMeKI+x0RE",
-	"GU0l5axz3PkDX6CEsymSM4IwEwuSoTleojFBGckFifc6QYfc4nmakM5xJ83oDZYkQHN828VT8t2zXq8T",
-	"dDLyl5xmJO4cyywnQUdEMzLH6m1ymar7hMwom3bu7gI9nkuJZS6aw/nw/Sv0ctDvo0hdhQRchvgEhjfF",
-	"kizw8olA9iaemQt3ZlQGiGdoMVsiKtGCMIkkRxcJEde7tTmo79SzTtCMyhMkZfLd4aC/5TTeXOFpc/xv",
-	"mKRyiSSe2kFnJM2IIExidckJEoTFaoRjHF0jLFB4Num+xTKahWr46tM7zoj5qjrwYSfq4+fjg0nvJRnE",
-	"h+SoP+xsOepzyq79VH8xePECJZRdK7KpgTNyK1GKpwTthBlJvht21DfDTrh7gvBYzQhxBlcmWOgra8PN",
-	"e72DaD9KqOLK3yV0TuV3/V5PfT94FuWZ4Nl3ZPnH2b+zD0lEz569e/3Hl3ATOUHuGzsb5sQjrCdSn9fH",
-	"D+d2GaKMYElipEdTHagd4v7hYC05JzybY9k57uQZ7WZkQjLCItIJPGP69OnTaS5nhEkaYUmaQ7tS2628",
-	"gnKG4EVEkT8XBO0AhRczwtDvsaCRmkGsrsaJQDgjiNymJJIkrnG3vjgjOJl/Nyx5fdgJUDTDmSDyu2Hn",
-	"49X33RcbCHsXdFKc4TmRVpAAlc5i/2RgpxnyIloVG4eDoEPVhSmWs07QYXiuXkXjduSmTD477ASdOWV0",
-	"ns87x/2C5JRJMiWZFizAUc3RvU/xX3KCUi4o0HmS8TnCKM3IDeW5AM59IlComG2k2TJEOzxDVAoUqh0T",
-	"Ii1Pd/fQ+zmVaMIzYKoJzbycX2fqjpn+X3KSLcv563dVFmGOb88Jm8pZ57jfGxzCnIsvfIz2PU0kyd7c",
-	"SpIxnPgW55IkJJJmZQQaL9XQaYZojChDmCFibkZiKSSZo50045JHPEG//Mf/Rf29Z3sHe73dPfSBpATr",
-	"yQtyQzKcnKCYI8Ylivh8TBlBCypnCDMuZyRDExgauqasyg0/daJsftwfHBwedX5W36cJj4ldfx+h7AhH",
-	"wDEltagkc2DNtVQqvsBZhpfqs5BLWCfFYZ2CiD/ktBX5fvh49vobEOlgcoSjXky6vag/6R6OD0n3Zfwc",
-	"d19Mnk/6UY8McL/fkn7T/KsSrh3X0fgBqXM4CA4P2k1+1dS3Ei9tSXHOp5S1oUaiLnxIdvlzzElLdoB3",
-	"f0V+eL9ga5kCzmNDCnM8c3WL0HOVMyIIorH4+pus345gMLrRN2UkoOF6bmpFRljrb0DJDo7nlHW2oefX",
-	"Y8Ozi9M4zogQF0rfaNDvlKGzi5tDpW+fXdw8Q1hfXKiKQNMnAqWcJ9WDvf9ysNfbG+z1ex2/RpOu1Wic",
-	"0/3waPPZfhaTecolYdHyR7L0zAPljCrV5gYnOUFLnqNoxrlSHjH6+PHsdYAEXu4qjXKOrwnCKCMyWyKB",
-	"J+RYTXXItAZj7D4qkJA8IzHCLFbX5hlTH6aYMmAR9QDgF8tgSOA5GbJrsoRbxjxeKp7KBWVThJH6XrMP",
-	"iukE9GUJF6lXYRQeDgbhSfHUIVvMaEIczUpRkgipB0aTBGU5Y+rR5vbey3BvyCordDTpRc/x0aDbj45I",
-	"93DynHRf4B7uHk4G8YuoP35Jnj+3a6eVunL1HHp3FcFXLN3gqM3aTcCC8zJfqGzHUOuh4Q9vrlBhgHym",
-	"8V14orlwhtmUqJnOcUwQZ8kSUZdBDUlmWCCwfdX+XFBBUHjYH7SzHP1UMPZodfobp6us1nZTVionzhJK",
-	"MsN4Jyg86B2GwCo8lwhrHgHbh9p5ztWziajPKz7sxy+i+OWLSa83HvQO186rtKy3mxyLkjwmF8oaas7u",
-	"NZYYjRMeXQu103Acq38IjmbW2PRI2SHbCX9H9XO/ExJLbRTbb8BWFuHuHgrVjyFa8OxaKHtb3b5EVpqf",
-	"DFlorg1QmJJsToWgnIkQ9mNIUyXDQiXLiSY+2OtkiqMlCvXwwiHjKcmwVBucxWBbhke9fqgXgClzFI8T",
-	"UrwU3ZBMvcSwXm0H/tRRI255EJj5+g+Bf8rIpHPc+W/7pWtrX18m9s2SNA6DoKNF4pl+iHqz53w4VyRr",
-	"ruQFnhIk6F9JgHCaJpTExlqynie0o61cKgVJJkZCCrMmwKBIiTHOIrK7h16TCc4Tifq9Xo1GR70VihmM",
-	"yyVGrJ+hrMFeoISQUSx68HGdPXynDiKRciYIUPP3OP5Bz0J9ijiThAENYKraBbGfZnyckPk//1lod0ox",
-	"YjUSiWmiqAQkIFnGM9TvDQ6O0XtgHzCtMU20yxAcDyOSZRGwgLrQ+VKSWwmWefNGI/OVtnXc6fX/8O9/",
-	"Ovjx5b8M/vX568O3L66e/b7/7uhV78MfFZWMD/GoNwg6kkpYYj26jKQ8k3CQ6ZGWTpqZlKk43t8vPCN7",
-	"MbmxExf7eSpkRvC8q2+7cxdjHUNe6AdowtfYCoakRR2JkeBzImfUuFwtZ0WYKaULPD9znChOJTH609vz",
-	"AM7HSS5IjFIcXRPFUP3DQE0tZ9eML8wUkaL07p4a8u9x/EGT8QvXekpvzNHDGQGtTylJRgncoXGg9csA",
-	"KQszQI6dHiCrNCs1y1H4dtVGUOMVneOfPncmlCSxY5PMiRB4Ct4RTZExsZporHUJGnfufr4PnxyqPWP5",
-	"xNAHxZwIUHf19lVLcnpxhhTNMhzJ1nxzgxMaazfkQ/DMFXiOVwyRChjjzhgrljAuukAfmtzq6LsnKNR0",
-	"DpESL0IfSWbAwCavOJskNPpSJvkoSIaU+YlwkhEcLxG5pUIKrxjoPW+KgXUPuM8yvyyX+bTywNarGVnK",
-	"PNRaGm3OPlc4GjTJbkj2RECsQ6vlelMhOI9BrRuyiqJPBZL4mjB7HCmq7vd7vcGuEhZwiKhrMrXgJIaw",
-	"CB4yy04V3R2FNaU3bCjb6uy6Czqvi5DL+x/XMIxllHZUKx+6inBlpEdxQz2s1XXiWr73mOv3KzEwG4Pq",
-	"lkGojfeaS524z7pb4BqY0Pc8G9M4JuxLD91CtUMxYXTFGdt71txc3jvvs6sOnEO2/szWG2tS0OPBdhZO",
-	"EhOzVDIy5lpA7lTVlN4zY9MmWNIbInYDRPame3C2CgJPkDyP4Fi2vg44tJ6IImR0F3SMBnVF54TnXyo3",
-	"GbeGt9qSlKGDnrinAnRYV4BiGgM5rGXPkKRzsr0WJM1MH04Pqo3MTL0a3rWvR+b1e+gULTIqCSyztXtv",
-	"CJrhNCWMxCcompHoGo3JhGdEuzmU6FLjfsfl9zxn8ReuljG6i8MYThTfJux7FN1VN99nHzpr/Y4ro1LN",
-	"re3CMi67+o4H2396ajvlaQXqRoz4+M8kkru1SavDiOrPN1RQZVeaeLPZyLWN2z/Ytat4ptZkTpgkD7OW",
-	"+9o6HuE4HtHUjgpiYsumsSszZQ/uGNdpAD7Ul3v93Xvu2H51FUWeGovFWJyaClo52Gp1qUOlh1jjd9xD",
-	"i9oAkUgJvhbABHKGJQovzt9c/vjD6dWb0cWH91fvX70/D4cspUzsgtcARDQvrD9lIaQ6PSLUi2R1VnBq",
-	"F9dhFg+Z+soMROhV2TNetDmROESJ0vTQQg1DqTKWsEaNecflWx7TCSUr4thOaokaKXjCQXmLkaAs0u7J",
-	"WpoGknh6ghjXDtBfo55ygZcJx/EV5+c4m5Iv3F+KRGCNmEwiLNGcC2W4Hr44ev4MjZeS3O+oO+wfNG04",
-	"eJXkHCUw9ra7RXLe1Xc8tMVmXdzwdNgSlRMO4SgiqbJvFOUzEnEWQ2rC9+AFeQDiG6HcZFxl0DME634/",
-	"8ruuFmfkxoHTmvapc2/X3PsQq+BkU3ks+yKyE+UZxCK0W/oYfDKckYJgVO6hH4hEVJrohwmIZEtYs0uS",
-	"3dCIfGT4BtMEj5Mv3TAxxQmSUYpsgOno+MXh4cGxMhgZiYDCxgl0z/PmoK4hmuMOjESYwda6Ye5M/6F2",
-	"UOVUKT1AhSlbjjpegmFbVRwjmkU5lWicEXytI1o8JRBnl9kSJViSDFbwI8O5nPGM/vWL91sti0szM+qi",
-	"RcbZFKVYiAXPYq+51m9qiqetnnZfG67fdJRqz6JJkbMJZu2ZwaXjA6kbzjhgifVId9Tc5Szj+XS2W1t5",
-	"tCP0jkRzHpNdd1bz2nH86dOnbj0zb90RWU/kgyF/ZGnGIyIgLqJTPr9caAuCwBkqHL6PEoIzEh8j6x7d",
-	"0nPK8iS5r7d04Ij6Mwb+Te1/as0cVN/V1Xc99CFLBVqQJOkaV/kYAoeFg8ywwHEtgjNkO2D3h4oyoQlq",
-	"AyW14togfYDkgpu8igBhNmRNj5lOlK4mSigVANh0vLQMbMgxZHqQ/V7/ZWD2tclz7vcGR0Hh1YeXqsuc",
-	"784u1Bcvdo02+5EV+u1bElN8BevyZZ6m06tXfwD/okDuvXOSTUk3VWepvv9++sNRyVTO4NFcjR4BW7UX",
-	"PcXtXbi9C/c9FJupBXwiUPhKk7KrSBva8wfMEkbqdoym2k5Yd4iGIMfCdeTUvBgC9UNl8hbz0NG7PLl+",
-	"TRIiIbLZtFw+Kea13hBlUYM2o7VAHTkHyxKjcZ5coxieBC7ETI1eUh0j1DGvtnQLOjrSMNL722tNmVCR",
-	"5nidDi/yBDbvhGcBUrYguZVI78qK75vGWlut5TdDnpsnJ4iusOcKnY/GgY5o10KEVDZylRsZXc0sLlHY",
-	"ZITl887xTx1N1NgKaR0Bt6Muf2ymF5T5Qj9VKVq85efiNu1UgRhfwREfgKRqKNXV1KQWrWPqNR5r5FnV",
-	"hmof7x+clL6E/FMU5ULyuZLWUhn+rJZxBeUGeoFCfc1rLEGshbtNftWKlCPHOu/efBq9fv/29Ozd6Pcf",
-	"r67ev/OxSsTZjCRpc3iw128lUr8CX+6tuX3k47jKE67J0vsAwpTeEFdGrnMkzKVjzhOCQcJPM56nI50f",
-	"4E70NZ9jyoTv8eUtZojlXdMsHY3i1bfOgD3cO/bN1fu6gGIvnaW/i5IRjb+DYonmNow4G+VZUnsKneMp",
-	"EfvqV7HPyMIMYi9lU99T/ixGnEUJjTzFKn/EN/gSPqMsBxaCC72UtnSrPuGcRzihoCCqtTJMqNmtKmxO",
-	"4xi9Iwukqb3qDV5OMC/RB8M1WSI+QaG6upaapV87GpVE8b6GLEYLymK+8Ml+AipHqFYvBINHgBsTMbJA",
-	"+q7KOyc4EV5mk3hMWUxuK4vXW53EWh9JmFB2PdIzsgPRozpBYcTn8+I3SOAb5zSRXcqQ+gmbjFIjTZ0n",
-	"ddSWK+6tytXqZetlK0gLc5FhjXIvrpZi51R4hKt+5zbCFca4Sajax/qGo+tvvELV+OC1cCXZLsJRxHMm",
-	"1fnqHneQr4XUsWgtSdBoiLK2bb5nU8ya/Njqlu6jt5gydCkzQqRXTBqrqLzlMlW/abvFK1fnKWZLn1CF",
-	"H8AlXJwOEeylmnLwRv+FzuWKN+RMZp43XC14NyFSqSrmGsimqT7846X3mbqwzDNq9QOESLF0hp2N1Of6",
-	"wAe9wWG3d9Dtv+g46oe60vfOyovq7/0+I6Q4vBzi06lSDfMUGSMahN6CjJGY8dR7TM3BIvhcU77+u/m4",
-	"F/G59zanWGeTRuavQKoOvCwW8rxsgqvCqvPPfXR0dIR6/V7fezZ6a3xgbZ4IXdlTyQKvDqVVSU5L3dS+",
-	"c3XFXAstVEewNiZLXlxwHU/QuaKbrteC5lxfq+5SRxnx5UsykqAEs2neLIFjXf9+Sfw1DeZZUBXTSt/3",
-	"H+1K/8KRrIqK1Ccq/shnDL32P7uo92g8/yyulFqgHSh7oELq/FmeFfkE1df1Wy2nWxfhUSjAMKq8vS7b",
-	"da4e5BnzuQ2pitrMdaWGZ9pO/nA7FrlwblD3zzgjq7Zjz/tGLiRORlaPr7EE/AiCuFxK9am+lM8Gz/27",
-	"HTKRW83kUl1p7qhN4ex81aN9Bex2WxuPzpgq+1tcH6OwFyIcSXpDAhQehihnMcmgCjxP9zMChRfBkIX9",
-	"ZyGKKXgWi2BwhckCFD47bF6j5Yh6wuDoWYjIbap0ij10qRPO1UiEjccJIhFWzBKRWmayV9m7ISzm2cgv",
-	"O12ZCVxZXZue+a/r+Z/9b6PmBpVXRmErqoZWm8Z6SeH8JUZ/gUATTi4cvcZowXVdSunMNm//nZIiNnjJ",
-	"GQEd3gqHMLB/w5BCHZ02XzmHYIh23NqMwSDcPSlKHTgjgZv9wBdM6MocMwZYnnuoY/V6la3VM+cBR71v",
-	"oa05L3zWewDlTekWEU6pxIlAO2eX79FB/9mzbh/hJJ3h7mDXo92lWD1GPfR//HTa/fefPw/u/un+Ctiq",
-	"qrtvopdtZIAv19Naze9L1DdnDgc9ry7RRjE5QVYom2oKZfOEhIV+jWUj4VpoMOh9EhvDq0hVwUnCF4U0",
-	"GfQAjgFHkmTCq/HU9sOGksgHVIe2e3FD3nlAUSzb0Lr2tKIq9dQRuUagPg11mKbJXFbh6j7vtBzslyp2",
-	"rcfn0/rWFwdvqQFuQSo7/P5mKhUx6xU8XkShwZNgY7CgeppTG3RRySEEyVmXzFO5PNYbYsh0bZUAeA2+",
-	"YKUrIuUJjZZohydxmXMW8yifW/gcJPBSoKNf/va/+4dDVm6gEwj8Zta3D8mgSgfLYJa7Jn1jkgsi0ILg",
-	"a0UunYM/ZHAk18tII55lJJLdGc8E6Y7hWFh2hcQpZEoUq+qE99cRNehA+up7liyLorSN2vIm6fewynMF",
-	"eWSFwut5j1KcidoeacZvIM3IvM2um0CDI0fUgXFiFsuKxgAd9eB7tfBqZWpDBA18kz6ySiEv9W60IyG/",
-	"D84AiM1uVrZPTKgvWeoYlnWnJUQKKLgWRDpuy17Qf/bzJnVaknmaYEk2yCHjGLBXQ21pmiZLtFOr30RF",
-	"+aYaZ5V2B1tLoGJ0K06U+43qpKFGV96jdGmHLHUetZWUxgO6ufraNR5qdkOxY1dbDueFl8TvaH0i1GHA",
-	"8ywiutpGrJ797h46YwjbyO6QAf4XMBSkqOqMM+HT80tnjd+A+dzGpVA7QaA2CLSBX/7n/9IsvYcu6V+J",
-	"xpSCxMwAhWA9gsTV9UCQrKd+6PbDIZsTzATKGQxQ2ZjvIFe3VmQMr3KyaSHEO2ThHN+OYj5XS67+FPnY",
-	"fIqpuB6JFEfE/iYzPJnQyH6Mx2FgHjDmt/DtUvwlGcVjLEh5pzP43Zpc/9wpX6Lk3POD54f9F4CzpEel",
-	"hZ/z7s5xt39X55Sgc9udcsg36IprmnZ19jJOuilXtM8KIc9vSJYLr3yGsw4C0k7NFrmNCIlJfIxCKClX",
-	"82Fc0slSw8MxteJJ6EZK4DplH8Nl8Ie6phonKX5s7pWVm0B4Yg3vGdFBWj6x2CPNeEEREGkVGTGb2gPr",
-	"4QBy+VQRIQA/zyJ2SY6mRFah61oi1XnwujY4JGBiqyXIhQVC2Mr18MfL9+8QJIYgSAxBOx++f4WeH7x8",
-	"tqvojQu/xKmelEkXUxs3IRM5ZDjhjJzY5CbIYBI2v2nPRB8DFGp/RYBCKwsNWoA+QsMha2RBoR3zTDkj",
-	"GXHQO5QyzBDod6bgw0q0oXrEzNQPPogLQ41A59pWguX3dmlsft5XdnG0GMD9XR4e70b9fX8Hb8dbfqPz",
-	"kzTcKMtxgtIEs04LatzP77H5sd/eD7JxTNv5RTY+rvSTbHZ3tHiY1zh9RxYodV0grypZqNu7ODYO5B4u",
-	"j7WDausC2Tiw1fZzSSR7jXFOIdcorhnE60f9xZbq+uk8hOW6mWBf05Ld+PZVMZ9tj4t1Fqgyk5QRCtjJ",
-	"YHZKjkQuUmUN7Kw1Qf1c67c3+89WjtNFSl2ltVTjf54MU1zmlC5RzJGp3NUsvcYGaigAtVDjKgOnmaJU",
-	"442yEL0waqYZZiutktStXHeRBRwTYY4ZnpJRzIQloflGzEY4ikBvAQ2uScmamujOcrWyeGmilCuNzVxg",
-	"wI7IGXhQ7CYAZKjdhvnmyd8B90eR9+dy+kGruHSMJVY2lvCjX8FPxbDUxSP4qrZBD9u9yzHQGi+j4hrB",
-	"bygXUA7EyjmXm0BXGfZ6rd6nlIoRpExWKdNvfzdUnNZz5trerEGabHlKjQdyycvfCwoX99Up3P61Y37r",
-	"W8239qdS0nIhx/y2/qZ+u/yUjMRUnU5V6rTMsAbHQINjj1rdXFjvDYVO/6Az9+ecydkKLnp+cNjrHQxa",
-	"cpF53yjNyE2Ml6vfa5x7Bfh0jJcrBjDovXzePxq0e/+CjEe5MEy0JQ8vyBinqU/kk7FbAiJca7qh8b7c",
-	"6wdoMaPRDMUZT9NmZn2bmdQEaE1yVZiiIipcrnbZrrq/m1uusoNdMrpCr2Sn5kJ7xTpnxrXtNyhMDYQ2",
-	"6YtrEWVKSyjiTB6/ynp/MTwJQM/WJH/eI8msUPg3J2XZsY+UTbfCg2wooEFX1HW68mqBhUXdM3UanBH4",
-	"FuAkqqreB3s/oN23yR9ZvU7yitvHbfTYNAosNs72Q3Wmhbd8ReTzk8kLodJWy+i7p0RqMASRzxs4tdYZ",
-	"LTYQaZPXvEEgB57Jo59o3jJeH9fRGzqq1a2IfZUbKxyG7bCizMIsN2ZTO2/5ee303rB8/q+2iqk6thnV",
-	"OddNOxiPSeL9paiHcrL8jZN2PZ/qG9cPtZi81zerHck8cxTdJvFNCGxV3ZaJtgSl/FhkXJK69Oh0+/7i",
-	"lny+ot1FkvAFMUWkwmxyfRjqKYEDnOVzZTXoHb8lY5TL6PEmb17IWqxEfY1MG4ikVs1RpQRQfTSyMQSf",
-	"04TckMSXLlhaCDoo9Mvf/tNgtKobkBKMcKbWjBecpgTXEkd+Mrg26uzShSQ/OxTcCKLdrDFaMx8xw5kv",
-	"6V2HzsqpLExtCoC22NpcfXM1cRE80OpWPfSqCSxalq94i1Js8o+pQVymxGB/hZTJMEBhbv6dJBzDH+aR",
-	"6k8941qmEGXegodFRqUyvEfjpc985mA0W1hnaQcBE1WvsrJe/W0s6FUQ620X1R8JhWt8QuZ7SpL4ja0B",
-	"rcoMU23u29cFBCWUO/N4aQqqd2IuJaCWyhmE9xkR6rMnwm+Ds435FEXtLl/W6ts3SVX7DN+UC6T4M5Zq",
-	"QLdtIjZQj11Dj3cRLDwqXDpyYh81Vc6DSa8rZAuYSANuVJfEFVj6LUHmK3pSOTo/sS64r4fYVTm+kh5E",
-	"VL1FuSA+crQ///Xb30BAZBOnq+eunsEbG1RZtzYrqLtix62qydPePM0gpeQDpACNE1A0cMiqOh2E8tww",
-	"r5G4atmjJBf0hlQjvMXvX7bEBlfbo+7FBc65A3Nul/jYApXvqH+okDQSu4ES6kHhfBuyVQ7CAK1AMQ8K",
-	"CHMTyLfEkFiJYJMhUa1cKKpiquTRdzSW7y2ReIWz0wUYuWZ8IRAea928RChssjQjCyLkyDEAHU7SdrK3",
-	"5MSCCLTfEGroBYK270S3NsZo7nWshziXPCzVsCJTdUEgooyh+0PhOtU7XC0QZYzE5kZBpDrIfYBvLveq",
-	"VylSwa3VlTE/NShiSbyu3Ziyz9HHD+caX0FgFo/5bVj05yoKTAWd5wmuu3pLhAnMSLLnxBEBfck3KEuj",
-	"FSdhDSjPI7p31HQL/BpNDzgRa2e9YpXe3qATdIxxaP5S7HN/DaCgaZ05nJlVeNEnI6p85+0oCUleJbzf",
-	"pASthmwipzejxzqhOCGR9FUXg/iAjCQA4Wtkmu388h//B2nK3e4GKNR5hqG52hTHVq+vhWtt9TG8SR2m",
-	"8IRazbH9cfUmXhlLLq44i3XwhIoiU7JepRWbhnsX3sopwI3iq5fhvdvToVwLE7H509tztRy1UKIHFtOr",
-	"/FvclVYIBmtdYQ1oyVyQuPAzgoRxcF5qWk+xRdYfeZVVaVIuKDjOnZmP8aEnk1+1h7qdQt+xRlwjh3yd",
-	"d8/NTf+yusEWpX5/l5IuP0FfgUW0pep9BVleC5Os7yZHeXTMm8NRoZSuULtLpbU474rHm05QxalS6Ggi",
-	"HxcPWtFiC7wcGRSRJQSb9FdHIbR8ulsX/6XO6Ur7Lfti0fTm2YapP2s19RYJLj91Br1e/zgevzg+/rJR",
-	"t6+BKDmgbR3uVmUQ633YLpFmXEjKptrJex8+WZHwXOCObGPFufTziTEL4OTr0wT9lw+Pnhd9IlBYgS00",
-	"mYIV1MIQYs+my7EXYklRA0CRfL5IabK6PBo4dHHWCGlwUko6J74jqwms3XRLGuC8RvoaB3Qq07vDTlsE",
-	"sFEJZNalAKCuAfBSnMmyszPAn7X2UzruFd9eZUJiFq0MmGjQuxTL2brmxW1bFDfQKFd5zcrWMrUYOwDx",
-	"Nk6iGpzl+qc2QSpaL6cLPVd/yb/k2lutWVEzoe5HZ1b3BOlk6wbufMKnKKF1ZXw9tF3rNCC1jH+4urqw",
-	"peENmmpo92ZoWcPlNQpvZjyTSOTzOc6WliVth56iy4s7DQ9a/CY3xhkAcU6oQeJe+/jWyPPBNo20XcFm",
-	"4QGBIGsqwNUikCjPqFxeQk9tnQWT0h/J8jT3dYS8KLFFoTjpGOHCkRdlRAKA007FcIHc8x/f/BvUGFw6",
-	"8KPqXus2UBaPulW3+itt5NOLs9GPb/7tcvT92fkb3fBvyOxNUrFthJOkCL9A2yNTLeego2qfiLfZ3Z+6",
-	"pxdnpomhlTQwf7XWYyxo1JYQS55bCFYNzacOgCJDsXHuDplTJ+mWBwrCYuCieZWEakuMTj9e/WF0/v6H",
-	"s3ch2h8y58uL08vLT6/1saNxihI+1c/R09dd05XJUQ0FK3bU2I6UTbgFxcTasDRUKli1E3QAs6xg4imV",
-	"s3y8F/F5yc/lX81EtOInpFvCpQmmTCf0czVo2PgQ4NczN/aX6eglrM4wZB6j1tEXCutWgwY81aboU2Qs",
-	"GF3oaJ7jMXf9Gio8SRu65ZMCZ8GGzCRsV9CZx2RGIWYT6LfCvK2AN909lCFkImha5P/yt/8csjGOrjUx",
-	"gEAGNxXNOFNHnCMj94ZsyJ4+vai7VfaePvXwlm7D1zB1tUNuyDZ3MdAeGqmhNAWi8tgadK8+fHxtOpoN",
-	"mZqtk7aha1AssbF0XmpfdYLOLkCRDgzKnAiGunpKBE5UTwAhy+C5qW8xDFF9shoriQuXqnnRHvpU7dno",
-	"tmrEzIUqhfx70/Z1yHTDR4bnti9dpekC2tRzQcz4wuBW2DdGMy6IVoah8VjxQLOoVaBrtaJnDD11QJ6f",
-	"ggCqFW1C9VwpkoZspd7vk1ZYaO6ChAjdF8s+x5HziuiF/NTCeYmmvBRbObM48erpptyVRDQmYsigqm/J",
-	"c92qhhCo/3tq8KnNnFzP8owncVkLbUbjCHmtcJfjQRHOMgrRldopYwgLGiZskTewIfTGsy0JwlV4wKGu",
-	"NlLKvzrRPq1T44NWVoEa6HLIrEiAw0vNHhhKqX4gvxMaEaYr5IxUPk2h68UAfJ5VsbxYLPYw/LzHs+m+",
-	"uVfsn5+9evPu8g3cU6pMFfleuKE6vb2+voynhOGUdo47B3u9vQON/zEDZcFq1fqETIj05kmo763c8YHt",
-	"GvRbqnOZbH4sSULbyREgY2x2lt4mjOiMnjwpG8c+fcoZefq03oCx7P03ZDqY/Dtg+u/+HHOiG8rqzzia",
-	"kxDY4xS5beCg2S5bFuMsYLO1TA4Pe73wWJtehMVQ2zhk+hTWNaBDQxyEk2TY0Qd+2Uw6HPR6oSIPM7EC",
-	"Pld6OZmLITPA9uqA0K2bYPbqxyeiqETTHOL4TAsk3VdmedSSGSJoVHSfAVZesq+bq5/Fnbug5bW6B3vr",
-	"y3/I6RYPt8gY2wzIdtff7gYzjZ9rXWEHvd6DNfNrIBL7eoCRrKsW2XC4COwpzbOYZB6BoztVHuph+t5e",
-	"TGff6XoKt/Q33/Kx1r7gsHew+abv3R52h73DzXcULcjghpebb3jl9J88HAzaTKTZkeAu6By1IUKttRbc",
-	"NmhFbttQGG5pQTlP3xS4tQUJa533wMbTtm8hiW1vbRtTV7YAnooyMUp0fr4LOlMifXlLwiRY2oD82u5k",
-	"4ZRA6YVN18RDZmRo5TCQ1f6EgkD6k1bd9tAVR4IkUDKr3xnAWdBG4KOdUAOQFaW801x9MWShizwWOGhl",
-	"ECF18cpMC8QhW3tq2Po0k3Mzp7cwKGEPNXOcBEjwIZvSG9AfF9xeZPr098I9A95g0nkr5+M4l+DtAffA",
-	"kOGMIEHnabK0cSAHVEBIOMdC0zk8RDiOhZObAD3Y9SIoOXPsb6BeWgMn6N4N1D3GGoztAk8VFSCyx8iK",
-	"FuK6txgju8cFMoYeSGhPyBQWfEpOigh9RsDTOueZAY0zR63VCEOnYF6PHw9ZeE7Z9TFSC3sQ/fK3/wd/",
-	"kBOUkeS7IZTYDzsh0v4DOI6Vtqw5Fx4EEIWlyus7ktWqPB7I9zuQN99jUnIu1DdtrtfN7Vtc+EojK3xV",
-	"ncDBkvBoAyvQJJx2PYp5N7XogWvg6b8hNeG/yMmtOGPDeZ1yHxCJRvd0Yu626MWe0DiOQwv8pX1T1KmI",
-	"YXxRGl5UBsbgOeeRQb0BYweiBoXbBRWQnEN2VQDFGdeEqCoKJ7oedTV2aIEUasBDy9O5Ah0qOYpmnAti",
-	"Gwvt1ZGTtD+qgp5kO62yZGnV61WZdzCZS6KOCubpBS45muNr3VBXnTACT8C/rdUUElesSd2aE7qKgxuF",
-	"xdrrUNSuTGgmisa/uq8eZUISHOsIvoYZqkKfVk8aDbZewEBtd9Q4swNHeNkW6/c8XrYQeSbWofOh8wSi",
-	"liUrFzD8ahmNgmOdUR2nKKTIMW0Anmj8khpoSQFCUsMSKbBBNLZHLTi0CVTUYGn4ADQqeBgV2AoLI1Fg",
-	"R5gYvS0HM/4bB0ehEsqvxN5LjIRNCAYGbaAGMVCBDChK/00pf+fsHOQMIJ3h2jrZcCrNSGwhdNRWcddo",
-	"48TaDv/urnU/qgpq8V019mWAF2rHdP+Bj+kNLZ4XWCDT7aB+ShuxufGkttf91k7r7Y36fosx1Zvywn1H",
-	"bQjg6Qr36Eloo4/o7VdoFV6V5C4oky4+0/iujY/YacemzkUwQgEdC0D7F8yBTyAJgDqQIpIHPWpNCBli",
-	"Lu7LQwhXlF1vJTfd3fTxXwnJLHmOEs6vSYyw3ORb3f54ncAQfPbE4TpgJZArpj/ao7Ov32K/eFpGP+7u",
-	"LfyEa3f3CgfhB2NEOBvZ9QUWQexQ6d/ar7ULJYaOm2rIHD9V4ZmyPinUyiU1ZIVPquaOWqHcq41mRIhx",
-	"8kSY6SYQTGrnTlWCcGbBSiGdI3z95vzN1ZvSFhB5RhDjoNrbOKhTx0nVw+WCEOaTMFMi7yteKm6Qr++z",
-	"WK8M1RSg7ZrtP7opfm2C4wciN0mN7bjZlHbEwMmpRQutuTg0kGbx4icCTQmDCAdlOoVOneoFHBSR4a6R",
-	"Q5BYM2ReLNEAmV0CtdAbutLuHg+ZVSSssaRhr1kMzmgjAYKijbIgkCNn8EKpUOa8wRBt5M9hCx0Khtfu",
-	"WohS4+cwkWFfj+wVEKWli0OWorC9NjXBNCmQ4vuD0HVZ8BuSLTIKfiLB5wRyhhNBnghDl3pE3Ons4kNn",
-	"QXgiTdGoud8jQmF1HkRHa+P7aLR9rvlBnKS6cru8IwtEunNFuaKOeYJvEcvnY6h5JaZWtUTKsP4IPmN7",
-	"TZ8E4GGq5dXbEmDzqq+8NFh65UnkPt7m5PafbW2QayjfVvb4tz2CmszyeCZ9e6X70Y7/hzywP6bx1nb8",
-	"vtPTdVOSgNvFWkD644pm1i5C5pAVWNHq+DZ9awWgj4UnaENbh7WB19+boX/V9J6iG+5aufREWLr81qz5",
-	"/0oxubIjNmRNODrojM911LaxqbrKvP0yZbixJw2qXVfybuagtH2Jtu2NJ16Bde/iEZl4Yg2VrxZnHLLQ",
-	"M8IwaOIj9vZ6J4VPrlYZPMfLIYs5otLJKQqb8HLhiuJBG6Esiy9aAsbp9OjSxQD66pCBbW96RfI5lVI3",
-	"ktwmSuiN3mlK6dVwUPe+eSCvpRLWgAe8M2rg19L6StzI9ZofFYjxRaWa/DGe8qiH/SPGU/QeKtM0auLU",
-	"OUMgVixmNPWpZk5RzH7ZF8mrpV35mg9hbV4bkH3Jm37cIQunRHbhzm55p9ezu1pXC5w6Iy2hj5TkBwx3",
-	"qAtIC8ynY+1EcZwSxhk7ZOHZpPuOM+K4IaZEovCgd2hgd0xvFbQmK69wtUJCmAPlub3TQI1lZXCnhdAp",
-	"X/7+R8VXBy3lwVse0wm1UudRj/z1OU3LbfZENHals/md/f3ACqQrOWpdB1aKD2+XgPYypLx9a0EyZCUm",
-	"2r0FiamwNK7MhxMkJVjpozR5lCZ/b2ni3aTfRKQYfMHNbiIfKKZjYhpYTKiRLaFvRekmKiPLyrIWauea",
-	"4O99vEXFPjY4nl/RkjFv2OQnMlXRj36iX31QtFzMr+EVWuW0OY1jYXOry/2mx+LsOF7zywKilT2wK2h3",
-	"m/cVOmUFflf5yiErIGtm+MaNPtrwrK7C7vf6L3Y9QUEY05A1IjoP4HSp4gj+QzpaaiDM3zj3db2ssmsN",
-	"7SnimMQnxXp5AnCPXphHL8w/oKQ+jUGIOGDlDnSzkYgr5fYK9Wf/M03Xpr5e4WtwMFcw0nPZcEY74tiq",
-	"N6OYJCCNV0NGe8SxkDRJAEAUjZfOsWAzLp4UGpaLdDBeGiBaj+zMyJzfEEd8tstrdWWGfsRjYuvjLt24",
-	"Sz8Aq9R2DCQqtd2q91exWpSh2kP6AsuZzyra4Ja1CbTeQFTRRn+V4TNkNid2s4YWdvshavSo/yjIkDUz",
-	"vjyeZdCtAP7c9F4xg4Oqus2e1q8ahK+8Z5N5pcf9aF39FqyrotXB1zCu/PmnlzaEbPi/zPtksdofN8ab",
-	"AXWppmNFJRvVpk223rmKey1QFXba4Q+ZyWHdkKxqdQu1zUNjYRnvqHqDLlA1s4HKWqW120Y8n4emn8Sw",
-	"c4w+D233I/Wp37u7C0GEaOEy4dmQFbLlBGHj2i6TUu2x7zH17JJaBLhtkz4dIfOFCZxQ6VhIbbfxar/3",
-	"/OD5Yf/F4DAoukAdKyoE95ZT3zp5cisZ+WjKPZpyv5KAuu4f1v5kaOhp3HYxWKumLWxTA8df3aKtAdoB",
-	"hbWCkrRaX9INFb6iKNAv2CQDTI+DRzXp168mccNRvqSSL9ORcult6szERCk/zi6R3GJ12N4ENukXtm4X",
-	"vgybiSLPTHz3vae58sFerygWgWNUFB0lhkypXY7FuBNWO15obJFqK4hwt9LsYci2aHQRWLDPIilRI5QI",
-	"rV5taoswB59Nzq7VO6uIZKD2DZnfb37k9ZsXb/PmGwLB66Lm4f3XbhuTb6zrtBNwJZUe1ZpHteYfUozT",
-	"m1KpaYjQtlmCbfJ7SgXHIDs5wfiYV+o11rqj3MLszZZtmToDwFAC4YwMwVic0FvHC62ELWztY7TBV+W+",
-	"X5mSJudg3jKD5xt4qdyXbZJQbg76oyL2G1DEqh05v53T6ocMm3aqGbnh18ZF5WLsr3djDdkKPxbabsdr",
-	"4AWfMwu182UV6Kyfh25708I5xfCUjGL9BWgZd+F6b1Olz8B2Lqe62HgAv1NNVJfzsY0EzTdiNsJRBHhp",
-	"0Ahu6/LduhD61n6oe0rBR4/Uo+r2a/VItZH9Dd0NGjRvFTzMBZ4SBNV4ygRfkzQJQDu7x0Nm4v8BmmOa",
-	"jPktEQFcNcYC/qTiGoELXDepyPBkQiOAtFlKItaqVpe6wfRXlibwlk1ipGzB/ahL/RZ0qXI9v1bJ7Rbl",
-	"VTq7uQJzr4NfTsIzdEs3mLpymZLAouTCtlrM+JApc0sfbIhWoLRWVmChcYLZda1wwoPBvqlwoorHXhZP",
-	"FEh7D1088Vh/9ShF/l5SpNyU3YTckKS6ZVvUTdSlQxsXi0dEOMUaK+SEkRABRJ6gIL4UD7YFGUwBXN86",
-	"MYdK03msffmVV4rco/xqlRT5aiVYj8VXj6LkH1KUbFeHBfKER4rh1J8zghM5+6v5NCcSr5Qql7DT9cav",
-	"tG10u6tInEALGN0fpd7yUQyZEhkpwdcC7UCKX9HrTDdIMeUc0CNFfzMlcgTPEfv6a4inpZRpkPchc9q6",
-	"Xnx4f/X+1fvzcFcHyaD5Ya0rJaQoUQFN+4oOlFbu2H6LbovKapNL01ETmlTqLsZ5aboO2Y6c6WYB4AOC",
-	"ro6rasHeKmJ/RYMFnu8xVT5Zx7udGJwCCI95rr/PUyEzgue/PePl14aWq5ZtTCqLUtl6zi6Hrau395zI",
-	"jBY73DRZ3DPM4361xPPEfJURHC9BDDjNm+FEc5oV//TzXVDt4/zTz+oU04PRB2CV16r7J9PdqWbQmSnK",
-	"5xoYTHeY3Ifz0MymgcRpirxtm9ddiwKk96MmSbHBhPZBBLoHSaB9yIFG9t4ruwlYIDI1p1pZm8/0C5Cn",
-	"YWxgq+5Aasz4nHQBdcwCcA3ZmxJpfJxL53k6nVm06hIyZN4mxEayVOajDdLmnMBLpLuwV5M1UNlOV7q/",
-	"N4CXdvz5EuUAytBg8/Vgg9XQjtxOu8fVVO8aLJKmVQAJDjQDk1YEZecXY9Qix6a1iQ5KDAsNlOrqjWWz",
-	"b5g9zrKlURwDFIKG2X3Fmcx4YvqQ6e8u3baYZtbu8dqc90Zh62/p7FAVNnbzwVeVxvl8wYoOoQLtiJRE",
-	"gdpjIkD6hA+QkQq7e+gdR7ja/Ld8m+mT27n7+e7/BwAA//8=",
+	"7H1tc9s4muBfQem2KnaWsiXZzotdXXOeJN3jaSfxxs5mdlt9IkRCEsYUwCFAy5qUq+bTVe3Xu/0Jd/fD",
+	"+pdc4QFAgiQkUY6Tme51f+hYEkEADx487y+fOxGfp5wRJkXn+HNnRnBMMvjzFY5m5BVnMuOJ+hwTEWU0",
+	"lZSzznHnD3yBEs6mSM4IwkwsSIbmeInGBGUkFyTe6wQdcovnaUI6x500ozdYkgDN8W0XT8l3z3q9TtDJ",
+	"yF9ympG4cyyznAQdEc3IHKvZ5DJV44TMKJt27u4CvZ5LiWUumsv58P0r9HLQ76NIPYUEPIb4BJY3xZIs",
+	"8PKJQHYQz8yDOzMqA8QztJgtEZVoQZhEkqOLhIjr3doe1HfqXSdoRuUJkjL57nDQ33Ibb67wtLn+N0xS",
+	"uUQST+2iM5JmRBAmsXrkBAnCYrXCMY6uERYoPJt032IZzUK1fPXpHWfEfFVd+LAT9fHz8cGk95IM4kNy",
+	"1B92tlz1OWXXfqi/GLx4gRLKrhXY1MIZuZUoxVOCdsKMJN8NO+qbYSfcPUF4rHaEOIMnEyz0k7Xl5r3e",
+	"QbQfJVRh5e8SOqfyu36vp74fPIvyTPDsO7L84+zf2YckomfP3r3+40sYRE6QO2Nnw554hPVG6vv6+OHc",
+	"HkOUESxJjPRqqgu1S9w/HKwF54Rncyw7x508o92MTEhGWEQ6gWdNnz59Os3ljDBJIyxJc2lX6rqVT1DO",
+	"EExEFPhzQdAOQHgxIwz9HgsaqR3E6mmcCIQzgshtSiJJ4hp264czgpP5d8MS14edAEUznAkivxt2Pl59",
+	"332xAbB3QSfFGZ4TaQkJQOks9m8GbpoBL6JVsnE4CDpUPZhiOesEHYbnaioatwM3ZfLZYSfozCmj83ze",
+	"Oe4XIKdMkinJNGEBjGqu7n2K/5ITlHJBAc6TjM8RRmlGbijPBWDuE4FChWwjjZYh2uEZolKgUN2YEGl6",
+	"uruH3s+pRBOeAVJNaObF/DpSd8z2/5KTbFnuX89VOYQ5vj0nbCpnneN+b3AIey6+8CHa9zSRJHtzK0nG",
+	"cOI7nEuSkEiakxFovFRLpxmiMaIMYYaIGYzEUkgyRztpxiWPeIJ++Y//i/p7z/YO9nq7e+gDSQnWmxfk",
+	"hmQ4OUExR4xLFPH5mDKCFlTOEGZczkiGJrA0dE1ZFRt+6kTZ/Lg/ODg86vysvk8THhN7/j5A2RWOAGNK",
+	"aFFJ5oCaa6FUfIGzDC/VZyGXcE4KwzoFEH/IaSvw/fDx7PU3ANLB5AhHvZh0e1F/0j0cH5Luy/g57r6Y",
+	"PJ/0ox4Z4H6/Jfym+VcFXDuso/EDQudwEBwetNv8qq1vRV7aguKcTylrA41EPfiQ6PLnmJOW6ABzf0V8",
+	"eL9ga5EC+LEBhWHPXA0Req9yRgRBNBZf/5L12wEMVjf6pogEMFyPTa3ACGf9DSDZwfGcss428Px6aHh2",
+	"cRrHGRHiQskbDfidMnR2cXOo5O2zi5tnCOuHC1ERYPpEoJTzpMrY+y8He729wV6/1/FLNOlaicbh7odH",
+	"m3n7WUzmKZeERcsfydKzD5QzqkSbG5zkBC15jqIZ50p4xOjjx7PXARJ4uaskyjm+JgijjMhsiQSekGO1",
+	"1SHTEozR+6hAQvKMxAizWD2bZ0x9mGLKAEXUCwBfLIIhgedkyK7JEoaMebxUOJULyqYII/W9Rh8U0wnI",
+	"yxIeUlNhFB4OBuFJ8dYhW8xoQhzJSkGSCKkXRpMEZTlj6tVmeO9luDdklRM6mvSi5/ho0O1HR6R7OHlO",
+	"ui9wD3cPJ4P4RdQfvyTPn9uz00JdeXoOvLsK4CuObnDU5uwmoMF5kS9UumOo5dDwhzdXqFBAPtP4LjzR",
+	"WDjDbErUTuc4JoizZImoi6AGJDMsEOi+6n4uqCAoPOwP2mmOfigYfbS6/Y3bVVpruy0rkRNnCSWZQbwT",
+	"FB70DkNAFZ5LhDWOgO5D7T7n6t1E1PcVH/bjF1H88sWk1xsPeodr91Vq1tttjkVJHpMLpQ01d/caS4zG",
+	"CY+uhbppOI7VPwRHM6tseqjskO2Ev6P6vd8JiaVWiu03oCuLcHcPherHEC14di2Uvq2GL5Gl5idDFppn",
+	"AxSmJJtTIShnIoT7GNJU0bBQ0XKigQ/6OpniaIlCvbxwyHhKMizVBWcx6JbhUa8f6gNgSh3F44QUk6Ib",
+	"kqlJDOrVbuBPHbXilozA7NfPBP4pI5POcee/7ZemrX39mNg3R9JgBkFHk8Qz/RI1s4c/nCuQNU/yAk8J",
+	"EvSvJEA4TRNKYqMtWcsT2tFaLpWCJBNDIYU5E0BQpMgYZxHZ3UOvyQTniUT9Xq8Go6PeCsEM1uUCI9bv",
+	"UNpgL1BEyAgWPfi4Th++U4xIpJwJAtD8PY5/0LtQnyLOJGEAA9iqNkHspxkfJ2T+z38W2pxSrFitRGKa",
+	"KCgBCEiW8Qz1e4ODY/Qe0AdUa0wTbTIEw8OIZFkEKKAedL6U5FaCZt4caGi+kraOO73+H/79Twc/vvyX",
+	"wb8+f3349sXVs9/33x296n34o4KSsSEe9QZBR1IJR6xXl5GUZxIYmV5paaSZSZmK4/39wjKyF5Mbu3Gx",
+	"n6dCZgTPu3rYnXsY6xDyQr9AA76GVrAkTepIjASfEzmjxuRqMSvCTAldYPmZ40RhKonRn96eB8AfJ7kg",
+	"MUpxdE0UQvUPA7W1nF0zvjBbRArSu3tqyb/H8QcNxi886ym9MayHMwJSnxKSjBC4Q+NAy5cBUhpmgBw9",
+	"PUBWaFZiliPw7aqLoNYrOsc/fe5MKEliRyeZEyHwFKwjGiJjYiXRWMsSNO7c/XwfPDlUd8biiYEPijkR",
+	"IO7q66uO5PTiDCmYZTiSrfHmBic01mbIh8CZK7Acr1giFbDGnTFWKGFMdIFmmtzK6LsnKNRwDpEiL0Kz",
+	"JLNgQJNXnE0SGn0pknwUJENK/UQ4yQiOl4jcUiGFlwz0njfJwLoX3OeYX5bHfFp5YevTjCxkHuosjTRn",
+	"3yscCZpkNyR7IsDXocVyfakQ8GMQ64asIuhTgSS+JsyyIwXV/X6vN9hVxAKYiHomUwdOYnCL4CGz6FSR",
+	"3VFYE3rDhrCteNdd0HlduFze/7gGYSyitINa+dJVgCs9PQob6m6truPX8s1jnt+v+MCsD6pbOqE2jjWP",
+	"On6fdUPgGdjQ9zwb0zgm7EuZbiHaoZgwuoLH9p41L5d35H1u1YHDZOvvbH2xJgU8Huxm4SQxPktFI2Ou",
+	"CeROVUzpPTM6bYIlvSFiN0Bkb7oHvFUQeIPkeQRs2do6gGk9EYXL6C7oGAnqis4Jz7+UbjJuFW91JSlD",
+	"Bz1xTwHosC4AxTQGcFjNniFJ52R7KUianT6cHFRbmdl61b1rp0dm+j10ihYZlQSO2eq9NwTNcJoSRuIT",
+	"FM1IdI3GZMIzos0cinSpdb/j8nues/gLT8so3QUzBo7iu4R9j6C7avB97qFz1u+4UirV3toeLOOyq0c8",
+	"2P3TW9spuRWIGzHi4z+TSO7WNq2YEdWfb6igSq80/mZzkWsXt3+wa0/xTJ3JnDBJHuYs97V2PMJxPKKp",
+	"XRX4xJZNZVdmSh/cMabTAGyoL/f6u/e8sf3qKYo8NRqL0Tg1FLRwsNXpUgdKD3HG77gHFrUFIpESfC0A",
+	"CeQMSxRenL+5/PGH06s3o4sP76/ev3p/Hg5ZSpnYBasBkGheaH9KQ0h1eESoD8nKrGDULp7DLB4y9ZVZ",
+	"iNCnsmesaHMicYgSJemhhVqGEmUsYI0Y847LtzymE0pW+LGd0BK1UrCEg/AWI0FZpM2TtTANJPH0BDGu",
+	"DaC/RjnlAi8TjuMrzs9xNiVfeL8UiEAbMZFEWKI5F0pxPXxx9PwZGi8luR+rO+wfNHU4mEpyjhJYe9vb",
+	"Ijnv6hEPrbFZEze8Ha5EhcMhHEUkVfqNgnxGIs5iCE34HqwgDwB8Q5SbiKsUeobg3O8HftfU4qzcGHBa",
+	"wz51xnbN2Ic4BSeayqPZF56dKM/AF6HN0sdgk+GMFACjcg/9QCSi0ng/jEMkW8KZXZLshkbkI8M3mCZ4",
+	"nHzphYkpTpCMUmQdTEfHLw4PD46VwshIBBA2RqB78puDuoRo2B0oibCDrWXD3Nn+Q92gClcpLUCFKluu",
+	"Ol6CYlsVHCOaRTmVaJwRfK09Wjwl4GeX2RIlWJIMTvAjw7mc8Yz+9YvvWy2KSyMz6qJFxtkUpViIBc9i",
+	"r7rWb0qKp63edl8drt80lGrLogmRswFm7ZHBheMDiRvOOuCI9Up31N7lLOP5dLZbO3m0I/SNRHMek113",
+	"V/MaO/706VO3Hpm3jkXWA/lgyR9ZmvGICPCL6JDPLyfagiAwhgoH76OE4IzEx8iaR7e0nLI8Se5rLR04",
+	"pP6MgX1T259aIwfVo7p61EMzWSrQgiRJ15jKx+A4LAxkBgWOax6cIdsBvT9UkAmNUxsgqQXXBugDJBfc",
+	"xFUECLMha1rMdKB0NVBCiQCApuOlRWADjiHTi+z3+i8Dc69NnHO/NzgKCqs+TKoec747u1BfvNg10uxH",
+	"Vsi3b0lM8RWcy5dZmk6vXv0B7IsCuWPnJJuSbqp4qR5/P/nhqEQqZ/ForlaPAK3ak55ieBeGd2HcQ6GZ",
+	"OsAnAoWvNCi7CrSh5T+gljBS12M01HbCukE0BDoWrgOnxsUQoB8qlbfYh/be5cn1a5IQCZ7NpubySSGv",
+	"tYYojRqkGS0Fas85aJYYjfPkGsXwJjAhZmr1kmofofZ5tYVb0NGehpG+315tyriKNMbrcHiRJ3B5JzwL",
+	"kNIFya1E+lZWbN801tJqLb4Z4tw8MUF0hT5XyHw0DrRHu+YipLIRq9yI6GpGcYlCJyMsn3eOf+pooMaW",
+	"SGsPuF11+WMzvKCMF/qpCtFilp+LYdqoAj6+AiM+AEjVUqqnqUEtWvvUazjWiLOqLdW+3r84KX0B+aco",
+	"yoXkc0WtpVL8WS3iCtIN9AGF+pnXWAJZC3eb+KoFKYeOdd69+TR6/f7t6dm70e8/Xl29f+dDlYizGUnS",
+	"5vLgrt9KpH4FvNxbM3zkw7jKG67J0vsCwpTcEFdWrmMkzKNjzhOCgcJPM56nIx0f4G70NZ9jyoTv9eUQ",
+	"s8Ry1DRLR6N49dAZoIc7Yt88va8TKPbSWfq7KBnR+DtIlmhew4izUZ4ltbfQOZ4Ssa9+FfuMLMwi9lI2",
+	"9b3lz2LEWZTQyJOs8kd8gy/hM8pyQCF40AtpC7fqG855hBMKAqI6K4OEGt2qxOY0jtE7skAa2qtm8GKC",
+	"mUQzhmuyRHyCQvV0LTRLTzsalUDxTkMWowVlMV/4aD8BkSNUpxeCwiPAjIkYWSA9qjLnBCfCi2wSjymL",
+	"yW3l8Hqrg1jrKwkTyq5Hekd2IXpVJyiM+Hxe/AYBfOOcJrJLGVI/YRNRaqip86aOunLF2CpdrT62nrYC",
+	"tTAPGdQo7+JqKnZOhYe46jm3Ia6wxk1E1b7Wtxydf+MlqsYGr4kryXYRjiKeM6n4q8vuIF4LKbZoNUmQ",
+	"aIjStm28Z5PMmvjY6pXuo7eYMnQpM0Kkl0waragccpmq37Te4qWr8xSzpY+owg9gEi64QwR3qSYcvNF/",
+	"oXO5Yoacycwzw9WCdxMilahinoFomurLP15636kTyzyrVj+AixRLZ9nZSH2uL3zQGxx2ewfd/ouOI36o",
+	"J31zViaqz/t9RkjBvBzg06kSDfMUGSUaiN6CjJGY8dTLpuagEXyuCV//3Xzci/jcO8xJ1tkkkfkzkKoL",
+	"L5OFPJNNcJVYdf65j46OjlCv3+t7eaM3xwfO5onQmT2VKPDqUlql5LSUTe2cqzPmWkih2oO1MVjy4oJr",
+	"f4KOFd30vCY05/pZNUqxMuKLl2QkQQlm07yZAse6/vuS+HMazLsgK6aVvO9n7Ur+wpGskorURyr+yGcM",
+	"vfa/u8j3aLz/LK6kWqAdSHugQur4WZ4V8QTV6fqtjtPNi/AIFKAYVWav03YdqwdxxnxuXaqitnOdqeHZ",
+	"thM/3A5FLpwBavyMM7LqOva8M3IhcTKycnwNJeBHIMTlUapP9aN8Nnjuv+0QidxqJ5fqSTOitoWz81Wv",
+	"9iWw22ttLDpjqvRvcX2Mwl6IcCTpDQlQeBiinMUkgyzwPN3PCCReBEMW9p+FKKZgWSycwRUkC1D47LD5",
+	"jKYj6g2Do2chIrepkin20KUOOFcrEdYfJ4hEWCFLRGqRyV5h74awmGcjP+10aSZgZfVseua/rud/9r+N",
+	"khtkXhmBrcgaWq0a6yMF/kuM/AKOJpxcOHKNkYLrspSSmW3c/jtFRazzkjMCMrwlDmFg/4Ylhdo7bb5y",
+	"mGCIdtzcjMEg3D0pUh04I4Eb/cAXTOjMHLMGOJ57iGP1fJWtxTPnBUe9byGtORM+6z2A8KZkiwinVOJE",
+	"oJ2zy/fooP/sWbePcJLOcHew65HuUqxeo176P3467f77z58Hd/90fwFsVdbdN5HLNiLAl8tprfb3JeKb",
+	"s4eDnleWaCOYnCBLlE02hdJ5QsJCv8SyEXAtJBj0PomN4lWEquAk4YuCmgx6UI4BR5Jkwivx1O7DhpTI",
+	"BxSHtpu4Qe88RVEs2tC69LQiK/XUIbmGoD4NtZumiVxW4Oo+77Rc7JcKdq3X55P61icHbykBbgEqu/z+",
+	"ZigVPusVOF54ocGSYH2wIHoarg2yqOTgguSsS+apXB7rCzFkOrdKQHkNvmClKSLlCY2WaIcncRlzFvMo",
+	"n9vyOUjgpUBHv/ztf/cPh6y8QCfg+M2sbR+CQZUMlsEud034xiQXRKAFwdcKXDoGf8iAJdfTSCOeZSSS",
+	"3RnPBOmOgS0su0LiFCIlilN13PvrgBp0IHz1PUuWRVLaRml5E/V7WOG5UnlkhcDrmUcJzkRdjzTjNxBm",
+	"ZGaz5ybQ4MghdaCcmMOypDFARz34Xh28OpnaEkEC3ySPrBLIS7kb7UiI7wMeAL7ZzcL2iXH1JUvtw7Lm",
+	"tIRIAQnXgkjHbNkL+s9+3iROSzJPEyzJBjpkDAP2acgtTdNkiXZq+ZuoSN9U66zC7mBrClSsbgVHud+q",
+	"ThpidGUeJUs7YKnjqM2kNBbQzdnXrvJQ0xuKG7taczgvrCR+Q+sToZgBz7OI6GwbsXr3u3vojCFsPbtD",
+	"BvW/AKEgRFVHnAmfnF8aa/wKzOc2JoUaB4HcIJAGfvmf/0uj9B66pH8luqYUBGYGKATtESiuzgeCYD31",
+	"Q7cfDtmcYCZQzmCBSsd8B7G6tSRjmMqJpgUX75CFc3w7ivlcHbn6U+Rj8ymm4nokUhwR+5vM8GRCI/sx",
+	"HoeBecGY38K3S/GXZBSPsSDlSGfxuzW6/rlTTqLo3POD54f9F1BnSa9KEz9n7s5xt39Xx5Sgc9udcog3",
+	"6IprmnZ19DJOuilXsM8KIs9vSJYLL30GXgcOaSdni9xGhMQkPkYhpJSr/TAu6WSpy8MxdeJJ6HpK4Dml",
+	"H8Nj8Id6puonKX5s3pWVl0B4fA3vGdFOWj6xtUea/oLCIdLKM2Iutaesh1OQyyeKCAH182zFLsnRlMhq",
+	"6bqWleo89bo2GCRgY6spyIUthLCV6eGPl+/fIQgMQRAYgnY+fP8KPT94+WxXwRsXdolTvSkTLqYubkIm",
+	"cshwwhk5scFNEMEkbHzTnvE+BijU9ooAhZYWmmoBmoWGQ9aIgkI75p1yRjLiVO9QwjBDIN+ZhA9L0Ybq",
+	"FTOTP/ggJgy1Ah1rW3GW39uksfl9X9nE0WIB9zd5eKwb9fn+DtaOt/xGxyfpcqMsxwlKE8w6LaBxP7vH",
+	"5td+ezvIxjVtZxfZ+LrSTrLZ3NHiZV7l9B1ZoNQ1gbyqRKFub+LYuJB7mDzWLqqtCWTjwlbrzyWQ7DPG",
+	"OIVcpbimEK9f9Rdrquu38xCa62aAfU1NduPsq3w+27KLdRqoUpOUEgq1k0HtlByJXKRKG9hZq4L6sdav",
+	"b/afrVynWyl1ldRS9f95IkxxGVO6RDFHJnNXo/QaHaghANRcjasUnGaIUg03ykT0QqmZZpit1EpSN3Pd",
+	"rSzgqAhzzPCUjGImLAjNN2I2wlEEcgtIcE1I1sREd5erhcVL46VcqWzmAkPtiJyBBcVeAqgMtdtQ3zzx",
+	"O2D+KOL+XEw/aOWXjrHESscS/upX8FOxLPXwCL6qXdDDdnM5ClpjMiquEfyGcgHpQKzcc3kJdJZhr9dq",
+	"PiVUjCBksgqZfvvRkHFaj5lrO1gXabLpKTUcyCUvfy8gXIyrQ7j9tGN+6zvNt/anktJyIcf8tj5Tv118",
+	"SkZiqrhTFTotI6zBMNDA2KNWgwvtvSHQ6R905P6cMzlbgUXPDw57vYNBSywy843SjNzEeLl6XmPcK4pP",
+	"x3i5YgGD3svn/aNBu/kXZDzKhUGiLXF4QcY4TX0kn4zdFBDhatMNifflXj9AixmNZijOeJo2I+vb7KRG",
+	"QGuUq4IUFVLhYrWLdtX73bxylRvsgtEleiU6NQ/aS9Y5M6Ztv0JhciC0Sl88iyhTUkLhZ/LYVdbbi+FN",
+	"UPRsTfDnPYLMCoF/c1CWXftI6XQrLMgGArroinpOZ14tsLBV90yeBmcEvoVyElVR74MdD9Xu28SPrD4n",
+	"ecXt6zZabBoJFht3+6G608JavsLz+cnEhVBps2X06CmRuhiCyOeNOrXWGC02AGmT1bwBIKc8k0c+0bhl",
+	"rD6uoTd0RKtbEfsyN1YYDNvVijIHs9wYTe3M8vPa7b1h+fxfbRZTdW0zqmOum3owHpPE+0uRD+VE+Rsj",
+	"7Xo81QPXL7XYvNc2qw3JPHME3SbwjQtsVd6W8bYEJf1YZFySOvXodPv+5JZ8vqLdRZLwBTFJpMJccs0M",
+	"9ZbAAM7yudIa9I3fEjHKY/RYkzcfZM1Xor5Gpg1EUsvmqEICoD4aWR+Cz2hCbkjiCxcsNQTtFPrlb/9p",
+	"arSqAUgRRuCpNeUFpynBtcCRn0xdG8W7dCLJzw4ENxbRbuYYrdmPmOHMF/SuXWflVhYmNwWKttjcXD24",
+	"GrgIFmg1VC+9qgKLlukr3qQUG/xjchCXKTG1v0LKZBigMDf/ThKO4Q/zSvWn3nEtUogyb8LDIqNSKd6j",
+	"8dKnPnNQmm1ZZ2kXARtVU1lar/42GvSqEuttD9XvCYVnfETme0qS+I3NAa3SDJNt7rvXRQlKSHfm8dIk",
+	"VO/EXEqoWipn4N5nRKjPHg+/dc429lMktbt4Wctv30RV7Tt8Wy4qxZ+xVBd028ZjA/nYterxbgULjwiX",
+	"jhzfR02U89Sk1xmyRZlIU9yoTokrZem3LDJfkZPK1fmBdcF9PcSuyvWV8CCiai3KBfGBoz3/17O/AYfI",
+	"JkxX7129gzfWqbLubFZAd8WNW5WTp615GkFKygeVAnSdgKKBQ1aV6cCV57p5DcVVxx4luaA3pOrhLX7/",
+	"siM2dbU94l5c1Dl3ypzbIz62hcp31D9USBqJ3UAR9aAwvg3ZKgNhgFZUMQ+KEubGkW+BIbEiwSZCopq5",
+	"UGTFVMGjRzSO7y2ReIWx0y0wcs34QiA81rJ5WaGwidKMLIiQI0cBdDBJ68nelBNbRKD9hVBLLypo+zi6",
+	"1TFGc69hPcS55GEphhWRqgsCHmUM3R8K06m+4eqAKGMkNgMFkYqR+wq+udirplKggqHVkzE/NSBiQbyu",
+	"3ZjSz9HHD+e6voLALB7z27Doz1UkmAo6zxNcN/WWFSYwI8me40eE6ku+RVkYreCEtUJ5HtK9o7Zb1K/R",
+	"8ACOWOP1ClV6e4NO0DHKoflLoc/9JYACpnXkcHZWwUUfjajinbejJAR5leX9JmXRaogmcnozerQTihMS",
+	"SV92MZAPiEiCInyNSLOdX/7j/yANudvdAIU6zjA0T5vk2OrzNXetzT6GmRQzhTfUco7tj6sv8UpfcvHE",
+	"WaydJ1QUkZL1LK3YNNy78GZOQd0ovvoY3rs9HcqzMB6bP709V8dRcyV6ymJ6hX9bd6VVBYO1prBGaclc",
+	"kLiwMwKFceq81KSe4oqsZ3mVU2lCLigwzt2ZD/GhJ5NftIe8nULesUpcI4Z8nXXPjU3/srzBFql+f5eU",
+	"Lj9AX4FGtKXofQVRXgsTrO8GR3lkzJvDUSGUrhC7S6G14HfF600nqIKrFDKayMfFi1a02AIrRwZJZAnB",
+	"JvzVEQgtnu7WyX8pc7rUfsu+WDS9ebZh689abb1FgMtPnUGv1z+Oxy+Oj79s1e1zIEoMaJuHu1UaxHob",
+	"tgukGReSsqk28t4HT1YEPBd1R7bR4lz4+ciYLeDk69ME/ZcPj54XfSJQWClbaCIFK1ULQ/A9my7H3hJL",
+	"ChpQFMlni5QmqssjgUMXZ10hDTilpHPiY1nNwtpNs6QpnNcIX+NQncr07rDbFgFcVAKRdSkUUNcF8FKc",
+	"ybKzM5Q/a22ndMwrvrvKhMQsWukw0UXvUixn65oXt21R3KhGucpqVraWqfnYoRBvgxPVylmuf2uzSEXr",
+	"43RLz9Un+ZdcW6s1Kmok1P3ozOmeIB1s3ag7n/ApSmhdGF9f2q51GJA6xj9cXV3Y1PAGTHVp96ZrWZfL",
+	"ayTezHgmkcjnc5wtLUraDj1Flxd3G55q8ZvMGGdQiHNCTSXuta9vXXk+2KaRtkvYbHlAAMiaDHB1CCTK",
+	"MyqXl9BTW0fBpPRHsjzNfR0hL8raopCcdIxwYciLMiKhgNNORXGB2PMf3/wb5BhcOuVH1VhrNlAajxqq",
+	"W/2VOvLpxdnoxzf/djn6/uz8jW74N2R2kFRoG+EkKdwv0PbIZMs51VG1TcTb7O5P3dOLM9PE0FIa2L86",
+	"6zEWNGoLiCXPbQlWXZpPMYAiQrHBd4fMyZN00wMFYTFg0bwKQnUlRqcfr/4wOn//w9m7EO0PmfPlxenl",
+	"5afXmu3oOkUJn+r36O3rrulK5ai6ghU66tqOlE24LYqJtWJpoFSgaifoQM2yAomnVM7y8V7E5yU+l381",
+	"A9GKn5BuCZcmmDId0M/VouHig4Nf79zoX6ajl7Ayw5B5lFpHXii0W1004KlWRZ8io8HoREfzHo+665dQ",
+	"4U1a0S3fFDgHNmQmYLtSnXlMZhR8NoGeFfZtCbzp7qEUIeNB0yT/l7/955CNcXStgQEAMnVT0YwzxeIc",
+	"Grk3ZEP29OlF3ayy9/SpB7d0G76GqqsNckO2uYuBttBIXUpTICqPrUL36sPH16aj2ZCp3TphGzoHxQIb",
+	"S2dSO9UJOrsAQTowVeZEMNTZUyJwvHoCAFk6z01+i0GI6pvVWklcmFTNRHvoU7Vno9uqETO3VCnE35u2",
+	"r0OmGz4yPLd96SpNF9CmngtixhemboWdMZpxQbQwDI3HiheaQ60WulYnesbQU6fI81MgQLWkTcieK0nS",
+	"kK2U+33UCguNXRAQofti2fc4dF4BvaCfmjgv0ZSXZCtntk68ertJdyURjYkYMsjqW/Jct6ohBPL/npr6",
+	"1GZPrmV5xpO4zIU2q3GIvBa4y/WgCGcZBe9KjcsYwIKECVfkDVwIffFsS4JwVT3gUGcbKeFfcbRP68T4",
+	"oJVWoBa6HDJLEoB5qd0DQinRD+h3QiPCdIacocqnKXS9GIDNs0qWF4vFHoaf93g23Tdjxf752as37y7f",
+	"wJhSZKrQ98IM1ent9fVjPCUMp7Rz3DnY6+0d6PofMxAWrFStOWRCpDdOQn1v6Y6v2K6pfkt1LJONjyVJ",
+	"aDs5QskYG52lrwkjOqInT8rGsU+fckaePq03YCx7/w2Zdib/DpD+uz/HnOiGsvozjuYkBPQ4RW4bOGi2",
+	"y5bFOouy2Zomh4e9XnisVS/CYshtHDLNhXUO6NAAB+EkGXY0wy+bSYeDXi9U4GHGV8DnSi4nczFkprC9",
+	"YhC6dRPsXv34RBSZaBpDHJtpUUn3lTkedWQGCLoquk8BKx/Z183Vz+LOXdDyWd2DvfXjP+R0i5fbyhjb",
+	"LMh2199ugNnGz7WusINe78Ga+TUqEvt6gJGsqw7ZYLgILJfmWUwyD8HRnSoP9TJ9sxfb2Xe6nsKQ/uYh",
+	"H2vtCw57B5sHfe/2sDvsHW4eUbQggwEvNw945fSfPBwM2myk2ZHgLugctQFCrbUWDBu0ArdtKAxDWkDO",
+	"0zcFhrYAYa3zHuh4WvctKLHtrW196koXwFNRBkaJzs93QWdKpC9uSZgAS+uQX9udLJwSSL2w4Zp4yAwN",
+	"rTADWe1PKAiEP2nRbQ9dcSRIAimzes4AeEEbgo92Ql2ArEjlnebqiyEL3cpjgVOtDDykbr0y0wJxyNZy",
+	"DZufZmJu5vQWFiUsUzPsJECCD9mU3oD8uOD2IdOnvxfumeINJpy3wh/HuQRrD5gHhgxnBAk6T5Ol9QM5",
+	"RQWEBD4Wms7hIcJxLJzYBOjBrg9B0ZljfwP1Uhs4QfduoO5R1mBtF3iqoACePUZWtBDXvcUY2T0uKmPo",
+	"hYSWQ6Zw4FNyUnjoMwKW1jnPTNE4w2qtRBg6CfN6/XjIwnPKro+ROtiD6Je//T/4g5ygjCTfDSHFftgJ",
+	"kbYfADtW0rLGXHgRlCgsRV4fS1an8siQ78eQN48xITkX6ps2z+vm9i0efKUrK3xVmcCpJeGRBlZUk3Da",
+	"9Sjk3dSiB56Bt/+GxIT/IpxbYcYGfp1yXyESXd3T8bnbpBfLoXEch7bwl7ZNUScjhvFFqXhRGRiF55xH",
+	"puoNKDvgNSjMLqgoyTlkV0WhOGOaEFVB4UTno66uHVpUCjXFQ0vuXCkdKjmKZpwLYhsL7dUrJ2l7VKV6",
+	"ku20ypKlFa9XRd7BZi6JYhXM0wtccjTH17qhruIwAk/Avq3FFBJXtEndmhO6ioMZhcXa6lDkrkxoJorG",
+	"v7qvHmVCEhxrD74uM1QtfVrlNLrYelEGajtW4+wODOFlW6zf83jZguQZX4eOh84T8FqWqFyU4VfHaAQc",
+	"a4zqOEkhRYxpo+CJrl9SK1pSFCGp1RIpaoPo2h4159CmoqKmloavgEalHkalbIUtI1HUjjA+epsOZuw3",
+	"Th2Fiiu/4nsvayRsqmBgqg3USgxUSgYUqf8mlb9zdg50Biqd4do5WXcqzUhsS+ioq+Ke0caNtV3+3V3r",
+	"flSVqsV3Vd+XKbxQY9P9B2bTG1o8L7BApttBnUsbsrmRU9vnfmvcenulvt9iTfWmvDDuqA0APF3hHi0J",
+	"beQRff0KqcIrktwFZdDFZxrftbERO+3YFF8EJRSqY0HR/gVzyieQBIo6kMKTBz1qjQsZfC7u5CG4K8qu",
+	"t5Kb7m6a/VdcMkueo4TzaxIjLDfZVrdnrxNYgk+fOFxXWAnoiumP9mjs67e4L56W0Y+3ews74drbvcJA",
+	"+MEoEc5Fdm2BhRM7VPK3tmvtQoqhY6YaMsdOVVimrE0KtTJJDVlhk6qZo1YI9+qiGRJijDwRZroJBJPa",
+	"uFOlIJzZYqUQzhG+fnP+5upNqQuIPCOIcRDtrR/UyeOk6uVyQQjzUZgpkfclLxUzyNe3WawXhmoC0HbN",
+	"9h/NFL82wvEDkZuoxnbYbFI7YsDk1FYLrZk4dCHNYuInAk0JAw8HZTqETnH1ohwUkeGuoUMQWDNk3lqi",
+	"ATK3BHKhN3Sl3T0eMitIWGVJl71mMRijDQUIijbKgkCMnKkXSoVS500N0Ub8HLalQ0Hx2l1botTYOYxn",
+	"2Ncje0WJ0tLEIUtS2F6ammCaFJXi+4PQNVnwG5ItMgp2IsHnBGKGE0GeCAOXukfc6eziq86C8ESapFEz",
+	"3kNC4XQeREZrY/totH2u2UGcoLryurwjC0S6cwW5Io95gm8Ry+djyHklJle1rJRh7RF8xvaaNgmoh6mO",
+	"V19LKJtXnfLS1NIrOZH7ehuT23+2tUKuS/m20se/LQtqIssjT/r2QvejHv8PybA/pvHWevy+09N1U5CA",
+	"28VaQPjjimbWboXMIStqRSv2bfrWCqg+Fp6gDW0d1jpef2+W/lXDe4puuGvp0hNh4fJb0+b/K/nkyo7Y",
+	"EDXhyKAzPtde28al6ir19suE4cadNFXtupJ3M6dK25dI215/4hVo9249IuNPrFXlq/kZhyz0rDAMmvUR",
+	"e3u9k8ImV8sMnuPlkMUcUenEFIXN8nLhiuRB66Esky9aFozT4dGliQHk1SED3d70iuRzKqVuJLmNl9Dr",
+	"vdOQ0qfhVN375o68lkJYozzgnREDv5bUV9aNXC/5UYEYX1SyyR/9KY9y2D+iP0XfoTJMo0ZOHR4CvmIx",
+	"o6lPNHOSYvbLvkheKe3K13wIa/XaFNmXvGnHHbJwSmQXRnbLkV7L7mpZLXDyjDSFPlKUH2q4Q15AWtR8",
+	"OtZGFMcoYYyxQxaeTbrvOCOOGWJKJAoPeoem7I7prYLWROUVplYICHNKeW5vNFBrWencaUF0ysnf/6jw",
+	"6qAlPXjLYzqhluo8ypG/PqNpec2eiMatdC6/c78fWIB0KUet68BK8uHtEtCehpTDtyYkQ1bWRLs3ITEZ",
+	"lsaU+XCEpCxW+khNHqnJ35uaeC/pNyEppr7gZjORryimo2KaspiQI1uWvhWlmaj0LCvNWqiba5y/97EW",
+	"FffY1PH8ipqMmWGTnchkRT/aiX71TtHyML+GVWiV0eY0joWNrS7vm16Lc+N4zS4LFa0sw65Uu9t8r9Ap",
+	"K+p3lVMOWVGyZoZvXO+jdc/qLOx+r/9i1+MUhDUNWcOj8wBGl2odwX9IQ0utCPM3jn1dT6vsWUN7ijgm",
+	"8UlxXh4H3KMV5tEK8w9IqU9jICJOsXKndLOhiCvp9grxZ/8zTdeGvl7hazAwV2qk57JhjHbIsRVvRjFJ",
+	"gBqvLhntIcdC0iSBAqJovHTYgo24eFJIWG6lg/HSFKL10M6MzPkNcchnu7hWl2boVzwGtj7e0o239AOg",
+	"Su3GQKBS26t6fxGrRRqqZdIXWM58WtEGs6wNoPU6ooo2+qsUnyGzMbGbJbSw2w9Ro0f9R0GGrBnx5bEs",
+	"g2wF5c9N7xWzOMiq22xp/apO+Mo8m9Qrve5H7eq3oF0VrQ6+hnLljz+9tC5kg/9l3CeL1f24MdYMyEs1",
+	"HSsq0ag2bLL1zVXYawtVYacd/pCZGNYNwapWtlDXPDQalrGOqhl0gqrZDWTWKqndNuL5PDT9JIadY/R5",
+	"aLsfqU/93t1dCCREE5cJz4asoC0nCBvTdhmUatm+R9WzR2orwG0b9OkQmS8M4IRMx4Jqu41X+73nB88P",
+	"+y8Gh0HRBepYQSG4N5361sGTW9HIR1XuUZX7lTjUdf+w9pyhIadx28VgrZi2sE0NHHt1i7YGaAcE1kqV",
+	"pNXykm6o8BVJgZ5gEw0wPQ4exaRfv5jEDUb5gkq+TEbKpbepMxMTJfw4t0RyW6vD9iawQb9wdbvwZdgM",
+	"FHlm/LvvPc2VD/Z6RbIIsFFRdJQYMiV2ORrjTljteKFri1RbQYS7lWYPQ7ZFo4vAFvssghJ1hRKhxatN",
+	"bRHmYLPJ2bWas1qRDMS+IfPbzY+8dvNiti/KmAa92zlCLSzSCaLSFOqSRaqjoCwiIAtnBMfqiR2dFwRH",
+	"vqCCeJ1veniV7H3t3J170ErTjOUbS2ztyHR51o/C2WPCym+Nj9GbUqpr8JC2YZJtApxKCc+UtnKiEWJe",
+	"SVhZa49zM9M3q/Zl7BBUxhIIZ2QI2vKE3jpmeMVtgCocow3GOnd+pUuboIt5yxCmb2CmcyfbRNzcIPxH",
+	"SfQ3IIlWW5J+O6vdDxk2/WQzcsOvjY3ObTKw3o43ZCsMeWi7G68rT/iseaidMa8oT/t56PZ3LaxzDE/J",
+	"KNZfgIByF643t1UaLWxnc6uTjQcwvNVIdbkf20nRfCNmIxxFUDAOOuFtnb9cJ0Lf2hB3Tyr4aJJ7NMn9",
+	"Wk1ybWh/Q3aDDtVbeU9zgacEQToiydY4T02lod3jITMBEAGaY5qM+S0RATw1xgL+pOIagQ9Ad+nI8GRC",
+	"I6jps5RErBWtLnWH7a9MTWCWTWSk7EH+KEv9FmSp8jy/Vs7xFvllOry7Uudfe/+ciG9oF2+KCstlSgJb",
+	"Jhiu1WLGh0ypW5qxgQ2pvLsrU9DQOMHsupY54ilCvylzpFqQvsweKQxnD5098piA9khF/l5UpLyU3YTc",
+	"kKR6ZVskjtSpQxsTi4dEONkqK+iEoRABuN6gIkBJHmwPNtgC2P51ZBKVpvVa+/wzLxW5R/7ZKiry1XLQ",
+	"HrPPHknJPyQp2S4RDegJjxTCqT9nBCdy9lfzaU4kXklVLuGm64tf6VvptpeROIEeOLpBTL3npRgyRTJS",
+	"gq8F2oEYx6LZm+4QY/JZoEmM/mZK5AjeI/b11+BQTCnTVe6HzOlre/Hh/dX7V+/Pw13tJYTuj7W2nBCj",
+	"RQV0LSxacFq6YxtOuj06q10+TUtR6NKp2zjnpeo6ZDtyprslgA0I2lquSoZ7q4D9FRUWeL9HVflkDe92",
+	"Y8AFEB7zXH+fp0JmBM9/e8rLr61csDq2MakcSuXqObccrq6+3nMiM1rccNNlcs8gj/vVEs8T81VGcLwE",
+	"MuB0rwaO5nRr/unnu6DayPqnnxUX04vRDLCKa9X7k+n2XDNoTRXlc10ZTbfY3Ad+aHbTKEVqstxtn9td",
+	"WwZJ30cNkuKCCW2DCHQTlkDbkANd2nyvbKdgK7GpPdXy+nyqX4A8HXMDm3YIVGPG56QLZddsBbIhe1OW",
+	"Wh/n0nmfjucWrdqkDJm3C7OhLJX9aIW0uSewEuk29NVoFVT2E5bu743KUzv+gJFyAaVrsDk96GC1ck9u",
+	"q+Hjaqx7rS6UhlUAER40A5VWBGXrG6PUIkentZEeigwLXSnWlRvLbuewe5xlSyM4BigECbP7ijOZ8cQ0",
+	"YtPfXbp9Qc2uXfba3PdGYuvvae1AFS5288VO/2nT3Na2SBVoR6QkCtQdEwHSHD5Ahirs7qF3HOFq9+Ny",
+	"NtMouHP3893/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -255,6 +255,9 @@ func (s *Server) ChangeClientOwner(ctx context.Context, req api.ChangeClientOwne
 			return nil, err
 		}
 	}
+	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+		return nil, err
+	}
 	v, err := s.versionFor(ctx, translator.OpChangeOwner, translator.OpGet)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
 )
 
 // metrics are registered on an injected registry, never the global one.
@@ -15,6 +16,8 @@ type metrics struct {
 	upstreamPackets *prometheus.CounterVec
 	upstreamLatency *prometheus.HistogramVec
 	cacheRequests   *prometheus.CounterVec
+	breakerState    prometheus.Gauge
+	idempotency     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -45,8 +48,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "pleskgate_descriptor_cache_requests_total",
 			Help: "Descriptor reads by cache outcome (hit, miss, collapsed, bypass).",
 		}, []string{"outcome"}),
+		breakerState: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pleskgate_upstream_circuit_breaker_state",
+			Help: "State of the circuit breaker in front of Plesk: 0 closed, 1 half-open, 2 open.",
+		}),
+		idempotency: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pleskgate_idempotency_requests_total",
+			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error).",
+		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests)
+	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
 	return m
 }
 
@@ -58,6 +69,11 @@ func (m *metrics) observeHTTP(op, method string, status int, d time.Duration) {
 func (m *metrics) observeUpstream(op, outcome string, code int, d time.Duration) {
 	m.upstreamPackets.WithLabelValues(op, outcome, strconv.Itoa(code)).Inc()
 	m.upstreamLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+func (m *metrics) observeBreaker(s gobreaker.State) {
+	// gobreaker's states are 0 closed, 1 half-open, 2 open.
+	m.breakerState.Set(float64(s))
 }
 
 func (m *metrics) observeCache(o cacheOutcome) {

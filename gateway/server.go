@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
@@ -46,6 +47,9 @@ type Config struct {
 	Logger             *zap.Logger
 	Registry           *prometheus.Registry // metrics are registered here; a fresh one when nil
 	MaxBodyBytes       int64                // largest request body; 1 MiB when zero
+	Idempotency        IdempotencyStore     // Idempotency-Key records; in memory when nil
+	IdempotencyTTL     time.Duration        // how long a key is remembered; 24h when zero
+	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
 }
 
 // Server is the HTTP gateway.
@@ -96,6 +100,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.IdempotencyTTL <= 0 {
+		cfg.IdempotencyTTL = 24 * time.Hour
+	}
+	if cfg.Idempotency == nil {
+		cfg.Idempotency = NewMemoryIdempotencyStore(100000, cfg.IdempotencyTTL)
+	}
 	// The spec is loaded from openapi.yaml itself rather than api.GetSpec():
 	// code generation leaves out the service endpoints (tag "service"), and
 	// both /openapi.json and the validator should know every path.
@@ -118,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Registry)
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	cfg.Upstream.observe = s.metrics.observeUpstream
+	cfg.Upstream.onBreakerState = s.metrics.observeBreaker
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -130,7 +141,18 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
-	e.Use(s.recoverMiddleware, s.requestIDMiddleware, s.accessLogMiddleware, s.bodyLimitMiddleware, s.validatorMiddleware)
+	e.Use(s.recoverMiddleware, s.requestIDMiddleware, s.accessLogMiddleware)
+	if len(s.cfg.CORSOrigins) > 0 {
+		// Off unless origins are configured: browsers on other origins get nothing.
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  s.cfg.CORSOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
+			AllowHeaders:  []string{"Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
+			ExposeHeaders: []string{"ETag", "Location", "Link", "Cache-Status", "X-Request-ID", "Idempotent-Replayed"},
+			MaxAge:        600,
+		}))
+	}
+	e.Use(s.bodyLimitMiddleware, s.validatorMiddleware, s.idempotencyMiddleware)
 
 	s.registerServiceRoutes(e)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))

@@ -10,8 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/sony/gobreaker/v2"
+	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -120,21 +125,41 @@ func (e *UpstreamError) Error() string {
 
 func (e *UpstreamError) Unwrap() error { return e.Err }
 
-// UpstreamConfig configures the Plesk client.
+// UpstreamConfig configures the Plesk client. Zero values take the defaults.
 type UpstreamConfig struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
-	Timeout     time.Duration // per call
-	MaxBodySize int64         // largest answer accepted
+	Timeout     time.Duration // per attempt; default 30s
+	MaxBodySize int64         // largest answer accepted; default 64 MiB
 	HTTPClient  *http.Client  // transport with pooling and TLS settings
+
+	// Retries of read-only packets after a transport error or an HTTP 5xx:
+	// at most RetryMax more attempts (default 2; negative disables), with
+	// jittered exponential backoff from RetryInitial (default 100ms).
+	RetryMax     int
+	RetryInitial time.Duration
+
+	// The circuit breaker opens after BreakerFailures consecutive transport
+	// failures (default 5) and lets a trial request through after
+	// BreakerOpenFor (default 30s).
+	BreakerFailures uint32
+	BreakerOpenFor  time.Duration
+
+	Logger *zap.Logger // debug dumps of packets (passwords redacted); may be nil
 }
 
 // Upstream sends packets to one Plesk server.
 type Upstream struct {
-	url     string
-	timeout time.Duration
-	maxBody int64
-	client  *http.Client
-	observe func(op string, outcome string, code int, d time.Duration) // metrics hook; may be nil
+	url          string
+	timeout      time.Duration
+	maxBody      int64
+	client       *http.Client
+	retryMax     int
+	retryInitial time.Duration
+	breaker      *gobreaker.CircuitBreaker[[]byte]
+	log          *zap.Logger
+
+	observe        func(op string, outcome string, code int, d time.Duration) // metrics hook; may be nil
+	onBreakerState func(state gobreaker.State)                            // metrics hook; may be nil
 }
 
 // NewUpstream returns a client for the Plesk server at cfg.BaseURL.
@@ -148,12 +173,99 @@ func NewUpstream(cfg UpstreamConfig) *Upstream {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport}
 	}
-	return &Upstream{
-		url:     strings.TrimRight(cfg.BaseURL, "/") + agentPath,
-		timeout: cfg.Timeout,
-		maxBody: cfg.MaxBodySize,
-		client:  cfg.HTTPClient,
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = 2
 	}
+	if cfg.RetryInitial <= 0 {
+		cfg.RetryInitial = 100 * time.Millisecond
+	}
+	if cfg.BreakerFailures == 0 {
+		cfg.BreakerFailures = 5
+	}
+	if cfg.BreakerOpenFor <= 0 {
+		cfg.BreakerOpenFor = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	u := &Upstream{
+		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
+		timeout:      cfg.Timeout,
+		maxBody:      cfg.MaxBodySize,
+		client:       cfg.HTTPClient,
+		retryMax:     cfg.RetryMax,
+		retryInitial: cfg.RetryInitial,
+		log:          cfg.Logger,
+	}
+	failures := cfg.BreakerFailures
+	// sony/gobreaker: only transport failures count; Plesk's own error
+	// answers are answers, and a caller that gave up says nothing about Plesk.
+	u.breaker = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
+		Name:        "plesk",
+		MaxRequests: 1,
+		Timeout:     cfg.BreakerOpenFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, _, to gobreaker.State) {
+			if u.onBreakerState != nil {
+				u.onBreakerState(to)
+			}
+			u.log.Warn("upstream circuit breaker changed state", zap.String("state", to.String()))
+		},
+	})
+	return u
+}
+
+// BreakerState reports the circuit breaker's state: closed, half-open or open.
+func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
+
+// send posts a packet through the circuit breaker, retrying read-only
+// packets (cenkalti/backoff: exponential, jittered) after a transport error or
+// an HTTP 5xx. Timeouts are not retried: a slow panel only gets slower.
+func (u *Upstream) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	attempt := func() ([]byte, error) {
+		body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
+		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+			err = &UpstreamError{Kind: UpstreamUnavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
+		}
+		if err != nil && !(readOnly && retryable(err)) {
+			return nil, backoff.Permanent(err)
+		}
+		return body, err
+	}
+	if !readOnly || u.retryMax < 0 {
+		body, err := attempt()
+		return body, unwrapPermanent(err)
+	}
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = u.retryInitial
+	b.RandomizationFactor = 0.5
+	body, err := backoff.Retry(ctx, attempt, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
+		backoff.WithMaxElapsedTime(2*u.timeout))
+	return body, unwrapPermanent(err)
+}
+
+func unwrapPermanent(err error) error {
+	var p *backoff.PermanentError
+	if errors.As(err, &p) {
+		return p.Err
+	}
+	return err
+}
+
+// retryable: the packet may not have reached Plesk, or Plesk failed outright.
+func retryable(err error) bool {
+	var ue *UpstreamError
+	if !errors.As(err, &ue) {
+		return false
+	}
+	switch ue.Kind {
+	case UpstreamUnavailable:
+		return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests)
+	case UpstreamBadStatus:
+		return ue.Status >= 500
+	}
+	return false
 }
 
 // post sends one packet and returns the raw answer.
@@ -175,6 +287,9 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 		req.Header["HTTP_AUTH_LOGIN"] = []string{creds.Login}
 		req.Header["HTTP_AUTH_PASSWD"] = []string{creds.Password}
 	}
+	if ce := u.log.Check(zap.DebugLevel, "upstream packet"); ce != nil {
+		ce.Write(zap.ByteString("request", redactPacket(packet)), zap.String("auth", creds.String()))
+	}
 	resp, err := u.client.Do(req)
 	if err != nil {
 		return nil, classifyTransport(ctx, err)
@@ -191,7 +306,19 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 	if int64(len(body)) > u.maxBody {
 		return nil, &UpstreamError{Kind: UpstreamTooLarge}
 	}
+	if ce := u.log.Check(zap.DebugLevel, "upstream answer"); ce != nil {
+		ce.Write(zap.ByteString("response", redactPacket(body)))
+	}
 	return body, nil
+}
+
+// passwdElement matches the elements that carry secrets in a packet: passwd
+// (add, set) and password (old get answers may include it, §5.3).
+var passwdElement = regexp.MustCompile(`(?s)<(passwd|password)>.*?</(passwd|password)>`)
+
+// redactPacket hides every password in a packet before it is logged.
+func redactPacket(b []byte) []byte {
+	return passwdElement.ReplaceAll(b, []byte("<$1>[redacted]</$1>"))
 }
 
 func classifyTransport(ctx context.Context, err error) error {
@@ -216,7 +343,7 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 		return nil, err
 	}
 	start := time.Now()
-	body, err := u.post(ctx, creds, packet)
+	body, err := u.send(ctx, creds, packet, readOnly(reqs))
 	opName := packetOpName(v, reqs)
 	if err != nil {
 		u.record(opName, "transport_error", 0, start)
@@ -238,7 +365,7 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 // Protos asks the server which protocol versions it accepts (server/get_protos).
 func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()
-	body, err := u.post(ctx, creds, translator.EncodeGetProtos())
+	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
 		u.record("server/get_protos", "transport_error", 0, start)
 		return nil, err
@@ -260,6 +387,19 @@ func (u *Upstream) record(op, outcome string, code int, start time.Time) {
 	if u.observe != nil {
 		u.observe(op, outcome, code, time.Since(start))
 	}
+}
+
+// readOnly reports whether every request only reads, so the packet may be
+// sent again safely.
+func readOnly(reqs []translator.Request) bool {
+	for _, r := range reqs {
+		switch r.(type) {
+		case *translator.GetRequest, *translator.LimitDescriptorRequest, *translator.PermissionDescriptorRequest, *translator.ButtonsListRequest:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // packetOpName names a packet for metrics: operator/operation of its first request.
