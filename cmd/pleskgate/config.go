@@ -28,6 +28,9 @@ type config struct {
 	RedisURL         string
 	LogLevel         string
 	SandboxPassword  string
+	CORSOrigins      []string
+	IdempotencyTTL   time.Duration
+	MaxBodyBytes     int64
 }
 
 type setting struct {
@@ -75,6 +78,24 @@ var settings = []setting{
 	{"redis-url", "", "shared cache and idempotency store (not yet supported: see README)", str(func(c *config) *string { return &c.RedisURL })},
 	{"log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
 	{"sandbox-password", "", "sandbox mode: the simulated administrator's password (random when unset)", str(func(c *config) *string { return &c.SandboxPassword })},
+	{"cors-origins", "", "comma-separated origins allowed by CORS, e.g. https://app.example; empty = CORS off", func(c *config, v string) error {
+		c.CORSOrigins = nil
+		for _, o := range strings.Split(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+		return nil
+	}},
+	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
+	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
 }
 
 func envName(flagName string) string {

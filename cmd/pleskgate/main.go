@@ -52,10 +52,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer func() { _ = log.Sync() }()
 
 	gcfg := gateway.Config{
-		Logger:        log,
-		DescriptorTTL: cfg.DescriptorTTL,
-		AuthMode:      cfg.AuthMode,
-		UpstreamLabel: cfg.UpstreamURL,
+		Logger:         log,
+		DescriptorTTL:  cfg.DescriptorTTL,
+		AuthMode:       cfg.AuthMode,
+		UpstreamLabel:  cfg.UpstreamURL,
+		CORSOrigins:    cfg.CORSOrigins,
+		IdempotencyTTL: cfg.IdempotencyTTL,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
 	}
 	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
 		return err
@@ -85,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		BaseURL:    upstreamURL,
 		Timeout:    cfg.UpstreamTimeout,
 		HTTPClient: &http.Client{Transport: transport},
+		Logger:     log,
 	})
 	srv, err := gateway.New(gcfg)
 	if err != nil {

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestConfigFlagsWinOverEnvironment(t *testing.T) {
+	var out bytes.Buffer
+	c, err := parseConfig([]string{"--listen", ":9999", "--descriptor-ttl", "5m"}, env(map[string]string{
+		"PLESKGATE_LISTEN": ":7777", "PLESKGATE_PROTOCOL": "1.6.9.1", "PLESKGATE_UPSTREAM_TIMEOUT": "3s",
+		"PLESKGATE_CORS_ORIGINS": "https://a.example, https://b.example",
+	}), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != ":9999" || c.Protocol != "1.6.9.1" || c.UpstreamTimeout != 3*time.Second || c.DescriptorTTL != 5*time.Minute {
+		t.Fatalf("config %+v", c)
+	}
+	if len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
+		t.Fatalf("cors %v", c.CORSOrigins)
+	}
+	// Defaults.
+	c, err = parseConfig(nil, env(nil), &out)
+	if err != nil || c.Listen != ":8080" || c.Protocol != "auto" || c.AuthMode != "passthrough" || c.UpstreamTimeout != 30*time.Second || c.DescriptorTTL != 10*time.Minute || c.LogLevel != "info" {
+		t.Fatalf("defaults %+v %v", c, err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{nil, map[string]string{"PLESKGATE_UPSTREAM_TIMEOUT": "soon"}, "PLESKGATE_UPSTREAM_TIMEOUT"},
+		{nil, map[string]string{"PLESKGATE_AUTH_MODE": "magic"}, "PLESKGATE_AUTH_MODE"},
+		{nil, map[string]string{"PLESKGATE_AUTH_MODE": "service"}, "PLESKGATE_API_KEYS_FILE"},
+		{[]string{"--log-level", "loud"}, nil, "PLESKGATE_LOG_LEVEL"},
+		{[]string{"--upstream-insecure", "perhaps"}, nil, "PLESKGATE_UPSTREAM_INSECURE"},
+		{[]string{"stray"}, nil, "unexpected argument"},
+	} {
+		_, err := parseConfig(c.args, env(c.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: error %v, want one naming %s", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseConfig([]string{"--help"}, env(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err %v", err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), envName(s.name)) || !strings.Contains(out.String(), "-"+s.name) {
+			t.Errorf("--help does not mention %s / --%s", envName(s.name), s.name)
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// The sandbox starts with no configuration, prints its credentials, serves,
+// and drains an in-flight request when told to stop.
+func TestSandboxServesAndShutsDownGracefully(t *testing.T) {
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{"PLESKGATE_LISTEN": addr, "PLESKGATE_SANDBOX_PASSWORD": "sandbox-pw", "PLESKGATE_LOG_LEVEL": "error"}), &out)
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox did not start: %v\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "SANDBOX") || !strings.Contains(out.String(), "sandbox-pw") {
+		t.Fatalf("banner: %s", out.String())
+	}
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.SetBasicAuth("admin", "sandbox-pw")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/clients"); code != 200 || !strings.Contains(body, `"login"`) {
+		t.Fatalf("GET /clients: %d %s", code, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown did not finish")
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+// A request in flight when SIGTERM arrives is drained, not cut: the upstream
+// takes 400ms, the stop comes after 100ms, the request still gets its 200.
+func TestShutdownDrainsInFlightRequests(t *testing.T) {
+	sim, err := plesksim.New(plesksim.Config{AdminPassword: "pw-admin-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewServer(sim)
+	defer up.Close()
+	addr := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{"PLESKGATE_LISTEN": addr, "PLESKGATE_UPSTREAM_URL": up.URL, "PLESKGATE_LOG_LEVEL": "error"}), io.Discard)
+	}()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i > 200 {
+			t.Fatal("gateway did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sim.SetFaults(plesksim.Faults{Latency: 400 * time.Millisecond})
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", base+"/clients", nil)
+		req.SetBasicAuth("admin", "pw-admin-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if code := <-status; code != http.StatusOK {
+		t.Fatalf("the in-flight request got %d during shutdown, want 200", code)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
