@@ -39,6 +39,25 @@ func (s *Server) readLegacyBlock(ctx context.Context, id int64, in include) (tra
 	return results[0], results[0].Result.Err()
 }
 
+// setLegacyBlock writes limits or permissions of one client (legacy client
+// set) and reads the block back in the same packet.
+func (s *Server) setLegacyBlock(ctx context.Context, id int64, set *translator.SetRequest, in include) (translator.GetResult, error) {
+	v, err := s.versionFor(ctx, set.Operation(), in.legacyOps()[0])
+	if err != nil {
+		return translator.GetResult{}, err
+	}
+	f := translator.ByID(int(id))
+	set.Filter = f
+	replies, err := s.send(ctx, v, set, &translator.GetRequest{Filter: f, Limits: in.Limits, Permissions: in.Permissions})
+	if err != nil {
+		return translator.GetResult{}, err
+	}
+	if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
+		return translator.GetResult{}, err
+	}
+	return firstGet(replies[1])
+}
+
 // GetClientLimits implements GET /clients/{id}/limits (legacy client get, dataset limits).
 func (s *Server) GetClientLimits(ctx context.Context, req api.GetClientLimitsRequestObject) (api.GetClientLimitsResponseObject, error) {
 	r, err := s.readLegacyBlock(ctx, req.Id, include{Limits: true})
@@ -65,19 +84,7 @@ func (s *Server) PatchClientLimits(ctx context.Context, req api.PatchClientLimit
 			lim.Values = append(lim.Values, translator.Limit{Name: n, Value: req.Body.Limits[n]})
 		}
 	}
-	v, err := s.versionFor(ctx, translator.OpSetLimits, translator.OpGetLimits)
-	if err != nil {
-		return nil, err
-	}
-	f := translator.ByID(int(req.Id))
-	replies, err := s.send(ctx, v, &translator.SetRequest{Filter: f, Limits: lim}, &translator.GetRequest{Filter: f, Limits: true})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
-		return nil, err
-	}
-	got, err := firstGet(replies[1])
+	got, err := s.setLegacyBlock(ctx, req.Id, &translator.SetRequest{Limits: lim}, include{Limits: true})
 	if err != nil {
 		return nil, err
 	}
@@ -102,19 +109,7 @@ func (s *Server) PatchClientPermissions(ctx context.Context, req api.PatchClient
 	for _, n := range sortedKeys(req.Body.Permissions) {
 		perms = append(perms, translator.Permission{Name: n, Value: req.Body.Permissions[n]})
 	}
-	v, err := s.versionFor(ctx, translator.OpSetPermissions, translator.OpGetPermissions)
-	if err != nil {
-		return nil, err
-	}
-	f := translator.ByID(int(req.Id))
-	replies, err := s.send(ctx, v, &translator.SetRequest{Filter: f, Permissions: perms}, &translator.GetRequest{Filter: f, Permissions: true})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
-		return nil, err
-	}
-	got, err := firstGet(replies[1])
+	got, err := s.setLegacyBlock(ctx, req.Id, &translator.SetRequest{Permissions: perms}, include{Permissions: true})
 	if err != nil {
 		return nil, err
 	}
