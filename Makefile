@@ -5,7 +5,7 @@ GO ?= go
 PLESK_XSD_DIR ?= $(abspath $(wildcard ../shared/plesk/xsd))
 export PLESK_XSD_DIR
 
-.PHONY: run build generate check-generated test deps vet lint bench fuzz
+.PHONY: run build generate check-generated check-translator-deps test deps vet lint bench fuzz
 
 run: ## start the gateway in sandbox mode (in-process simulator, Swagger UI at /docs)
 	$(GO) run ./cmd/pleskgate
@@ -26,12 +26,17 @@ deps:
 	@command -v xmllint >/dev/null || { echo "installing libxml2-utils (xmllint)"; apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null; }
 	@command -v xmllint >/dev/null || { echo "xmllint is required (Debian package libxml2-utils)"; exit 1; }
 
+# translator/ is a standard-library-only package (DESIGN.md §1).
+check-translator-deps:
+	@deps=$$($(GO) list -deps ./translator | grep '\.' || true); \
+	if [ -n "$$deps" ]; then echo "translator imports non-standard packages: $$deps"; exit 1; fi
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
 lint: vet
 
-test: deps vet check-generated
+test: deps vet check-generated check-translator-deps
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
 	$(GO) test -race -count=1 ./...
