@@ -28,7 +28,7 @@ deps:
 
 # translator/ is a standard-library-only package (DESIGN.md §1).
 check-translator-deps:
-	@deps=$$($(GO) list -deps ./translator | grep '\.' || true); \
+	@deps=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./translator | grep -vx 'github.com/pleskgate/pleskgate/translator' || true); \
 	if [ -n "$$deps" ]; then echo "translator imports non-standard packages: $$deps"; exit 1; fi
 
 vet:
