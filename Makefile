@@ -5,7 +5,7 @@ GO ?= go
 PLESK_XSD_DIR ?= $(abspath $(wildcard ../shared/plesk/xsd))
 export PLESK_XSD_DIR
 
-.PHONY: run build generate check-generated check-translator-deps test deps vet lint bench fuzz
+.PHONY: deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
 
 run: ## start the gateway in sandbox mode (in-process simulator, Swagger UI at /docs)
 	$(GO) run ./cmd/pleskgate
@@ -37,6 +37,11 @@ vet:
 
 lint: vet
 
-test: deps vet check-generated check-translator-deps
+# Offline checks of the Dockerfile, kustomize overlays and compose file; a
+# module of its own so the Kubernetes dependencies stay out of go.mod.
+deploy-check:
+	cd deploy/validate && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+test: deps vet check-generated check-translator-deps deploy-check
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
 	$(GO) test -race -count=1 ./...
