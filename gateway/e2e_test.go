@@ -525,3 +525,22 @@ func TestServiceEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// Protocol 1.4.x writes limits and permissions as named elements; 1.5.0.0
+// and later as name/value pairs. Descriptors only exist from 1.5.0.0.
+func TestLegacyFormatsAt142(t *testing.T) {
+	h := newHarness(t, withProtocol("1.4.2.0"))
+	id := h.createClient("oldformat")
+	base := fmt.Sprintf("/clients/%d", id)
+	var lim, perms obj
+	h.expect(h.do("PATCH", base+"/limits", obj{"limits": obj{"max_dom": 3}}, "application/merge-patch+json"), http.StatusOK).json(t, &lim)
+	h.expect(h.do("PATCH", base+"/permissions", obj{"permissions": obj{"manage_dns": true}}, "application/merge-patch+json"), http.StatusOK).json(t, &perms)
+	c := h.sim.Clients()[0]
+	if c.Limits["max_dom"] != 3 || !c.Permissions["manage_dns"] || lim["limits"].(map[string]any)["max_dom"] != float64(3) || perms["permissions"].(map[string]any)["manage_dns"] != true {
+		t.Fatalf("sim %+v, limits %v, permissions %v", c, lim, perms)
+	}
+	p := h.expect(h.do("GET", "/descriptors/limits", nil), http.StatusNotImplemented).problem(t)
+	if !strings.Contains(p.Detail, "get-limit-descriptor") {
+		t.Fatalf("501 detail %q", p.Detail)
+	}
+}

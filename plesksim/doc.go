@@ -43,9 +43,10 @@
 //     client/customer operation answers 1006; so does every operation of a
 //     reseller below 1.6.0.0 [INF: resellers got the client operator then].
 //   - ops.go buttons: the button set is invented.
-//   - ops.go permissions: legacy permissions keep the <permission><name/>
-//     <value/> shape in every version (PROTOCOL.md documents the format
-//     change for limits only).
+//   - ops.go permissions, schema.go permissionsDecl: permissions change
+//     format with limits, named elements up to 1.4.2.0 and name/value pairs
+//     from 1.5.0.0 ([INF] from the §8 row for 1.5.0.0; the translator reads
+//     it the same way).
 //   - serve.go authenticate: a suspended client (status 16) logging in → 1011.
 //
 // Other decisions: Content-Type is not enforced (Plesk wants text/xml);

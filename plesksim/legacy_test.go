@@ -17,10 +17,13 @@ func TestLegacyLimitsAndPermissions(t *testing.T) {
 				limits = `<limits><resource-policy><overuse>block</overuse></resource-policy>` +
 					`<limit><name>max_dom</name><value>5</value></limit><limit><name>disk_space</name><value>1048576000</value></limit></limits>`
 			}
+			perms := `<permissions><create_domains>true</create_domains><manage_dns>1</manage_dns></permissions>`
+			if pairs {
+				perms = `<permissions><permission><name>create_domains</name><value>true</value></permission>` +
+					`<permission><name>manage_dns</name><value>1</value></permission></permissions>`
+			}
 			root := admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values>`+
-				`<gen_info><email>j@example.com</email></gen_info>`+limits+
-				`<permissions><permission><name>create_domains</name><value>true</value></permission>`+
-				`<permission><name>manage_dns</name><value>1</value></permission></permissions></values></set>`))
+				`<gen_info><email>j@example.com</email></gen_info>`+limits+perms+`</values></set>`))
 			wantOK(t, results(root, "client", "set")[0])
 			c := clientByLogin(t, s, "jdoe")
 			if c.Limits["max_dom"] != 5 || c.Limits["disk_space"] != 1048576000 || len(c.Limits) != 2 {
@@ -53,12 +56,18 @@ func TestLegacyLimitsAndPermissions(t *testing.T) {
 					t.Fatal("named limits")
 				}
 			}
-			perms := map[string]string{}
-			for _, p := range find(data, "permissions/permission") {
-				perms[text1(t, p, "name")] = text1(t, p, "value")
+			got := map[string]string{}
+			if pairs {
+				for _, p := range find(data, "permissions/permission") {
+					got[text1(t, p, "name")] = text1(t, p, "value")
+				}
+			} else {
+				for _, p := range find(data, "permissions")[0].children {
+					got[p.name] = p.value()
+				}
 			}
-			if perms["create_domains"] != "true" || perms["manage_dns"] != "true" || perms["manage_log"] != "false" {
-				t.Fatalf("permissions %v", perms)
+			if got["create_domains"] != "true" || got["manage_dns"] != "true" || got["manage_log"] != "false" {
+				t.Fatalf("permissions %v", got)
 			}
 
 			// Unknown names: 1019 for pairs, 1014 for the named-element format.
@@ -71,10 +80,19 @@ func TestLegacyLimitsAndPermissions(t *testing.T) {
 			} else {
 				wantSystem(t, admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><limits><max_unicorns>1</max_unicorns></limits></values></set>`)), "1014", "Element 'max_unicorns'")
 			}
-			root = admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><permissions><permission><name>fly</name><value>true</value></permission></permissions></values></set>`))
-			wantErr(t, results(root, "client", "set")[0], "1019")
-			wantSystem(t, admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><permissions><permission><name>manage_dns</name><value>yes</value></permission></permissions></values></set>`)),
-				"1014", "Element 'value': 'yes' is not a valid value of the atomic type 'boolean'.")
+			if pairs {
+				root = admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><permissions><permission><name>fly</name><value>true</value></permission></permissions></values></set>`))
+				wantErr(t, results(root, "client", "set")[0], "1019")
+			} else {
+				wantSystem(t, admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><permissions><fly>true</fly></permissions></values></set>`)), "1014", "Element 'fly'")
+			}
+			badBool := `<permissions><manage_dns>yes</manage_dns></permissions>`
+			badElem := "manage_dns"
+			if pairs {
+				badBool, badElem = `<permissions><permission><name>manage_dns</name><value>yes</value></permission></permissions>`, "value"
+			}
+			wantSystem(t, admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values>`+badBool+`</values></set>`)),
+				"1014", "Element '"+badElem+"': 'yes' is not a valid value of the atomic type 'boolean'.")
 			if pairs {
 				wantSystem(t, admin(t, s, pk(v, `<set><filter><id>`+id+`</id></filter><values><limits><limit><name>max_dom</name><value>lots</value></limit></limits></values></set>`)),
 					"1014", "'lots' is not a valid value of the atomic type 'long'.")

@@ -450,16 +450,22 @@ func (x *opctx) limits(u *user) {
 // permissionDefault is the value of a permission never set [GUESS false].
 const permissionDefault = false
 
-// permissions writes every known permission as a <permission><name/><value/>
-// pair in every legacy version ([GUESS]: PROTOCOL.md documents the 1.4 →
-// 1.5 format change for limits only).
+// permissions writes every known permission: named boolean elements up to
+// 1.4.2.0, <permission><name/><value/> pairs from 1.5.0.0 ([INF] from the
+// PROTOCOL.md §8 row for 1.5.0.0, "limits/permissions as pairs", the same
+// reading the translator makes).
 func (x *opctx) permissions(u *user) {
 	w := x.w
 	w.open("permissions")
+	pairs := x.v.atLeast(v1500)
 	for _, n := range permissionNames {
 		val, ok := u.c.perms[n]
 		if !ok {
 			val = permissionDefault
+		}
+		if !pairs {
+			w.leaf(n, strconv.FormatBool(val))
+			continue
 		}
 		w.open("permission")
 		w.leaf("name", n)
@@ -540,6 +546,9 @@ func (x *opctx) checkSet(u *user, gi, lim, perm *node) (int, string) {
 		}
 	}
 	for _, p := range childrenOf(perm) {
+		if p.name != "permission" {
+			continue // ≤ 1.4.2.0 named element: the schema only admits known names
+		}
 		if !slices.Contains(permissionNames, p.child("name").value()) {
 			return errInvalidValue, fmt.Sprintf("Invalid value: unknown permission %q.", p.child("name").value())
 		}
@@ -588,8 +597,11 @@ func (x *opctx) applySet(u *user, gi, lim, perm *node) {
 		}
 	}
 	for _, p := range childrenOf(perm) {
-		v := p.child("value").value()
-		c.perms[p.child("name").value()] = v == "true" || v == "1"
+		name, v := p.name, p.value()
+		if name == "permission" {
+			name, v = p.child("name").value(), p.child("value").value()
+		}
+		c.perms[name] = v == "true" || v == "1"
 	}
 }
 

@@ -378,8 +378,17 @@ func limitsDecl(v version) particle {
 	return cplx("limits", 0, 1, particle{all: named})
 }
 
-func permissionsDecl() particle {
-	return cplx("permissions", 0, 1, cplx("permission", 1, unbounded, req("name", stString), req("value", stBool)))
+// permissionsDecl follows limitsDecl: named elements up to 1.4.2.0 (any
+// order [GUESS: xs:all]), <permission><name/><value/> pairs from 1.5.0.0.
+func permissionsDecl(v version) particle {
+	if v.atLeast(v1500) {
+		return cplx("permissions", 0, 1, cplx("permission", 1, unbounded, req("name", stString), req("value", stBool)))
+	}
+	var named []*decl
+	for _, n := range permissionNames {
+		named = append(named, elem(n, stBool, 0, 1))
+	}
+	return cplx("permissions", 0, 1, particle{all: named})
 }
 
 // operatorDecl declares <client> (v < 1.6.3.0) or <customer> (v ≥ 1.6.3.0)
@@ -409,7 +418,7 @@ func operatorDecl(v version) *decl {
 	op("del", f(v))
 	set := genInfoDecl(v, false)
 	set.el.min = 0
-	op("set", f(v), cplx("values", 1, 1, set, limitsDecl(v), permissionsDecl()))
+	op("set", f(v), cplx("values", 1, 1, set, limitsDecl(v), permissionsDecl(v)))
 	op("ippool_add_ip", req("client_id", stID), many("ip_address", stString, 1))
 	op("ippool_del_ip", req("client_id", stID), many("ip_address", stString, 1))
 	op("cform_buttons_list", f(v))
