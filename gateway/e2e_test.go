@@ -210,7 +210,10 @@ func TestPinnedModernRefusesLegacyOperations(t *testing.T) {
 	h := newHarness(t, withPinned("1.6.9.1"))
 	id := h.createClient("pinned")
 	base := fmt.Sprintf("/clients/%d", id)
-	for _, c := range []struct{ method, path string; body any }{
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
 		{"GET", base + "/limits", nil},
 		{"PATCH", base + "/limits", obj{"limits": obj{"max_dom": 1}}},
 		{"GET", base + "/permissions", nil},
@@ -284,7 +287,10 @@ func TestResellerIsolation(t *testing.T) {
 		t.Fatalf("owner %q", c.OwnerLogin)
 	}
 	// The other reseller sees nothing of it on any endpoint.
-	for _, c := range []struct{ method, path string; body any }{
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
 		{"GET", base, nil}, {"PATCH", base, obj{"city": "X"}}, {"DELETE", base, nil},
 		{"GET", base + "/stat", nil}, {"GET", base + "/owner", nil},
 		{"GET", base + "/limits", nil}, {"GET", base + "/permissions", nil}, {"GET", base + "/ippool", nil},
@@ -321,8 +327,11 @@ func TestErrors(t *testing.T) {
 	id := h.createClient("taken")
 
 	t.Run("400 validation", func(t *testing.T) {
-		for _, c := range []struct{ method, path string; body any }{
-			{"POST", "/clients", obj{"login": "x", "password": "secret1"}},                 // name missing
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/clients", obj{"login": "x", "password": "secret1"}},                    // name missing
 			{"POST", "/clients", obj{"name": "n", "login": "x", "password": "p", "bogus": 1}}, // unknown field
 			{"POST", "/clients", "{not json"},
 			{"POST", "/clients", obj{"name": "n", "login": "x", "password": "p", "status": 4}}, // status only 0/16
