@@ -25,6 +25,8 @@ check-generated: generate
 deps:
 	@command -v xmllint >/dev/null || { echo "installing libxml2-utils (xmllint)"; apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null; }
 	@command -v xmllint >/dev/null || { echo "xmllint is required (Debian package libxml2-utils)"; exit 1; }
+	@command -v redis-server >/dev/null || { echo "installing redis-server"; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+	@command -v redis-server >/dev/null || { echo "redis-server is required (Debian package redis-server)"; exit 1; }
 
 # translator/ is a standard-library-only package (DESIGN.md §1).
 check-translator-deps:
@@ -44,4 +46,4 @@ deploy-check:
 
 test: deps vet check-generated check-translator-deps deploy-check
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
-	$(GO) test -race -count=1 ./...
+	PLESKGATE_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...

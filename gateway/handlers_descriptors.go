@@ -42,7 +42,9 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		filter = translator.ByID(int(clientID))
 		filterKey = "id=" + strconv.FormatInt(clientID, 10)
 	}
-	key := descriptorKey(credentialsFrom(ctx).Identity(), string(kind), v.String(), filterKey)
+	// The upstream's URL is part of the key: two deployments in front of
+	// different panels may share one Redis.
+	key := descriptorKey(s.upstreamID+":"+credentialsFrom(ctx).Identity(), string(kind), v.String(), filterKey)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		var req translator.Request
 		if kind == "limits" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"sync"
@@ -152,6 +151,13 @@ func (s *Server) idempotencyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Blob(existing.Status, existing.Header["Content-Type"][0], existing.Body)
 		}
 		s.metrics.idempotency.WithLabelValues("new").Inc()
+		defer func() {
+			// A panic leaves no response to store: free the key so a retry can run.
+			if r := recover(); r != nil {
+				_ = s.cfg.Idempotency.Release(context.WithoutCancel(ctx), storeKey)
+				panic(r)
+			}
+		}()
 		rw := &recordingWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rw
 		if err := next(c); err != nil {
@@ -181,5 +187,3 @@ func (s *Server) idempotencyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
-
-var _ = errors.New

@@ -63,7 +63,7 @@ type Server struct {
 	router      routers.Router
 	descriptors *descriptorCache
 	metrics     *metrics
-	ready       atomic.Bool
+	upstreamID  string // short hash of the upstream URL, for shared cache keys
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -126,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, spec: spec, specJSON: specJSON, specYAML: specYAMLBytes(), router: router}
 	s.metrics = newMetrics(cfg.Registry)
+	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	cfg.Upstream.observe = s.metrics.observeUpstream
 	cfg.Upstream.onBreakerState = s.metrics.observeBreaker

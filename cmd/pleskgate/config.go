@@ -75,7 +75,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"descriptor-ttl", "10m", "descriptor cache lifetime", dur(func(c *config) *time.Duration { return &c.DescriptorTTL })},
-	{"redis-url", "", "shared cache and idempotency store (not yet supported: see README)", str(func(c *config) *string { return &c.RedisURL })},
+	{"redis-url", "", "Redis shared by every replica for the descriptor cache and Idempotency-Key records, e.g. redis://redis:6379/0 (rediss:// for TLS); unset = in memory", str(func(c *config) *string { return &c.RedisURL })},
 	{"log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
 	{"sandbox-password", "", "sandbox mode: the simulated administrator's password (random when unset)", str(func(c *config) *string { return &c.SandboxPassword })},
 	{"cors-origins", "", "comma-separated origins allowed by CORS, e.g. https://app.example; empty = CORS off", func(c *config, v string) error {
@@ -150,9 +150,6 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		if c.UpstreamKey == "" && (c.UpstreamLogin == "" || c.UpstreamPassword == "") {
 			return c, errors.New("service mode needs PLESKGATE_UPSTREAM_KEY or PLESKGATE_UPSTREAM_LOGIN and PLESKGATE_UPSTREAM_PASSWORD")
 		}
-	}
-	if c.RedisURL != "" {
-		return c, errors.New("PLESKGATE_REDIS_URL: the Redis store is not implemented yet; unset it to keep state in memory")
 	}
 	return c, nil
 }

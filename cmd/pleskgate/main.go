@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -68,6 +69,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 			return err
 		}
 		gcfg.ServiceCredentials = gateway.Credentials{Login: cfg.UpstreamLogin, Password: cfg.UpstreamPassword, Key: cfg.UpstreamKey}
+	}
+
+	if cfg.RedisURL != "" {
+		cache, idem, closer, err := gateway.NewRedisStores(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("PLESKGATE_REDIS_URL: %w", err)
+		}
+		defer func() { _ = closer.Close() }() // after Shutdown has drained requests
+		gcfg.Cache, gcfg.Idempotency = cache, idem
+		gateway.SetRedisLogger(log)
+		// Not fatal: a Redis that is down now is handled like one that goes
+		// down later (reads bypass the cache, keyed POSTs get 503).
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if _, _, err := cache.Get(pingCtx, "pleskgate:ping"); err != nil {
+			log.Warn("Redis unreachable at start-up; serving without the shared cache, and refusing POSTs with an Idempotency-Key until it answers", zap.Error(err))
+		} else {
+			log.Info("shared state in Redis", zap.String("redis", redactRedisURL(cfg.RedisURL)))
+		}
+		cancel()
 	}
 
 	upstreamURL := cfg.UpstreamURL
@@ -226,4 +246,13 @@ func newLogger(level string, sandbox bool) (*zap.Logger, error) {
 	}
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	return zc.Build()
+}
+
+// redactRedisURL hides the password of a Redis URL for the log.
+func redactRedisURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }

@@ -1,0 +1,341 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	neturl "net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+	"go.uber.org/zap"
+)
+
+// Redis stores (DESIGN.md §5): with PLESKGATE_REDIS_URL set, the descriptor
+// cache and the Idempotency-Key records live in Redis, so every replica behind
+// a load balancer shares them.
+//
+// When Redis is unreachable the gateway degrades rather than fails:
+//   - the descriptor cache reports the error and the gateway fetches from
+//     Plesk without it (Cache-Status: pleskgate; fwd=bypass): reads keep working;
+//   - a POST carrying an Idempotency-Key is refused with 503
+//     "idempotency-unavailable": the key promises at most one client, and
+//     without the shared store no replica can keep that promise. A POST
+//     without the key is served as usual (the caller did not ask for the promise).
+// Short socket timeouts and a single dial attempt make a dead Redis cost a
+// request milliseconds (refused) to about a second (unreachable host), not the
+// client library's default of several seconds.
+
+const (
+	redisKeyPrefix = "pleskgate:"
+	// redisInFlightLease is how long an in-flight claim lives without renewal.
+	// The replica running the request renews it every lease/3, so a slow
+	// request keeps its key however long it takes, while the claim of a replica
+	// that died mid-request lapses within the lease and a retry can proceed
+	// (it would otherwise answer 409 for the whole idempotency TTL).
+	redisInFlightLease = 30 * time.Second
+	redisTimeout       = 500 * time.Millisecond
+)
+
+// NewRedisStores connects the descriptor cache and the idempotency store to
+// the Redis at url (redis://[user:password@]host:port[/db] or rediss:// for
+// TLS; go-redis URL options such as ?dial_timeout=2s override the defaults
+// here). It does not contact Redis: a Redis that is down at start-up is
+// handled like one that goes down later. Close the io.Closer on shutdown.
+func NewRedisStores(url string) (CacheStore, IdempotencyStore, io.Closer, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// url.Parse quotes the whole URL in its errors: password included.
+		if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, nil, fmt.Errorf("redis URL: %w", err)
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = redisTimeout
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = redisTimeout
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = redisTimeout
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = 2 * redisTimeout
+	}
+	if opt.MaxRetries == 0 {
+		// One retry covers a pooled connection that died with a Redis restart;
+		// more would only make a dead Redis slower to report.
+		opt.MaxRetries = 1
+	}
+	if opt.DialerRetries == 0 {
+		opt.DialerRetries = 1 // one dial attempt per connection (the default is 5)
+	}
+	opt.ContextTimeoutEnabled = true // a cancelled request stops waiting for Redis
+	opt.DisableIdentity = true       // no CLIENT SETINFO round trip per connection
+	if opt.MaintNotificationsConfig == nil {
+		opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	}
+	s := newRedisStore(redis.NewClient(opt), redisInFlightLease)
+	return redisCache{s}, s, s, nil
+}
+
+// SetRedisLogger sends the Redis client library's own messages (failed dials
+// while Redis is down, and the like) to log at warn level instead of plain
+// lines on stderr. The library's logger is process-wide.
+func SetRedisLogger(log *zap.Logger) {
+	redis.SetLogger(redisZapLogger{log.Named("redis")})
+}
+
+type redisZapLogger struct{ log *zap.Logger }
+
+func (l redisZapLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn(strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+func newRedisStore(rdb *redis.Client, lease time.Duration) *redisStore {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &redisStore{rdb: rdb, lease: lease, claims: map[string]*redisClaim{}, ctx: ctx, cancel: cancel}
+}
+
+// redisKey puts key under the pleskgate: prefix (the gateway's keys already
+// carry it: pleskgate:descriptor:…, pleskgate:idem:…).
+func redisKey(key string) string {
+	if strings.HasPrefix(key, redisKeyPrefix) {
+		return key
+	}
+	return redisKeyPrefix + key
+}
+
+// redisCache is the CacheStore half: one JSON-encoded CacheEntry per key,
+// expiring with the entry (SET … PX ttl).
+type redisCache struct{ s *redisStore }
+
+func (c redisCache) Get(ctx context.Context, key string) (CacheEntry, bool, error) {
+	data, err := c.s.rdb.Get(ctx, redisKey(key)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return CacheEntry{}, false, nil
+	}
+	if err != nil {
+		return CacheEntry{}, false, fmt.Errorf("redis cache get: %w", err)
+	}
+	var e CacheEntry
+	if err := json.Unmarshal(data, &e); err != nil {
+		// Not ours or from an incompatible version: a miss, overwritten by the refetch.
+		return CacheEntry{}, false, nil
+	}
+	return e, true, nil
+}
+
+func (c redisCache) Set(ctx context.Context, key string, e CacheEntry, ttl time.Duration) error {
+	if ttl <= 0 {
+		ttl = time.Until(e.Expires)
+	}
+	if ttl < time.Millisecond {
+		return nil // already expired
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if err := c.s.rdb.Set(ctx, redisKey(key), data, ttl).Err(); err != nil {
+		return fmt.Errorf("redis cache set: %w", err)
+	}
+	return nil
+}
+
+// redisStore is the IdempotencyStore half, and owns the client.
+//
+// A key's value is a JSON redisIdemRecord. Begin claims a key with
+// SET NX PX lease: Redis decides atomically which replica's request runs.
+// The claim carries a random token and lives for the lease, renewed while the
+// request runs; Complete and Release act only while the key still holds this
+// replica's claim (compare-and-set / compare-and-delete in Lua), so a replica
+// whose claim lapsed cannot overwrite or delete another request's record.
+type redisStore struct {
+	rdb    *redis.Client
+	lease  time.Duration
+	ctx    context.Context // ends on Close: stops the renewals
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	claims map[string]*redisClaim // keys this replica claimed and has not yet completed or released
+}
+
+type redisClaim struct {
+	value string        // the in-flight value SET by Begin, compared by the scripts
+	stop  chan struct{} // closed by Complete/Release: ends the renewal
+}
+
+// redisIdemRecord is the stored value: the record, plus the claim token while in flight.
+type redisIdemRecord struct {
+	IdempotencyRecord
+	Claim string `json:"claim,omitempty"`
+}
+
+var (
+	// KEYS[1] key; ARGV[1] our in-flight value; ARGV[2] lease in ms.
+	redisRenewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`)
+	// KEYS[1] key; ARGV[1] our in-flight value ('' if none); ARGV[2] final value; ARGV[3] ttl in ms.
+	// Stores the final record over our own claim, or over nothing (our claim
+	// lapsed and nobody took the key: recording the outcome still spares a
+	// retry a duplicate), never over another request's claim or record.
+	redisCompleteScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`)
+	// KEYS[1] key; ARGV[1] our in-flight value.
+	redisReleaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+)
+
+func (s *redisStore) Begin(ctx context.Context, key, fp string, ttl time.Duration) (IdempotencyRecord, bool, error) {
+	key = redisKey(key)
+	var token [16]byte
+	_, _ = rand.Read(token[:])
+	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: IdempotencyRecord{Fingerprint: fp}, Claim: hex.EncodeToString(token[:])})
+	if err != nil {
+		return IdempotencyRecord{}, false, err
+	}
+	ttl = idemTTL(ttl)
+	lease := min(s.lease, ttl)
+	// The key can expire between a failed SET NX and the GET: try again then.
+	for range 3 {
+		ok, err := s.rdb.SetNX(ctx, key, value, lease).Result()
+		if err != nil {
+			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: %w", err)
+		}
+		if ok {
+			s.hold(key, string(value), lease, ttl)
+			return IdempotencyRecord{}, true, nil
+		}
+		data, err := s.rdb.Get(ctx, key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency get: %w", err)
+		}
+		var rec redisIdemRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency record %q: %w", key, err)
+		}
+		return rec.IdempotencyRecord, false, nil
+	}
+	return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: key %q keeps expiring", key)
+}
+
+// idemTTL is ttl, or the gateway's default when unset; at least 1ms (PX 0 is an error).
+func idemTTL(ttl time.Duration) time.Duration {
+	if ttl <= 0 {
+		return 24 * time.Hour
+	}
+	return max(ttl, time.Millisecond)
+}
+
+// hold remembers a claim and renews its lease until Complete, Release or
+// Close, and at most for ttl (a request that never finishes, e.g. a panic,
+// must not hold its key forever).
+func (s *redisStore) hold(key, value string, lease, ttl time.Duration) {
+	c := &redisClaim{value: value, stop: make(chan struct{})}
+	s.mu.Lock()
+	if old := s.claims[key]; old != nil {
+		close(old.stop) // our earlier claim lapsed unnoticed; this one replaces it
+	}
+	s.claims[key] = c
+	s.mu.Unlock()
+	stop := c.stop
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(max(lease/3, time.Millisecond))
+		defer tick.Stop()
+		deadline := time.NewTimer(ttl)
+		defer deadline.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-s.ctx.Done():
+				return
+			case <-deadline.C:
+				return
+			case <-tick.C:
+				ctx, cancel := context.WithTimeout(s.ctx, lease/3)
+				n, err := redisRenewScript.Run(ctx, s.rdb, []string{key}, value, lease.Milliseconds()).Int()
+				cancel()
+				if err == nil && n == 0 {
+					return // the claim is gone (it lapsed while Redis was unreachable)
+				}
+			}
+		}
+	}()
+}
+
+// take forgets key's claim and stops its renewal; "" when this replica holds none.
+func (s *redisStore) take(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.claims[key]
+	if c == nil {
+		return ""
+	}
+	delete(s.claims, key)
+	close(c.stop)
+	return c.value
+}
+
+func (s *redisStore) Complete(ctx context.Context, key string, rec IdempotencyRecord, ttl time.Duration) error {
+	key = redisKey(key)
+	claim := s.take(key)
+	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: rec})
+	if err != nil {
+		return err
+	}
+	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key}, claim, value, idemTTL(ttl).Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("redis idempotency complete: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redis idempotency complete: key %q was claimed by another request after this one's claim lapsed", key)
+	}
+	return nil
+}
+
+func (s *redisStore) Release(ctx context.Context, key string) error {
+	key = redisKey(key)
+	claim := s.take(key)
+	if claim == "" {
+		return nil // nothing of ours to release
+	}
+	if err := redisReleaseScript.Run(ctx, s.rdb, []string{key}, claim).Err(); err != nil {
+		return fmt.Errorf("redis idempotency release: %w", err)
+	}
+	return nil
+}
+
+// Close stops the renewals and closes the connections. Claims still held
+// lapse within the lease.
+func (s *redisStore) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	return s.rdb.Close()
+}
