@@ -28,7 +28,9 @@ type CacheStore interface {
 
 // memoryCache is the in-process CacheStore: an LRU whose entries expire after
 // the TTL (hashicorp/golang-lru's expirable LRU).
-type memoryCache struct{ lru *expirable.LRU[string, CacheEntry] }
+type memoryCache struct {
+	lru *expirable.LRU[string, CacheEntry]
+}
 
 // NewMemoryCache returns an in-memory store of at most size entries.
 func NewMemoryCache(size int, ttl time.Duration) CacheStore {

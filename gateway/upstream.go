@@ -159,7 +159,7 @@ type Upstream struct {
 	log          *zap.Logger
 
 	observe        func(op string, outcome string, code int, d time.Duration) // metrics hook; may be nil
-	onBreakerState func(state gobreaker.State)                            // metrics hook; may be nil
+	onBreakerState func(state gobreaker.State)                                // metrics hook; may be nil
 }
 
 // NewUpstream returns a client for the Plesk server at cfg.BaseURL.
