@@ -5,7 +5,7 @@ GO ?= go
 PLESK_XSD_DIR ?= $(abspath $(wildcard ../shared/plesk/xsd))
 export PLESK_XSD_DIR
 
-.PHONY: deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
+.PHONY: clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
 
 run: ## start the gateway in sandbox mode (in-process simulator, Swagger UI at /docs)
 	$(GO) run ./cmd/pleskgate
@@ -47,3 +47,33 @@ deploy-check:
 test: deps vet check-generated check-translator-deps deploy-check
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
 	PLESKGATE_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=2s
+	$(MAKE) clients-test
+
+# The clients' view: spec lint (Redocly), the generated TypeScript client and
+# Swagger UI in headless Chromium (Debian's), against a sandbox.
+clients-test:
+	bash scripts/clients-test.sh
+
+# Regenerate the TypeScript example's types after changing openapi.yaml.
+generate-ts:
+	cd examples/typescript && npm ci --no-audit --no-fund && npm run generate
+
+FUZZTIME ?= 10m
+FUZZ_TARGETS := \
+	translator:FuzzDecodeResponse translator:FuzzDecodeResponseTyped translator:FuzzDecodeGetProtos \
+	translator:FuzzEncodeAddText translator:FuzzParseVersion plesksim:FuzzPacket \
+	gateway:FuzzCreateClientBody gateway:FuzzCreateClientFields gateway:FuzzPatchClientBody \
+	gateway:FuzzClientsQuery gateway:FuzzParseProtocolSetting
+
+# Each fuzz target for FUZZTIME (make test runs each for 2s so they keep working).
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} (./$${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test ./$${t%%:*} -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME); \
+	done
+
+# 100,000 mixed requests at concurrency 64 against an in-process gateway and
+# simulator, then the simulator's state compared with the model (loopback only).
+load:
+	$(GO) run ./cmd/pleskload -requests 100000 -concurrency 64 -max-duration 10m

@@ -34,5 +34,10 @@ func (jsonBinder) Bind(i any, c echo.Context) error {
 		}
 		return errBadRequest("the body is not valid JSON for this operation: "+err.Error(), FieldError{Field: "body", Message: err.Error()})
 	}
+	// One JSON value and nothing after it: "{…} trailing" is not a body the
+	// caller meant (the validator, too, reads only the first value).
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errBadRequest("the body has data after its JSON value", FieldError{Field: "body", Message: "trailing data after the JSON value"})
+	}
 	return nil
 }

@@ -553,3 +553,35 @@ func TestLegacyFormatsAt142(t *testing.T) {
 		t.Fatalf("501 detail %q", p.Detail)
 	}
 }
+
+// IP addresses are sent in canonical form, once.
+func TestIPAddressesCanonical(t *testing.T) {
+	h := newHarness(t, withProtocol("1.6.0.0"))
+	id := h.createClient("v6")
+	base := fmt.Sprintf("/clients/%d", id)
+	h.expect(h.do("POST", base+"/ippool", obj{"ip_address": "2001:DB8::10"}), http.StatusCreated)
+	if pool := h.sim.Clients()[0].IPPool; len(pool) != 1 || pool[0] != "2001:db8::10" {
+		t.Fatalf("pool %v", pool)
+	}
+	h.expect(h.do("POST", base+"/ippool", obj{"ip_address": "not-an-ip"}), http.StatusUnprocessableEntity).problem(t)
+	h.expect(h.do("DELETE", base+"/ippool/2001:0db8:0::10", nil), http.StatusNoContent)
+	h.expect(h.do("PATCH", base+"/limits", obj{"limits": obj{"max_dom": -5}}, "application/merge-patch+json"), http.StatusBadRequest).problem(t)
+}
+
+// Scripts (Swagger UI) get the 401 problem without a Basic challenge, so the
+// browser does not replace it with its own sign-in dialog.
+func TestNoChallengeForScripts(t *testing.T) {
+	h := newHarness(t).anonymous()
+	r := h.expect(h.do("GET", "/clients", nil), http.StatusUnauthorized)
+	if r.Header.Get("WWW-Authenticate") == "" {
+		t.Fatal("plain client got no challenge")
+	}
+	r = h.expect(h.with("X-Requested-With", "XMLHttpRequest").do("GET", "/clients", nil), http.StatusUnauthorized)
+	r.problem(t)
+	if r.Header.Get("WWW-Authenticate") != "" {
+		t.Fatal("script got a challenge")
+	}
+	if page := h.do("GET", "/docs/", nil); !strings.Contains(string(page.body), "X-Requested-With") {
+		t.Fatal("Swagger UI does not mark its requests")
+	}
+}

@@ -246,6 +246,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			c.Response().Header().Add(k, v)
 		}
 	}
+	if c.Request().Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		// A script asked (Swagger UI does): let it show the problem rather
+		// than have the browser answer the challenge with its own dialog.
+		c.Response().Header().Del("WWW-Authenticate")
+	}
 	if p.PleskErrcode != nil {
 		c.Set(ctxPleskErrcode, *p.PleskErrcode)
 	}

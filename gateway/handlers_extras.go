@@ -125,11 +125,31 @@ func (s *Server) GetClientIPPool(ctx context.Context, req api.GetClientIPPoolReq
 	return api.GetClientIPPool200JSONResponse(toAPIIPPool(r.IPPool)), nil
 }
 
-func checkIP(s string) error {
-	if _, err := netip.ParseAddr(s); err != nil {
-		return errUnprocessable("not an IP address: "+strconv.Quote(s), FieldError{Field: "ip_address", Message: "not an IPv4 or IPv6 address"})
+// canonicalIP parses an address and returns it in the one form Plesk
+// compares against (2001:DB8::10 and 2001:db8::10 are the same address).
+func canonicalIP(s string) (string, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return "", errUnprocessable("not an IP address: "+strconv.Quote(s), FieldError{Field: "ip_address", Message: "not an IPv4 or IPv6 address"})
 	}
-	return nil
+	return a.Unmap().String(), nil
+}
+
+// canonicalIPs canonicalises a list and drops repeats.
+func canonicalIPs(ips []string) ([]string, error) {
+	out := make([]string, 0, len(ips))
+	seen := map[string]bool{}
+	for _, ip := range ips {
+		c, err := canonicalIP(ip)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // AddClientIP implements POST /clients/{id}/ippool (legacy client/ippool_add_ip);
@@ -138,7 +158,8 @@ func (s *Server) AddClientIP(ctx context.Context, req api.AddClientIPRequestObje
 	if req.Body == nil {
 		return nil, errBadRequest("a JSON body with ip_address is required")
 	}
-	if err := checkIP(req.Body.IpAddress); err != nil {
+	ip, err := canonicalIP(req.Body.IpAddress)
+	if err != nil {
 		return nil, err
 	}
 	v, err := s.versionFor(ctx, translator.OpIPPoolAddIP, translator.OpGetIPPool)
@@ -146,7 +167,7 @@ func (s *Server) AddClientIP(ctx context.Context, req api.AddClientIPRequestObje
 		return nil, err
 	}
 	replies, err := s.send(ctx, v,
-		&translator.IPPoolAddRequest{ClientID: int(req.Id), IPs: []string{req.Body.IpAddress}},
+		&translator.IPPoolAddRequest{ClientID: int(req.Id), IPs: []string{ip}},
 		&translator.GetRequest{Filter: translator.ByID(int(req.Id)), IPPool: true})
 	if err != nil {
 		return nil, err
@@ -163,14 +184,15 @@ func (s *Server) AddClientIP(ctx context.Context, req api.AddClientIPRequestObje
 
 // RemoveClientIP implements DELETE /clients/{id}/ippool/{ip} (legacy client/ippool_del_ip).
 func (s *Server) RemoveClientIP(ctx context.Context, req api.RemoveClientIPRequestObject) (api.RemoveClientIPResponseObject, error) {
-	if err := checkIP(req.Ip); err != nil {
+	ip, err := canonicalIP(req.Ip)
+	if err != nil {
 		return nil, err
 	}
 	v, err := s.versionFor(ctx, translator.OpIPPoolDelIP)
 	if err != nil {
 		return nil, err
 	}
-	replies, err := s.send(ctx, v, &translator.IPPoolDelRequest{ClientID: int(req.Id), IPs: []string{req.Ip}})
+	replies, err := s.send(ctx, v, &translator.IPPoolDelRequest{ClientID: int(req.Id), IPs: []string{ip}})
 	if err != nil {
 		return nil, err
 	}
@@ -239,14 +261,14 @@ func (s *Server) ChangeClientOwner(ctx context.Context, req api.ChangeClientOwne
 	}
 	b := req.Body
 	co := &translator.ChangeOwnerRequest{Filter: translator.ByID(int(req.Id)), NewOwnerLogin: b.OwnerLogin, PlanName: b.PlanName}
+	var err error
 	if b.Ipv4Addresses != nil {
-		co.IPv4 = *b.Ipv4Addresses
+		if co.IPv4, err = canonicalIPs(*b.Ipv4Addresses); err != nil {
+			return nil, err
+		}
 	}
 	if b.Ipv6Addresses != nil {
-		co.IPv6 = *b.Ipv6Addresses
-	}
-	for _, ip := range append(append([]string{}, co.IPv4...), co.IPv6...) {
-		if err := checkIP(ip); err != nil {
+		if co.IPv6, err = canonicalIPs(*b.Ipv6Addresses); err != nil {
 			return nil, err
 		}
 	}

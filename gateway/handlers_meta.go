@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
@@ -42,6 +41,13 @@ var restOperations = []struct {
 // GetMeta implements GET /meta: the upstream's versions and, for every REST
 // operation, the protocol version it is sent in (or that none has it).
 func (s *Server) GetMeta(ctx context.Context, _ api.GetMetaRequestObject) (api.GetMetaResponseObject, error) {
+	if s.cfg.AuthMode == AuthPassthrough {
+		// Once versions are learned nothing else would reach Plesk, so ask
+		// it to check these credentials: /meta is not for anonymous eyes.
+		if _, err := s.cfg.Upstream.Protos(ctx, credentialsFrom(ctx)); err != nil {
+			return nil, err
+		}
+	}
 	vs, err := s.versions(ctx)
 	if err != nil {
 		return nil, err
@@ -79,5 +85,3 @@ func (s *Server) GetMeta(ctx context.Context, _ api.GetMetaRequestObject) (api.G
 	}
 	return api.GetMeta200JSONResponse(out), nil
 }
-
-var _ = http.StatusOK

@@ -71,10 +71,7 @@ func (p *Protocol) Versions(ctx context.Context, ask func(context.Context) ([]tr
 	if vs := p.Known(); vs != nil {
 		return vs, nil
 	}
-	v, err, _ := p.group.Do("protos", func() (any, error) {
-		if vs := p.Known(); vs != nil {
-			return vs, nil
-		}
+	learn := func(ctx context.Context) ([]translator.Version, error) {
 		vs, err := ask(ctx)
 		if err != nil {
 			return nil, err
@@ -86,7 +83,19 @@ func (p *Protocol) Versions(ctx context.Context, ask func(context.Context) ([]tr
 		p.listed = vs
 		p.mu.Unlock()
 		return vs, nil
+	}
+	v, err, shared := p.group.Do("protos", func() (any, error) {
+		if vs := p.Known(); vs != nil {
+			return vs, nil
+		}
+		// The shared ask outlives a caller that gives up.
+		return learn(context.WithoutCancel(ctx))
 	})
+	if err != nil && shared {
+		// Only successes are shared: the leader's credentials may have been
+		// wrong where ours are right, so ask again, as ourselves.
+		return learn(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}

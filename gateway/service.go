@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 
 	"github.com/pleskgate/pleskgate"
@@ -26,7 +27,15 @@ func (s *Server) registerServiceRoutes(e *echo.Echo) {
 		return c.Blob(http.StatusOK, "application/yaml", s.specYAML)
 	})
 	// Swagger UI from assets embedded in the binary (swaggest/swgui v5emb): no network needed.
-	docs := echo.WrapHandler(v5emb.New("pleskgate", "/openapi.json", "/docs/"))
+	// Swagger UI marks its requests with X-Requested-With, and the gateway
+	// then leaves out the Basic challenge on a 401: a challenge would make
+	// the browser open its own sign-in box (or hang headless) instead of
+	// showing the problem+json.
+	docs := echo.WrapHandler(v5emb.NewWithConfig(swgui.Config{
+		SettingsUI: map[string]string{
+			"requestInterceptor": `function(r) { r.headers['X-Requested-With'] = 'XMLHttpRequest'; return r; }`,
+		},
+	})("pleskgate", "/openapi.json", "/docs/"))
 	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	e.GET("/docs/*", docs)
 	e.GET("/healthz", func(c echo.Context) error {

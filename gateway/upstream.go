@@ -301,7 +301,13 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, u.maxBody+1))
 	if err != nil {
-		return nil, classifyTransport(ctx, err)
+		// The answer had started: the packet reached Plesk and may have run,
+		// so this is a broken answer (502, never retried), not an unreachable
+		// panel (503) — unless the time ran out.
+		if te := classifyTransport(ctx, err); isTimeout(te) {
+			return nil, te
+		}
+		return nil, &UpstreamError{Kind: UpstreamBadStatus, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
 	if int64(len(body)) > u.maxBody {
 		return nil, &UpstreamError{Kind: UpstreamTooLarge}
@@ -334,6 +340,11 @@ func classifyTransport(ctx context.Context, err error) error {
 	default:
 		return &UpstreamError{Kind: UpstreamUnavailable, Err: err}
 	}
+}
+
+func isTimeout(err error) bool {
+	var ue *UpstreamError
+	return errors.As(err, &ue) && ue.Kind == UpstreamTimeout
 }
 
 // Call sends reqs in one packet at protocol v and decodes the replies.
