@@ -1,0 +1,408 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+// Fuzz targets that drive the real gateway handler (validation, translation,
+// upstream call, error mapping) against an in-process simulator. Each input
+// must: not panic; get no 5xx but 501 (the upstream is healthy); get
+// problem+json on every error; and change the simulator's state only when it
+// succeeds, and then exactly as sent.
+//
+//	go test ./gateway -run='^$' -fuzz='^FuzzCreateClientBody$' -fuzztime=10m
+
+// relFuzzBodies are JSON seeds: the e2e bodies and the edges of the contract.
+var relFuzzBodies = []string{
+	`{"name":"Stephen Lowell","login":"stevelow","password":"Jhtr66fBB","company":"LogicSoft <Ltd> & \"Co\"","phone":"416 907 9944","email":"stevelow@example.com","city":"Toronto","country":"CA"}`,
+	`{"name":"n","login":"l","password":"p"}`,
+	`{"name":"n","login":"l","password":"p","owner_login":"res1"}`,
+	`{"name":"n","login":"l","password":"p","owner_id":2}`,
+	`{"name":"n","login":"l","password":"p","owner_login":"admin","owner_id":1}`,
+	`{"name":"n","login":"l","password":"p","owner_login":"nobody"}`,
+	`{"name":"n","login":"alpha","password":"p"}`,
+	`{"name":"n","login":"l","password":"p","external_id":"ext-a"}`,
+	`{"name":"n","login":"l","password":"p","status":16,"locale":"de-DE","state":"ON","postal_code":"M5V 2T6","fax":"1","address":"1 Main St"}`,
+	`{"name":"n","login":"l","password":"p","template_name":"Default","description":"d"}`,
+	`{"name":"n","login":"l","password":"p","template_id":3}`,
+	`{"name":"]]><x/>","login":"l<&>'\"","password":"p]]>","company":"Müller 😀","city":"\u00a0","email":"\r\n"}`,
+	`{"name":"\u0001","login":"l","password":"p"}`,
+	`{"name":"\ufffe","login":"l","password":"p"}`,
+	`{"name":" ","login":"  ","password":"p"}`,
+	`{"name":"n","login":"l","password":""}`,
+	`{"name":"n","login":"l","password":"p","country":"ca"}`,
+	`{"name":"n","login":"l","password":"p","extra":1}`,
+	`{"name":"n","login":"l","password":"p"} trailing`,
+	`{"name":"n","login":"l","login":"m","password":"p"}`,
+	`{"name":null,"login":"l","password":"p"}`,
+	`[]`, `null`, ``, `{`, `"x"`,
+}
+
+// relFuzzPatches are merge-patch seeds.
+var relFuzzPatches = []string{
+	`{}`, `{"city":"Ottawa","phone":null}`, `{"name":null}`, `{"login":"alpha"}`, `{"login":"renamed"}`,
+	`{"status":16}`, `{"status":null}`, `{"status":3}`, `{"email":"x@example.com","fax":null,"company":"<&>]]>"}`,
+	`{"password":"new-pass-1"}`, `{"password":null}`, `{"external_id":"ext-a"}`, `{"external_id":null,"description":"😀"}`,
+	`{"country":"DE","locale":null,"state":"ON","postal_code":"12345","address":"x\ty"}`,
+	`{"guid":"x"}`, `{"name":"\u0000"}`, `{"name":""}`, `null`, `[]`, `{"city":1}`,
+}
+
+var relCreateContentTypes = []string{"application/json", "application/json; charset=utf-8", "application/merge-patch+json", "text/plain"}
+
+// FuzzCreateClientBody posts arbitrary bodies to POST /clients.
+func FuzzCreateClientBody(f *testing.F) {
+	for i, b := range relFuzzBodies {
+		f.Add([]byte(b), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, sel uint8) {
+		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		defer e.reset(t)
+		ct := relCreateContentTypes[int(sel/4)%len(relCreateContentTypes)]
+		login, pass := "admin", relAdminPass
+		if sel&0x40 != 0 {
+			login, pass = "res1", relResPass
+		}
+		relFuzzCreate(t, e, body, ct, login, pass)
+	})
+}
+
+// FuzzCreateClientFields posts well-formed JSON whose string fields are
+// arbitrary: the test of translation and of XML escaping.
+func FuzzCreateClientFields(f *testing.F) {
+	for _, s := range []string{"plain", "<>&'\"", "]]>", "<![CDATA[x]]>", "a\r\nb\tc", "Müller 😀", "\x00", "\xff", "\ufffe", "  two  spaces  ", "</pname><pname>x", "&amp;", "\u00a0", "\u2028"} {
+		f.Add("fz-"+s, s, s, s, s, s, uint8(0))
+		f.Add("fz-login", s, "company", "pw", "mail", "desc", uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, login, name, company, password, email, description string, sel uint8) {
+		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		defer e.reset(t)
+		m := map[string]any{"login": login, "name": name, "password": password, "company": company, "email": email}
+		if sel&0x10 != 0 {
+			m["description"] = description
+		}
+		if sel&0x20 != 0 {
+			m["address"], m["city"], m["locale"] = description, company, name
+		}
+		body, err := json.Marshal(m)
+		if err != nil {
+			t.Skip()
+		}
+		relFuzzCreate(t, e, body, "application/json", "admin", relAdminPass)
+	})
+}
+
+func relFuzzCreate(t *testing.T, e *relEnv, body []byte, ct, login, pass string) {
+	before := e.sim.Clients()
+	rec := e.serve("POST", "/clients", body, ct, login, pass)
+	what := fmt.Sprintf("POST /clients %q (%s, %s, sim %s)", body, ct, login, e.version)
+	relCheckAnswer(t, e, rec, what)
+	after := e.sim.Clients()
+	if rec.Code != http.StatusCreated {
+		if !relSameState(before, after) {
+			t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
+		}
+		return
+	}
+	old := relClientsByID(before)
+	var created []plesksim.Client
+	for _, c := range after {
+		if o, ok := old[c.ID]; ok {
+			if !relSameState([]plesksim.Client{o}, []plesksim.Client{c}) {
+				t.Fatalf("%s: client %d changed: %+v → %+v", what, c.ID, o, c)
+			}
+			delete(old, c.ID)
+			continue
+		}
+		created = append(created, c)
+	}
+	if len(old) != 0 || len(created) != 1 {
+		t.Fatalf("%s: 201 but %d clients lost and %d created", what, len(old), len(created))
+	}
+	c := created[0]
+	sent := relDecodeSent(t, body, what)
+	relCheckStored(t, e.sim, sent, c, what)
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%s: 201 body: %v", what, err)
+	}
+	if _, ok := got["password"]; ok {
+		t.Fatalf("%s: the password came back", what)
+	}
+	if got["id"] != float64(c.ID) || got["login"] != c.Login {
+		t.Fatalf("%s: answered %v, simulator holds %+v", what, got, c)
+	}
+	if loc := rec.Header().Get("Location"); loc != "/clients/"+strconv.Itoa(c.ID) {
+		t.Fatalf("%s: Location %q", what, loc)
+	}
+}
+
+// FuzzPatchClientBody sends arbitrary merge patches to PATCH /clients/{id}.
+func FuzzPatchClientBody(f *testing.F) {
+	for i, b := range relFuzzPatches {
+		f.Add([]byte(b), uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, sel uint8) {
+		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		defer e.reset(t)
+		targetID := e.addRaw(t, relBaseClient{Login: "fz-target", Name: "Target T", Company: "T Co", Email: "t@example.com", City: "Oslo", Country: "NO", ExternalID: "ext-t"})
+		id := targetID
+		switch (sel >> 2) & 3 {
+		case 1:
+			id = 999999 // no such client
+		}
+		login, pass := "admin", relAdminPass
+		if sel&0x10 != 0 {
+			login, pass = "res1", relResPass // cannot see the target: 404, nothing changes
+		}
+		ct := "application/merge-patch+json"
+		if sel&0x20 != 0 {
+			ct = "application/json"
+		}
+		before := e.sim.Clients()
+		rec := e.serve("PATCH", "/clients/"+strconv.Itoa(id), body, ct, login, pass)
+		what := fmt.Sprintf("PATCH /clients/%d %q (%s, %s, sim %s)", id, body, ct, login, e.version)
+		relCheckAnswer(t, e, rec, what)
+		after := e.sim.Clients()
+		if rec.Code != http.StatusOK {
+			if !relSameState(before, after) {
+				t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
+			}
+			return
+		}
+		if id != targetID || login != "admin" {
+			t.Fatalf("%s: 200 for a client the caller cannot see", what)
+		}
+		old, now := relClientsByID(before), relClientsByID(after)
+		if len(old) != len(now) {
+			t.Fatalf("%s: %d clients before, %d after", what, len(old), len(now))
+		}
+		for cid, o := range old {
+			if cid != targetID && !relSameState([]plesksim.Client{o}, []plesksim.Client{now[cid]}) {
+				t.Fatalf("%s: another client (%d) changed", what, cid)
+			}
+		}
+		sent := relDecodeSent(t, body, what)
+		relCheckStored(t, e.sim, sent, now[targetID], what)
+		// Fields not sent keep their values.
+		for _, k := range []string{"name", "login", "company", "email", "phone", "fax", "address", "city", "state", "postal_code", "country", "locale", "external_id", "description"} {
+			if _, ok := sent[k]; ok {
+				continue
+			}
+			a, _ := relField(old[targetID], k)
+			b, _ := relField(now[targetID], k)
+			if a != b {
+				t.Fatalf("%s: field %s not sent but changed %q → %q", what, k, a, b)
+			}
+		}
+		var got map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got["login"] != now[targetID].Login {
+			t.Fatalf("%s: answer %s vs simulator %+v", what, rec.Body, now[targetID])
+		}
+		if _, ok := got["password"]; ok {
+			t.Fatalf("%s: the password came back", what)
+		}
+	})
+}
+
+// FuzzClientsQuery sends arbitrary query strings to GET and DELETE /clients.
+// GET never changes anything; DELETE changes state only with 200, deletes
+// exactly the clients it reports deleted, and only clients the query names
+// (never "all" for an empty or blank filter).
+func FuzzClientsQuery(f *testing.F) {
+	for i, q := range []string{
+		"", "login=alpha", "login=alpha&login=beta", "id=2&id=3", "id=abc", "id=-1", "id=99999999999999999999",
+		"login=", "login=%20", "login=alpha&id=2", "owner_login=res1", "owner_id=2", "external_id=ext-a", "guid=x",
+		"include=stat", "include=limits&include=permissions&include=ippool", "include=bogus", "limit=1", "limit=0",
+		"limit=1001", "cursor=YWZ0ZXI6Mg", "cursor=!!", "login=alpha;id=2", "login=%zz", "login=a%00b", "login=%3Cx%3E%26",
+		"id=2&cursor=YWZ0ZXI6MA&limit=1&include=stat", "owner_login=admin", "login=%E2%80%A8", "login=+alpha+",
+	} {
+		f.Add(q, uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, rawQuery string, sel uint8) {
+		for _, r := range rawQuery {
+			if r <= ' ' || r == 0x7f || r == '#' {
+				t.Skip() // not a request target a server would accept
+			}
+		}
+		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		defer e.reset(t)
+		method := "GET"
+		if sel&0x4 != 0 {
+			method = "DELETE"
+		}
+		login, pass := "admin", relAdminPass
+		if sel&0x8 != 0 {
+			login, pass = "res1", relResPass
+		}
+		before := e.sim.Clients()
+		target := "/clients"
+		if rawQuery != "" {
+			target += "?" + rawQuery
+		}
+		rec := e.serve(method, target, nil, "", login, pass)
+		what := fmt.Sprintf("%s %s (%s, sim %s)", method, target, login, e.version)
+		relCheckAnswer(t, e, rec, what)
+		after := e.sim.Clients()
+		if method == "GET" || rec.Code != http.StatusOK {
+			if !relSameState(before, after) {
+				t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
+			}
+			if method == "GET" && rec.Code == http.StatusOK {
+				relCheckListed(t, what, rec.Body.Bytes(), relClientsByID(before))
+			}
+			return
+		}
+		var res struct {
+			Results []struct {
+				ID     *int   `json:"id"`
+				Status string `json:"status"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, rec.Body)
+		}
+		reported := map[int]bool{}
+		for _, r := range res.Results {
+			if r.Status == "deleted" {
+				if r.ID == nil {
+					t.Fatalf("%s: a deleted item without id: %s", what, rec.Body)
+				}
+				reported[*r.ID] = true
+			}
+		}
+		now := relClientsByID(after)
+		q, _ := url.ParseQuery(rawQuery)
+		for id, c := range relClientsByID(before) {
+			_, still := now[id]
+			if still == reported[id] {
+				t.Fatalf("%s: client %d (%s) present after=%v, reported deleted=%v: %s", what, id, c.Login, still, reported[id], rec.Body)
+			}
+			if !still && !relQueryNames(q, c) {
+				t.Fatalf("%s: deleted client %d (%s) the query does not name", what, id, c.Login)
+			}
+		}
+		if len(now) > len(before) {
+			t.Fatalf("%s: DELETE created clients", what)
+		}
+	})
+}
+
+// relCheckListed checks a 200 list against the state it was read from.
+func relCheckListed(t *testing.T, what string, body []byte, state map[int]plesksim.Client) {
+	var list struct {
+		Items []struct {
+			ID    int    `json:"id"`
+			Login string `json:"login"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("%s: %v: %s", what, err, body)
+	}
+	seen := map[int]bool{}
+	for _, it := range list.Items {
+		c, ok := state[it.ID]
+		if !ok || c.Login != it.Login || seen[it.ID] {
+			t.Fatalf("%s: listed %d %q that the simulator does not hold (or twice): %s", what, it.ID, it.Login, body)
+		}
+		seen[it.ID] = true
+	}
+}
+
+// relQueryNames reports whether a filter parameter of q selects c.
+func relQueryNames(q url.Values, c plesksim.Client) bool {
+	ints := func(k string, want int) bool {
+		for _, v := range q[k] {
+			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n == int64(want) {
+				return true
+			}
+		}
+		return false
+	}
+	strs := func(k, want string) bool {
+		for _, v := range q[k] {
+			if want != "" && relCollapse(v) == want {
+				return true
+			}
+		}
+		return false
+	}
+	return ints("id", c.ID) || strs("login", c.Login) || strs("guid", c.GUID) || strs("external_id", c.ExternalID) ||
+		ints("owner_id", c.OwnerID) || strs("owner_login", c.OwnerLogin)
+}
+
+// FuzzParseProtocolSetting: PLESKGATE_PROTOCOL is auto or a list of full
+// versions; anything else is an error, never a panic or a half-parsed list.
+func FuzzParseProtocolSetting(f *testing.F) {
+	for _, s := range []string{"", "auto", "AUTO", " auto ", "1.6.9.1", "1.6.9.1,1.6.0.2", " 1.6.9.1 , 1.4.2.0 ", "1.6", "1.6.9.1,", ",", "1..9.1", "1.6.9.1.1", "+1.6.9.1", "１.6.9.1", "4294967296.0.0.0", "auto,1.6.9.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseProtocolSetting(s)
+		if err != nil {
+			if p != nil {
+				t.Fatalf("%q: protocol with error %v", s, err)
+			}
+			if !strings.HasPrefix(err.Error(), "PLESKGATE_PROTOCOL") {
+				t.Fatalf("%q: error %q does not name the setting", s, err)
+			}
+			return
+		}
+		trimmed := strings.TrimSpace(s)
+		auto := trimmed == "" || strings.EqualFold(trimmed, "auto")
+		if (p.Mode() == "auto") != auto {
+			t.Fatalf("%q: mode %s", s, p.Mode())
+		}
+		if auto {
+			if p.Known() != nil {
+				t.Fatalf("%q: auto with versions %v", s, p.Known())
+			}
+			return
+		}
+		parts := strings.Split(s, ",")
+		if len(p.Known()) != len(parts) {
+			t.Fatalf("%q: %d versions from %d parts", s, len(p.Known()), len(parts))
+		}
+		for i, v := range p.Known() {
+			if v.Parts() != 4 || v.String() != strings.TrimSpace(parts[i]) && !relSameNumbers(v.String(), strings.TrimSpace(parts[i])) {
+				t.Fatalf("%q: version %d is %q", s, i, v)
+			}
+		}
+	})
+}
+
+// relSameNumbers compares dotted numbers ignoring leading zeros ("01.6" = "1.6").
+func relSameNumbers(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	if len(as) != len(bs) {
+		return false
+	}
+	for i := range as {
+		x, err1 := strconv.ParseUint(as[i], 10, 32)
+		y, err2 := strconv.ParseUint(bs[i], 10, 32)
+		if err1 != nil || err2 != nil || x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// relDecodeSent decodes the body the gateway accepted. Known bug (see
+// TestReliabilityTrailingJSON): the gateway reads only the first JSON value
+// and ignores whatever follows, so that is what is compared.
+func relDecodeSent(t *testing.T, body []byte, what string) map[string]any {
+	t.Helper()
+	var sent map[string]any
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&sent); err != nil {
+		t.Fatalf("%s: success for a body that does not start with a JSON object: %v", what, err)
+	}
+	return sent
+}

@@ -1,0 +1,583 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+// Security checks over the whole HTTP surface: secrets never in logs or
+// answers, reseller isolation, authentication everywhere, body limits, XML
+// metacharacters, TLS verification.
+
+// relEndpoint is one API operation with a request that succeeds for the
+// client's owner (or the administrator).
+type relEndpoint struct {
+	op, method, path string
+	body             any
+	ok               int
+}
+
+// relEndpoints lists every API operation of openapi.yaml for client id
+// (deleteClient deletes other, as id has become a reseller by then); ip is an
+// address of the server's pool. Order matters: the destructive ones last.
+func relEndpoints(id, other int, ip string) []relEndpoint {
+	b := fmt.Sprintf("/clients/%d", id)
+	return []relEndpoint{
+		{"listClients", "GET", "/clients", nil, 200},
+		{"getClient", "GET", b + "?include=stat", nil, 200},
+		{"patchClient", "PATCH", b, obj{"city": "Patched City"}, 200},
+		{"getClientStat", "GET", b + "/stat", nil, 200},
+		{"getClientLimits", "GET", b + "/limits", nil, 200},
+		{"patchClientLimits", "PATCH", b + "/limits", obj{"limits": obj{"max_dom": 3}}, 200},
+		{"getClientPermissions", "GET", b + "/permissions", nil, 200},
+		{"patchClientPermissions", "PATCH", b + "/permissions", obj{"permissions": obj{"create_domains": true}}, 200},
+		{"getClientIPPool", "GET", b + "/ippool", nil, 200},
+		{"addClientIP", "POST", b + "/ippool", obj{"ip_address": ip}, 201},
+		{"removeClientIP", "DELETE", b + "/ippool/" + ip, nil, 204},
+		{"listClientButtons", "GET", b + "/buttons", nil, 200},
+		{"getClientOwner", "GET", b + "/owner", nil, 200},
+		{"getLimitDescriptor", "GET", "/descriptors/limits", nil, 200},
+		{"getPermissionDescriptor", "GET", "/descriptors/permissions", nil, 200},
+		{"getClientLimitDescriptor", "GET", b + "/descriptors/limits", nil, 200},
+		{"getClientPermissionDescriptor", "GET", b + "/descriptors/permissions", nil, 200},
+		{"getMeta", "GET", "/meta", nil, 200},
+		{"createClient", "POST", "/clients", nil, 201}, // body filled in by the caller
+		{"changeClientOwner", "PUT", b + "/owner", obj{"owner_login": "admin", "ipv4_addresses": []string{ip}}, 200},
+		{"convertClientToReseller", "POST", b + "/convert-to-reseller", obj{}, 200},
+		{"deleteClients", "DELETE", "/clients?login=nobody-at-all", nil, 200},
+		{"deleteClient", "DELETE", fmt.Sprintf("/clients/%d", other), nil, 204},
+	}
+}
+
+func (e relEndpoint) contentType() string {
+	if e.method == "PATCH" {
+		return "application/merge-patch+json"
+	}
+	return "application/json"
+}
+
+// TestReliabilityEndpointListIsComplete keeps relEndpoints in step with the spec.
+func TestReliabilityEndpointListIsComplete(t *testing.T) {
+	h := newHarness(t)
+	var ops []string
+	for _, pi := range h.gw.spec.Paths.Map() {
+		for _, op := range pi.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue // documents and health: no credentials by design
+			}
+			ops = append(ops, op.OperationID)
+		}
+	}
+	have := map[string]bool{}
+	for _, e := range relEndpoints(1, 1, "192.0.2.10") {
+		have[e.op] = true
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		if !have[op] {
+			t.Errorf("operation %s is not exercised by the security tests", op)
+		}
+	}
+}
+
+const relSecretToken = "Qx7TOK"
+
+// relSecretPasswords are the client passwords used: XML and JSON
+// metacharacters, so the XML-escaped form in a packet dump must be redacted too.
+var relSecretPasswords = []string{
+	"Pw1-" + relSecretToken + "-plain",
+	"Pw2-" + relSecretToken + `-<&>'"]]>ü😀`,
+	"Pw3-" + relSecretToken + "-</passwd><x>",
+}
+
+// relSecretForms returns the forms a secret could take in a log line.
+func relSecretForms(s string) []string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	j, _ := json.Marshal(s)
+	return []string{s, b.String(), strings.Trim(string(j), `"`)}
+}
+
+// TestReliabilityNoSecretsAnywhere exercises every endpoint, with debug
+// logging of packets on, and looks for every password and key in every log
+// line (message and fields) and every response body.
+func TestReliabilityNoSecretsAnywhere(t *testing.T) {
+	h := newHarness(t)
+	h.gw.cfg.Upstream.log = h.gw.log // debug packet dumps into h.logs
+	var bodies [][]byte
+	keep := func(r response) response { bodies = append(bodies, r.body); return r }
+
+	var ids []int
+	for i, pw := range relSecretPasswords {
+		body := newClientBody(fmt.Sprintf("sec%d", i))
+		body["password"] = pw
+		var c obj
+		keep(h.expect(h.do("POST", "/clients", body), http.StatusCreated)).json(t, &c)
+		ids = append(ids, int(c["id"].(float64)))
+		if got, _ := h.sim.ClientPassword(fmt.Sprintf("sec%d", i)); got != pw {
+			t.Fatalf("password stored as %q", got)
+		}
+	}
+	// A password change through PATCH, and one that Plesk refuses (blank).
+	newPass := "Pw4-" + relSecretToken + "-new&<"
+	keep(h.expect(h.do("PATCH", fmt.Sprintf("/clients/%d", ids[0]), obj{"password": newPass}, "application/merge-patch+json"), http.StatusOK))
+	keep(h.do("PATCH", fmt.Sprintf("/clients/%d", ids[0]), obj{"password": " "}, "application/merge-patch+json"))
+	keep(h.do("PATCH", fmt.Sprintf("/clients/%d", ids[0]), obj{"password": 12345}, "application/merge-patch+json"))
+	keep(h.do("POST", "/clients", obj{"name": "x", "login": "sec-bad", "password": "Pw5-" + relSecretToken + "\u0001"}))
+	keep(h.do("POST", "/clients", obj{"name": "x", "login": "sec-bad", "password": "Pw6-" + relSecretToken, "country": "nope"}))
+
+	for _, ep := range relEndpoints(ids[1], ids[2], "192.0.2.10") {
+		body := ep.body
+		if ep.op == "createClient" {
+			nb := newClientBody("sec-extra")
+			nb["password"] = "Pw7-" + relSecretToken
+			body = nb
+		}
+		r := keep(h.do(ep.method, ep.path, body, ep.contentType()))
+		if r.StatusCode != ep.ok {
+			t.Fatalf("%s %s: %d, want %d: %s", ep.method, ep.path, r.StatusCode, ep.ok, r.body)
+		}
+	}
+	// Failures: wrong password, a secret key, an unknown key, an upstream fault.
+	keep(h.expect(h.as("admin", "Wrong-"+relSecretToken).do("GET", "/clients", nil), http.StatusUnauthorized))
+	keep(h.expect(h.anonymous().with("X-API-Key", "admin-secret-key").do("GET", "/clients", nil), http.StatusOK))
+	keep(h.expect(h.anonymous().with("X-API-Key", "Key-"+relSecretToken).do("GET", "/clients", nil), http.StatusUnauthorized))
+	h.sim.SetFaults(plesksim.Faults{Kind: plesksim.FaultMalformed, Rate: 1})
+	nb := newClientBody("sec-fault")
+	nb["password"] = "Pw8-" + relSecretToken
+	keep(h.expect(h.do("POST", "/clients", nb), http.StatusBadGateway))
+	h.sim.SetFaults(plesksim.Faults{})
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		keep(h.anonymous().do("GET", path, nil))
+	}
+
+	secrets := []string{adminPass, "admin-secret-key", relSecretToken}
+	secrets = append(secrets, relSecretPasswords...)
+	secrets = append(secrets, newPass)
+	entries := h.logs.All()
+	sawDump := false
+	for _, e := range entries {
+		var line strings.Builder
+		line.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			fmt.Fprintf(&line, " %s=%v", k, v)
+		}
+		for _, f := range e.Context {
+			fmt.Fprintf(&line, " %s=%s%v", f.Key, f.String, f.Interface)
+		}
+		if strings.Contains(line.String(), "[redacted]") {
+			sawDump = true
+		}
+		for _, s := range secrets {
+			for _, form := range relSecretForms(s) {
+				if strings.Contains(line.String(), form) {
+					t.Fatalf("a log line holds a secret (%q): %s", form, line.String())
+				}
+			}
+		}
+	}
+	if !sawDump {
+		t.Fatal("no redacted packet dump seen: the log check proved nothing about dumps")
+	}
+	for _, b := range bodies {
+		for _, s := range secrets {
+			for _, form := range relSecretForms(s) {
+				if bytes.Contains(b, []byte(form)) {
+					t.Fatalf("a response body holds a secret (%q): %s", form, b)
+				}
+			}
+		}
+	}
+	t.Logf("%d log lines and %d bodies scanned for %d secrets", len(entries), len(bodies), len(secrets))
+}
+
+// TestReliabilityResellerIsolationEveryEndpoint: another reseller gets 404 or
+// 403 on every endpoint naming a client it does not own, and changes nothing;
+// the owner and the administrator succeed.
+func TestReliabilityResellerIsolationEveryEndpoint(t *testing.T) {
+	for _, owner := range []string{"res1", "admin"} {
+		t.Run("client of "+owner, func(t *testing.T) {
+			h := newHarness(t)
+			pass := map[string]string{"res1": resellerPass, "admin": adminPass}[owner]
+			id := h.as(owner, pass).createClient("isolated")
+			// Administrator-only state the reseller might reach: an IP in the pool.
+			h.expect(h.do("POST", fmt.Sprintf("/clients/%d/ippool", id), obj{"ip_address": "192.0.2.11"}), http.StatusCreated)
+			before := h.sim.Clients()
+			r2 := h.as("res2", otherPass)
+			for _, ep := range relEndpoints(id, id, "192.0.2.10") {
+				body := ep.body
+				switch ep.op {
+				case "listClients", "getMeta", "getLimitDescriptor", "getPermissionDescriptor", "createClient":
+					continue // not about one client; listClients and deleteClients are checked below
+				case "deleteClients":
+					ep.path = fmt.Sprintf("/clients?id=%d", id)
+				case "changeClientOwner":
+					body = obj{"owner_login": "res2", "ipv4_addresses": []string{"192.0.2.10"}}
+				}
+				r := r2.do(ep.method, ep.path, body, ep.contentType())
+				if ep.op == "deleteClients" {
+					var res struct {
+						Results []struct{ Status string } `json:"results"`
+					}
+					r2.expect(r, http.StatusOK).json(t, &res)
+					for _, it := range res.Results {
+						if it.Status == "deleted" {
+							t.Fatalf("bulk delete as another reseller deleted: %s", r.body)
+						}
+					}
+					continue
+				}
+				if r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusForbidden {
+					t.Fatalf("%s %s as another reseller: %d %s", ep.method, ep.path, r.StatusCode, r.body)
+				}
+				r.problem(t)
+				if strings.Contains(string(r.body), "isolated") {
+					t.Fatalf("%s %s: the refusal names the client: %s", ep.method, ep.path, r.body)
+				}
+			}
+			var list struct {
+				Items []struct{ ID int } `json:"items"`
+			}
+			r2.expect(r2.do("GET", "/clients", nil), http.StatusOK).json(t, &list)
+			r2.expect(r2.do("GET", "/clients?login=isolated", nil), http.StatusOK).json(t, &list)
+			if len(list.Items) != 0 {
+				t.Fatalf("another reseller lists the client: %+v", list)
+			}
+			if after := h.sim.Clients(); !relSameState(before, after) {
+				t.Fatalf("another reseller changed something:\n%+v\n%+v", before, after)
+			}
+		})
+	}
+}
+
+// TestReliabilityAuthRequiredEverywhere: every API endpoint answers 401 with a
+// WWW-Authenticate challenge and a problem, without credentials and with
+// wrong ones, and sends no packet without credentials.
+func TestReliabilityAuthRequiredEverywhere(t *testing.T) {
+	h := newHarness(t)
+	id := h.createClient("authcheck")
+	before := h.sim.Clients()
+	h.sim.ResetStats()
+	wrongMeta := false
+	for _, ep := range relEndpoints(id, id, "192.0.2.10") {
+		body := ep.body
+		if ep.op == "createClient" {
+			body = newClientBody("nobody-creates")
+		}
+		r := h.anonymous().do(ep.method, ep.path, body, ep.contentType())
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s %s without credentials: %d %s", ep.method, ep.path, r.StatusCode, r.body)
+		}
+		r.problem(t)
+		if r.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("%s %s: 401 without WWW-Authenticate", ep.method, ep.path)
+		}
+		r = h.anonymous().with("Authorization", "Bearer abc").do(ep.method, ep.path, body, ep.contentType())
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s %s with a bearer token: %d %s", ep.method, ep.path, r.StatusCode, r.body)
+		}
+	}
+	if n := h.sim.Stats().Requests; n != 0 {
+		t.Fatalf("%d packets sent for requests without credentials", n)
+	}
+	for _, ep := range relEndpoints(id, id, "192.0.2.10") {
+		body := ep.body
+		if ep.op == "createClient" {
+			body = newClientBody("nobody-creates")
+		}
+		r := h.as("admin", "not-the-password").do(ep.method, ep.path, body, ep.contentType())
+		if ep.op == "getMeta" && r.StatusCode == http.StatusOK {
+			wrongMeta = true
+			continue
+		}
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s %s with a wrong password: %d %s", ep.method, ep.path, r.StatusCode, r.body)
+		}
+		r.problem(t)
+	}
+	if after := h.sim.Clients(); !relSameState(before, after) {
+		t.Fatal("unauthenticated requests changed the simulator")
+	}
+	if wrongMeta {
+		relKnownBug(t, "in passthrough mode GET /meta answers 200 with the upstream's version list and capabilities to any "+
+			"Basic credentials once the versions are learned: it never checks them with Plesk (GetMeta reads Protocol.Known())")
+	}
+}
+
+// TestReliabilityOversizeBody: more than 1 MiB is 413, with or without a
+// Content-Length, and nothing is sent upstream.
+func TestReliabilityOversizeBody(t *testing.T) {
+	h := newHarness(t)
+	id := h.createClient("bigbody")
+	h.sim.ResetStats()
+	big := `{"name":"n","login":"big","password":"pw-12345","description":"` + strings.Repeat("x", 1<<20) + `"}`
+	bigPatch := `{"description":"` + strings.Repeat("y", 1<<20) + `"}`
+	for _, c := range []struct{ method, path, body, ct string }{
+		{"POST", "/clients", big, "application/json"},
+		{"PATCH", fmt.Sprintf("/clients/%d", id), bigPatch, "application/merge-patch+json"},
+		{"POST", fmt.Sprintf("/clients/%d/ippool", id), `{"ip_address":"` + strings.Repeat("1", 1<<20+1) + `"}`, "application/json"},
+	} {
+		for _, chunked := range []bool{false, true} {
+			var rd io.Reader = strings.NewReader(c.body)
+			if chunked {
+				rd = io.MultiReader(strings.NewReader(c.body)) // no length known: Transfer-Encoding: chunked
+			}
+			req, err := http.NewRequest(c.method, h.srv.URL+c.path, rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", c.ct)
+			req.SetBasicAuth("admin", adminPass)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s chunked=%v: %v", c.method, c.path, chunked, err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("%s %s chunked=%v: %d, want 413: %.300s", c.method, c.path, chunked, resp.StatusCode, data)
+			}
+			relCheckProblem(t, resp.StatusCode, resp.Header, data, c.method+" "+c.path)
+		}
+	}
+	if n := h.sim.Stats().Requests; n != 0 {
+		t.Fatalf("%d packets sent for oversize bodies", n)
+	}
+	// Just under the limit is not refused for its size.
+	ok := `{"name":"n","login":"big","password":"pw-12345","description":"` + strings.Repeat("x", 1<<20-200) + `"}`
+	if r := h.do("POST", "/clients", ok); r.StatusCode == http.StatusRequestEntityTooLarge {
+		t.Fatalf("a body under 1 MiB refused: %d", r.StatusCode)
+	}
+}
+
+// relMeta is text with every XML metacharacter, a CDATA end, non-ASCII and an emoji.
+const relMeta = `<a href="x">&amp;'b' ]]> Ünïcødé 😀 &#x41; <![CDATA[c]]>`
+
+// TestReliabilityXMLMetacharactersStoredExactly writes metacharacters into
+// every string field, through POST and through PATCH, in both dialects, and
+// reads them back through GET and from the simulator; the packets that carry
+// them keep their structure.
+func TestReliabilityXMLMetacharactersStoredExactly(t *testing.T) {
+	fit := func(n int) string { // the first n runes of relMeta, for short fields
+		r := []rune(relMeta)
+		if len(r) > n {
+			r = r[:n]
+		}
+		return string(r)
+	}
+	for _, newest := range []string{"1.6.9.1", "1.6.0.0"} {
+		t.Run(newest, func(t *testing.T) {
+			h := newHarness(t, withProtocol(newest))
+			h.gw.cfg.Upstream.log = h.gw.log
+			fields := obj{
+				"name": fit(60), "company": fit(60), "login": "meta-" + `<&>'"😀`, "password": relMeta,
+				"phone": `<&>'"]]>😀é`, "fax": `&<>"']]>`, "email": relMeta, "address": relMeta, "city": fit(50),
+				"state": fit(50), "postal_code": `<&>'"]]>é😀`, "locale": relMeta,
+			}
+			if newest >= "1.6.9.1" {
+				fields["external_id"], fields["description"] = relMeta, relMeta
+			}
+			var c obj
+			h.expect(h.do("POST", "/clients", fields), http.StatusCreated).json(t, &c)
+			id := int(c["id"].(float64))
+			relCheckReadBack(t, h, id, fields)
+
+			// PATCH every field to another metacharacter text.
+			patch := obj{}
+			for k, v := range fields {
+				s := v.(string)
+				if k == "login" {
+					patch[k] = "meta2-" + `]]>&<`
+					continue
+				}
+				r := []rune(s)
+				patch[k] = string(r[len(r)/2:]) + string(r[:len(r)/2])
+			}
+			h.expect(h.do("PATCH", fmt.Sprintf("/clients/%d", id), patch, "application/merge-patch+json"), http.StatusOK)
+			relCheckReadBack(t, h, id, patch)
+
+			// The packets kept their structure: every dump parses, and the
+			// add and set carried exactly the fields sent.
+			for _, e := range h.logs.FilterMessage("upstream packet").All() {
+				raw := []byte(fmt.Sprint(e.ContextMap()["request"]))
+				if !bytes.Contains(raw, []byte("<add>")) && !bytes.Contains(raw, []byte("<set>")) {
+					continue
+				}
+				names, err := relGenInfoNames(raw)
+				if err != nil {
+					t.Fatalf("a packet does not parse: %v: %s", err, raw)
+				}
+				if names == nil {
+					continue
+				}
+				if len(names) != len(fields) {
+					t.Fatalf("gen_info has %d elements %v for %d fields sent: %s", len(names), names, len(fields), raw)
+				}
+			}
+		})
+	}
+}
+
+// relCheckReadBack compares sent fields with GET and with the simulator.
+func relCheckReadBack(t *testing.T, h *harness, id int, sent obj) {
+	t.Helper()
+	var got obj
+	h.expect(h.do("GET", fmt.Sprintf("/clients/%d", id), nil), http.StatusOK).json(t, &got)
+	var c plesksim.Client
+	for _, x := range h.sim.Clients() {
+		if x.ID == id {
+			c = x
+		}
+	}
+	for k, v := range sent {
+		if k == "password" {
+			if pw, _ := h.sim.ClientPassword(c.Login); pw != relCollapse(v.(string)) {
+				t.Fatalf("password stored as %q, sent %q", pw, v)
+			}
+			continue
+		}
+		// Plesk stores strings whitespace-collapsed (XSD), nothing else changes.
+		want := relCollapse(v.(string))
+		if got[k] != want {
+			t.Fatalf("GET %s = %q, sent %q", k, got[k], v)
+		}
+		if s, _ := relField(c, k); s != want {
+			t.Fatalf("simulator %s = %q, sent %q", k, s, v)
+		}
+	}
+}
+
+// relGenInfoNames returns the element names under the first gen_info of an
+// add or set packet (nil when there is none).
+func relGenInfoNames(packet []byte) ([]string, error) {
+	d := xml.NewDecoder(bytes.NewReader(packet))
+	var names []string
+	depth, in := 0, -1
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if in < 0 && (t.Name.Local == "gen_info") && names == nil {
+				in = depth
+				names = []string{}
+			} else if in > 0 && depth == in+1 {
+				names = append(names, t.Name.Local)
+			}
+		case xml.EndElement:
+			if depth == in {
+				in = -2 // done with the first gen_info
+			}
+			depth--
+		}
+	}
+}
+
+// TestReliabilityTLSVerifiedByDefault: a self-signed panel is refused with the
+// default client (503, nothing sent), and works once its certificate is trusted.
+func TestReliabilityTLSVerifiedByDefault(t *testing.T) {
+	sim, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(sim)
+	defer srv.Close()
+
+	// Default upstream client: system roots only.
+	g := relNewFaultGW(t, srv.URL, 2*time.Second, func(u *UpstreamConfig, _ *Config) { u.HTTPClient = nil })
+	p := g.do("GET", "/clients", "", http.StatusServiceUnavailable)
+	if !strings.Contains(p.Detail, "certificate") {
+		t.Fatalf("detail %q does not say the certificate was refused", p.Detail)
+	}
+	if n := sim.Stats().Operations["customer/get"]; n != 0 {
+		t.Fatalf("%d packets executed over an unverified connection", n)
+	}
+
+	// Trusting the panel's certificate.
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	defer tr.CloseIdleConnections()
+	g = relNewFaultGW(t, srv.URL, 2*time.Second, func(u *UpstreamConfig, _ *Config) { u.HTTPClient = &http.Client{Transport: tr} })
+	g.do("GET", "/clients", "", http.StatusOK)
+
+}
+
+// TestReliabilityConcurrentFirstRequestsDoNotShareAuthFailures: in auto mode
+// the first requests learn the protocol versions with one shared
+// server/get_protos (singleflight). The packet carries the first caller's
+// credentials; a caller with a wrong password must not make a concurrent
+// caller with the right one fail, nor its cancellation cancel the others.
+func TestReliabilityConcurrentFirstRequestsDoNotShareAuthFailures(t *testing.T) {
+	h := newHarness(t)
+	h.sim.SetFaults(plesksim.Faults{Latency: 300 * time.Millisecond})
+	wrong := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", h.srv.URL+"/clients", nil)
+		req.SetBasicAuth("admin", "wrong-password")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			wrong <- 0
+			return
+		}
+		resp.Body.Close()
+		wrong <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond) // the wrong caller's get_protos is in flight
+	r := h.do("GET", "/clients", nil)
+	if got := <-wrong; got != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", got)
+	}
+	if r.StatusCode == http.StatusUnauthorized {
+		relKnownBug(t, "a caller with the right password got 401 because a concurrent caller with a wrong one led the shared "+
+			"get_protos (Protocol.Versions singleflight runs ask() with the leader's credentials and context and hands its "+
+			"error to every waiter); fix: share only successes — on error, each waiter retries with its own credentials "+
+			"(or ask with a context detached from the leader and re-ask per caller when the shared ask failed with a Plesk auth error)")
+	}
+	h.expect(r, http.StatusOK)
+}
+
+// TestReliabilityLeaderCancellationDoesNotFailOthers: the caller that leads
+// the shared get_protos goes away; a concurrent caller still gets its answer.
+func TestReliabilityLeaderCancellationDoesNotFailOthers(t *testing.T) {
+	h := newHarness(t)
+	h.sim.SetFaults(plesksim.Faults{Latency: 400 * time.Millisecond})
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/clients", nil)
+		req.SetBasicAuth("admin", adminPass)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	r := h.do("GET", "/clients", nil)
+	if r.StatusCode == 499 {
+		relKnownBug(t, "a caller got 499 \"Request canceled\" because another caller, which led the shared get_protos, went away: "+
+			"Protocol.Versions runs ask(ctx) with the leader's context; fix: run the shared ask with context.WithoutCancel(ctx) "+
+			"plus the upstream timeout, or let waiters retry when the shared ask failed with context.Canceled")
+	}
+	h.expect(r, http.StatusOK)
+}
