@@ -73,6 +73,12 @@ fuzz:
 		$(GO) test ./$${t%%:*} -run='^$$' -fuzz="^$${t#*:}\$$" -fuzztime=$(FUZZTIME); \
 	done
 
+# Micro-benchmarks, then the side-by-side load run of docs/BENCHMARKS.md
+# (loopback only, about 90 s; never part of make test).
+bench:
+	$(GO) test -run=NONE -bench=. -benchmem -benchtime=200ms ./translator ./gateway ./plesksim
+	$(GO) run ./cmd/pleskbench
+
 # 100,000 mixed requests at concurrency 64 against an in-process gateway and
 # simulator, then the simulator's state compared with the model (loopback only).
 load:

@@ -1,0 +1,557 @@
+// Command pleskbench measures pleskgate against its floors, in one bounded run
+// on loopback only:
+//
+//	(a) GET /clients/{id} through pleskgate
+//	(b) the same customer/get packet POSTed straight to plesksim
+//	(c) the same packet through a plain httputil.ReverseProxy
+//	(d) a cached GET /descriptors/limits through pleskgate (legacy-only upstream)
+//	(e) a static Echo JSON handler with (d)'s body
+//
+// plus GET /clients over up to 10,000 clients (latency, peak heap) and 1,000
+// idle keep-alive connections (RSS). Every server (simulators, gateways,
+// proxy, static handler) runs in this process on 127.0.0.1; the load comes
+// from a child process (pleskbench -client …), so the CPU and RSS figures
+// are the servers' alone, and pprof labels split that CPU between the
+// servers. Each scenario's time is cut into rounds interleaved across
+// (a)–(e), so that a shared machine's background load hits all alike.
+// See docs/BENCHMARKS.md.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+func main() {
+	var err error
+	if len(os.Args) > 1 && (os.Args[1] == "-client" || os.Args[1] == "--client") {
+		err = runClient(os.Args[1:])
+	} else {
+		err = run(os.Args[1:])
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "pleskbench:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	duration, warmup, latDuration time.Duration
+	concurrency, rounds           int
+	listClients, pageSize, conns  int
+	profileDir, jsonOut, logMode  string
+	only                          string
+}
+
+// scenario is one of (a)–(e).
+type scenario struct {
+	Key, Name string
+	url       string
+	method    string
+	body      string
+	headers   []string
+	sim       *plesksim.Server // whose packet counter to read; nil: no upstream
+	srv       *served          // the server the load hits: its request counter normalises CPU and packets
+	BodyBytes int              `json:"body_bytes"`
+
+	Load    *pass `json:"load"`
+	Latency *pass `json:"latency_c1,omitempty"`
+
+	loadRounds, latRounds []*round
+}
+
+type report struct {
+	Machine   map[string]string  `json:"machine"`
+	Scenarios []*scenario        `json:"scenarios"`
+	Ratios    map[string]float64 `json:"ratios"`
+	// RatioRounds holds each ratio computed round by round (same background
+	// load for both sides): min, median, max.
+	RatioRounds map[string][3]float64 `json:"ratio_rounds"`
+	Listing     []listRow             `json:"listing"`
+	Idle        *idleResult           `json:"idle"`
+	Goals       []goal                `json:"goals"`
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("pleskbench", flag.ContinueOnError)
+	var o options
+	fs.DurationVar(&o.duration, "duration", 8*time.Second, "measured time of each scenario (a)-(e) at -concurrency, split over -rounds")
+	fs.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured warm-up before each round")
+	fs.DurationVar(&o.latDuration, "latency-duration", 2*time.Second, "measured time of each scenario at concurrency 1 (unloaded latency), split over -rounds; 0 skips it")
+	fs.IntVar(&o.rounds, "rounds", 4, "split each pass into this many rounds, interleaved across (a)-(e), so that all scenarios see the same background load")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "closed-loop workers (keep-alive connections) of the throughput passes")
+	fs.IntVar(&o.listClients, "list-clients", 10000, "clients in the largest GET /clients listing (also measured at 1/10 and 1/2)")
+	fs.IntVar(&o.pageSize, "page", 1000, "limit= of the listing pages (the gateway's maximum is 1000)")
+	fs.IntVar(&o.conns, "conns", 1000, "idle keep-alive connections held open against the gateway")
+	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of each pass and a heap profile of the listing to this directory")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&o.logMode, "log", "discard", "gateway access log: discard (production JSON encoder, sampled, to io.Discard) or none (zap.NewNop)")
+	fs.StringVar(&o.only, "only", "abcdeli", "parts to run: a-e scenarios, l listing, i idle connections")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	rep := &report{Machine: map[string]string{
+		"nproc": strconv.Itoa(runtime.NumCPU()), "gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)),
+		"cpu": cpuModel(), "go": runtime.Version(), "loadavg_start": loadAvg(),
+		"duration": o.duration.String(), "warmup": o.warmup.String(), "concurrency": strconv.Itoa(o.concurrency),
+		"latency_duration": o.latDuration.String(), "log": o.logMode,
+		"rounds": strconv.Itoa(o.rounds),
+	}, Ratios: map[string]float64{}, RatioRounds: map[string][3]float64{}}
+	progress("pleskbench: %d CPUs (%s), %s, load average %s", runtime.NumCPU(), rep.Machine["cpu"], runtime.Version(), rep.Machine["loadavg_start"])
+	if l, err := strconv.ParseFloat(strings.Fields(rep.Machine["loadavg_start"])[0], 64); err == nil && l > float64(runtime.NumCPU())/2 {
+		progress("warning: the machine is busy (load average %.1f on %d CPUs): figures will be noisy", l, runtime.NumCPU())
+	}
+
+	// The modern simulator with demo clients, and what stands in front of it.
+	sim, simSrv, err := newSim("sim", "1.6.9.1", true)
+	if err != nil {
+		return err
+	}
+	defer simSrv.close()
+	gw, err := newGateway("gateway", simSrv.url, "", o.logMode)
+	if err != nil {
+		return err
+	}
+	defer gw.close()
+	proxy, err := newProxy(simSrv.url)
+	if err != nil {
+		return err
+	}
+	defer proxy.close()
+	// The legacy-only simulator for descriptors (newest 1.6.0.2).
+	legacySim, legacySrv, err := newSim("legacy-sim", "1.6.0.2", true)
+	if err != nil {
+		return err
+	}
+	defer legacySrv.close()
+	legacyGw, err := newGateway("legacy-gateway", legacySrv.url, "", o.logMode)
+	if err != nil {
+		return err
+	}
+	defer legacyGw.close()
+
+	clientID := sim.Clients()[0].ID
+	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(adminLogin+":"+adminPassword))
+	pleskAuth := []string{"HTTP_AUTH_LOGIN: " + adminLogin, "HTTP_AUTH_PASSWD: " + adminPassword, "Content-Type: text/xml; charset=UTF-8"}
+	// Exactly the packet the gateway sends for GET /clients/{id}.
+	packet, err := translator.EncodeRequest(newestVersion(sim), &translator.GetRequest{Filter: translator.ByID(clientID), GenInfo: true})
+	if err != nil {
+		return err
+	}
+
+	scA := &scenario{Key: "a", Name: "GET /clients/{id} via pleskgate", url: fmt.Sprintf("%s/clients/%d", gw.url, clientID), method: http.MethodGet, headers: []string{basic}, sim: sim, srv: gw}
+	scB := &scenario{Key: "b", Name: "customer/get packet straight to plesksim", url: simSrv.url + plesksim.AgentPath, method: http.MethodPost, body: string(packet), headers: pleskAuth, sim: sim, srv: simSrv}
+	scC := &scenario{Key: "c", Name: "same packet via httputil.ReverseProxy", url: proxy.url + plesksim.AgentPath, method: http.MethodPost, body: string(packet), headers: pleskAuth, sim: sim, srv: proxy}
+	scD := &scenario{Key: "d", Name: "GET /descriptors/limits via pleskgate (cache hit)", url: legacyGw.url + "/descriptors/limits", method: http.MethodGet, headers: []string{basic}, sim: legacySim, srv: legacyGw}
+	scE := &scenario{Key: "e", Name: "static Echo JSON handler, (d)'s body", method: http.MethodGet}
+
+	// Preflight: each scenario answers what it should; (d) warms its cache.
+	for _, sc := range []*scenario{scA, scB, scC} {
+		st, _, body, err := do(sc.method, sc.url, sc.body, sc.headers)
+		if err != nil || st != http.StatusOK || !strings.Contains(string(body), "jdoe") || strings.Contains(string(body), "<status>error") {
+			return fmt.Errorf("preflight %s: %d %v %.300s", sc.Key, st, err, body)
+		}
+		sc.BodyBytes = len(body)
+	}
+	var descBody []byte
+	for i := range 2 {
+		st, h, body, err := do(scD.method, scD.url, "", scD.headers)
+		if err != nil || st != http.StatusOK {
+			return fmt.Errorf("preflight d: %d %v %.300s", st, err, body)
+		}
+		if i == 1 && !strings.Contains(strings.ToLower(h.Get("Cache-Status")), "hit") {
+			progress("warning: second descriptor read has Cache-Status %q", h.Get("Cache-Status"))
+		}
+		descBody = body
+	}
+	scD.BodyBytes = len(descBody)
+	static, err := newStatic("/descriptors/limits", descBody)
+	if err != nil {
+		return err
+	}
+	defer static.close()
+	scE.url, scE.srv = static.url+"/descriptors/limits", static
+	if st, _, body, err := do(scE.method, scE.url, "", nil); err != nil || st != http.StatusOK || !bytes.Equal(body, descBody) {
+		return fmt.Errorf("preflight e: %d %v", st, err)
+	}
+	scE.BodyBytes = len(descBody)
+
+	for _, sc := range []*scenario{scA, scB, scC, scD, scE} {
+		if strings.Contains(o.only, sc.Key) {
+			rep.Scenarios = append(rep.Scenarios, sc)
+		}
+	}
+	if err := runScenarios(exe, rep.Scenarios, o); err != nil {
+		return err
+	}
+	if strings.Contains(o.only, "i") {
+		progress("idle: %d keep-alive connections to the gateway", o.conns)
+		if rep.Idle, err = runIdle(exe, scA, o.conns); err != nil {
+			return fmt.Errorf("idle connections: %w", err)
+		}
+	}
+	if strings.Contains(o.only, "l") {
+		if rep.Listing, err = runListing(o, basic); err != nil {
+			return fmt.Errorf("listing: %w", err)
+		}
+	}
+	rep.Machine["loadavg_end"] = loadAvg()
+	rep.Machine["wall_s"] = fmt.Sprintf("%.1f", time.Since(began).Seconds())
+	rep.Machine["vmhwm_kib"] = strconv.FormatInt(procStatusKB("VmHWM"), 10)
+	computeRatios(rep)
+	rep.Goals = judge(rep)
+	printReport(os.Stdout, rep, o)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "# "+format+"\n", args...)
+}
+
+// do sends one request from this process (preflight and listing).
+func do(method, url, body string, headers []string) (int, http.Header, []byte, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header[strings.TrimSpace(k)] = []string{strings.TrimSpace(v)}
+	}
+	resp, err := localClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b, err
+}
+
+var localClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
+
+func clientArgs(sc *scenario) []string {
+	args := []string{"-client", "-url", sc.url, "-method", sc.method}
+	if sc.body != "" {
+		args = append(args, "-body", sc.body)
+	}
+	for _, h := range sc.headers {
+		args = append(args, "-header", h)
+	}
+	return args
+}
+
+// idleResult is the RSS cost of idle keep-alive connections to the gateway.
+type idleResult struct {
+	Conns         int     `json:"conns"`
+	Open          int     `json:"open"`
+	RSSBeforeKiB  int64   `json:"rss_before_kib"`
+	RSSWithKiB    int64   `json:"rss_with_kib"`
+	PerConnKiB    float64 `json:"per_conn_kib"`
+	GoroutinesAdd int     `json:"goroutines_added"`
+}
+
+func runIdle(exe string, sc *scenario, conns int) (*idleResult, error) {
+	cmd := exec.Command(exe, append(clientArgs(sc), "-idle", strconv.Itoa(conns))...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	before := settledRSS()
+	g0 := runtime.NumGoroutine()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	r := &idleResult{Conns: conns, RSSBeforeKiB: before}
+	sc1 := bufio.NewScanner(stdout)
+	for sc1.Scan() {
+		line := sc1.Text()
+		if line == "open" {
+			time.Sleep(300 * time.Millisecond) // let the server's conn goroutines settle in their read loop
+			r.RSSWithKiB = settledRSS()
+			r.GoroutinesAdd = runtime.NumGoroutine() - g0
+			stdin.Close()
+			continue
+		}
+		if strings.HasPrefix(line, "{") {
+			var res clientResult
+			if err := json.Unmarshal([]byte(line), &res); err != nil {
+				return nil, err
+			}
+			r.Open = res.IdleOpen
+			if res.FirstError != "" {
+				progress("warning: idle connections: %d failed, first: %s", res.Errors, res.FirstError)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, err
+	}
+	if r.Open > 0 {
+		r.PerConnKiB = float64(r.RSSWithKiB-r.RSSBeforeKiB) / float64(r.Open)
+	}
+	return r, nil
+}
+
+// listRow is GET /clients over n clients.
+type listRow struct {
+	Clients         int     `json:"clients"`
+	SimDirectMs     float64 `json:"sim_direct_ms"` // blank-filter get straight to plesksim (in process), median of 3
+	UpstreamXML     int     `json:"upstream_xml_bytes"`
+	SimDirectCPUms  float64 `json:"sim_direct_cpu_ms"`
+	PageMs          float64 `json:"page_ms"`     // one page (limit=page) via the gateway, median of 3
+	PageCPUms       float64 `json:"page_cpu_ms"` // process CPU, simulator included
+	WalkCPUms       float64 `json:"walk_cpu_ms"`
+	ReplayPageCPUms float64 `json:"replay_page_cpu_ms"` // process CPU, gateway alone
+	PageBytes       int     `json:"page_bytes"`
+	WalkMs          float64 `json:"walk_ms"` // every page, following next_cursor
+	WalkPages       int     `json:"walk_pages"`
+	WalkBytes       int     `json:"walk_bytes"`
+	ReplayPageMs    float64 `json:"replay_page_ms"` // one page against a canned upstream (gateway alone), median of 3
+	PageHeapPeak    uint64  `json:"page_heap_peak"` // growth over live heap, canned upstream, default GOGC
+	PageHeapLive    uint64  `json:"page_heap_peak_gogc10"`
+	PageAlloc       uint64  `json:"page_alloc_bytes"`
+	WalkHeapLive    uint64  `json:"walk_heap_peak_gogc10"` // max over the pages, canned upstream
+}
+
+func runListing(o options, basic string) ([]listRow, error) {
+	sim, simSrv, err := newSim("list-sim", "1.6.9.1", false)
+	if err != nil {
+		return nil, err
+	}
+	defer simSrv.close()
+	gw, err := newGateway("list-gateway", simSrv.url, "", o.logMode)
+	if err != nil {
+		return nil, err
+	}
+	defer gw.close()
+	rp := &replay{}
+	replaySrv, err := serve("replay", rp)
+	if err != nil {
+		return nil, err
+	}
+	defer replaySrv.close()
+	replayGw, err := newGateway("replay-gateway", replaySrv.url, newestVersion(sim).String(), o.logMode)
+	if err != nil {
+		return nil, err
+	}
+	defer replayGw.close()
+	listPacket, err := translator.EncodeRequest(newestVersion(sim), &translator.GetRequest{GenInfo: true})
+	if err != nil {
+		return nil, err
+	}
+	headers := []string{basic}
+	first := fmt.Sprintf("/clients?limit=%d", o.pageSize)
+
+	var rows []listRow
+	for _, n := range []int{o.listClients / 10, o.listClients / 2, o.listClients} {
+		if n <= 0 {
+			continue
+		}
+		progress("listing: seeding %d clients", n)
+		if err := seed(sim, n); err != nil {
+			return nil, err
+		}
+		row := listRow{Clients: n}
+		// Wall time and this process's CPU time of each step; medians of 3.
+		// CPU time is the steadier figure on a shared machine.
+		var xmlBody []byte
+		row.SimDirectMs, row.SimDirectCPUms, err = median3(func() error {
+			var err error
+			xmlBody, err = simPacket(sim, listPacket)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		row.UpstreamXML = len(xmlBody)
+		rp.body.Store(&xmlBody)
+
+		progress("listing: %d clients, pages of %d", n, o.pageSize)
+		row.PageMs, row.PageCPUms, err = median3(func() error {
+			st, _, nb, err := doDiscard(gw.url+first, headers)
+			if err == nil && st != http.StatusOK {
+				err = fmt.Errorf("GET %s: status %d", first, st)
+			}
+			row.PageBytes = nb
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		t0, cpu0 := time.Now(), processCPU()
+		pages, bytes, err := walk(gw.url, first, headers, nil)
+		if err != nil {
+			return nil, err
+		}
+		row.WalkMs, row.WalkCPUms, row.WalkPages, row.WalkBytes = ms(time.Since(t0)), (processCPU()-cpu0)*1000, pages, bytes
+		if pages*o.pageSize < n {
+			return nil, fmt.Errorf("walk saw %d pages for %d clients", pages, n)
+		}
+		row.ReplayPageMs, row.ReplayPageCPUms, err = median3(func() error {
+			st, _, _, err := doDiscard(replayGw.url+first, headers)
+			if err == nil && st != http.StatusOK {
+				err = fmt.Errorf("replay page: status %d", st)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+
+		// Heap, against the canned upstream: the simulator's buffers are not in it.
+		h := startHeapPeak()
+		if st, _, _, err := doDiscard(replayGw.url+first, headers); err != nil || st != http.StatusOK {
+			return nil, fmt.Errorf("replay page: %d %v", st, err)
+		}
+		row.PageHeapPeak, row.PageAlloc = h.end()
+		old := debug.SetGCPercent(10)
+		h = startHeapPeak()
+		if st, _, _, err := doDiscard(replayGw.url+first, headers); err != nil || st != http.StatusOK {
+			debug.SetGCPercent(old)
+			return nil, fmt.Errorf("replay page: %d %v", st, err)
+		}
+		row.PageHeapLive, _ = h.end()
+		row.WalkHeapLive, err = walkPeak(replayGw.url, first, headers)
+		debug.SetGCPercent(old)
+		if err != nil {
+			return nil, err
+		}
+		if o.profileDir != "" && n == o.listClients {
+			runtime.GC()
+			f, err := os.Create(filepath.Join(o.profileDir, "heap-listing.pprof"))
+			if err != nil {
+				return nil, err
+			}
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// median3 runs f three times and returns the median wall time and the
+// median CPU time of this process, in milliseconds.
+func median3(f func() error) (wallMs, cpuMs float64, err error) {
+	var walls, cpus []float64
+	for range 3 {
+		t0, c0 := time.Now(), processCPU()
+		if err := f(); err != nil {
+			return 0, 0, err
+		}
+		walls = append(walls, ms(time.Since(t0)))
+		cpus = append(cpus, (processCPU()-c0)*1000)
+	}
+	slices.Sort(walls)
+	slices.Sort(cpus)
+	return walls[1], cpus[1], nil
+}
+
+// walk GETs every page from first on, following the Link rel="next" header;
+// bodies are counted and discarded so that this process holds no copy of
+// them. onPage runs after each page.
+func walk(base, first string, headers []string, onPage func()) (pages, total int, err error) {
+	target := first
+	for {
+		st, h, n, err := doDiscard(base+target, headers)
+		if err != nil || st != http.StatusOK {
+			return pages, total, fmt.Errorf("GET %s: %d %v", target, st, err)
+		}
+		pages++
+		total += n
+		if onPage != nil {
+			onPage()
+		}
+		link := h.Get("Link")
+		if link == "" {
+			return pages, total, nil
+		}
+		i, j := strings.Index(link, "<"), strings.Index(link, ">")
+		if i < 0 || j < i || !strings.Contains(link[j:], `rel="next"`) {
+			return pages, total, fmt.Errorf("unexpected Link header %q", link)
+		}
+		target = link[i+1 : j]
+	}
+}
+
+// doDiscard GETs url and counts the body without keeping it.
+func doDiscard(url string, headers []string) (int, http.Header, int, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header[strings.TrimSpace(k)] = []string{strings.TrimSpace(v)}
+	}
+	resp, err := localClient.Do(req)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header, int(n), err
+}
+
+// walkPeak walks every page and returns the largest per-page heap growth.
+func walkPeak(base, first string, headers []string) (uint64, error) {
+	var peak uint64
+	h := startHeapPeak()
+	_, _, err := walk(base, first, headers, func() {
+		g, _ := h.end()
+		peak = max(peak, g)
+		h = startHeapPeak()
+	})
+	h.end()
+	return peak, err
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
