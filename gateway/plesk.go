@@ -117,8 +117,10 @@ func (s *Server) readClients(ctx context.Context, f translator.Filter, in includ
 	if err != nil {
 		return nil, nil, err
 	}
-	byID := map[int]int{}
-	for _, r := range replies[0].(*translator.GetReply).Results {
+	results := replies[0].(*translator.GetReply).Results
+	byID := make(map[int]int, len(results))
+	recs = make([]clientRecord, 0, len(results))
+	for _, r := range results {
 		if !r.Result.OK() {
 			if r.Result.ErrCode == translator.CodeObjectNotFound {
 				misses = append(misses, r.Result)

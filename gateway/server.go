@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,7 +60,7 @@ type Server struct {
 	spec        *openapi3.T
 	specJSON    []byte
 	specYAML    []byte
-	router      routers.Router
+	routes      map[string]specRoute // "GET /clients/:id" → its OpenAPI operation
 	descriptors *descriptorCache
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
@@ -120,11 +120,7 @@ func New(cfg Config) (*Server, error) {
 	// The validator must not reject requests for other hosts: the gateway is
 	// reached under many names (localhost, a service name, an ingress host).
 	spec.Servers = nil
-	router, err := gorillamux.NewRouter(spec)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: router: %w", err)
-	}
-	s := &Server{cfg: cfg, log: cfg.Logger, spec: spec, specJSON: specJSON, specYAML: specYAMLBytes(), router: router}
+	s := &Server{cfg: cfg, log: cfg.Logger, spec: spec, specJSON: specJSON, specYAML: specYAMLBytes(), routes: specRoutes(spec)}
 	s.metrics = newMetrics(cfg.Registry)
 	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
@@ -227,6 +223,42 @@ func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// specRoute is one OpenAPI operation under Echo's spelling of its path.
+type specRoute struct {
+	route     *routers.Route
+	hasParams bool // path parameters or a request body to validate
+}
+
+// specRoutes indexes the spec's operations by method and Echo route
+// template ({id} becomes :id), built once.
+func specRoutes(spec *openapi3.T) map[string]specRoute {
+	out := map[string]specRoute{}
+	for path, item := range spec.Paths.Map() {
+		echoPath := path
+		for {
+			i := strings.IndexByte(echoPath, '{')
+			j := strings.IndexByte(echoPath, '}')
+			if i < 0 || j < i {
+				break
+			}
+			echoPath = echoPath[:i] + ":" + echoPath[i+1:j] + echoPath[j+1:]
+		}
+		for method, op := range item.Operations() {
+			hasParams := op.RequestBody != nil
+			for _, p := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
+					hasParams = true
+				}
+			}
+			out[method+" "+echoPath] = specRoute{
+				route:     &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
+				hasParams: hasParams,
+			}
+		}
+	}
+	return out
+}
+
 // validatorMiddleware checks every request against openapi.yaml with
 // kin-openapi before a handler sees it, and resolves credentials where the
 // operation declares security. Defaults are deliberately not filled into
@@ -235,17 +267,29 @@ func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		route, pathParams, err := s.router.FindRoute(r)
-		if err != nil {
+		// Echo has already matched the route: look the operation up by
+		// Echo's route template instead of routing a second time.
+		info, ok := s.routes[r.Method+" "+c.Path()]
+		if !ok {
 			// Not an API route (or wrong method): Echo answers 404/405.
 			return next(c)
 		}
+		route := info.route
 		c.Set(ctxOperationID, route.Operation.OperationID)
 		if route.Operation.Security == nil || len(*route.Operation.Security) > 0 {
 			if err := s.authenticate(c); err != nil {
 				return err
 			}
 			r = c.Request()
+		}
+		if !info.hasParams && r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
+			// Nothing the spec constrains was sent (no path parameter, query
+			// or body; its header parameters are free strings): skip the walk.
+			return next(c)
+		}
+		pathParams := make(map[string]string, len(c.ParamNames()))
+		for i, name := range c.ParamNames() {
+			pathParams[name] = c.ParamValues()[i]
 		}
 		input := &openapi3filter.RequestValidationInput{
 			Request: r, PathParams: pathParams, Route: route,

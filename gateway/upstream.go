@@ -299,7 +299,14 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &UpstreamError{Kind: UpstreamBadStatus, Status: resp.StatusCode}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, u.maxBody+1))
+	// Size the buffer from Content-Length when Plesk sends one: a large
+	// listing is then read without repeated growth.
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= u.maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, u.maxBody+1))
+	body := buf.Bytes()
 	if err != nil {
 		// The answer had started: the packet reached Plesk and may have run,
 		// so this is a broken answer (502, never retried), not an unreachable
