@@ -127,10 +127,8 @@ func problemFor(err error) (Problem, http.Header) {
 	switch {
 	case errors.As(err, &gerr):
 		return Problem{Type: problemType(gerr.Slug), Title: gerr.Title, Status: gerr.Status, Detail: gerr.Detail, Errors: gerr.Errors}, gerr.Header
-	case errors.As(err, &nsup):
-		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: nsup.Error()}, nil
-	case errors.As(err, &uerr):
-		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: uerr.Error()}, nil
+	case errors.As(err, &nsup), errors.As(err, &uerr):
+		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: err.Error()}, nil
 	case errors.As(err, &perr):
 		status, slug, title := pleskStatus(perr.Code)
 		code, text := perr.Code, perr.Text

@@ -93,62 +93,46 @@ func (d cachedDescriptor) cacheControl() string {
 
 // GetLimitDescriptor implements GET /descriptors/limits (legacy client/get-limit-descriptor, blank filter).
 func (s *Server) GetLimitDescriptor(ctx context.Context, req api.GetLimitDescriptorRequestObject) (api.GetLimitDescriptorResponseObject, error) {
-	d, err := s.descriptor(ctx, "limits", 0, req.Params.IfNoneMatch)
-	if err != nil {
-		return nil, err
-	}
-	if d.notModified {
-		return api.GetLimitDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
-	}
-	return rawDescriptorResponse{d: d}, nil
+	return s.descriptorResponse(ctx, "limits", 0, req.Params.IfNoneMatch)
 }
 
 // GetPermissionDescriptor implements GET /descriptors/permissions (legacy client/get-permission-descriptor, blank filter).
 func (s *Server) GetPermissionDescriptor(ctx context.Context, req api.GetPermissionDescriptorRequestObject) (api.GetPermissionDescriptorResponseObject, error) {
-	d, err := s.descriptor(ctx, "permissions", 0, req.Params.IfNoneMatch)
-	if err != nil {
-		return nil, err
-	}
-	if d.notModified {
-		return api.GetPermissionDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
-	}
-	return rawDescriptorResponse{d: d}, nil
+	return s.descriptorResponse(ctx, "permissions", 0, req.Params.IfNoneMatch)
 }
 
 // GetClientLimitDescriptor implements GET /clients/{id}/descriptors/limits (legacy get-limit-descriptor filtered by id).
 func (s *Server) GetClientLimitDescriptor(ctx context.Context, req api.GetClientLimitDescriptorRequestObject) (api.GetClientLimitDescriptorResponseObject, error) {
-	d, err := s.descriptor(ctx, "limits", req.Id, req.Params.IfNoneMatch)
-	if err != nil {
-		return nil, err
-	}
-	if d.notModified {
-		return api.GetClientLimitDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
-	}
-	return rawDescriptorResponse{d: d}, nil
+	return s.descriptorResponse(ctx, "limits", req.Id, req.Params.IfNoneMatch)
 }
 
 // GetClientPermissionDescriptor implements GET /clients/{id}/descriptors/permissions.
 func (s *Server) GetClientPermissionDescriptor(ctx context.Context, req api.GetClientPermissionDescriptorRequestObject) (api.GetClientPermissionDescriptorResponseObject, error) {
-	d, err := s.descriptor(ctx, "permissions", req.Id, req.Params.IfNoneMatch)
-	if err != nil {
-		return nil, err
-	}
-	if d.notModified {
-		return api.GetClientPermissionDescriptor304Response{Headers: api.NotModifiedResponseHeaders{ETag: d.entry.ETag, CacheControl: d.cacheControl(), CacheStatus: cacheStatus(d.outcome, d.entry)}}, nil
-	}
-	return rawDescriptorResponse{d: d}, nil
+	return s.descriptorResponse(ctx, "permissions", req.Id, req.Params.IfNoneMatch)
 }
 
-// rawDescriptorResponse writes a cached descriptor body as stored: a cache hit
-// costs no JSON encoding at all. It serves all four descriptor operations.
+// descriptorResponse reads a descriptor (cached) as the answer of any of
+// the four descriptor operations.
+func (s *Server) descriptorResponse(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (rawDescriptorResponse, error) {
+	d, err := s.descriptor(ctx, kind, clientID, ifNoneMatch)
+	return rawDescriptorResponse{d: d}, err
+}
+
+// rawDescriptorResponse writes a cached descriptor body as stored (a cache
+// hit costs no JSON encoding at all), or a 304 when If-None-Match matched.
+// It serves all four descriptor operations.
 type rawDescriptorResponse struct{ d cachedDescriptor }
 
 func (r rawDescriptorResponse) write(w http.ResponseWriter) error {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
 	h.Set("ETag", r.d.entry.ETag)
 	h.Set("Cache-Control", r.d.cacheControl())
 	h.Set("Cache-Status", cacheStatus(r.d.outcome, r.d.entry))
+	if r.d.notModified {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r.d.entry.Body)
 	return err

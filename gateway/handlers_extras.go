@@ -32,11 +32,7 @@ func (s *Server) readLegacyBlock(ctx context.Context, id int64, in include) (tra
 	if err != nil {
 		return translator.GetResult{}, err
 	}
-	results := replies[0].(*translator.GetReply).Results
-	if len(results) == 0 {
-		return translator.GetResult{}, errNotFound("no client with id " + strconv.FormatInt(id, 10))
-	}
-	return results[0], results[0].Result.Err()
+	return firstGet(replies[0])
 }
 
 // setLegacyBlock writes limits or permissions of one client (legacy client

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strconv"
 
@@ -186,13 +185,4 @@ func firstResult(results []translator.Result, what string) (translator.Result, e
 	}
 	r := results[0]
 	return r, r.Err()
-}
-
-// isNotFound reports whether err means the object does not exist.
-func isNotFound(err error) bool {
-	var gerr *Error
-	if errors.As(err, &gerr) {
-		return gerr.Status == 404
-	}
-	return errors.Is(err, translator.ErrNotFound)
 }

@@ -57,7 +57,6 @@ type Server struct {
 	cfg         Config
 	log         *zap.Logger
 	echo        *echo.Echo
-	spec        *openapi3.T
 	specJSON    []byte
 	specYAML    []byte
 	routes      map[string]specRoute // "GET /clients/:id" → its OpenAPI operation
@@ -120,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	// The validator must not reject requests for other hosts: the gateway is
 	// reached under many names (localhost, a service name, an ingress host).
 	spec.Servers = nil
-	s := &Server{cfg: cfg, log: cfg.Logger, spec: spec, specJSON: specJSON, specYAML: specYAMLBytes(), routes: specRoutes(spec)}
+	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec)}
 	s.metrics = newMetrics(cfg.Registry)
 	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}

@@ -11,11 +11,8 @@ import (
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 
-	"github.com/pleskgate/pleskgate"
 	"github.com/pleskgate/pleskgate/translator"
 )
-
-func specYAMLBytes() []byte { return pleskgate.OpenAPIYAML }
 
 // registerServiceRoutes adds the routes openapi.yaml tags `service`: they are
 // excluded from code generation because they serve documents, not JSON.

@@ -362,21 +362,12 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 	}
 	start := time.Now()
 	body, err := u.send(ctx, creds, packet, readOnly(reqs))
-	opName := packetOpName(v, reqs)
 	if err != nil {
-		u.record(opName, "transport_error", 0, start)
+		u.record(packetOpName(v, reqs), "transport_error", 0, start)
 		return nil, err
 	}
 	replies, err := translator.DecodeResponse(v, body, reqs...)
-	var perr *translator.Error
-	switch {
-	case errors.As(err, &perr):
-		u.record(opName, "plesk_error", perr.Code, start)
-	case err != nil:
-		u.record(opName, "malformed", 0, start)
-	default:
-		u.record(opName, "ok", 0, start)
-	}
+	u.recordDecoded(packetOpName(v, reqs), err, start)
 	return replies, err
 }
 
@@ -389,16 +380,22 @@ func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.
 		return nil, err
 	}
 	vs, err := translator.DecodeGetProtos(body)
+	u.recordDecoded("server/get_protos", err, start)
+	return vs, err
+}
+
+// recordDecoded records a packet whose answer arrived: ok, a Plesk error
+// (with its code) or a malformed answer.
+func (u *Upstream) recordDecoded(op string, err error, start time.Time) {
 	var perr *translator.Error
 	switch {
 	case errors.As(err, &perr):
-		u.record("server/get_protos", "plesk_error", perr.Code, start)
+		u.record(op, "plesk_error", perr.Code, start)
 	case err != nil:
-		u.record("server/get_protos", "malformed", 0, start)
+		u.record(op, "malformed", 0, start)
 	default:
-		u.record("server/get_protos", "ok", 0, start)
+		u.record(op, "ok", 0, start)
 	}
-	return vs, err
 }
 
 func (u *Upstream) record(op, outcome string, code int, start time.Time) {

@@ -541,15 +541,25 @@ func (w *worker) get(ctx context.Context, login string, m *clientModel) error {
 	return nil
 }
 
-func (w *worker) patch(ctx context.Context, login string, m *clientModel) error {
+// targetPath is the client path a patch or delete aims at: the live client,
+// or, for one the model says is gone, an id it used to have (expecting 404).
+// false when there is none yet: the caller creates the client instead.
+func (w *worker) targetPath(m *clientModel) (string, bool) {
 	id := m.id
 	if !m.exists {
 		var ok bool
 		if id, ok = w.deadID(m); !ok {
-			return w.create(ctx, login, m)
+			return "", false
 		}
 	}
-	path := "/clients/" + strconv.FormatInt(id, 10)
+	return "/clients/" + strconv.FormatInt(id, 10), true
+}
+
+func (w *worker) patch(ctx context.Context, login string, m *clientModel) error {
+	path, ok := w.targetPath(m)
+	if !ok {
+		return w.create(ctx, login, m)
+	}
 	change := map[string]any{}
 	next := map[string]string{}
 	switch w.rng.IntN(3) {
@@ -594,14 +604,10 @@ func (w *worker) patch(ctx context.Context, login string, m *clientModel) error 
 }
 
 func (w *worker) del(ctx context.Context, login string, m *clientModel) error {
-	id := m.id
-	if !m.exists {
-		var ok bool
-		if id, ok = w.deadID(m); !ok {
-			return w.create(ctx, login, m)
-		}
+	path, ok := w.targetPath(m)
+	if !ok {
+		return w.create(ctx, login, m)
 	}
-	path := "/clients/" + strconv.FormatInt(id, 10)
 	status, data, _, err := w.do(ctx, "deleteClient", "DELETE", path, nil)
 	if err != nil {
 		return err
