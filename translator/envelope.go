@@ -119,6 +119,11 @@ func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
 			return nil, fmt.Errorf("%w: request %d is nil", ErrInvalidInput, i)
 		}
 	}
+	// The fast path decodes the common answers; anything it does not
+	// handle, including every error, is decoded below by encoding/xml.
+	if replies, ok := fastDecodeResponse(v, body, reqs); ok {
+		return replies, nil
+	}
 	operator := v.Dialect().Operator()
 	replies := make([]Reply, 0, len(reqs))
 	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {
