@@ -124,6 +124,12 @@ func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
 	if replies, ok := fastDecodeResponse(v, body, reqs); ok {
 		return replies, nil
 	}
+	return decodeResponseXML(v, body, reqs)
+}
+
+// decodeResponseXML is DecodeResponse with encoding/xml: the reference the
+// fast path is tested against, and the decoder of whatever it leaves.
+func decodeResponseXML(v Version, body []byte, reqs []Request) ([]Reply, error) {
 	operator := v.Dialect().Operator()
 	replies := make([]Reply, 0, len(reqs))
 	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {

@@ -52,13 +52,12 @@ func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply
 			break
 		}
 	}
-	i = skipSpace(s, i)
 	f := fastDecoder{sc: scanner{s: s, pos: i}}
-	if f.sc.next() != tokStart || f.sc.name != "packet" {
+	if !f.prolog() {
 		return nil, false
 	}
 	// "<result" also counts <results…> elements: an upper bound.
-	f.nres = max(strings.Count(s[i:], "<result"), 1)
+	f.nres = max(strings.Count(s[f.sc.pos:], "<result"), 1)
 	operator := v.Dialect().Operator()
 	replies = make([]Reply, 0, len(reqs))
 	for done := false; !done; {
@@ -86,11 +85,48 @@ func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply
 			return nil, false
 		}
 	}
-	// Only whitespace may follow the packet here.
-	if skipSpace(s, f.sc.pos) != len(s) || len(replies) != len(reqs) {
+	if !f.epilog() || len(replies) != len(reqs) {
 		return nil, false
 	}
 	return replies, true
+}
+
+// prolog reads up to the <packet> start tag: whitespace and comments only.
+func (f *fastDecoder) prolog() bool {
+	for {
+		switch f.sc.next() {
+		case tokText:
+			if !blank(f.sc.rawText()) {
+				return false
+			}
+		case tokStart:
+			return f.sc.name == "packet"
+		default:
+			return false
+		}
+	}
+}
+
+// epilog reads what follows </packet>: whitespace and comments only.
+func (f *fastDecoder) epilog() bool {
+	for {
+		switch f.sc.next() {
+		case tokText:
+			if !blank(f.sc.rawText()) {
+				return false
+			}
+		case tokEOF:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// blank reports whether s is XML white space only (a subset of what
+// walkPacket's bytes.TrimSpace allows around the packet).
+func blank(s string) bool {
+	return skipSpace(s, 0) == len(s)
 }
 
 // operator reads the operator element's operation elements, one per request

@@ -7,9 +7,9 @@ import (
 
 // scanner is a byte tokenizer for the fast decoding path (fastdecode.go). It
 // understands only the XML subset Plesk answers are written in: elements
-// with ASCII, prefix-free names, quoted attributes without entities, and
-// text with the five predefined entities and character references. Anything
-// else (comments, CDATA, processing instructions, DOCTYPE, namespace
+// with ASCII, prefix-free names, quoted attributes without entities,
+// comments, and text with the five predefined entities and character
+// references. Anything else (CDATA, processing instructions, DOCTYPE, namespace
 // prefixes, non-ASCII names, unknown entities, bad UTF-8, characters XML 1.0
 // forbids, "]]>" in text) makes it report tokBad, and the caller falls back
 // to encoding/xml, which then gives the real answer or error. So the
@@ -53,6 +53,17 @@ func (sc *scanner) next() tokKind {
 		return tokEnd
 	}
 	s := sc.s
+	for sc.pos+4 <= len(s) && s[sc.pos:sc.pos+4] == "<!--" {
+		// Comments are skipped: encoding/xml ignores them everywhere a
+		// Plesk answer could hold one. Their content is not checked there
+		// either, except that "--" must end the comment.
+		k := strings.Index(s[sc.pos+4:], "--")
+		end := sc.pos + 4 + k + 2
+		if k < 0 || end >= len(s) || s[end] != '>' {
+			return tokBad
+		}
+		sc.pos = end + 1
+	}
 	if sc.pos >= len(s) {
 		return tokEOF
 	}
