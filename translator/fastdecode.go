@@ -39,11 +39,10 @@ var xmlDecls = [...]string{
 	`<?xml version="1.0" encoding="UTF-8" standalone="no"?>`,
 }
 
-// fastDecodeResponse is DecodeResponse's fast path; ok = false means "use
-// encoding/xml". reqs are non-nil (DecodeResponse checked).
-func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply, ok bool) {
-	// One copy of the body; every text without references is a substring
-	// of it. (Not unsafe: callers may reuse body.)
+// newFastDecoder starts a decoder over one copy of the body: every text
+// without references is a substring of it. (Not unsafe: callers may reuse
+// body.)
+func newFastDecoder(body []byte) *fastDecoder {
 	s := string(body)
 	i := 0
 	for _, d := range xmlDecls {
@@ -52,43 +51,81 @@ func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply
 			break
 		}
 	}
-	f := fastDecoder{sc: scanner{s: s, pos: i}}
-	if !f.prolog() {
-		return nil, false
-	}
-	// "<result" also counts <results…> elements: an upper bound.
-	f.nres = max(strings.Count(s[f.sc.pos:], "<result"), 1)
+	return &fastDecoder{sc: scanner{s: s, pos: i}, nres: 1}
+}
+
+// fastDecodeResponse is DecodeResponse's fast path; ok = false means "use
+// encoding/xml". reqs are non-nil (DecodeResponse checked).
+func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply, ok bool) {
+	f := newFastDecoder(body)
 	operator := v.Dialect().Operator()
 	replies = make([]Reply, 0, len(reqs))
-	for done := false; !done; {
+	ok = f.packet(operator, func() bool {
+		replies, ok = f.operator(operator, replies, reqs)
+		return ok
+	})
+	if !ok || len(replies) != len(reqs) {
+		return nil, false
+	}
+	return replies, true
+}
+
+// fastGetProtos is DecodeGetProtos's fast path: the listed protos, as
+// decodeGetProtosXML collects them, when every result is ok.
+func fastGetProtos(body []byte) (protos []string, ok bool) {
+	f := newFastDecoder(body)
+	seen := false
+	ok = f.packet("server", func() bool {
+		return f.children("server", func(c string) bool {
+			if c != "get_protos" {
+				return f.skip(c)
+			}
+			return f.children(c, func(c string) bool {
+				if c != "result" {
+					return f.skip(c)
+				}
+				var r resultXML
+				if !f.resultWith(&r, &protos) {
+					return false
+				}
+				res, err := r.result()
+				seen = true
+				return err == nil && res.OK() // errors are reported by encoding/xml
+			})
+		})
+	})
+	return protos, ok && seen
+}
+
+// packet reads the <packet> envelope: <output> is skipped, the operator
+// element read by op, <system> (an error, or a bad one) and anything else
+// left to encoding/xml.
+func (f *fastDecoder) packet(operator string, op func() bool) bool {
+	if !f.prolog() {
+		return false
+	}
+	for {
 		switch f.sc.next() {
 		case tokText:
 		case tokEnd:
-			if f.sc.name != "packet" {
-				return nil, false
-			}
-			done = true
+			return f.sc.name == "packet" && f.epilog()
 		case tokStart:
 			switch f.sc.name {
 			case "output":
 				if !f.skip("output") {
-					return nil, false
+					return false
 				}
 			case operator:
-				if replies, ok = f.operator(operator, replies, reqs); !ok {
-					return nil, false
+				if !op() {
+					return false
 				}
-			default: // <system> (an error, or a bad one) and anything unexpected
-				return nil, false
+			default:
+				return false
 			}
 		default:
-			return nil, false
+			return false
 		}
 	}
-	if !f.epilog() || len(replies) != len(reqs) {
-		return nil, false
-	}
-	return replies, true
 }
 
 // prolog reads up to the <packet> start tag: whitespace and comments only.
@@ -160,6 +197,8 @@ func (f *fastDecoder) operator(name string, replies []Reply, reqs []Request) ([]
 // operation reads opXML: its <result> children.
 func (f *fastDecoder) operation(name string) ([]resultXML, bool) {
 	if f.results == nil {
+		// "<result" also counts <results…> elements: an upper bound.
+		f.nres = max(strings.Count(f.sc.s[f.sc.pos:], "<result"), 1)
 		f.results = make([]resultXML, 0, f.nres)
 	}
 	results := f.results[:0]
@@ -356,9 +395,22 @@ func appendNew[T any](s *[]T) *T {
 }
 
 // result reads resultXML.
-func (f *fastDecoder) result(r *resultXML) bool {
+func (f *fastDecoder) result(r *resultXML) bool { return f.resultWith(r, nil) }
+
+// resultWith reads resultXML and, if protos is not nil, the get_protos
+// extension `xml:"protos>proto"`: the <proto> children of every <protos>.
+func (f *fastDecoder) resultWith(r *resultXML, protos *[]string) bool {
 	return f.children("result", func(c string) bool {
 		switch c {
+		case "protos":
+			if protos != nil {
+				return f.children(c, func(c string) bool {
+					if c == "proto" {
+						return f.appendText(protos, c)
+					}
+					return f.skip(c)
+				})
+			}
 		case "status":
 			return f.setText(&r.Status, c)
 		case "errcode":

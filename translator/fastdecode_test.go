@@ -248,10 +248,58 @@ func FuzzDecodeFastMatchesOracle(f *testing.F) {
 		f.Add(b, uint8(0))
 		f.Add(b, uint8(1))
 	}
+	for _, b := range fastProtosBodies {
+		f.Add([]byte(b), uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, body []byte, vsel uint8) {
 		v := fastVersions[int(vsel)%len(fastVersions)]
 		for _, reqs := range fastReqSets {
 			checkFastMatchesOracle(t, v, body, reqs)
 		}
+		checkFastProtosMatchesOracle(t, body)
 	})
+}
+
+// fastProtosBodies are server/get_protos answers the fast path must take.
+var fastProtosBodies = []string{
+	simProtos,
+	`<packet version="1.6.9.1"><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto><proto>1.6.3.0</proto><proto>1.6.0.2</proto><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`,
+	`<packet><server><get_protos><result><status>ok</status><protos><proto> 1.4.2.0 </proto></protos></result></get_protos></server></packet><!-- tail -->`,
+	`<packet><server><get_protos><result><status>ok</status><protos><proto>1.6</proto><x/><proto>1.6.0.0</proto></protos><protos><proto>1.5</proto></protos></result><result><status>ok</status></result></get_protos><get_protos/></server><server/></packet>`,
+	`<packet><server><get_protos><result><status>ok</status><protos><proto>1.x</proto></protos></result></get_protos></server></packet>`, // bad proto: same error
+}
+
+// checkFastProtosMatchesOracle is checkFastMatchesOracle for DecodeGetProtos.
+func checkFastProtosMatchesOracle(t *testing.T, body []byte) bool {
+	t.Helper()
+	protos, ok := fastGetProtos(body)
+	if !ok {
+		return false
+	}
+	got, gerr := protoVersions(body, protos)
+	want, werr := decodeGetProtosXML(body)
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("get_protos: fast path %v %v, encoding/xml %v %v on\n%q", got, gerr, want, werr, body)
+	}
+	return true
+}
+
+// TestFastGetProtosTaken: get_protos answers take the fast path; errors
+// and odd shapes fall back.
+func TestFastGetProtosTaken(t *testing.T) {
+	for _, b := range fastProtosBodies {
+		if !checkFastProtosMatchesOracle(t, []byte(b)) {
+			t.Errorf("fast path not taken for %q", b)
+		}
+	}
+	for _, b := range []string{
+		`<packet><server><get_protos><result><status>error</status><errcode>1</errcode></result></get_protos></server></packet>`,
+		`<packet><server><get_protos/></server></packet>`, // no result
+		`<packet><system><status>error</status><errcode>1001</errcode></system></packet>`,
+		`<packet><customer><get_protos/></customer></packet>`,
+	} {
+		if checkFastProtosMatchesOracle(t, []byte(b)) {
+			t.Errorf("fast path taken for %q", b)
+		}
+	}
 }

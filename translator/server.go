@@ -19,6 +19,15 @@ func EncodeGetProtos() []byte { return []byte(getProtosRequest) }
 // ascending, without duplicates. A <system> error is a *Error with System
 // set; an operation error a *Error; anything unreadable a *ParseError.
 func DecodeGetProtos(body []byte) ([]Version, error) {
+	if protos, ok := fastGetProtos(body); ok {
+		return protoVersions(body, protos)
+	}
+	return decodeGetProtosXML(body)
+}
+
+// decodeGetProtosXML is DecodeGetProtos with encoding/xml (the fast path's
+// reference and fallback).
+func decodeGetProtosXML(body []byte) ([]Version, error) {
 	var protos []string
 	var opErr error
 	seen := false
@@ -65,6 +74,11 @@ func DecodeGetProtos(body []byte) ([]Version, error) {
 	if !seen {
 		return nil, newParseError(body, -1, nil, "no server/get_protos/result")
 	}
+	return protoVersions(body, protos)
+}
+
+// protoVersions parses the listed versions, sorted, without duplicates.
+func protoVersions(body []byte, protos []string) ([]Version, error) {
 	out := make([]Version, 0, len(protos))
 	for _, p := range protos {
 		v, err := ParseVersion(strings.TrimSpace(p))
