@@ -119,8 +119,9 @@ func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
 			return nil, fmt.Errorf("%w: request %d is nil", ErrInvalidInput, i)
 		}
 	}
-	// The fast path decodes the common answers; anything it does not
-	// handle, including every error, is decoded below by encoding/xml.
+	// The fast path (fastdecode.go) decodes the common answers with a few
+	// allocations; anything it does not handle, including every error, is
+	// decoded by encoding/xml, the reference.
 	if replies, ok := fastDecodeResponse(v, body, reqs); ok {
 		return replies, nil
 	}

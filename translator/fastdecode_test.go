@@ -303,3 +303,33 @@ func TestFastGetProtosTaken(t *testing.T) {
 		}
 	}
 }
+
+// TestFastDecodeAllocs guards the point of the fast path: a one-client GET
+// answer decodes in about ten allocations (encoding/xml: ~260). The bounds
+// leave room for -race, which costs one more.
+func TestFastDecodeAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation count")
+	}
+	for _, c := range []struct {
+		name string
+		v    Version
+		body string
+		max  float64
+	}{
+		{"modern", v1691, simGetModern, 12},
+		{"modern+stat", v1691, simGetModernStat, 14},
+		{"legacy", MustParseVersion("1.6.0.0"), simGetLegacy, 12},
+	} {
+		body := []byte(c.body)
+		req := &GetRequest{}
+		n := testing.AllocsPerRun(50, func() {
+			if _, err := DecodeResponse(c.v, body, req); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n > c.max {
+			t.Errorf("%s: %v allocations, want ≤ %v", c.name, n, c.max)
+		}
+	}
+}
