@@ -333,3 +333,40 @@ func TestFastDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestFastDecodeMutations: systematic edits of answers (each snippet
+// inserted at every byte, each byte deleted), decoded by both paths. The
+// fuzz target explores further; this keeps the usual suspects in every
+// `go test` run.
+func TestFastDecodeMutations(t *testing.T) {
+	snippets := []string{"&amp;", "&#0;", "&#x41;", "&bogus;", "<!---->", "<x/>", "</x>", "<a:b/>", "\r", " ", "]]>", "é", "\xff", "<", ">", `"`, "/"}
+	bodies := []fastCase{
+		{"get_all", MustParseVersion("1.5.2.0"), readFile(t, filepath.Join("testdata", "responses", "get_all.v1.5.2.0.xml")), []Request{&GetRequest{}}},
+		{"buttons", MustParseVersion("1.6.0.0"), readFile(t, filepath.Join("testdata", "responses", "buttons.v1.6.0.0.xml")), []Request{&ButtonsListRequest{}}},
+		{"descriptor", MustParseVersion("1.6.0.0"), readFile(t, filepath.Join("testdata", "responses", "permission_descriptor.v1.6.0.0.xml")), []Request{&PermissionDescriptorRequest{}}},
+		{"modern", v1691, []byte(simGetModern), []Request{&GetRequest{}}},
+	}
+	if testing.Short() {
+		bodies = bodies[3:]
+	}
+	taken := 0
+	for _, c := range bodies {
+		for i := 0; i <= len(c.body); i++ {
+			for _, sn := range snippets {
+				b := append(append(append([]byte{}, c.body[:i]...), sn...), c.body[i:]...)
+				if checkFastMatchesOracle(t, c.v, b, c.reqs) {
+					taken++
+				}
+			}
+			if i < len(c.body) {
+				b := append(append([]byte{}, c.body[:i]...), c.body[i+1:]...)
+				if checkFastMatchesOracle(t, c.v, b, c.reqs) {
+					taken++
+				}
+			}
+		}
+	}
+	if taken == 0 {
+		t.Fatal("no mutation took the fast path")
+	}
+}
