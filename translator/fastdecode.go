@@ -59,7 +59,6 @@ func newFastDecoder(body []byte) *fastDecoder {
 func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply, ok bool) {
 	f := newFastDecoder(body)
 	operator := v.Dialect().Operator()
-	replies = make([]Reply, 0, len(reqs))
 	ok = f.packet(operator, func() bool {
 		replies, ok = f.operator(operator, replies, reqs)
 		return ok
@@ -186,6 +185,9 @@ func (f *fastDecoder) operator(name string, replies []Reply, reqs []Request) ([]
 			rep, err := reqs[i].reply(results)
 			if err != nil {
 				return nil, false
+			}
+			if replies == nil { // not before: a <system> error needs none
+				replies = make([]Reply, 0, len(reqs))
 			}
 			replies = append(replies, rep)
 		default:
