@@ -526,3 +526,31 @@ func FuzzEncodeFastMatchesOracle(f *testing.F) {
 		checkFastMatchesOracle(t, v, reqs)
 	})
 }
+
+// opaqueRequest builds a wire value appendOp does not know, to exercise
+// EncodeRequest's fallback to xml.Marshal.
+type opaqueRequest struct{}
+
+func (opaqueRequest) Operation() Operation { return OpGet }
+func (opaqueRequest) element() string      { return "opaque" }
+func (opaqueRequest) build(Version) (any, error) {
+	return &struct {
+		XMLName xml.Name `xml:"opaque"`
+		Text    string   `xml:"text"`
+	}{Text: "a&b"}, nil
+}
+func (opaqueRequest) reply([]resultXML) (Reply, error) { return nil, nil }
+
+// TestEncodeRequestFallsBack checks that a packet with a wire value the
+// append encoder does not know is written whole by xml.Marshal.
+func TestEncodeRequestFallsBack(t *testing.T) {
+	reqs := []Request{&GetRequest{Filter: ByID(1)}, opaqueRequest{}, &DelRequest{}}
+	if _, handled, err := appendPacket(nil, v1691, reqs); handled || err != nil {
+		t.Fatalf("appendPacket: handled %v, err %v; want a fallback", handled, err)
+	}
+	want := `<packet version="1.6.9.1"><customer><get><filter><id>1</id></filter><dataset></dataset></get><opaque><text>a&amp;b</text></opaque><del><filter></filter></del></customer></packet>`
+	got, err := EncodeRequest(v1691, reqs...)
+	if err != nil || string(got) != want {
+		t.Fatalf("EncodeRequest = %s, %v; want %s", got, err, want)
+	}
+}
