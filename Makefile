@@ -62,7 +62,8 @@ generate-ts:
 FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	translator:FuzzDecodeResponse translator:FuzzDecodeResponseTyped translator:FuzzDecodeGetProtos \
-	translator:FuzzEncodeAddText translator:FuzzParseVersion plesksim:FuzzPacket \
+	translator:FuzzEncodeAddText translator:FuzzParseVersion translator:FuzzDecodeFastMatchesOracle \
+	translator:FuzzEncodeFastMatchesOracle plesksim:FuzzPacket \
 	gateway:FuzzCreateClientBody gateway:FuzzCreateClientFields gateway:FuzzPatchClientBody \
 	gateway:FuzzClientsQuery gateway:FuzzParseProtocolSetting
 

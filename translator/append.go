@@ -390,7 +390,7 @@ func appendEscaped(b []byte, s string) []byte {
 		} else {
 			r, w := utf8.DecodeRuneInString(s[i:])
 			width = w
-			if !(r == utf8.RuneError && w == 1) && inXMLCharRange(r) {
+			if !(r == utf8.RuneError && w == 1) && isXMLChar(r) {
 				i += w
 				continue
 			}
@@ -402,13 +402,4 @@ func appendEscaped(b []byte, s string) []byte {
 		last = i
 	}
 	return append(b, s[last:]...)
-}
-
-// inXMLCharRange is encoding/xml's isInCharacterRange (XML 1.0 Char),
-// kept here rather than shared with the decoder so each can change alone.
-func inXMLCharRange(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D ||
-		r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD ||
-		r >= 0x10000 && r <= 0x10FFFF
 }

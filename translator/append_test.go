@@ -28,10 +28,10 @@ func sameError(a, b error) bool {
 	return fmt.Sprintf("%T %v", a, a) == fmt.Sprintf("%T %v", b, b)
 }
 
-// checkFastMatchesOracle encodes reqs with appendPacket and marshalPacket and
+// checkEncodeMatchesOracle encodes reqs with appendPacket and marshalPacket and
 // fails unless both agree and the append path did not need the fallback. It
 // also checks that EncodeRequest returns the same.
-func checkFastMatchesOracle(t *testing.T, v Version, reqs []Request) {
+func checkEncodeMatchesOracle(t *testing.T, v Version, reqs []Request) {
 	t.Helper()
 	want, wantErr := marshalPacket(v, reqs)
 	got, handled, gotErr := appendPacket(nil, v, reqs)
@@ -68,7 +68,7 @@ func describe(reqs []Request) string {
 func TestAppendMatchesOracleGoldenCases(t *testing.T) {
 	for _, c := range requestCases {
 		for _, vs := range c.versions {
-			checkFastMatchesOracle(t, MustParseVersion(vs), c.reqs())
+			checkEncodeMatchesOracle(t, MustParseVersion(vs), c.reqs())
 		}
 	}
 	// All golden cases of one version in one packet.
@@ -82,7 +82,7 @@ func TestAppendMatchesOracleGoldenCases(t *testing.T) {
 				}
 			}
 		}
-		checkFastMatchesOracle(t, v, reqs)
+		checkEncodeMatchesOracle(t, v, reqs)
 	}
 }
 
@@ -166,7 +166,7 @@ func TestAppendOpCoversEveryRequestType(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("%T at %s:\n got: %s\nwant: %s", c.req, vs, got, want)
 			}
-			checkFastMatchesOracle(t, v, []Request{c.req})
+			checkEncodeMatchesOracle(t, v, []Request{c.req})
 		}
 	}
 	for _, typ := range buildReceivers(t) {
@@ -523,7 +523,7 @@ func FuzzEncodeFastMatchesOracle(f *testing.F) {
 		for i := range reqs {
 			reqs[i] = g.requestFor(v)
 		}
-		checkFastMatchesOracle(t, v, reqs)
+		checkEncodeMatchesOracle(t, v, reqs)
 	})
 }
 
