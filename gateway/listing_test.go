@@ -406,3 +406,59 @@ func TestSnapshotIDsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// scanIDs must agree with the translator wherever it answers, and leave
+// everything else (errors, odd shapes) to it.
+func TestScanIDsAgreesWithTranslator(t *testing.T) {
+	mod, leg := translator.MustParseVersion("1.6.9.1"), translator.MustParseVersion("1.6.0.0")
+	wrap := func(v translator.Version, inner string) string {
+		op := v.Dialect().Operator()
+		return `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<packet version="` + v.String() + `"><` + op + `>` + inner + `</` + op + `></packet>`
+	}
+	ok := func(id string) string { return `<result><status>ok</status><id>` + id + `</id><data/></result>` }
+	for _, c := range []struct {
+		name  string
+		v     translator.Version
+		body  string
+		scans bool
+	}{
+		{"empty", mod, wrap(mod, `<get/>`), true},
+		{"ok", mod, wrap(mod, `<get>`+ok("3")+ok("1")+`<result><status>ok</status><filter-id>x</filter-id><id> 7 </id></result></get>`), true},
+		{"legacy", leg, wrap(leg, `<get>`+ok("2")+`</get>`), true},
+		{"miss", mod, wrap(mod, `<get>`+ok("3")+`<result><status>error</status><errcode>1013</errcode><errtext>Object not found.</errtext><filter-id>nosuch</filter-id></result></get>`), true},
+		{"data", mod, wrap(mod, `<get><result><status>ok</status><id>4</id><data><gen_info><login>a</login><owner-id>9</owner-id></gen_info></data></result></get>`), true},
+		{"comment", mod, wrap(mod, `<get><!-- c --><result><status> ok </status><id>5</id></result></get>`), true},
+		{"other error", mod, wrap(mod, `<get><result><status>error</status><errcode>1006</errcode><errtext>Permission denied.</errtext></result></get>`), false},
+		{"system", mod, `<packet version="1.6.9.1"><system><status>error</status><errcode>1001</errcode><errtext>Authentication failed</errtext></system></packet>`, false},
+		{"bad id", mod, wrap(mod, `<get><result><status>ok</status><id>x</id></result></get>`), false},
+		{"no id", mod, wrap(mod, `<get><result><status>ok</status></result></get>`), false},
+		{"two gets", mod, wrap(mod, `<get>`+ok("1")+`</get><get>`+ok("2")+`</get>`), false},
+		{"wrong operator", mod, wrap(leg, `<get>`+ok("1")+`</get>`), false},
+		{"truncated", mod, wrap(mod, `<get>`+ok("1"))[:60], false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ids, scanned := scanIDs([]byte(c.body), c.v.Dialect().Operator())
+			if scanned != c.scans {
+				t.Fatalf("scanned %v, want %v", scanned, c.scans)
+			}
+			if !scanned {
+				return
+			}
+			replies, err := translator.DecodeResponse(c.v, []byte(c.body), &translator.GetRequest{})
+			if err != nil {
+				t.Fatalf("the scan read what the translator refuses: %v", err)
+			}
+			var want []int
+			for _, r := range replies[0].(*translator.GetReply).Results {
+				if r.Result.OK() {
+					want = append(want, r.Result.ID)
+				} else if r.Result.ErrCode != translator.CodeObjectNotFound {
+					t.Fatalf("the scan skipped error %v", r.Result)
+				}
+			}
+			if !slices.Equal(ids, want) {
+				t.Fatalf("scan %v, translator %v", ids, want)
+			}
+		})
+	}
+}
