@@ -109,9 +109,9 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	}
 	if ids, ok := idSelection(f); ok {
 		// The selection is the query's ids: no snapshot, plain cursors.
-		page, more := pageOf(ids, after, limit)
+		page, rest := pageOf(ids, after, limit)
 		recs, err := s.pageRecords(ctx, page, in)
-		if err != nil || !more {
+		if err != nil || len(rest) == 0 {
 			return listPage{recs: recs}, err
 		}
 		return listPage{recs: recs, next: &listCursor{after: page[len(page)-1]}}, nil
@@ -134,12 +134,13 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 			return listPage{}, err
 		}
 	}
-	page, more := pageOf(ids, after, limit)
-	if more && snap == "" {
-		snap = s.storeSnapshot(ctx, ids, f, in)
+	page, rest := pageOf(ids, after, limit)
+	if len(rest) > 0 && snap == "" {
+		// Later pages only need the ids after this one.
+		snap = s.storeSnapshot(ctx, rest, f, in)
 	}
 	recs, err := s.pageRecords(ctx, page, in)
-	if err != nil || !more {
+	if err != nil || len(rest) == 0 {
 		return listPage{recs: recs}, err
 	}
 	return listPage{recs: recs, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
@@ -163,7 +164,7 @@ func (s *Server) smallSelection(ctx context.Context, f translator.Filter, in inc
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
-	snap := s.storeSnapshot(ctx, ids, f, in)
+	snap := s.storeSnapshot(ctx, ids[limit:], f, in)
 	return listPage{recs: recs[:limit], next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
 }
 
@@ -191,12 +192,12 @@ func idSelection(f translator.Filter) ([]int, bool) {
 	return slices.Compact(ids), true
 }
 
-// pageOf returns the next limit ids after `after` in sorted ids, and whether
-// more follow.
-func pageOf(ids []int, after, limit int) ([]int, bool) {
+// pageOf returns the next limit ids after `after` in sorted ids, and the
+// ids that follow them.
+func pageOf(ids []int, after, limit int) (page, rest []int) {
 	start, _ := slices.BinarySearch(ids, after+1)
 	end := min(start+limit, len(ids))
-	return ids[start:end], end < len(ids)
+	return ids[start:end], ids[end:]
 }
 
 // selectionIDs reads the sorted, distinct ids f selects (step 1): a get with

@@ -346,6 +346,12 @@ func TestListByIDs(t *testing.T) {
 	if len(pages) != 3 {
 		t.Fatalf("%d pages", len(pages))
 	}
+	// More logins than a page: paged over a snapshot like any selection.
+	pages, got = h.walkAll("/clients?limit=2&login=byid00009&login=byid00000&login=nosuch&login=byid00004")
+	wantSameIDs(t, "by login, paged", got, []int{ids[0], ids[4], ids[9]})
+	if len(pages) != 2 || pages[0].packets != 2 || pages[1].packets != 1 {
+		t.Fatalf("by login, paged: %d pages", len(pages))
+	}
 	one := h.page(fmt.Sprintf("/clients?id=%d", ids[5]))
 	wantSameIDs(t, "one id", one.ids, ids[5:6])
 	if one.packets != 1 {
