@@ -101,6 +101,11 @@ func runListing(o options, basic string) ([]listRow, error) {
 	}
 	headers := []string{basic}
 	first := fmt.Sprintf("/clients?limit=%d", o.pageSize)
+	// Protocol discovery (server/get_protos) happens once, here, not in the
+	// first measured page.
+	if _, _, err := getPage(gw.url+"/clients?limit=1", headers); err != nil {
+		return nil, err
+	}
 
 	var rows []listRow
 	for _, n := range []int{o.listClients / 10, o.listClients / 2, o.listClients} {
