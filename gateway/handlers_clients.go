@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -78,26 +77,8 @@ func includeFrom(vals *[]api.Include) include {
 	return in
 }
 
-// cursor is the opaque paging position: the last id of the previous page.
-func encodeCursor(afterID int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("after:" + strconv.Itoa(afterID)))
-}
-
-func decodeCursor(c string) (int, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if s, ok := strings.CutPrefix(string(raw), "after:"); ok {
-			if id, err := strconv.Atoi(s); err == nil && id >= 0 {
-				return id, nil
-			}
-		}
-	}
-	return 0, errBadRequest("the cursor is not one this gateway issued", FieldError{Field: "query.cursor", Message: "invalid cursor"})
-}
-
-// ListClients implements GET /clients (Plesk get). Paging happens here: Plesk
-// has none, so every page reads the selection and returns the part after the
-// cursor, in id order.
+// ListClients implements GET /clients (Plesk get). Paging happens in the
+// gateway (listing.go): ids first, then the page's records by id.
 func (s *Server) ListClients(ctx context.Context, req api.ListClientsRequestObject) (api.ListClientsResponseObject, error) {
 	p := req.Params
 	f, err := filterFromParams(p.Id, p.Login, p.Guid, p.ExternalId, p.OwnerId, p.OwnerLogin)
@@ -108,32 +89,27 @@ func (s *Server) ListClients(ctx context.Context, req api.ListClientsRequestObje
 	if p.Limit != nil {
 		limit = *p.Limit
 	}
-	after := 0
+	var cur *listCursor
 	if p.Cursor != nil {
-		if after, err = decodeCursor(*p.Cursor); err != nil {
+		c, err := decodeCursor(*p.Cursor)
+		if err != nil {
 			return nil, err
 		}
+		cur = &c
 	}
-	in := includeFrom(p.Include)
-	recs, _, err := s.readClients(ctx, f, in)
+	page, err := s.listClients(ctx, f, includeFrom(p.Include), limit, cur)
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	for start < len(recs) && recs[start].ID <= after {
-		start++
-	}
-	end := min(start+limit, len(recs))
-	page := recs[start:end]
-	out := api.ClientList{Items: make([]api.Client, 0, len(page))}
+	out := api.ClientList{Items: make([]api.Client, 0, len(page.recs))}
 	var headers api.ListClients200ResponseHeaders
-	if end < len(recs) {
-		next := encodeCursor(page[len(page)-1].ID)
+	if page.next != nil {
+		next := encodeCursor(*page.next)
 		out.NextCursor = &next
 		link := fmt.Sprintf(`</clients?%s>; rel="next"`, nextQuery(p, next))
 		headers.Link = &link
 	}
-	for _, r := range page {
+	for _, r := range page.recs {
 		out.Items = append(out.Items, toAPIClient(r))
 	}
 	return api.ListClients200JSONResponse{Body: out, Headers: headers}, nil

@@ -132,19 +132,6 @@ func newStatic(path string, body []byte) (*served, error) {
 	return serve("static", e)
 }
 
-// replay answers every POST with the body it holds: a canned upstream, so
-// that heap measured in the listing holds the gateway's work, not the
-// simulator's.
-type replay struct{ body atomic.Pointer[[]byte] }
-
-func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	_, _ = io.Copy(io.Discard, req.Body)
-	b := *r.body.Load()
-	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	_, _ = w.Write(b)
-}
-
 func newSim(name, protocol string, demo bool) (*plesksim.Server, *served, error) {
 	sim, err := plesksim.New(plesksim.Config{Protocol: protocol, AdminLogin: adminLogin, AdminPassword: adminPassword, DemoClients: demo})
 	if err != nil {

@@ -1,0 +1,429 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// Paging of GET /clients. Plesk has no paging and answers a get with every
+// match at once, so the gateway pages in two steps:
+//
+//  1. the selection's ids: a get with the caller's filter and an empty
+//     <dataset/>, which Plesk answers with one result per client carrying its
+//     id and no data blocks — cheap to send and to decode;
+//  2. the page's records: a get filtered by exactly the page's ids, with the
+//     requested datasets.
+//
+// The first page keeps the sorted id list in the cache store as a snapshot
+// (under a random id, scoped to the caller's identity and the query); the
+// cursor carries the snapshot id and the last id served, so a later page
+// costs one packet of `limit` ids whatever the selection's size. When the
+// snapshot is gone (expired, evicted, another replica without Redis, a
+// restart, another caller), the ids are read again (step 1) and a new
+// snapshot is taken: correctness never depends on the snapshot.
+
+// snapshotTTL is how long a walk's id list is kept. The in-memory store may
+// drop it sooner (its own TTL and LRU bound); then the next page re-reads.
+const snapshotTTL = 5 * time.Minute
+
+// listCursor is a paging position: the last id served and, for walks over a
+// non-id selection, the snapshot it came from.
+type listCursor struct {
+	snapshot string // 32 hex digits, or "" for the plain "after:N" form
+	after    int
+}
+
+// Cursor forms (base64url, unpadded): "after:N" (issued by earlier releases
+// and still for id filters, whose selection is the query itself) and
+// "snap:<snapshot id>:N".
+func encodeCursor(c listCursor) string {
+	s := "after:" + strconv.Itoa(c.after)
+	if c.snapshot != "" {
+		s = "snap:" + c.snapshot + ":" + strconv.Itoa(c.after)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(s))
+}
+
+func decodeCursor(s string) (listCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		var c listCursor
+		rest, ok := strings.CutPrefix(string(raw), "after:")
+		if !ok {
+			if rest, ok = strings.CutPrefix(string(raw), "snap:"); ok {
+				c.snapshot, rest, ok = strings.Cut(rest, ":")
+				ok = ok && validSnapshotID(c.snapshot)
+			}
+		}
+		if ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 0 {
+				c.after = n
+				return c, nil
+			}
+		}
+	}
+	return listCursor{}, errBadRequest("the cursor is not one this gateway issued", FieldError{Field: "query.cursor", Message: "invalid cursor"})
+}
+
+func newSnapshotID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func validSnapshotID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// listPage is one page of GET /clients: its records and the next cursor
+// (nil on the last page).
+type listPage struct {
+	recs []clientRecord
+	next *listCursor
+}
+
+// listClients computes one page of the selection f, after cur (nil: the
+// first page), of at most limit clients in id order.
+func (s *Server) listClients(ctx context.Context, f translator.Filter, in include, limit int, cur *listCursor) (listPage, error) {
+	after := 0
+	if cur != nil {
+		after = cur.after
+	}
+	if ids, ok := idSelection(f); ok {
+		// The selection is the query's ids: no snapshot, plain cursors.
+		page, rest := pageOf(ids, after, limit)
+		recs, err := s.pageRecords(ctx, page, in)
+		if err != nil || len(rest) == 0 {
+			return listPage{recs: recs}, err
+		}
+		return listPage{recs: recs, next: &listCursor{after: page[len(page)-1]}}, nil
+	}
+	if cur == nil && uniqueKind(f.Kind) && len(f.Values) <= limit {
+		// At most one client per value, and no more values than a page:
+		// one packet with the datasets, as for a single read.
+		return s.smallSelection(ctx, f, in, limit)
+	}
+	var ids []int
+	snap := ""
+	if cur != nil && cur.snapshot != "" {
+		if got, ok := s.loadSnapshot(ctx, cur.snapshot, f, in); ok {
+			ids, snap = got, cur.snapshot
+		}
+	}
+	if snap == "" {
+		var err error
+		if ids, err = s.selectionIDs(ctx, f); err != nil {
+			return listPage{}, err
+		}
+	}
+	page, rest := pageOf(ids, after, limit)
+	if len(rest) > 0 && snap == "" {
+		// Later pages only need the ids after this one.
+		snap = s.storeSnapshot(ctx, rest, f, in)
+	}
+	recs, err := s.pageRecords(ctx, page, in)
+	if err != nil || len(rest) == 0 {
+		return listPage{recs: recs}, err
+	}
+	return listPage{recs: recs, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
+}
+
+// smallSelection answers a first page whose selection is bounded by the
+// query (login, guid, external id) in one get with the datasets.
+func (s *Server) smallSelection(ctx context.Context, f translator.Filter, in include, limit int) (listPage, error) {
+	recs, _, err := s.readClients(ctx, f, in)
+	if err != nil {
+		return listPage{}, err
+	}
+	// Two values can name one client (login=a&login=a): list it once.
+	recs = slices.CompactFunc(recs, func(a, b clientRecord) bool { return a.ID == b.ID })
+	if len(recs) <= limit {
+		return listPage{recs: recs}, nil
+	}
+	// More matches than values: the kind was not unique after all. Page
+	// over what was read; later pages come from the snapshot.
+	ids := make([]int, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	snap := s.storeSnapshot(ctx, ids[limit:], f, in)
+	return listPage{recs: recs[:limit], next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
+}
+
+// uniqueKind reports whether a filter value selects at most one client.
+// External ids are unique per Plesk's 1007 on duplicates [GUESS]; if not,
+// smallSelection still pages correctly.
+func uniqueKind(k translator.FilterKind) bool {
+	return k == translator.FilterLogin || k == translator.FilterGUID || k == translator.FilterExternalID
+}
+
+// idSelection returns the sorted, distinct ids of an id filter.
+func idSelection(f translator.Filter) ([]int, bool) {
+	if f.Kind != translator.FilterID || f.IsBlank() {
+		return nil, false
+	}
+	ids := make([]int, 0, len(f.Values))
+	for _, v := range f.Values {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return nil, false // let the translator refuse it as usual
+		}
+		ids = append(ids, n)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), true
+}
+
+// pageOf returns the next limit ids after `after` in sorted ids, and the
+// ids that follow them.
+func pageOf(ids []int, after, limit int) (page, rest []int) {
+	start, _ := slices.BinarySearch(ids, after+1)
+	end := min(start+limit, len(ids))
+	return ids[start:end], ids[end:]
+}
+
+// selectionIDs reads the sorted, distinct ids f selects (step 1): a get with
+// an empty dataset. Filter values that match nothing (1013) select nothing.
+//
+// The answer holds one result per client, so it is read with a streaming
+// scan that keeps only the ids (decoding it into replies would hold every
+// result at once: ≈ 0.5 KB per client). Anything the scan does not expect
+// (a system error, another error code, an odd shape) goes through the
+// translator instead, so errors are reported exactly as for any packet.
+func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
+	v, err := s.versionFor(ctx, translator.OpGet)
+	if err != nil {
+		return nil, err
+	}
+	req := &translator.GetRequest{Filter: f}
+	packet, err := translator.EncodeRequest(v, req)
+	if err != nil {
+		return nil, err
+	}
+	u, op, start := s.cfg.Upstream, packetOpName(v, []translator.Request{req}), time.Now()
+	body, err := u.send(ctx, credentialsFrom(ctx), packet, true)
+	if err != nil {
+		u.record(op, "transport_error", 0, start)
+		return nil, err
+	}
+	ids, ok := scanIDs(body, v.Dialect().Operator())
+	if !ok {
+		replies, err := translator.DecodeResponse(v, body, req)
+		u.recordDecoded(op, err, start)
+		if err != nil {
+			return nil, err
+		}
+		results := replies[0].(*translator.GetReply).Results
+		ids = make([]int, 0, len(results))
+		for _, r := range results {
+			if !r.Result.OK() {
+				if r.Result.ErrCode == translator.CodeObjectNotFound {
+					continue
+				}
+				return nil, r.Result.Err()
+			}
+			ids = append(ids, r.Result.ID)
+		}
+	} else {
+		u.record(op, "ok", 0, start)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+// scanIDs reads the ids of an ids-only get answer,
+// <packet><operator><get><result>…</result>…</get></operator></packet>:
+// results with status ok give their id, 1013 results are skipped. It
+// reports false for anything else, for the translator to decode.
+func scanIDs(body []byte, operator string) ([]int, bool) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	var (
+		ids              []int
+		depth            int
+		status, code, id string
+		gets             int
+		text             []byte
+		inStatus, inCode bool
+		inID             bool
+	)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return ids, depth == 0 && gets == 1
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			want := ""
+			switch depth {
+			case 1:
+				want = "packet"
+			case 2:
+				want = operator
+			case 3:
+				want, gets = "get", gets+1
+			case 4:
+				want, status, code, id = "result", "", "", ""
+			case 5:
+				switch t.Name.Local {
+				case "status", "errcode", "id":
+					if len(t.Attr) > 0 {
+						return nil, false
+					}
+				}
+			}
+			if want != "" && t.Name.Local != want {
+				return nil, false
+			}
+			inStatus, inCode, inID = depth == 5 && t.Name.Local == "status", depth == 5 && t.Name.Local == "errcode", depth == 5 && t.Name.Local == "id"
+			text = text[:0]
+		case xml.CharData:
+			if inStatus || inCode || inID {
+				text = append(text, t...)
+			}
+		case xml.EndElement:
+			switch {
+			case inStatus:
+				status = strings.TrimSpace(string(text))
+			case inCode:
+				code = strings.TrimSpace(string(text))
+			case inID:
+				id = strings.TrimSpace(string(text))
+			}
+			inStatus, inCode, inID = false, false, false
+			if depth == 4 {
+				switch {
+				case status == "ok" && code == "":
+					n, err := strconv.Atoi(id)
+					if err != nil || n <= 0 {
+						return nil, false
+					}
+					ids = append(ids, n)
+				case status == "error" && code == strconv.Itoa(translator.CodeObjectNotFound):
+				default:
+					return nil, false
+				}
+			}
+			depth--
+		}
+	}
+}
+
+// pageRecords reads the clients with these ids (step 2). A client deleted
+// since its id was read answers 1013 and is skipped.
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include) ([]clientRecord, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	recs, _, err := s.readClients(ctx, translator.ByID(ids...), in)
+	return recs, err
+}
+
+// snapshotKey names a walk's snapshot in the cache store. It hashes the
+// caller's identity, the upstream and the query with the snapshot id, so a
+// cursor presented by another caller (or with another query) finds nothing
+// and that request re-reads the ids with its own credentials.
+func (s *Server) snapshotKey(ctx context.Context, snap string, f translator.Filter, in include) string {
+	h := sha256.New()
+	field := func(v string) {
+		var n [binary.MaxVarintLen64]byte
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
+		h.Write([]byte(v))
+	}
+	field(credentialsFrom(ctx).Identity())
+	field(s.upstreamID)
+	field(string(f.Kind))
+	field(strconv.Itoa(len(f.Values)))
+	for _, v := range f.Values {
+		field(v)
+	}
+	field(strconv.FormatBool(in.Stat) + strconv.FormatBool(in.Limits) + strconv.FormatBool(in.Permissions) + strconv.FormatBool(in.IPPool))
+	field(snap)
+	return "pleskgate:listing:" + hex.EncodeToString(h.Sum(nil)[:20])
+}
+
+// storeSnapshot keeps ids under a new snapshot id and returns it. A store
+// failure is not an error: the next page finds no snapshot and re-reads.
+func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filter, in include) string {
+	snap := newSnapshotID()
+	now := time.Now()
+	e := CacheEntry{Body: encodeIDs(ids), StoredAt: now, Expires: now.Add(snapshotTTL)}
+	_ = s.cfg.Cache.Set(ctx, s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
+	return snap
+}
+
+// loadSnapshot returns the ids of a snapshot, if the store still has it.
+func (s *Server) loadSnapshot(ctx context.Context, snap string, f translator.Filter, in include) ([]int, bool) {
+	e, ok, err := s.cfg.Cache.Get(ctx, s.snapshotKey(ctx, snap, f, in))
+	if err != nil || !ok || time.Now().After(e.Expires) {
+		return nil, false
+	}
+	ids, err := decodeIDs(e.Body)
+	return ids, err == nil
+}
+
+// Snapshot body: a format byte, the count, then the ascending ids as uvarint
+// deltas (10,000 consecutive ids take ≈ 10 KB).
+const idsFormat = 1
+
+func encodeIDs(ids []int) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+2*len(ids))
+	b = append(b, idsFormat)
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	prev := 0
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(id-prev))
+		prev = id
+	}
+	return b
+}
+
+var errBadSnapshot = errors.New("malformed listing snapshot")
+
+func decodeIDs(b []byte) ([]int, error) {
+	if len(b) == 0 || b[0] != idsFormat {
+		return nil, errBadSnapshot
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) { // every id takes at least one byte
+		return nil, errBadSnapshot
+	}
+	b = b[k:]
+	ids := make([]int, 0, n)
+	prev := 0
+	for range n {
+		d, k := binary.Uvarint(b)
+		if k <= 0 || d == 0 || d > 1<<40 {
+			return nil, errBadSnapshot
+		}
+		b = b[k:]
+		prev += int(d)
+		ids = append(ids, prev)
+	}
+	if len(b) != 0 {
+		return nil, errBadSnapshot
+	}
+	return ids, nil
+}
