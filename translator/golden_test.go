@@ -52,6 +52,9 @@ var requestCases = []requestCase{
 	}})},
 	{"get_gen_info_stat", allVersions, one(&GetRequest{Filter: ByID(3), GenInfo: true, Stat: true})},
 	{"get_blank", allVersions, one(&GetRequest{GenInfo: true})},
+	// The first step of a GET /clients walk: ids only, an empty dataset.
+	{"get_ids_blank", allVersions, one(&GetRequest{})},
+	{"get_ids_by_owner_login", []string{"1.6.0.0", "1.6.9.1"}, one(&GetRequest{Filter: ByOwnerLogin("res1")})},
 	{"get_all_datasets", legacyVersions, one(&GetRequest{Filter: ByLogin("jdoe"), GenInfo: true, Stat: true, Permissions: true, Limits: true, IPPool: true})},
 	{"get_by_owner_login", []string{"1.6.0.0", "1.6.9.1"}, one(&GetRequest{Filter: ByOwnerLogin("admin", "res1"), GenInfo: true})},
 	{"get_by_guid", modernVersions, one(&GetRequest{Filter: ByGUID("d7914f79-d089-4db1-b506-4fac617ebd60"), Stat: true})},
@@ -155,6 +158,7 @@ var responseCases = map[string][]Request{
 	"get_stat":                {&GetRequest{}},
 	"get_mixed":               {&GetRequest{}},
 	"get_empty":               {&GetRequest{}},
+	"get_ids":                 {&GetRequest{}},
 	"del_mixed":               {&DelRequest{}},
 	"set_ok":                  {&SetRequest{}},
 	"set_error_1025":          {&SetRequest{}},
