@@ -36,16 +36,12 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
-	filter := translator.Filter{}
-	filterKey := "server"
-	if clientID > 0 {
-		filter = translator.ByID(int(clientID))
-		filterKey = "id=" + strconv.FormatInt(clientID, 10)
-	}
-	// The upstream's URL is part of the key: two deployments in front of
-	// different panels may share one Redis.
-	key := descriptorKey(s.upstreamID+":"+credentialsFrom(ctx).Identity(), string(kind), v.String(), filterKey)
+	key := s.descKeys.get(descKeyParts{identity: identityFrom(ctx), kind: kind, version: v, clientID: clientID}, s.buildDescriptorKey)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		filter := translator.Filter{}
+		if clientID > 0 {
+			filter = translator.ByID(int(clientID))
+		}
 		var req translator.Request
 		if kind == "limits" {
 			req = &translator.LimitDescriptorRequest{Filter: filter}
@@ -82,13 +78,28 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	return d, nil
 }
 
-func (d cachedDescriptor) cacheControl() string {
-	age := int(time.Until(d.entry.Expires).Seconds())
-	if age < 0 {
-		age = 0
+// buildDescriptorKey spells a descriptor cache key. The upstream's URL is
+// part of it: two deployments in front of different panels may share one
+// Redis.
+func (s *Server) buildDescriptorKey(p descKeyParts) string {
+	filterKey := "server"
+	if p.clientID > 0 {
+		filterKey = "id=" + strconv.FormatInt(p.clientID, 10)
 	}
-	// private: the content depends on the caller's rights.
-	return "private, max-age=" + strconv.Itoa(age)
+	return descriptorKey(s.upstreamID+":"+p.identity, string(p.kind), p.version.String(), filterKey)
+}
+
+func (d cachedDescriptor) cacheControl() string {
+	return "private, max-age=" + strconv.Itoa(ttlSeconds(d.entry))
+}
+
+// ttlSeconds is how long an entry has left, in whole seconds, never negative.
+func ttlSeconds(e CacheEntry) int {
+	ttl := int(time.Until(e.Expires).Seconds())
+	if ttl < 0 {
+		ttl = 0
+	}
+	return ttl
 }
 
 // GetLimitDescriptor implements GET /descriptors/limits (legacy client/get-limit-descriptor, blank filter).
@@ -125,14 +136,21 @@ type rawDescriptorResponse struct{ d cachedDescriptor }
 
 func (r rawDescriptorResponse) write(w http.ResponseWriter) error {
 	h := w.Header()
-	h.Set("ETag", r.d.entry.ETag)
-	h.Set("Cache-Control", r.d.cacheControl())
-	h.Set("Cache-Status", cacheStatus(r.d.outcome, r.d.entry))
+	// The headers are set under their canonical keys, their values sharing
+	// one backing array: Header.Set would allocate a slice per header.
+	vals := make([]string, 4)
+	vals[0] = r.d.entry.ETag
+	vals[1] = r.d.cacheControl()
+	vals[2] = cacheStatus(r.d.outcome, r.d.entry)
+	h["Etag"] = vals[0:1:1]
+	h["Cache-Control"] = vals[1:2:2]
+	h["Cache-Status"] = vals[2:3:3]
 	if r.d.notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/json")
+	vals[3] = "application/json"
+	h["Content-Type"] = vals[3:4:4]
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r.d.entry.Body)
 	return err

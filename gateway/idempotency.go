@@ -104,8 +104,11 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 func (s *Server) idempotencyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
+		if r.Method != http.MethodPost {
+			return next(c)
+		}
 		key := r.Header.Get("Idempotency-Key")
-		if r.Method != http.MethodPost || key == "" {
+		if key == "" {
 			return next(c)
 		}
 		if len(key) > 255 {
@@ -120,7 +123,7 @@ func (s *Server) idempotencyMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
 		h.Write(body)
 		fp := hex.EncodeToString(h.Sum(nil))
-		storeKey := "pleskgate:idem:" + credentialsFrom(r.Context()).Identity() + ":" + key
+		storeKey := "pleskgate:idem:" + identityFrom(r.Context()) + ":" + key
 
 		ctx := r.Context()
 		existing, claimed, err := s.cfg.Idempotency.Begin(ctx, storeKey, fp, s.cfg.IdempotencyTTL)

@@ -2,14 +2,11 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -59,10 +56,14 @@ type Server struct {
 	echo        *echo.Echo
 	specJSON    []byte
 	specYAML    []byte
-	routes      map[string]specRoute // "GET /clients/:id" → its OpenAPI operation
+	routes      map[routeKey]specRoute // "GET /clients/:id" → its OpenAPI operation
 	descriptors *descriptorCache
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
+
+	authMemo        *authMemo // credential header value → credentials, identity, caller
+	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
+	descKeys        *keyMemo  // descriptor cache keys, memoised
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -121,6 +122,11 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec)}
 	s.metrics = newMetrics(cfg.Registry)
+	s.authMemo = newAuthMemo(authMemoSize)
+	s.descKeys = newKeyMemo(descriptorKeyMemoSize)
+	if cfg.AuthMode == AuthService {
+		s.serviceIdentity = cfg.ServiceCredentials.Identity()
+	}
 	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	cfg.Upstream.observe = s.metrics.observeUpstream
@@ -137,7 +143,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
-	e.Use(s.recoverMiddleware, s.requestIDMiddleware, s.accessLogMiddleware)
+	e.Use(s.recoverMiddleware, s.accessLogMiddleware, s.requestIDMiddleware)
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -171,40 +177,43 @@ func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requestIDMiddleware accepts a sane X-Request-ID or makes one, and returns it.
+// requestIDMiddleware accepts a sane X-Request-ID or makes one, and returns
+// it. It runs inside accessLogMiddleware, which made the request's state.
 func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get("X-Request-ID")
+		st := stateOf(c)
+		if st == nil {
+			// Not behind accessLogMiddleware (never in New's chain).
+			return next(c)
+		}
+		var id string
+		// Canonical header keys are used directly: Header.Get and Set
+		// would canonicalise "X-Request-ID" into a new string every time.
+		if vs := c.Request().Header[headerRequestID]; len(vs) > 0 {
+			id = vs[0]
+		}
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		c.Set(ctxRequestID, id)
-		c.Response().Header().Set("X-Request-ID", id)
+		st.requestID = id
+		c.Response().Header()[headerRequestID] = []string{id}
 		return next(c)
 	}
 }
+
+// headerRequestID is X-Request-ID in Go's canonical form.
+const headerRequestID = "X-Request-Id"
 
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false
 	}
-	for _, r := range id {
-		if r < 0x21 || r > 0x7e {
+	for i := 0; i < len(id); i++ {
+		if b := id[i]; b < 0x21 || b > 0x7e {
 			return false
 		}
 	}
 	return true
-}
-
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func requestID(c echo.Context) string {
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
 }
 
 // bodyLimitMiddleware refuses bodies over the limit with 413 before anything reads them.
@@ -215,7 +224,9 @@ func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
 				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
 		}
-		if r.Body != nil {
+		// A request without a body (http.NoBody: net/http's GET, HEAD, …)
+		// keeps it, so the validator can tell that nothing was sent.
+		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
 		}
 		return next(c)
@@ -224,14 +235,26 @@ func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 // specRoute is one OpenAPI operation under Echo's spelling of its path.
 type specRoute struct {
-	route     *routers.Route
-	hasParams bool // path parameters or a request body to validate
+	// route is what ValidateRequest sees: the operation with its security
+	// requirements left out, because the gateway checks credentials itself
+	// (authenticate) and kin-openapi's check, with no authentication
+	// function, only reads the body into memory once per scheme.
+	route       *routers.Route
+	operationID string
+	needsAuth   bool // the operation declares security (or inherits the spec's)
+	hasParams   bool // path parameters or a request body to validate
 }
+
+// routeKey is a method and an Echo route template ("/clients/:id").
+type routeKey struct{ method, path string }
+
+// noSecurity is the empty requirement list: ValidateRequest skips the check.
+var noSecurity = openapi3.SecurityRequirements{}
 
 // specRoutes indexes the spec's operations by method and Echo route
 // template ({id} becomes :id), built once.
-func specRoutes(spec *openapi3.T) map[string]specRoute {
-	out := map[string]specRoute{}
+func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
+	out := map[routeKey]specRoute{}
 	for path, item := range spec.Paths.Map() {
 		echoPath := path
 		for {
@@ -249,13 +272,26 @@ func specRoutes(spec *openapi3.T) map[string]specRoute {
 					hasParams = true
 				}
 			}
-			out[method+" "+echoPath] = specRoute{
-				route:     &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
-				hasParams: hasParams,
+			needsAuth := op.Security == nil || len(*op.Security) > 0
+			vop := *op
+			vop.Security = &noSecurity
+			out[routeKey{method, echoPath}] = specRoute{
+				route:       &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &vop},
+				operationID: op.OperationID,
+				needsAuth:   needsAuth,
+				hasParams:   hasParams,
 			}
 		}
 	}
 	return out
+}
+
+// validatorOptions are the same for every request.
+var validatorOptions = &openapi3filter.Options{
+	SkipSettingDefaults: true,
+	// Credentials were checked before, against the configured mode; the
+	// routes carry no security requirement for ValidateRequest.
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 }
 
 // validatorMiddleware checks every request against openapi.yaml with
@@ -268,14 +304,17 @@ func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		// Echo has already matched the route: look the operation up by
 		// Echo's route template instead of routing a second time.
-		info, ok := s.routes[r.Method+" "+c.Path()]
+		info, ok := s.routes[routeKey{r.Method, c.Path()}]
 		if !ok {
 			// Not an API route (or wrong method): Echo answers 404/405.
 			return next(c)
 		}
-		route := info.route
-		c.Set(ctxOperationID, route.Operation.OperationID)
-		if route.Operation.Security == nil || len(*route.Operation.Security) > 0 {
+		if st := stateOf(c); st != nil {
+			st.operation = info.operationID
+		} else {
+			c.Set(ctxOperationID, info.operationID)
+		}
+		if info.needsAuth {
 			if err := s.authenticate(c); err != nil {
 				return err
 			}
@@ -291,12 +330,7 @@ func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			pathParams[name] = c.ParamValues()[i]
 		}
 		input := &openapi3filter.RequestValidationInput{
-			Request: r, PathParams: pathParams, Route: route,
-			Options: &openapi3filter.Options{
-				SkipSettingDefaults: true,
-				// Credentials were checked above, against the configured mode.
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			},
+			Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
 		}
 		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 			var mbe *http.MaxBytesError
@@ -312,26 +346,27 @@ func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 // countPacket notes one upstream packet sent for the current request.
 func countPacket(ctx context.Context) {
-	if n, ok := ctx.Value(packetCounterKey{}).(*atomic.Int32); ok {
-		n.Add(1)
+	if st := stateFrom(ctx); st != nil {
+		st.packets.Add(1)
 	}
 }
 
-type packetCounterKey struct{}
-
-// accessLogMiddleware writes one line per request and records HTTP metrics.
+// accessLogMiddleware puts the request's state on its context, writes one
+// line per request and records HTTP metrics. The line's fields are built
+// only when the logger will write it (Check: level and sampling).
 func (s *Server) accessLogMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		packets := new(atomic.Int32)
-		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), packetCounterKey{}, packets)))
+		st := &reqState{}
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), reqStateKey{}, st)))
 		s.metrics.inFlight.Inc()
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
 		s.metrics.inFlight.Dec()
-		op, _ := c.Get(ctxOperationID).(string)
+		op := st.operation
 		if op == "" {
 			// Routes outside the spec's operations (e.g. /docs/*) are labelled
 			// by their route template: a fixed, small set.
@@ -342,23 +377,24 @@ func (s *Server) accessLogMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		d := time.Since(start)
-		s.metrics.observeHTTP(op, c.Request().Method, status, d)
-		fields := []zap.Field{
-			zap.String("request_id", requestID(c)),
-			zap.String("method", c.Request().Method),
-			zap.String("route", c.Path()),
-			zap.String("operation", op),
-			zap.Int("status", status),
-			zap.Duration("latency", d),
-			zap.Int32("upstream_packets", packets.Load()),
+		s.metrics.observeHTTP(op, r.Method, status, d)
+		if ce := s.log.Check(zap.InfoLevel, "request"); ce != nil {
+			fields := make([]zap.Field, 7, 9)
+			fields[0] = zap.String("request_id", st.requestID)
+			fields[1] = zap.String("method", r.Method)
+			fields[2] = zap.String("route", c.Path())
+			fields[3] = zap.String("operation", op)
+			fields[4] = zap.Int("status", status)
+			fields[5] = zap.Duration("latency", d)
+			fields[6] = zap.Int32("upstream_packets", st.packets.Load())
+			if st.hasErrcode {
+				fields = append(fields, zap.Int("plesk_errcode", st.errcode))
+			}
+			if st.caller != "" {
+				fields = append(fields, zap.String("caller", st.caller))
+			}
+			ce.Write(fields...)
 		}
-		if code, ok := c.Get(ctxPleskErrcode).(int); ok {
-			fields = append(fields, zap.Int("plesk_errcode", code))
-		}
-		if caller, ok := c.Get(ctxCaller).(string); ok {
-			fields = append(fields, zap.String("caller", caller))
-		}
-		s.log.Info("request", fields...)
 		return nil
 	}
 }

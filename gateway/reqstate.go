@@ -1,0 +1,70 @@
+package gateway
+
+import (
+	"context"
+	"encoding/hex"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+)
+
+// reqState is everything the middleware chain learns about one request
+// (request id, operation, caller, upstream credentials, packets sent, Plesk
+// error code) in one object, put on the request's context once by
+// accessLogMiddleware. It replaces values on Echo's context store and a
+// second context value for the credentials: one allocation and one request
+// copy instead of a map, boxed strings and two request copies.
+type reqState struct {
+	packets   atomic.Int32 // upstream packets sent for this request
+	requestID string
+	operation string // OpenAPI operation id, when the route is an API operation
+	caller    string // "login:…", "key" or "key:<name>" for the access log
+
+	// Set by authenticate.
+	creds    Credentials
+	hasCreds bool
+	identity string // creds.Identity(), memoised; "" when not known yet
+
+	errcode    int // Plesk error code of the problem written, when hasErrcode
+	hasErrcode bool
+}
+
+type reqStateKey struct{}
+
+// stateFrom returns the request's state, or nil outside the middleware chain.
+func stateFrom(ctx context.Context) *reqState {
+	st, _ := ctx.Value(reqStateKey{}).(*reqState)
+	return st
+}
+
+// stateOf returns the state of the request c serves, or nil.
+func stateOf(c echo.Context) *reqState {
+	return stateFrom(c.Request().Context())
+}
+
+// newRequestID returns 24 random hex digits. Request ids name log lines and
+// need not be secret: math/rand/v2's per-thread ChaCha8 source (seeded by
+// the runtime from the OS) costs no system call, and the digits are encoded
+// into a stack buffer, so the id is the one allocation.
+func newRequestID() string {
+	var raw [12]byte
+	a, b := rand.Uint64(), rand.Uint32()
+	for i := 0; i < 8; i++ {
+		raw[i] = byte(a >> (8 * i))
+	}
+	for i := 0; i < 4; i++ {
+		raw[8+i] = byte(b >> (8 * i))
+	}
+	var out [24]byte
+	hex.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+func requestID(c echo.Context) string {
+	if st := stateOf(c); st != nil {
+		return st.requestID
+	}
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
