@@ -126,6 +126,5 @@ func (s *Server) setCaller(c echo.Context, e *authEntry) {
 	}
 	// Outside the middleware chain (no state): a context value.
 	r := c.Request()
-	c.Set(ctxCaller, e.caller)
 	c.SetRequest(r.WithContext(withCredentials(r.Context(), e.creds)))
 }

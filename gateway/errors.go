@@ -252,8 +252,6 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if p.PleskErrcode != nil {
 		if st := stateOf(c); st != nil {
 			st.errcode, st.hasErrcode = *p.PleskErrcode, true
-		} else {
-			c.Set(ctxPleskErrcode, *p.PleskErrcode)
 		}
 	}
 	if p.Status >= 500 && p.Status != http.StatusNotImplemented {

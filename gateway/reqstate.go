@@ -12,7 +12,7 @@ import (
 // reqState is everything the middleware chain learns about one request
 // (request id, operation, caller, upstream credentials, packets sent, Plesk
 // error code) in one object, put on the request's context once by
-// accessLogMiddleware. It replaces values on Echo's context store and a
+// the gateway's middleware (chain). It replaces values on Echo's context store and a
 // second context value for the credentials: one allocation and one request
 // copy instead of a map, boxed strings and two request copies.
 type reqState struct {
@@ -65,6 +65,5 @@ func requestID(c echo.Context) string {
 	if st := stateOf(c); st != nil {
 		return st.requestID
 	}
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
+	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -19,15 +18,6 @@ import (
 
 	"github.com/pleskgate/pleskgate"
 	"github.com/pleskgate/pleskgate/api"
-)
-
-// Keys of values kept on the echo.Context for the access log and metrics.
-const (
-	ctxRequestID    = "pleskgate.request_id"
-	ctxOperationID  = "pleskgate.operation_id"
-	ctxPleskErrcode = "pleskgate.plesk_errcode"
-	ctxCaller       = "pleskgate.caller"
-	ctxPackets      = "pleskgate.packets"
 )
 
 // Config is everything the gateway needs; cmd/pleskgate builds it from flags
@@ -56,7 +46,8 @@ type Server struct {
 	echo        *echo.Echo
 	specJSON    []byte
 	specYAML    []byte
-	routes      map[routeKey]specRoute // "GET /clients/:id" → its OpenAPI operation
+	routes      map[routeKey]specRoute
+	cors        echo.MiddlewareFunc // nil unless CORS origins are configured // "GET /clients/:id" → its OpenAPI operation
 	descriptors *descriptorCache
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
@@ -143,62 +134,38 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
-	e.Use(s.recoverMiddleware, s.accessLogMiddleware, s.requestIDMiddleware)
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
-		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		s.cors = middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  s.cfg.CORSOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
 			AllowHeaders:  []string{"Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
 			ExposeHeaders: []string{"ETag", "Location", "Link", "Cache-Status", "X-Request-ID", "Idempotent-Replayed"},
 			MaxAge:        600,
-		}))
+		})
 	}
-	e.Use(s.bodyLimitMiddleware, s.validatorMiddleware, s.idempotencyMiddleware)
+	// One middleware, not seven: Echo composes its middleware around the
+	// matched handler on every request, one closure per middleware.
+	e.Use(s.chain)
 
 	s.registerServiceRoutes(e)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e
 }
 
-// recoverMiddleware turns a panic into a 500 problem and a log line.
-func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error("panic serving request", zap.String("request_id", requestID(c)), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
-				err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
-			}
-		}()
-		return next(c)
+// setRequestID accepts a sane X-Request-ID or makes one, and returns it.
+func setRequestID(c echo.Context, st *reqState) {
+	var id string
+	// Canonical header keys are used directly: Header.Get and Set would
+	// canonicalise "X-Request-ID" into a new string every time.
+	if vs := c.Request().Header[headerRequestID]; len(vs) > 0 {
+		id = vs[0]
 	}
-}
-
-// requestIDMiddleware accepts a sane X-Request-ID or makes one, and returns
-// it. It runs inside accessLogMiddleware, which made the request's state.
-func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		st := stateOf(c)
-		if st == nil {
-			// Not behind accessLogMiddleware (never in New's chain).
-			return next(c)
-		}
-		var id string
-		// Canonical header keys are used directly: Header.Get and Set
-		// would canonicalise "X-Request-ID" into a new string every time.
-		if vs := c.Request().Header[headerRequestID]; len(vs) > 0 {
-			id = vs[0]
-		}
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		st.requestID = id
-		c.Response().Header()[headerRequestID] = []string{id}
-		return next(c)
+	if !validRequestID(id) {
+		id = newRequestID()
 	}
+	st.requestID = id
+	c.Response().Header()[headerRequestID] = []string{id}
 }
 
 // headerRequestID is X-Request-ID in Go's canonical form.
@@ -216,21 +183,19 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// bodyLimitMiddleware refuses bodies over the limit with 413 before anything reads them.
-func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
-		}
-		// A request without a body (http.NoBody: net/http's GET, HEAD, …)
-		// keeps it, so the validator can tell that nothing was sent.
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
-		}
-		return next(c)
+// limitBody refuses bodies over the limit with 413 before anything reads them.
+func (s *Server) limitBody(c echo.Context) error {
+	r := c.Request()
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+			Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
 	}
+	// A request without a body (http.NoBody: net/http's GET, HEAD, …)
+	// keeps it, so the validator can tell that nothing was sent.
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+	}
+	return nil
 }
 
 // specRoute is one OpenAPI operation under Echo's spelling of its path.
@@ -294,107 +259,56 @@ var validatorOptions = &openapi3filter.Options{
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 }
 
-// validatorMiddleware checks every request against openapi.yaml with
+// validate checks every request against openapi.yaml with
 // kin-openapi before a handler sees it, and resolves credentials where the
 // operation declares security. Defaults are deliberately not filled into
 // bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
 // handlers apply documented defaults themselves.
-func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		// Echo has already matched the route: look the operation up by
-		// Echo's route template instead of routing a second time.
-		info, ok := s.routes[routeKey{r.Method, c.Path()}]
-		if !ok {
-			// Not an API route (or wrong method): Echo answers 404/405.
-			return next(c)
-		}
-		if st := stateOf(c); st != nil {
-			st.operation = info.operationID
-		} else {
-			c.Set(ctxOperationID, info.operationID)
-		}
-		if info.needsAuth {
-			if err := s.authenticate(c); err != nil {
-				return err
-			}
-			r = c.Request()
-		}
-		if !info.hasParams && r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
-			// Nothing the spec constrains was sent (no path parameter, query
-			// or body; its header parameters are free strings): skip the walk.
-			return next(c)
-		}
-		pathParams := make(map[string]string, len(c.ParamNames()))
-		for i, name := range c.ParamNames() {
-			pathParams[name] = c.ParamValues()[i]
-		}
-		input := &openapi3filter.RequestValidationInput{
-			Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
-		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-					Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
-			}
+// It then hands the request to idempotent.
+func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
+	r := c.Request()
+	// Echo has already matched the route: look the operation up by
+	// Echo's route template instead of routing a second time.
+	info, ok := s.routes[routeKey{r.Method, c.Path()}]
+	if !ok {
+		// Not an API route (or wrong method): Echo answers 404/405.
+		return s.idempotent(c, next)
+	}
+	if st := stateOf(c); st != nil {
+		st.operation = info.operationID
+	}
+	if info.needsAuth {
+		if err := s.authenticate(c); err != nil {
 			return err
 		}
-		return next(c)
+		r = c.Request()
 	}
+	if !info.hasParams && r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
+		// Nothing the spec constrains was sent (no path parameter, query
+		// or body; its header parameters are free strings): skip the walk.
+		return s.idempotent(c, next)
+	}
+	pathParams := make(map[string]string, len(c.ParamNames()))
+	for i, name := range c.ParamNames() {
+		pathParams[name] = c.ParamValues()[i]
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
+	}
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+		}
+		return err
+	}
+	return s.idempotent(c, next)
 }
 
 // countPacket notes one upstream packet sent for the current request.
 func countPacket(ctx context.Context) {
 	if st := stateFrom(ctx); st != nil {
 		st.packets.Add(1)
-	}
-}
-
-// accessLogMiddleware puts the request's state on its context, writes one
-// line per request and records HTTP metrics. The line's fields are built
-// only when the logger will write it (Check: level and sampling).
-func (s *Server) accessLogMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		st := &reqState{}
-		r := c.Request()
-		c.SetRequest(r.WithContext(context.WithValue(r.Context(), reqStateKey{}, st)))
-		s.metrics.inFlight.Inc()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		s.metrics.inFlight.Dec()
-		op := st.operation
-		if op == "" {
-			// Routes outside the spec's operations (e.g. /docs/*) are labelled
-			// by their route template: a fixed, small set.
-			op = c.Path()
-			if op == "" {
-				op = "unmatched"
-			}
-		}
-		status := c.Response().Status
-		d := time.Since(start)
-		s.metrics.observeHTTP(op, r.Method, status, d)
-		if ce := s.log.Check(zap.InfoLevel, "request"); ce != nil {
-			fields := make([]zap.Field, 7, 9)
-			fields[0] = zap.String("request_id", st.requestID)
-			fields[1] = zap.String("method", r.Method)
-			fields[2] = zap.String("route", c.Path())
-			fields[3] = zap.String("operation", op)
-			fields[4] = zap.Int("status", status)
-			fields[5] = zap.Duration("latency", d)
-			fields[6] = zap.Int32("upstream_packets", st.packets.Load())
-			if st.hasErrcode {
-				fields = append(fields, zap.Int("plesk_errcode", st.errcode))
-			}
-			if st.caller != "" {
-				fields = append(fields, zap.String("caller", st.caller))
-			}
-			ce.Write(fields...)
-		}
-		return nil
 	}
 }
