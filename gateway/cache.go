@@ -118,10 +118,11 @@ func (c *descriptorCache) note(o cacheOutcome) {
 
 // cacheStatus renders an RFC 9211 Cache-Status header value.
 func cacheStatus(o cacheOutcome, e CacheEntry) string {
-	ttl := int(time.Until(e.Expires).Seconds())
-	if ttl < 0 {
-		ttl = 0
-	}
+	return cacheStatusTTL(o, ttlSeconds(e))
+}
+
+// cacheStatusTTL is cacheStatus for an entry with ttl whole seconds left.
+func cacheStatusTTL(o cacheOutcome, ttl int) string {
 	switch o {
 	case cacheHit:
 		return "pleskgate; hit; ttl=" + strconv.Itoa(ttl)

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -42,9 +41,9 @@ func (s *Server) serve(c echo.Context, next echo.HandlerFunc) (err error) {
 		}
 	}()
 	start := time.Now()
-	st = &reqState{}
 	r := c.Request()
-	c.SetRequest(r.WithContext(context.WithValue(r.Context(), reqStateKey{}, st)))
+	st = &reqState{Context: r.Context()}
+	c.SetRequest(r.WithContext(st))
 	setRequestID(c, st)
 	s.metrics.inFlight.Inc()
 	if err := s.serveInner(c, next); err != nil {

@@ -89,10 +89,6 @@ func (s *Server) buildDescriptorKey(p descKeyParts) string {
 	return descriptorKey(s.upstreamID+":"+p.identity, string(p.kind), p.version.String(), filterKey)
 }
 
-func (d cachedDescriptor) cacheControl() string {
-	return "private, max-age=" + strconv.Itoa(ttlSeconds(d.entry))
-}
-
 // ttlSeconds is how long an entry has left, in whole seconds, never negative.
 func ttlSeconds(e CacheEntry) int {
 	ttl := int(time.Until(e.Expires).Seconds())
@@ -126,31 +122,62 @@ func (s *Server) GetClientPermissionDescriptor(ctx context.Context, req api.GetC
 // the four descriptor operations.
 func (s *Server) descriptorResponse(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (rawDescriptorResponse, error) {
 	d, err := s.descriptor(ctx, kind, clientID, ifNoneMatch)
-	return rawDescriptorResponse{d: d}, err
+	if err != nil {
+		return rawDescriptorResponse{}, err
+	}
+	return rawDescriptorResponse{d: d, hdr: s.descriptorHeaders(d)}, nil
+}
+
+// descHeaders are the header values of a descriptor answer: they depend
+// only on the entry's ETag, the cache outcome and the whole seconds left.
+type descHeaders struct {
+	etag    string
+	outcome cacheOutcome
+	ttl     int
+	// ETag, Cache-Control, Cache-Status, Content-Type; each header's value
+	// slice is a one-element window of it, never written after it is built.
+	vals [4]string
+}
+
+// descriptorHeaders returns the headers of d's answer. The last set built is
+// kept: a hot entry served many times a second builds its headers once a
+// second instead of on every hit.
+func (s *Server) descriptorHeaders(d cachedDescriptor) *descHeaders {
+	ttl := ttlSeconds(d.entry)
+	if h := s.lastDescHeaders.Load(); h != nil && h.etag == d.entry.ETag && h.outcome == d.outcome && h.ttl == ttl {
+		return h
+	}
+	h := &descHeaders{etag: d.entry.ETag, outcome: d.outcome, ttl: ttl}
+	h.vals[0] = d.entry.ETag
+	// private: the content depends on the caller's rights.
+	h.vals[1] = "private, max-age=" + strconv.Itoa(ttl)
+	h.vals[2] = cacheStatusTTL(d.outcome, ttl)
+	h.vals[3] = "application/json"
+	s.lastDescHeaders.Store(h)
+	return h
 }
 
 // rawDescriptorResponse writes a cached descriptor body as stored (a cache
 // hit costs no JSON encoding at all), or a 304 when If-None-Match matched.
 // It serves all four descriptor operations.
-type rawDescriptorResponse struct{ d cachedDescriptor }
+type rawDescriptorResponse struct {
+	d   cachedDescriptor
+	hdr *descHeaders
+}
 
 func (r rawDescriptorResponse) write(w http.ResponseWriter) error {
 	h := w.Header()
-	// The headers are set under their canonical keys, their values sharing
-	// one backing array: Header.Set would allocate a slice per header.
-	vals := make([]string, 4)
-	vals[0] = r.d.entry.ETag
-	vals[1] = r.d.cacheControl()
-	vals[2] = cacheStatus(r.d.outcome, r.d.entry)
-	h["Etag"] = vals[0:1:1]
-	h["Cache-Control"] = vals[1:2:2]
-	h["Cache-Status"] = vals[2:3:3]
+	// Canonical keys, shared read-only values: Header.Set would canonicalise
+	// and allocate a slice per header.
+	v := &r.hdr.vals
+	h["Etag"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Cache-Status"] = v[2:3:3]
 	if r.d.notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	vals[3] = "application/json"
-	h["Content-Type"] = vals[3:4:4]
+	h["Content-Type"] = v[3:4:4]
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r.d.entry.Body)
 	return err

@@ -11,11 +11,15 @@ import (
 
 // reqState is everything the middleware chain learns about one request
 // (request id, operation, caller, upstream credentials, packets sent, Plesk
-// error code) in one object, put on the request's context once by
-// the gateway's middleware (chain). It replaces values on Echo's context store and a
-// second context value for the credentials: one allocation and one request
-// copy instead of a map, boxed strings and two request copies.
+// error code) in one object, which becomes the request's context once, in
+// chain. It replaces values on Echo's context store and two context values
+// (packet counter, credentials): one allocation and one request copy
+// instead of a map, boxed strings, two context nodes and two request copies.
 type reqState struct {
+	// The request's own context: the state is the request's context, so
+	// putting it there costs no context.WithValue node of its own.
+	context.Context
+
 	packets   atomic.Int32 // upstream packets sent for this request
 	requestID string
 	operation string // OpenAPI operation id, when the route is an API operation
@@ -31,6 +35,16 @@ type reqState struct {
 }
 
 type reqStateKey struct{}
+
+// Value answers reqStateKey with the state and asks the parent for the rest
+// (the context package finds a cancelable parent through Value, so deriving
+// contexts from the state stays as cheap as from the parent).
+func (st *reqState) Value(key any) any {
+	if _, ok := key.(reqStateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
 
 // stateFrom returns the request's state, or nil outside the middleware chain.
 func stateFrom(ctx context.Context) *reqState {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -55,6 +56,7 @@ type Server struct {
 	authMemo        *authMemo // credential header value → credentials, identity, caller
 	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
 	descKeys        *keyMemo  // descriptor cache keys, memoised
+	lastDescHeaders atomic.Pointer[descHeaders]
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
