@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 )
@@ -32,6 +33,11 @@ type reqState struct {
 
 	errcode    int // Plesk error code of the problem written, when hasErrcode
 	hasErrcode bool
+
+	// Room for a generated request id and for the X-Request-ID header's
+	// value slice, so that neither costs an allocation of its own.
+	idBuf  [24]byte
+	idVals [1]string
 }
 
 type reqStateKey struct{}
@@ -57,22 +63,32 @@ func stateOf(c echo.Context) *reqState {
 	return stateFrom(c.Request().Context())
 }
 
-// newRequestID returns 24 random hex digits. Request ids name log lines and
-// need not be secret: math/rand/v2's per-thread ChaCha8 source (seeded by
-// the runtime from the OS) costs no system call, and the digits are encoded
-// into a stack buffer, so the id is the one allocation.
+// newRequestID returns 24 random hex digits.
 func newRequestID() string {
+	var buf [24]byte
+	return string(appendRequestID(buf[:0]))
+}
+
+// appendRequestID appends 24 random hex digits to b. Request ids name log
+// lines and need not be secret: math/rand/v2's per-thread ChaCha8 source
+// (seeded by the runtime from the OS) costs no system call.
+func appendRequestID(b []byte) []byte {
 	var raw [12]byte
-	a, b := rand.Uint64(), rand.Uint32()
+	x, y := rand.Uint64(), rand.Uint32()
 	for i := 0; i < 8; i++ {
-		raw[i] = byte(a >> (8 * i))
+		raw[i] = byte(x >> (8 * i))
 	}
 	for i := 0; i < 4; i++ {
-		raw[8+i] = byte(b >> (8 * i))
+		raw[8+i] = byte(y >> (8 * i))
 	}
-	var out [24]byte
-	hex.Encode(out[:], raw[:])
-	return string(out[:])
+	return hex.AppendEncode(b, raw[:])
+}
+
+// newRequestIDIn writes a fresh id into the state's own buffer and returns
+// it as a string viewing that buffer, which is never written again.
+func (st *reqState) newRequestIDIn() string {
+	b := appendRequestID(st.idBuf[:0])
+	return unsafe.String(&b[0], len(b))
 }
 
 func requestID(c echo.Context) string {

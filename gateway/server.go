@@ -164,10 +164,11 @@ func setRequestID(c echo.Context, st *reqState) {
 		id = vs[0]
 	}
 	if !validRequestID(id) {
-		id = newRequestID()
+		id = st.newRequestIDIn()
 	}
 	st.requestID = id
-	c.Response().Header()[headerRequestID] = []string{id}
+	st.idVals[0] = id
+	c.Response().Header()[headerRequestID] = st.idVals[:]
 }
 
 // headerRequestID is X-Request-ID in Go's canonical form.
