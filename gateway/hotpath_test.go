@@ -245,6 +245,9 @@ func TestRequestIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
 		id := newRequestID()
+		if i%2 == 1 {
+			id = (&reqState{}).newRequestIDIn()
+		}
 		if len(id) != 24 || !validRequestID(id) || strings.Trim(id, "0123456789abcdef") != "" {
 			t.Fatalf("request id %q", id)
 		}

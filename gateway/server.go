@@ -47,8 +47,8 @@ type Server struct {
 	echo        *echo.Echo
 	specJSON    []byte
 	specYAML    []byte
-	routes      map[routeKey]specRoute
-	cors        echo.MiddlewareFunc // nil unless CORS origins are configured // "GET /clients/:id" → its OpenAPI operation
+	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
+	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
 	descriptors *descriptorCache
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
