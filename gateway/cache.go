@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // CacheEntry is one cached descriptor answer: the JSON body as served.
@@ -116,10 +118,11 @@ func (c *descriptorCache) note(o cacheOutcome) {
 
 // cacheStatus renders an RFC 9211 Cache-Status header value.
 func cacheStatus(o cacheOutcome, e CacheEntry) string {
-	ttl := int(time.Until(e.Expires).Seconds())
-	if ttl < 0 {
-		ttl = 0
-	}
+	return cacheStatusTTL(o, ttlSeconds(e))
+}
+
+// cacheStatusTTL is cacheStatus for an entry with ttl whole seconds left.
+func cacheStatusTTL(o cacheOutcome, ttl int) string {
 	switch o {
 	case cacheHit:
 		return "pleskgate; hit; ttl=" + strconv.Itoa(ttl)
@@ -140,5 +143,51 @@ func etagOf(body []byte) string {
 
 // descriptorKey names a cache entry: whose rights, which protocol, which filter.
 func descriptorKey(identity, kind, version, filter string) string {
-	return fmt.Sprintf("pleskgate:descriptor:%s:%s:%s:%s", identity, kind, version, filter)
+	return "pleskgate:descriptor:" + identity + ":" + kind + ":" + version + ":" + filter
+}
+
+// descriptorKeyMemoSize bounds the memo of descriptor cache keys.
+const descriptorKeyMemoSize = 4096
+
+// descKeyParts is what a descriptor cache key is made of (besides the
+// upstream, fixed per server).
+type descKeyParts struct {
+	identity string
+	kind     descriptorKind
+	version  translator.Version
+	clientID int64 // 0: the server-wide descriptor
+}
+
+// keyMemo remembers descriptor cache keys, so a cache hit builds no string:
+// the key's parts are compared as a struct. Bounded; when full, a random
+// entry makes room.
+type keyMemo struct {
+	max  int
+	mu   sync.RWMutex
+	keys map[descKeyParts]string
+}
+
+func newKeyMemo(max int) *keyMemo {
+	return &keyMemo{max: max, keys: make(map[descKeyParts]string)}
+}
+
+// get returns the memoised key of p, building it with build on a miss.
+func (m *keyMemo) get(p descKeyParts, build func(descKeyParts) string) string {
+	m.mu.RLock()
+	k, ok := m.keys[p]
+	m.mu.RUnlock()
+	if ok {
+		return k
+	}
+	k = build(p)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.keys[p]; !ok && len(m.keys) >= m.max {
+		for old := range m.keys { // map iteration starts at random
+			delete(m.keys, old)
+			break
+		}
+	}
+	m.keys[p] = k
+	return k
 }

@@ -111,12 +111,23 @@ func clientUpdateFrom(p api.ClientPatch) (translator.ClientUpdate, error) {
 
 func toAPIClient(r clientRecord) api.Client {
 	in := r.Info
+	// The optional fields point into one slice sized to those present: one
+	// allocation instead of one per field.
+	opt := [...]string{in.Company, in.Phone, in.Fax, in.Email, in.Address, in.City, in.State, in.PostalCode,
+		in.Country, in.Locale, in.GUID, in.OwnerLogin, in.VendorGUID, in.ExternalID, in.Description}
+	n := 0
+	for _, v := range opt {
+		if v != "" {
+			n++
+		}
+	}
+	ps := strPtrs{vals: make([]string, 0, n)}
 	c := api.Client{
 		Id: int64(r.ID), Login: in.Login, Name: in.Name, Status: int(in.Status),
-		Company: strPtr(in.Company), Phone: strPtr(in.Phone), Fax: strPtr(in.Fax), Email: strPtr(in.Email),
-		Address: strPtr(in.Address), City: strPtr(in.City), State: strPtr(in.State), PostalCode: strPtr(in.PostalCode),
-		Country: strPtr(in.Country), Locale: strPtr(in.Locale), Guid: strPtr(in.GUID), OwnerLogin: strPtr(in.OwnerLogin),
-		VendorGuid: strPtr(in.VendorGUID), ExternalId: strPtr(in.ExternalID), Description: strPtr(in.Description),
+		Company: ps.ptr(in.Company), Phone: ps.ptr(in.Phone), Fax: ps.ptr(in.Fax), Email: ps.ptr(in.Email),
+		Address: ps.ptr(in.Address), City: ps.ptr(in.City), State: ps.ptr(in.State), PostalCode: ps.ptr(in.PostalCode),
+		Country: ps.ptr(in.Country), Locale: ps.ptr(in.Locale), Guid: ps.ptr(in.GUID), OwnerLogin: ps.ptr(in.OwnerLogin),
+		VendorGuid: ps.ptr(in.VendorGUID), ExternalId: ps.ptr(in.ExternalID), Description: ps.ptr(in.Description),
 	}
 	if in.CreatedDate != "" {
 		var d openapi_types.Date
@@ -145,6 +156,24 @@ func toAPIClient(r clientRecord) api.Client {
 		c.Ippool = &p
 	}
 	return c
+}
+
+// strPtrs hands out strPtr's pointers from one slice allocated up front.
+type strPtrs struct{ vals []string }
+
+// ptr is strPtr, pointing into the slice while it has room (it never
+// grows, so earlier pointers stay valid).
+func (p *strPtrs) ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	if len(p.vals) == cap(p.vals) {
+		v := new(string) // a copy: taking &s would move every s to the heap
+		*v = s
+		return v
+	}
+	p.vals = append(p.vals, s)
+	return &p.vals[len(p.vals)-1]
 }
 
 // strPtr keeps an empty Plesk element as an absent JSON field.

@@ -250,7 +250,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		c.Response().Header().Del("WWW-Authenticate")
 	}
 	if p.PleskErrcode != nil {
-		c.Set(ctxPleskErrcode, *p.PleskErrcode)
+		if st := stateOf(c); st != nil {
+			st.errcode, st.hasErrcode = *p.PleskErrcode, true
+		}
 	}
 	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
 		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))

@@ -36,16 +36,12 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
-	filter := translator.Filter{}
-	filterKey := "server"
-	if clientID > 0 {
-		filter = translator.ByID(int(clientID))
-		filterKey = "id=" + strconv.FormatInt(clientID, 10)
-	}
-	// The upstream's URL is part of the key: two deployments in front of
-	// different panels may share one Redis.
-	key := descriptorKey(s.upstreamID+":"+credentialsFrom(ctx).Identity(), string(kind), v.String(), filterKey)
+	key := s.descKeys.get(descKeyParts{identity: identityFrom(ctx), kind: kind, version: v, clientID: clientID}, s.buildDescriptorKey)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		filter := translator.Filter{}
+		if clientID > 0 {
+			filter = translator.ByID(int(clientID))
+		}
 		var req translator.Request
 		if kind == "limits" {
 			req = &translator.LimitDescriptorRequest{Filter: filter}
@@ -82,13 +78,24 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	return d, nil
 }
 
-func (d cachedDescriptor) cacheControl() string {
-	age := int(time.Until(d.entry.Expires).Seconds())
-	if age < 0 {
-		age = 0
+// buildDescriptorKey spells a descriptor cache key. The upstream's URL is
+// part of it: two deployments in front of different panels may share one
+// Redis.
+func (s *Server) buildDescriptorKey(p descKeyParts) string {
+	filterKey := "server"
+	if p.clientID > 0 {
+		filterKey = "id=" + strconv.FormatInt(p.clientID, 10)
 	}
-	// private: the content depends on the caller's rights.
-	return "private, max-age=" + strconv.Itoa(age)
+	return descriptorKey(s.upstreamID+":"+p.identity, string(p.kind), p.version.String(), filterKey)
+}
+
+// ttlSeconds is how long an entry has left, in whole seconds, never negative.
+func ttlSeconds(e CacheEntry) int {
+	ttl := int(time.Until(e.Expires).Seconds())
+	if ttl < 0 {
+		ttl = 0
+	}
+	return ttl
 }
 
 // GetLimitDescriptor implements GET /descriptors/limits (legacy client/get-limit-descriptor, blank filter).
@@ -115,24 +122,62 @@ func (s *Server) GetClientPermissionDescriptor(ctx context.Context, req api.GetC
 // the four descriptor operations.
 func (s *Server) descriptorResponse(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (rawDescriptorResponse, error) {
 	d, err := s.descriptor(ctx, kind, clientID, ifNoneMatch)
-	return rawDescriptorResponse{d: d}, err
+	if err != nil {
+		return rawDescriptorResponse{}, err
+	}
+	return rawDescriptorResponse{d: d, hdr: s.descriptorHeaders(d)}, nil
+}
+
+// descHeaders are the header values of a descriptor answer: they depend
+// only on the entry's ETag, the cache outcome and the whole seconds left.
+type descHeaders struct {
+	etag    string
+	outcome cacheOutcome
+	ttl     int
+	// ETag, Cache-Control, Cache-Status, Content-Type; each header's value
+	// slice is a one-element window of it, never written after it is built.
+	vals [4]string
+}
+
+// descriptorHeaders returns the headers of d's answer. The last set built is
+// kept: a hot entry served many times a second builds its headers once a
+// second instead of on every hit.
+func (s *Server) descriptorHeaders(d cachedDescriptor) *descHeaders {
+	ttl := ttlSeconds(d.entry)
+	if h := s.lastDescHeaders.Load(); h != nil && h.etag == d.entry.ETag && h.outcome == d.outcome && h.ttl == ttl {
+		return h
+	}
+	h := &descHeaders{etag: d.entry.ETag, outcome: d.outcome, ttl: ttl}
+	h.vals[0] = d.entry.ETag
+	// private: the content depends on the caller's rights.
+	h.vals[1] = "private, max-age=" + strconv.Itoa(ttl)
+	h.vals[2] = cacheStatusTTL(d.outcome, ttl)
+	h.vals[3] = "application/json"
+	s.lastDescHeaders.Store(h)
+	return h
 }
 
 // rawDescriptorResponse writes a cached descriptor body as stored (a cache
 // hit costs no JSON encoding at all), or a 304 when If-None-Match matched.
 // It serves all four descriptor operations.
-type rawDescriptorResponse struct{ d cachedDescriptor }
+type rawDescriptorResponse struct {
+	d   cachedDescriptor
+	hdr *descHeaders
+}
 
 func (r rawDescriptorResponse) write(w http.ResponseWriter) error {
 	h := w.Header()
-	h.Set("ETag", r.d.entry.ETag)
-	h.Set("Cache-Control", r.d.cacheControl())
-	h.Set("Cache-Status", cacheStatus(r.d.outcome, r.d.entry))
+	// Canonical keys, shared read-only values: Header.Set would canonicalise
+	// and allocate a slice per header.
+	v := &r.hdr.vals
+	h["Etag"] = v[0:1:1]
+	h["Cache-Control"] = v[1:2:2]
+	h["Cache-Status"] = v[2:3:3]
 	if r.d.notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = v[3:4:4]
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(r.d.entry.Body)
 	return err

@@ -2,12 +2,9 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -22,15 +19,6 @@ import (
 
 	"github.com/pleskgate/pleskgate"
 	"github.com/pleskgate/pleskgate/api"
-)
-
-// Keys of values kept on the echo.Context for the access log and metrics.
-const (
-	ctxRequestID    = "pleskgate.request_id"
-	ctxOperationID  = "pleskgate.operation_id"
-	ctxPleskErrcode = "pleskgate.plesk_errcode"
-	ctxCaller       = "pleskgate.caller"
-	ctxPackets      = "pleskgate.packets"
 )
 
 // Config is everything the gateway needs; cmd/pleskgate builds it from flags
@@ -59,10 +47,16 @@ type Server struct {
 	echo        *echo.Echo
 	specJSON    []byte
 	specYAML    []byte
-	routes      map[string]specRoute // "GET /clients/:id" → its OpenAPI operation
+	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
+	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
 	descriptors *descriptorCache
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
+
+	authMemo        *authMemo // credential header value → credentials, identity, caller
+	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
+	descKeys        *keyMemo  // descriptor cache keys, memoised
+	lastDescHeaders atomic.Pointer[descHeaders]
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -121,6 +115,11 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec)}
 	s.metrics = newMetrics(cfg.Registry)
+	s.authMemo = newAuthMemo(authMemoSize)
+	s.descKeys = newKeyMemo(descriptorKeyMemoSize)
+	if cfg.AuthMode == AuthService {
+		s.serviceIdentity = cfg.ServiceCredentials.Identity()
+	}
 	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	cfg.Upstream.observe = s.metrics.observeUpstream
@@ -137,101 +136,97 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
-	e.Use(s.recoverMiddleware, s.requestIDMiddleware, s.accessLogMiddleware)
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
-		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		s.cors = middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  s.cfg.CORSOrigins,
 			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
 			AllowHeaders:  []string{"Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
 			ExposeHeaders: []string{"ETag", "Location", "Link", "Cache-Status", "X-Request-ID", "Idempotent-Replayed"},
 			MaxAge:        600,
-		}))
+		})
 	}
-	e.Use(s.bodyLimitMiddleware, s.validatorMiddleware, s.idempotencyMiddleware)
+	// One middleware, not seven: Echo composes its middleware around the
+	// matched handler on every request, one closure per middleware.
+	e.Use(s.chain)
 
 	s.registerServiceRoutes(e)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e
 }
 
-// recoverMiddleware turns a panic into a 500 problem and a log line.
-func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error("panic serving request", zap.String("request_id", requestID(c)), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
-				err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
-			}
-		}()
-		return next(c)
+// setRequestID accepts a sane X-Request-ID or makes one, and returns it.
+func setRequestID(c echo.Context, st *reqState) {
+	var id string
+	// Canonical header keys are used directly: Header.Get and Set would
+	// canonicalise "X-Request-ID" into a new string every time.
+	if vs := c.Request().Header[headerRequestID]; len(vs) > 0 {
+		id = vs[0]
 	}
+	if !validRequestID(id) {
+		id = st.newRequestIDIn()
+	}
+	st.requestID = id
+	st.idVals[0] = id
+	c.Response().Header()[headerRequestID] = st.idVals[:]
 }
 
-// requestIDMiddleware accepts a sane X-Request-ID or makes one, and returns it.
-func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id := c.Request().Header.Get("X-Request-ID")
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		c.Set(ctxRequestID, id)
-		c.Response().Header().Set("X-Request-ID", id)
-		return next(c)
-	}
-}
+// headerRequestID is X-Request-ID in Go's canonical form.
+const headerRequestID = "X-Request-Id"
 
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
 		return false
 	}
-	for _, r := range id {
-		if r < 0x21 || r > 0x7e {
+	for i := 0; i < len(id); i++ {
+		if b := id[i]; b < 0x21 || b > 0x7e {
 			return false
 		}
 	}
 	return true
 }
 
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-func requestID(c echo.Context) string {
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
-}
-
-// bodyLimitMiddleware refuses bodies over the limit with 413 before anything reads them.
-func (s *Server) bodyLimitMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
-		}
-		return next(c)
+// limitBody refuses bodies over the limit with 413 before anything reads them.
+func (s *Server) limitBody(c echo.Context) error {
+	r := c.Request()
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+			Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
 	}
+	// A request without a body (http.NoBody: net/http's GET, HEAD, …)
+	// keeps it, so the validator can tell that nothing was sent.
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+	}
+	return nil
 }
 
 // specRoute is one OpenAPI operation under Echo's spelling of its path.
 type specRoute struct {
-	route     *routers.Route
-	hasParams bool // path parameters or a request body to validate
+	// route is what ValidateRequest sees: the operation with its security
+	// requirements left out, because the gateway checks credentials itself
+	// (authenticate) and kin-openapi's check, with no authentication
+	// function, only reads the body into memory once per scheme.
+	route       *routers.Route
+	operationID string
+	needsAuth   bool // the operation declares security (or inherits the spec's)
+	hasParams   bool // path parameters or a request body to validate
+	// checks vouch for path and header parameters when fast is set (no
+	// request body in the operation, every such parameter simple).
+	checks []paramCheck
+	fast   bool
 }
+
+// routeKey is a method and an Echo route template ("/clients/:id").
+type routeKey struct{ method, path string }
+
+// noSecurity is the empty requirement list: ValidateRequest skips the check.
+var noSecurity = openapi3.SecurityRequirements{}
 
 // specRoutes indexes the spec's operations by method and Echo route
 // template ({id} becomes :id), built once.
-func specRoutes(spec *openapi3.T) map[string]specRoute {
-	out := map[string]specRoute{}
+func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
+	out := map[routeKey]specRoute{}
 	for path, item := range spec.Paths.Map() {
 		echoPath := path
 		for {
@@ -249,116 +244,85 @@ func specRoutes(spec *openapi3.T) map[string]specRoute {
 					hasParams = true
 				}
 			}
-			out[method+" "+echoPath] = specRoute{
-				route:     &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op},
-				hasParams: hasParams,
+			needsAuth := op.Security == nil || len(*op.Security) > 0
+			checks, simple := compileParamChecks(item, op)
+			vop := *op
+			vop.Security = &noSecurity
+			out[routeKey{method, echoPath}] = specRoute{
+				route:       &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &vop},
+				operationID: op.OperationID,
+				needsAuth:   needsAuth,
+				hasParams:   hasParams,
+				checks:      checks,
+				fast:        simple && op.RequestBody == nil,
 			}
 		}
 	}
 	return out
 }
 
-// validatorMiddleware checks every request against openapi.yaml with
+// validatorOptions are the same for every request.
+var validatorOptions = &openapi3filter.Options{
+	SkipSettingDefaults: true,
+	// Credentials were checked before, against the configured mode; the
+	// routes carry no security requirement for ValidateRequest.
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// validate checks every request against openapi.yaml with
 // kin-openapi before a handler sees it, and resolves credentials where the
 // operation declares security. Defaults are deliberately not filled into
 // bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
 // handlers apply documented defaults themselves.
-func (s *Server) validatorMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		// Echo has already matched the route: look the operation up by
-		// Echo's route template instead of routing a second time.
-		info, ok := s.routes[r.Method+" "+c.Path()]
-		if !ok {
-			// Not an API route (or wrong method): Echo answers 404/405.
-			return next(c)
-		}
-		route := info.route
-		c.Set(ctxOperationID, route.Operation.OperationID)
-		if route.Operation.Security == nil || len(*route.Operation.Security) > 0 {
-			if err := s.authenticate(c); err != nil {
-				return err
-			}
-			r = c.Request()
-		}
-		if !info.hasParams && r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
-			// Nothing the spec constrains was sent (no path parameter, query
-			// or body; its header parameters are free strings): skip the walk.
-			return next(c)
-		}
-		pathParams := make(map[string]string, len(c.ParamNames()))
-		for i, name := range c.ParamNames() {
-			pathParams[name] = c.ParamValues()[i]
-		}
-		input := &openapi3filter.RequestValidationInput{
-			Request: r, PathParams: pathParams, Route: route,
-			Options: &openapi3filter.Options{
-				SkipSettingDefaults: true,
-				// Credentials were checked above, against the configured mode.
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-			},
-		}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-					Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
-			}
+// It then hands the request to idempotent.
+func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
+	r := c.Request()
+	// Echo has already matched the route: look the operation up by
+	// Echo's route template instead of routing a second time.
+	info, ok := s.routes[routeKey{r.Method, c.Path()}]
+	if !ok {
+		// Not an API route (or wrong method): Echo answers 404/405.
+		return s.idempotent(c, next)
+	}
+	if st := stateOf(c); st != nil {
+		st.operation = info.operationID
+	}
+	if info.needsAuth {
+		if err := s.authenticate(c); err != nil {
 			return err
 		}
-		return next(c)
+		r = c.Request()
 	}
+	if r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
+		// No query and no body. When the path and header parameters are
+		// simple and their precompiled checks vouch for the values (or,
+		// for an operation beyond them, when it has no path parameter and
+		// no body), there is nothing left for the walk to find: skip it.
+		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
+			return s.idempotent(c, next)
+		}
+	}
+	pathParams := make(map[string]string, len(c.ParamNames()))
+	for i, name := range c.ParamNames() {
+		pathParams[name] = c.ParamValues()[i]
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
+	}
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+		}
+		return err
+	}
+	return s.idempotent(c, next)
 }
 
 // countPacket notes one upstream packet sent for the current request.
 func countPacket(ctx context.Context) {
-	if n, ok := ctx.Value(packetCounterKey{}).(*atomic.Int32); ok {
-		n.Add(1)
-	}
-}
-
-type packetCounterKey struct{}
-
-// accessLogMiddleware writes one line per request and records HTTP metrics.
-func (s *Server) accessLogMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		packets := new(atomic.Int32)
-		c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), packetCounterKey{}, packets)))
-		s.metrics.inFlight.Inc()
-		err := next(c)
-		if err != nil {
-			c.Error(err)
-		}
-		s.metrics.inFlight.Dec()
-		op, _ := c.Get(ctxOperationID).(string)
-		if op == "" {
-			// Routes outside the spec's operations (e.g. /docs/*) are labelled
-			// by their route template: a fixed, small set.
-			op = c.Path()
-			if op == "" {
-				op = "unmatched"
-			}
-		}
-		status := c.Response().Status
-		d := time.Since(start)
-		s.metrics.observeHTTP(op, c.Request().Method, status, d)
-		fields := []zap.Field{
-			zap.String("request_id", requestID(c)),
-			zap.String("method", c.Request().Method),
-			zap.String("route", c.Path()),
-			zap.String("operation", op),
-			zap.Int("status", status),
-			zap.Duration("latency", d),
-			zap.Int32("upstream_packets", packets.Load()),
-		}
-		if code, ok := c.Get(ctxPleskErrcode).(int); ok {
-			fields = append(fields, zap.Int("plesk_errcode", code))
-		}
-		if caller, ok := c.Get(ctxCaller).(string); ok {
-			fields = append(fields, zap.String("caller", caller))
-		}
-		s.log.Info("request", fields...)
-		return nil
+	if st := stateFrom(ctx); st != nil {
+		st.packets.Add(1)
 	}
 }

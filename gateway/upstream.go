@@ -222,27 +222,53 @@ func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
 // send posts a packet through the circuit breaker, retrying read-only
 // packets (cenkalti/backoff: exponential, jittered) after a transport error or
 // an HTTP 5xx. Timeouts are not retried: a slow panel only gets slower.
+//
+// The first attempt is made directly: the retry machinery (backoff state,
+// timer, options) is only built when that attempt failed in a way worth
+// retrying, and it is then handed the first attempt's outcome, so pacing,
+// the number of tries and the elapsed-time budget are what they would be had
+// it made the first attempt itself.
 func (u *Upstream) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
-	attempt := func() ([]byte, error) {
-		body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-			err = &UpstreamError{Kind: UpstreamUnavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
+	start := time.Now()
+	body, err := u.attempt(ctx, creds, packet)
+	if err == nil {
+		return body, nil
+	}
+	if !readOnly || u.retryMax < 0 || !retryable(err) {
+		return nil, err
+	}
+	budget := 2*u.timeout - time.Since(start)
+	if budget <= 0 {
+		return nil, err
+	}
+	first := err
+	op := func() ([]byte, error) {
+		if first != nil {
+			err := first
+			first = nil
+			return nil, err
 		}
-		if err != nil && !(readOnly && retryable(err)) {
+		body, err := u.attempt(ctx, creds, packet)
+		if err != nil && !retryable(err) {
 			return nil, backoff.Permanent(err)
 		}
 		return body, err
 	}
-	if !readOnly || u.retryMax < 0 {
-		body, err := attempt()
-		return body, unwrapPermanent(err)
-	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = u.retryInitial
 	b.RandomizationFactor = 0.5
-	body, err := backoff.Retry(ctx, attempt, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
-		backoff.WithMaxElapsedTime(2*u.timeout))
+	body, err = backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
+		backoff.WithMaxElapsedTime(budget))
 	return body, unwrapPermanent(err)
+}
+
+// attempt sends the packet once, through the circuit breaker.
+func (u *Upstream) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		err = &UpstreamError{Kind: UpstreamUnavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
+	}
+	return body, err
 }
 
 func unwrapPermanent(err error) error {

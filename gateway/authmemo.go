@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"crypto/subtle"
+	"hash/maphash"
+	"sync"
+	"unsafe"
+)
+
+// authEntry is what authenticate derived from one credential header value.
+type authEntry struct {
+	kind     byte   // which header, in which mode (memo* below)
+	raw      string // the header value itself, compared in constant time
+	creds    Credentials
+	identity string // creds.Identity()
+	caller   string // access log's caller field
+	apiKey   APIKey // service mode: the caller's key
+}
+
+// Kinds of memoised header values: the same string means different things
+// as a Basic header, a Plesk secret key or a gateway API key.
+const (
+	memoPassthroughBasic byte = 'b'
+	memoPassthroughKey   byte = 'k'
+	memoServiceKey       byte = 's'
+)
+
+// authMemoSize bounds the memo: callers beyond it evict others at random.
+const authMemoSize = 1024
+
+// authMemo is a small bounded map from a credential header value to what
+// authenticate derived from it, so that a repeat caller skips base64, the
+// SHA-256 identity and the API-key lookup. It is keyed by a seeded maphash
+// of the value (the seed is random per process) and every hit is confirmed
+// by comparing the whole value in constant time, so neither the map's
+// probing nor the confirmation time depends on the secret's contents in a
+// way a caller could use. When full, a random entry makes room.
+type authMemo struct {
+	seed    maphash.Seed
+	max     int
+	mu      sync.RWMutex
+	entries map[uint64]*authEntry
+}
+
+func newAuthMemo(max int) *authMemo {
+	return &authMemo{seed: maphash.MakeSeed(), max: max, entries: make(map[uint64]*authEntry, max)}
+}
+
+func (m *authMemo) hash(kind byte, raw string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	_ = h.WriteByte(kind)
+	_, _ = h.WriteString(raw)
+	return h.Sum64()
+}
+
+// get returns the entry for raw, or nil.
+func (m *authMemo) get(kind byte, raw string) *authEntry {
+	if m == nil || raw == "" {
+		return nil
+	}
+	h := m.hash(kind, raw)
+	m.mu.RLock()
+	e := m.entries[h]
+	m.mu.RUnlock()
+	if e == nil || e.kind != kind || subtle.ConstantTimeCompare(stringBytes(e.raw), stringBytes(raw)) != 1 {
+		return nil
+	}
+	return e
+}
+
+// put remembers e for raw.
+func (m *authMemo) put(kind byte, raw string, e *authEntry) {
+	if m == nil || raw == "" || m.max <= 0 {
+		return
+	}
+	e.kind = kind
+	// Keep a copy of the header value, not a slice of the request's memory.
+	e.raw = string(append([]byte(nil), raw...))
+	h := m.hash(kind, raw)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.entries[h]; !ok && len(m.entries) >= m.max {
+		for k := range m.entries { // map iteration starts at random
+			delete(m.entries, k)
+			break
+		}
+	}
+	m.entries[h] = e
+}
+
+// len reports how many entries the memo holds.
+func (m *authMemo) len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.entries)
+}
+
+// stringBytes views s as bytes without copying; the bytes are only read.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
