@@ -15,9 +15,6 @@ import (
 // each with its length, so the value changes whenever any of them does and
 // two different records cannot run together into one input
 // (TestClientInfoETagCoversEveryField walks the struct to keep it so).
-//
-// It is meant to replace the body of clientETag in handlers_clients.go,
-// which marshals the record to JSON a second time for every GET.
 func clientInfoETag(id int, in *translator.ClientInfo) string {
 	var stack [512]byte
 	b := stack[:0]

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -205,8 +204,7 @@ func (s *Server) GetClient(ctx context.Context, req api.GetClientRequestObject) 
 // clientETag is the validator of a client's general info, whatever was
 // included: If-Match on PATCH/DELETE compares against it.
 func clientETag(rec clientRecord) string {
-	data, _ := json.Marshal(rec.Info)
-	return etagOf(append(data, []byte(strconv.Itoa(rec.ID))...))
+	return clientInfoETag(rec.ID, &rec.Info)
 }
 
 // checkIfMatch reads the client and compares its ETag with If-Match.
@@ -228,7 +226,7 @@ func (s *Server) checkIfMatch(ctx context.Context, id int64, ifMatch *string) er
 
 // etagMatches implements If-Match / If-None-Match list matching (strong comparison).
 func etagMatches(header, etag string) bool {
-	for _, part := range strings.Split(header, ",") {
+	for part := range strings.SplitSeq(header, ",") {
 		part = strings.TrimSpace(part)
 		if part == "*" || part == etag {
 			return true

@@ -265,13 +265,13 @@ func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filt
 	snap := newSnapshotID()
 	now := time.Now()
 	e := CacheEntry{Body: encodeIDs(ids), StoredAt: now, Expires: now.Add(snapshotTTL)}
-	_ = s.cfg.Cache.Set(ctx, s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
+	_ = s.snapshots.Set(ctx, s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
 	return snap
 }
 
 // loadSnapshot returns the ids of a snapshot, if the store still has it.
 func (s *Server) loadSnapshot(ctx context.Context, snap string, f translator.Filter, in include) ([]int, bool) {
-	e, ok, err := s.cfg.Cache.Get(ctx, s.snapshotKey(ctx, snap, f, in))
+	e, ok, err := s.snapshots.Get(ctx, s.snapshotKey(ctx, snap, f, in))
 	if err != nil || !ok || time.Now().After(e.Expires) {
 		return nil, false
 	}

@@ -158,6 +158,19 @@ func TestListWalkUsesSnapshot(t *testing.T) {
 	}
 }
 
+// In memory, snapshots have a store of their own: a descriptor TTL shorter
+// than a walk does not expire them (and walks cannot evict descriptors).
+func TestListSnapshotOutlivesDescriptorTTL(t *testing.T) {
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) { gc.DescriptorTTL = time.Millisecond })
+	seedClients(t, h, 30, "ttl", "")
+	h.warm()
+	first := h.page("/clients?limit=10")
+	time.Sleep(20 * time.Millisecond) // many descriptor TTLs
+	if second := h.page(first.next); second.packets != 1 {
+		t.Fatalf("second page cost %d packets: the snapshot expired with the descriptor TTL", second.packets)
+	}
+}
+
 // forgetfulStore is a memory store whose entries can be dropped at will, as
 // when a snapshot expires or another replica without Redis serves the page.
 type forgetfulStore struct {

@@ -50,6 +50,7 @@ type Server struct {
 	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
 	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
 	descriptors *descriptorCache
+	snapshots   CacheStore // GET /clients walk snapshots: cfg.Cache when given (Redis), else a memory store of their own
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 
@@ -81,8 +82,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DescriptorTTL <= 0 {
 		cfg.DescriptorTTL = 10 * time.Minute
 	}
+	// Walk snapshots share a configured store (Redis: every replica sees
+	// them); in memory they get their own LRU, so a burst of walks cannot
+	// evict descriptors and their lifetime does not follow DescriptorTTL.
+	snapshots := cfg.Cache
 	if cfg.Cache == nil {
 		cfg.Cache = NewMemoryCache(10000, cfg.DescriptorTTL)
+		snapshots = NewMemoryCache(1000, snapshotTTL)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
@@ -113,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	// The validator must not reject requests for other hosts: the gateway is
 	// reached under many names (localhost, a service name, an ingress host).
 	spec.Servers = nil
-	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec)}
+	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
 	s.authMemo = newAuthMemo(authMemoSize)
 	s.descKeys = newKeyMemo(descriptorKeyMemoSize)
