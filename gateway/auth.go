@@ -72,7 +72,7 @@ func callerCredentials(r *http.Request) (Credentials, bool) {
 // OpenAPI operation declares security. What a credential header value yields
 // (parsed credentials, identity, caller label, API key) is memoised in
 // s.authMemo, so a repeat caller costs a hash and a constant-time compare.
-func (s *Server) authenticate(c echo.Context) error {
+func (s *Server) authenticate(c echo.Context, st *reqState) error {
 	r := c.Request()
 	switch s.cfg.AuthMode {
 	case AuthService:
@@ -94,7 +94,7 @@ func (s *Server) authenticate(c echo.Context) error {
 			return &Error{Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden",
 				Detail: "the API key " + e.apiKey.Name + " has scope " + e.apiKey.Scope + " and cannot " + r.Method}
 		}
-		s.setCaller(c, e)
+		s.setCaller(c, st, e)
 		return nil
 	default:
 		kind, raw := memoPassthroughKey, strings.TrimSpace(firstHeader(r.Header, headerAPIKey))
@@ -113,14 +113,15 @@ func (s *Server) authenticate(c echo.Context) error {
 			}
 			s.authMemo.put(kind, raw, e)
 		}
-		s.setCaller(c, e)
+		s.setCaller(c, st, e)
 		return nil
 	}
 }
 
-// setCaller records an authenticated caller on the request.
-func (s *Server) setCaller(c echo.Context, e *authEntry) {
-	if st := stateOf(c); st != nil {
+// setCaller records an authenticated caller in the request's state st
+// (nil outside the middleware chain).
+func (s *Server) setCaller(c echo.Context, st *reqState, e *authEntry) {
+	if st != nil {
 		st.creds, st.hasCreds, st.identity, st.caller = e.creds, true, e.identity, e.caller
 		return
 	}

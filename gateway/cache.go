@@ -39,9 +39,10 @@ func NewMemoryCache(size int, ttl time.Duration) CacheStore {
 	return memoryCache{lru: expirable.NewLRU[string, CacheEntry](size, nil, ttl)}
 }
 
-func (m memoryCache) Get(_ context.Context, key string) (CacheEntry, bool, error) {
+func (m memoryCache) Get(ctx context.Context, key string) (CacheEntry, bool, error) {
 	e, ok := m.lru.Get(key)
-	if ok && time.Now().After(e.Expires) {
+	// Within a request, "now" is the request's one clock reading.
+	if ok && requestTime(ctx).After(e.Expires) {
 		return CacheEntry{}, false, nil
 	}
 	return e, ok, nil

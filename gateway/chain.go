@@ -22,31 +22,43 @@ import (
 // The steps are plain method calls rather than seven Echo middlewares:
 // Echo composes middleware around the matched handler on every request,
 // which costs a closure per middleware per request.
-func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error { return s.serve(c, next) }
+//
+// chain returns the same function for every request (s.serveFn, built once
+// in newEcho), so Echo's per-request composition allocates nothing either:
+// Echo hands its only middleware the matched handler, which is also
+// c.Handler() (Echo's ServeHTTP: Find, then applyMiddleware(c.Handler(),
+// …)), so serve takes it from there. This holds while chain is the one
+// middleware registered with e.Use and nothing is registered with e.Pre
+// before a handler (newEcho registers nothing else).
+func (s *Server) chain(echo.HandlerFunc) echo.HandlerFunc {
+	return s.serveFn
 }
 
-func (s *Server) serve(c echo.Context, next echo.HandlerFunc) (err error) {
+func (s *Server) serve(c echo.Context) (err error) {
 	var st *reqState
 	defer func() {
 		if r := recover(); r != nil {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
+			id := ""
 			if st != nil {
 				s.metrics.inFlight.Dec()
+				st.attach(c) // Echo's error handler reads the request id from it
+				id = st.requestID
 			}
-			s.log.Error("panic serving request", zap.String("request_id", requestID(c)), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+			s.log.Error("panic serving request", zap.String("request_id", id), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
 			err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
 		}
 	}()
+	next := c.Handler()
 	start := time.Now()
 	r := c.Request()
-	st = &reqState{Context: r.Context()}
-	c.SetRequest(r.WithContext(st))
+	st = &reqState{Context: r.Context(), start: start}
 	setRequestID(c, st)
 	s.metrics.inFlight.Inc()
-	if err := s.serveInner(c, next); err != nil {
+	if err := s.serveInner(c, st, next); err != nil {
+		st.attach(c)
 		c.Error(err)
 	}
 	s.metrics.inFlight.Dec()
@@ -55,18 +67,26 @@ func (s *Server) serve(c echo.Context, next echo.HandlerFunc) (err error) {
 }
 
 // serveInner runs the steps after the access log's.
-func (s *Server) serveInner(c echo.Context, next echo.HandlerFunc) error {
+func (s *Server) serveInner(c echo.Context, st *reqState, next echo.HandlerFunc) error {
 	if s.cors != nil {
-		return s.cors(func(c echo.Context) error { return s.serveChecked(c, next) })(c)
+		st.attach(c)
+		return s.cors(func(c echo.Context) error { return s.serveChecked(c, st, next) })(c)
 	}
-	return s.serveChecked(c, next)
+	return s.serveChecked(c, st, next)
 }
 
-func (s *Server) serveChecked(c echo.Context, next echo.HandlerFunc) error {
+func (s *Server) serveChecked(c echo.Context, st *reqState, next echo.HandlerFunc) error {
 	if err := s.limitBody(c); err != nil {
 		return err
 	}
-	return s.validate(c, next)
+	return s.validate(c, st, next)
+}
+
+// handle passes the request on to its handler (through idempotent), with
+// the state as the request's context.
+func (s *Server) handle(c echo.Context, st *reqState, next echo.HandlerFunc) error {
+	st.attach(c)
+	return s.idempotent(c, next)
 }
 
 // logRequest records the HTTP metrics and writes the access-log line. The

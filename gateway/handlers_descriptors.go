@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -31,8 +34,7 @@ type cachedDescriptor struct {
 }
 
 func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (cachedDescriptor, error) {
-	op := kind.op()
-	v, err := s.versionFor(ctx, op)
+	v, err := s.descriptorVersion(ctx, kind)
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
@@ -91,7 +93,12 @@ func (s *Server) buildDescriptorKey(p descKeyParts) string {
 
 // ttlSeconds is how long an entry has left, in whole seconds, never negative.
 func ttlSeconds(e CacheEntry) int {
-	ttl := int(time.Until(e.Expires).Seconds())
+	return ttlSecondsAt(e, time.Now())
+}
+
+// ttlSecondsAt is ttlSeconds at the instant now.
+func ttlSecondsAt(e CacheEntry, now time.Time) int {
+	ttl := int(e.Expires.Sub(now).Seconds())
 	if ttl < 0 {
 		ttl = 0
 	}
@@ -125,7 +132,15 @@ func (s *Server) descriptorResponse(ctx context.Context, kind descriptorKind, cl
 	if err != nil {
 		return rawDescriptorResponse{}, err
 	}
-	return rawDescriptorResponse{d: d, hdr: s.descriptorHeaders(d)}, nil
+	// A hit's seconds left are counted from the request's one clock
+	// reading; an entry just fetched counts from now, after the fetch.
+	var now time.Time
+	if d.outcome == cacheHit {
+		now = requestTime(ctx)
+	} else {
+		now = time.Now()
+	}
+	return rawDescriptorResponse{d: d, hdr: s.descriptorHeaders(d, now)}, nil
 }
 
 // descHeaders are the header values of a descriptor answer: they depend
@@ -142,8 +157,8 @@ type descHeaders struct {
 // descriptorHeaders returns the headers of d's answer. The last set built is
 // kept: a hot entry served many times a second builds its headers once a
 // second instead of on every hit.
-func (s *Server) descriptorHeaders(d cachedDescriptor) *descHeaders {
-	ttl := ttlSeconds(d.entry)
+func (s *Server) descriptorHeaders(d cachedDescriptor, now time.Time) *descHeaders {
+	ttl := ttlSecondsAt(d.entry, now)
 	if h := s.lastDescHeaders.Load(); h != nil && h.etag == d.entry.ETag && h.outcome == d.outcome && h.ttl == ttl {
 		return h
 	}
@@ -197,4 +212,129 @@ func (r rawDescriptorResponse) VisitGetClientLimitDescriptorResponse(w http.Resp
 
 func (r rawDescriptorResponse) VisitGetClientPermissionDescriptorResponse(w http.ResponseWriter) error {
 	return r.write(w)
+}
+
+// descRoute marks one of the four descriptor reads in the route index.
+type descRoute struct {
+	kind   descriptorKind
+	client bool // /clients/{id}/descriptors/…: the path's id filters
+}
+
+// headerIfNoneMatch is If-None-Match in Go's canonical form.
+const headerIfNoneMatch = "If-None-Match"
+
+// descRouteOf returns the descriptor route of a GET operation, or nil when
+// the operation is not a descriptor read or when its precompiled checks do
+// not cover what the generated wrapper binds (the If-None-Match header and,
+// per client, the id path parameter): serveDescriptor relies on them.
+func descRouteOf(method, operationID string, checks []paramCheck) *descRoute {
+	if method != http.MethodGet {
+		return nil
+	}
+	var d descRoute
+	switch operationID {
+	case "getLimitDescriptor":
+		d = descRoute{kind: "limits"}
+	case "getPermissionDescriptor":
+		d = descRoute{kind: "permissions"}
+	case "getClientLimitDescriptor":
+		d = descRoute{kind: "limits", client: true}
+	case "getClientPermissionDescriptor":
+		d = descRoute{kind: "permissions", client: true}
+	default:
+		return nil
+	}
+	var inm, id bool
+	for _, ch := range checks {
+		switch {
+		case ch.in == openapi3.ParameterInHeader && ch.name == headerIfNoneMatch && !ch.isInt:
+			inm = true
+		case ch.in == openapi3.ParameterInPath && ch.name == "id" && ch.isInt && ch.required:
+			id = true
+		case ch.in == openapi3.ParameterInPath || ch.required:
+			return nil // a parameter serveDescriptor does not know
+		}
+	}
+	if !inm || id != d.client {
+		return nil
+	}
+	return &d
+}
+
+// serveDescriptor answers a descriptor read inside the chain, after
+// authentication, with the same descriptorResponse and the same write as
+// the operation's strict handler, but without the generated wrapper: no
+// request and response objects boxed into interfaces, no closure, no
+// request copy (the state is passed as the context). validate calls it
+// only when the precompiled checks vouched for the parameters, so what the
+// wrapper would bind is read directly: the id is plain decimal digits
+// within the schema's bounds, If-None-Match at most one value, taken as is
+// (headers are not unescaped). Errors go to Echo's error handler as the
+// strict handler's would.
+func (s *Server) serveDescriptor(c echo.Context, st *reqState, d *descRoute) error {
+	if descFastHook != nil {
+		descFastHook(s)
+	}
+	var id int64
+	if d.client {
+		var err error
+		if id, err = strconv.ParseInt(c.Param("id"), 10, 64); err != nil {
+			return errBadRequest("Invalid format for parameter id: " + err.Error())
+		}
+	}
+	var ifNoneMatch *string
+	if vs := c.Request().Header[headerIfNoneMatch]; len(vs) > 0 {
+		ifNoneMatch = &vs[0]
+	}
+	resp, err := s.descriptorResponse(st, d.kind, id, ifNoneMatch)
+	if err != nil {
+		return err
+	}
+	return resp.write(c.Response())
+}
+
+// descFastHook, when set (by tests), is called on every descriptor read
+// serveDescriptor answers.
+var descFastHook func(*Server)
+
+// versionMemo is versionFor's answer for one descriptor operation, valid
+// while the protocol's version list is the slice it was computed from.
+type versionMemo struct {
+	list *translator.Version // &list[0]
+	n    int
+	v    translator.Version
+}
+
+func (k descriptorKind) index() int {
+	if k == "limits" {
+		return 0
+	}
+	return 1
+}
+
+// descriptorVersion is versionFor(ctx, kind.op()), remembered per version
+// list: the answer depends only on the list (learned once in auto mode,
+// fixed when pinned) and the operation, so a repeat read costs a pointer
+// comparison instead of a walk over every listed version. Failures are not
+// remembered.
+func (s *Server) descriptorVersion(ctx context.Context, kind descriptorKind) (translator.Version, error) {
+	memo := &s.descVersions[kind.index()]
+	known := s.cfg.Protocol.Known()
+	if len(known) > 0 {
+		if m := memo.Load(); m != nil && m.list == &known[0] && m.n == len(known) {
+			return m.v, nil
+		}
+	}
+	v, err := s.versionFor(ctx, kind.op())
+	if err != nil {
+		return v, err
+	}
+	// Remembered only when versionFor answered from the very list read
+	// before it (not one learned meanwhile).
+	if len(known) > 0 {
+		if after := s.cfg.Protocol.Known(); len(after) == len(known) && &after[0] == &known[0] {
+			memo.Store(&versionMemo{list: &known[0], n: len(known), v: v})
+		}
+	}
+	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,8 @@ type reqState struct {
 	context.Context
 
 	packets   atomic.Int32 // upstream packets sent for this request
+	start     time.Time    // when the chain took the request: the request's one clock reading
+	attached  bool         // the state is the context of c.Request() (attach)
 	requestID string
 	operation string // OpenAPI operation id, when the route is an API operation
 	caller    string // "login:…", "key" or "key:<name>" for the access log
@@ -41,6 +44,28 @@ type reqState struct {
 }
 
 type reqStateKey struct{}
+
+// attach makes the state the context of c's request. The chain does it only
+// when the request leaves it (for a handler, Echo's error handler, CORS):
+// until then the state is passed by hand, and a descriptor answered inside
+// the chain (serveDescriptor) costs no request copy.
+func (st *reqState) attach(c echo.Context) {
+	if st.attached {
+		return
+	}
+	st.attached = true
+	c.SetRequest(c.Request().WithContext(st))
+}
+
+// requestTime is when the request in ctx was taken by the chain, or the
+// current time outside it: callers that need "now" for a decision within
+// one request (cache expiry, seconds left) read the clock once per request.
+func requestTime(ctx context.Context) time.Time {
+	if st := stateFrom(ctx); st != nil && !st.start.IsZero() {
+		return st.start
+	}
+	return time.Now()
+}
 
 // Value answers reqStateKey with the state and asks the parent for the rest
 // (the context package finds a cancelable parent through Value, so deriving

@@ -58,6 +58,13 @@ type Server struct {
 	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
 	descKeys        *keyMemo  // descriptor cache keys, memoised
 	lastDescHeaders atomic.Pointer[descHeaders]
+	descVersions    [2]atomic.Pointer[versionMemo] // limits, permissions: versionFor's answer per version list
+
+	serveFn echo.HandlerFunc // s.serve, the chain's one handler function (chain)
+	// descFastOff sends descriptor reads through the generated strict
+	// handler even when serveDescriptor could answer them (tests compare
+	// the two paths).
+	descFastOff bool
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -141,6 +148,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	s.serveFn = s.serve
 	e.Binder = jsonBinder{}
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
@@ -221,6 +229,9 @@ type specRoute struct {
 	// request body in the operation, every such parameter simple).
 	checks []paramCheck
 	fast   bool
+	// desc is set on the four descriptor reads, which serveDescriptor
+	// answers inside the chain when fast vouches for their parameters.
+	desc *descRoute
 }
 
 // routeKey is a method and an Echo route template ("/clients/:id").
@@ -261,6 +272,7 @@ func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
 				hasParams:   hasParams,
 				checks:      checks,
 				fast:        simple && op.RequestBody == nil,
+				desc:        descRouteOf(method, op.OperationID, checks),
 			}
 		}
 	}
@@ -281,20 +293,18 @@ var validatorOptions = &openapi3filter.Options{
 // bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
 // handlers apply documented defaults themselves.
 // It then hands the request to idempotent.
-func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
+func (s *Server) validate(c echo.Context, st *reqState, next echo.HandlerFunc) error {
 	r := c.Request()
 	// Echo has already matched the route: look the operation up by
 	// Echo's route template instead of routing a second time.
 	info, ok := s.routes[routeKey{r.Method, c.Path()}]
 	if !ok {
 		// Not an API route (or wrong method): Echo answers 404/405.
-		return s.idempotent(c, next)
+		return s.handle(c, st, next)
 	}
-	if st := stateOf(c); st != nil {
-		st.operation = info.operationID
-	}
+	st.operation = info.operationID
 	if info.needsAuth {
-		if err := s.authenticate(c); err != nil {
+		if err := s.authenticate(c, st); err != nil {
 			return err
 		}
 		r = c.Request()
@@ -305,7 +315,11 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		// for an operation beyond them, when it has no path parameter and
 		// no body), there is nothing left for the walk to find: skip it.
 		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
-			return s.idempotent(c, next)
+			if info.desc != nil && !s.descFastOff {
+				// What the generated wrapper would bind is vouched for.
+				return s.serveDescriptor(c, st, info.desc)
+			}
+			return s.handle(c, st, next)
 		}
 	}
 	pathParams := make(map[string]string, len(c.ParamNames()))
@@ -323,7 +337,7 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		}
 		return err
 	}
-	return s.idempotent(c, next)
+	return s.handle(c, st, next)
 }
 
 // countPacket notes one upstream packet sent for the current request.
