@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -40,6 +41,10 @@ type authMemo struct {
 	max     int
 	mu      sync.RWMutex
 	entries map[uint64]*authEntry
+	// last is the entry most recently found, tried first: a repeat caller
+	// then costs one atomic load and the constant-time compare, not a
+	// hash and the read lock's two writes to a shared counter.
+	last atomic.Pointer[authEntry]
 }
 
 func newAuthMemo(max int) *authMemo {
@@ -59,6 +64,9 @@ func (m *authMemo) get(kind byte, raw string) *authEntry {
 	if m == nil || raw == "" {
 		return nil
 	}
+	if e := m.last.Load(); e != nil && e.kind == kind && subtle.ConstantTimeCompare(stringBytes(e.raw), stringBytes(raw)) == 1 {
+		return e
+	}
 	h := m.hash(kind, raw)
 	m.mu.RLock()
 	e := m.entries[h]
@@ -66,6 +74,7 @@ func (m *authMemo) get(kind byte, raw string) *authEntry {
 	if e == nil || e.kind != kind || subtle.ConstantTimeCompare(stringBytes(e.raw), stringBytes(raw)) != 1 {
 		return nil
 	}
+	m.last.Store(e)
 	return e
 }
 

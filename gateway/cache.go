@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -191,4 +192,85 @@ func (m *keyMemo) get(p descKeyParts, build func(descKeyParts) string) string {
 	}
 	m.keys[p] = k
 	return k
+}
+
+// hitMemoSize bounds the hit memo: the hottest descriptor entries, not all.
+const hitMemoSize = 256
+
+// hitMemo remembers the entries of recent descriptor reads by their key's
+// parts, for the in-memory store only, so that a hit costs one lock-free
+// map read: no key memo, no LRU lock, no clock reading of its own. An
+// entry is served from it only until its Expires, as the store would; the
+// store only ever gets a new entry for a key after the last one expired
+// (descriptorCache.get stores on a miss), so the memo never holds an
+// unexpired entry the store has replaced. A remembered entry outlives its
+// eviction from the LRU by at most its TTL. Writes copy the map (rare:
+// after a miss, or a hit the memo did not have); when it is full, expired
+// entries make room, and while none has expired nothing new is added.
+type hitMemo struct {
+	m  atomic.Pointer[hitMap]
+	mu sync.Mutex
+}
+
+type hitMap struct {
+	entries    map[descKeyParts]*CacheEntry
+	minExpires time.Time // earliest Expires among entries
+}
+
+// get returns the unexpired entry remembered for p at now, or nil.
+func (h *hitMemo) get(p descKeyParts, now time.Time) *CacheEntry {
+	if h == nil {
+		return nil
+	}
+	m := h.m.Load()
+	if m == nil {
+		return nil
+	}
+	e := m.entries[p]
+	if e == nil || now.After(e.Expires) {
+		return nil
+	}
+	return e
+}
+
+// put remembers e for p.
+func (h *hitMemo) put(p descKeyParts, e CacheEntry, now time.Time) {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	old := h.m.Load()
+	next := &hitMap{entries: make(map[descKeyParts]*CacheEntry, 1+hitMapLen(old))}
+	if old != nil {
+		full := len(old.entries) >= hitMemoSize
+		if _, replaces := old.entries[p]; full && !replaces && !now.After(old.minExpires) {
+			return // full of unexpired entries
+		}
+		for k, v := range old.entries {
+			if full && now.After(v.Expires) {
+				continue
+			}
+			next.entries[k] = v
+		}
+		if len(next.entries) >= hitMemoSize {
+			if _, replaces := next.entries[p]; !replaces {
+				return
+			}
+		}
+	}
+	next.entries[p] = &e
+	for _, v := range next.entries {
+		if next.minExpires.IsZero() || v.Expires.Before(next.minExpires) {
+			next.minExpires = v.Expires
+		}
+	}
+	h.m.Store(next)
+}
+
+func hitMapLen(m *hitMap) int {
+	if m == nil {
+		return 0
+	}
+	return len(m.entries)
 }

@@ -1,15 +1,21 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/pleskgate/pleskgate/plesksim"
 )
 
 // descStep is one request of the fast-path comparison.
@@ -289,4 +295,89 @@ func formatMetrics(m map[string]float64) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+func TestHitMemo(t *testing.T) {
+	var h hitMemo
+	now := time.Now()
+	p := func(id int64) descKeyParts { return descKeyParts{identity: "i", kind: "limits", clientID: id} }
+	entry := func(body string, ttl time.Duration) CacheEntry {
+		return CacheEntry{Body: []byte(body), ETag: etagOf([]byte(body)), StoredAt: now, Expires: now.Add(ttl)}
+	}
+	if h.get(p(1), now) != nil {
+		t.Fatal("empty memo answered")
+	}
+	h.put(p(1), entry("a", time.Minute), now)
+	if e := h.get(p(1), now); e == nil || string(e.Body) != "a" {
+		t.Fatalf("got %v", e)
+	}
+	if h.get(p(2), now) != nil || h.get(descKeyParts{identity: "j", kind: "limits", clientID: 1}, now) != nil {
+		t.Fatal("another key's entry answered")
+	}
+	if h.get(p(1), now.Add(time.Minute+time.Nanosecond)) != nil {
+		t.Fatal("expired entry answered")
+	}
+	h.put(p(1), entry("b", 2*time.Minute), now)
+	if e := h.get(p(1), now); e == nil || string(e.Body) != "b" {
+		t.Fatalf("replaced entry: got %v", e)
+	}
+	// Full of unexpired entries: nothing new is added, present ones stay.
+	for id := int64(2); id <= hitMemoSize+10; id++ {
+		h.put(p(id), entry("c", time.Second), now)
+	}
+	if n := len(h.m.Load().entries); n != hitMemoSize {
+		t.Fatalf("memo holds %d entries, bound %d", n, hitMemoSize)
+	}
+	if h.get(p(hitMemoSize+5), now) != nil {
+		t.Fatal("entry beyond the bound remembered")
+	}
+	// Once some have expired, they make room.
+	later := now.Add(time.Minute)
+	h.put(p(hitMemoSize+5), entry("d", time.Minute), later)
+	if e := h.get(p(hitMemoSize+5), later); e == nil || string(e.Body) != "d" {
+		t.Fatalf("no room made: got %v", e)
+	}
+	if e := h.get(p(1), later); e == nil || string(e.Body) != "b" {
+		t.Fatal("an unexpired entry was dropped")
+	}
+	if n := len(h.m.Load().entries); n != 2 {
+		t.Fatalf("memo holds %d entries after expiry, want 2", n)
+	}
+	var none *hitMemo // configured stores (Redis) have no memo
+	none.put(p(1), entry("a", time.Minute), now)
+	if none.get(p(1), now) != nil {
+		t.Fatal("nil memo answered")
+	}
+}
+
+// TestDescriptorHitMemoOnlyInMemory: with a configured store every read asks it.
+func TestDescriptorHitMemoOnlyInMemory(t *testing.T) {
+	store := &countingStore{CacheStore: NewMemoryCache(100, time.Minute)}
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) { gc.Cache = store })
+	for i := 0; i < 3; i++ {
+		h.expect(h.do("GET", "/descriptors/limits", nil), http.StatusOK)
+	}
+	if store.gets.Load() != 3 {
+		t.Fatalf("store asked %d times for 3 reads", store.gets.Load())
+	}
+	m := newHarness(t)
+	for i := 0; i < 3; i++ {
+		h := m.expect(m.do("GET", "/descriptors/limits", nil), http.StatusOK)
+		if i > 0 && !strings.HasPrefix(h.Header.Get("Cache-Status"), "pleskgate; hit; ttl=") {
+			t.Fatalf("Cache-Status %q", h.Header.Get("Cache-Status"))
+		}
+	}
+	if n := testutil.ToFloat64(m.gw.metrics.cacheRequests.WithLabelValues("hit")); n != 2 {
+		t.Fatalf("hits counted: %v, want 2", n)
+	}
+}
+
+type countingStore struct {
+	CacheStore
+	gets atomic.Int32
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) (CacheEntry, bool, error) {
+	s.gets.Add(1)
+	return s.CacheStore.Get(ctx, key)
 }

@@ -38,7 +38,13 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
-	key := s.descKeys.get(descKeyParts{identity: identityFrom(ctx), kind: kind, version: v, clientID: clientID}, s.buildDescriptorKey)
+	parts := descKeyParts{identity: identityFrom(ctx), kind: kind, version: v, clientID: clientID}
+	if e := s.descHits.get(parts, requestTime(ctx)); e != nil {
+		// What the in-memory store would answer, without asking it.
+		s.descriptors.note(cacheHit)
+		return newCachedDescriptor(*e, cacheHit, ifNoneMatch), nil
+	}
+	key := s.descKeys.get(parts, s.buildDescriptorKey)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		filter := translator.Filter{}
 		if clientID > 0 {
@@ -73,11 +79,18 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
+	if outcome != cacheBypass {
+		s.descHits.put(parts, entry, time.Now())
+	}
+	return newCachedDescriptor(entry, outcome, ifNoneMatch), nil
+}
+
+func newCachedDescriptor(entry CacheEntry, outcome cacheOutcome, ifNoneMatch *string) cachedDescriptor {
 	d := cachedDescriptor{entry: entry, outcome: outcome}
 	if ifNoneMatch != nil && etagMatches(*ifNoneMatch, entry.ETag) {
 		d.notModified = true
 	}
-	return d, nil
+	return d
 }
 
 // buildDescriptorKey spells a descriptor cache key. The upstream's URL is

@@ -57,6 +57,7 @@ type Server struct {
 	authMemo        *authMemo // credential header value → credentials, identity, caller
 	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
 	descKeys        *keyMemo  // descriptor cache keys, memoised
+	descHits        *hitMemo  // recent descriptor entries; nil unless the store is the in-memory one
 	lastDescHeaders atomic.Pointer[descHeaders]
 	descVersions    [2]atomic.Pointer[versionMemo] // limits, permissions: versionFor's answer per version list
 
@@ -93,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 	// them); in memory they get their own LRU, so a burst of walks cannot
 	// evict descriptors and their lifetime does not follow DescriptorTTL.
 	snapshots := cfg.Cache
+	memoryStore := cfg.Cache == nil
 	if cfg.Cache == nil {
 		cfg.Cache = NewMemoryCache(10000, cfg.DescriptorTTL)
 		snapshots = NewMemoryCache(1000, snapshotTTL)
@@ -130,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Registry)
 	s.authMemo = newAuthMemo(authMemoSize)
 	s.descKeys = newKeyMemo(descriptorKeyMemoSize)
+	if memoryStore {
+		s.descHits = &hitMemo{}
+	}
 	if cfg.AuthMode == AuthService {
 		s.serviceIdentity = cfg.ServiceCredentials.Identity()
 	}
