@@ -381,3 +381,20 @@ func (s *countingStore) Get(ctx context.Context, key string) (CacheEntry, bool, 
 	s.gets.Add(1)
 	return s.CacheStore.Get(ctx, key)
 }
+
+// TestInFlightGauge: the gauge keeps its name and type, and counts the
+// scrape that reads it.
+func TestInFlightGauge(t *testing.T) {
+	h := newHarness(t).anonymous()
+	r := h.expect(h.do("GET", "/metrics", nil), http.StatusOK)
+	for _, want := range []string{"# TYPE pleskgate_http_requests_in_flight gauge\n", "\npleskgate_http_requests_in_flight 1\n"} {
+		if !strings.Contains(string(r.body), want) {
+			t.Fatalf("/metrics lacks %q", want)
+		}
+	}
+	// The first scrape is over: the second counts itself only.
+	r = h.expect(h.do("GET", "/metrics", nil), http.StatusOK)
+	if !strings.Contains(string(r.body), "\npleskgate_http_requests_in_flight 1\n") {
+		t.Fatal("in-flight gauge not back to 1")
+	}
+}

@@ -14,7 +14,7 @@ import (
 type metrics struct {
 	httpRequests    *prometheus.CounterVec
 	httpDuration    *prometheus.HistogramVec
-	inFlight        prometheus.Gauge
+	inFlight        inFlightGauge
 	upstreamPackets *prometheus.CounterVec
 	upstreamLatency *prometheus.HistogramVec
 	cacheRequests   *prometheus.CounterVec
@@ -97,10 +97,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to serve an HTTP request, by OpenAPI operation id and method.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation", "method"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pleskgate_http_requests_in_flight",
-			Help: "HTTP requests being served now.",
-		}),
 		upstreamPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pleskgate_upstream_packets_total",
 			Help: "Packets sent to Plesk, by operator/operation, outcome (ok, plesk_error, malformed, transport_error) and Plesk errcode (0 when none).",
@@ -123,10 +119,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error).",
 		}, []string{"outcome"}),
 	}
-	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pleskgate_http_requests_in_flight",
+		Help: "HTTP requests being served now.",
+	}, func() float64 { return float64(m.inFlight.n.Load()) })
+	reg.MustRegister(m.httpRequests, m.httpDuration, inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
 	// Series appear on first use, as with WithLabelValues: resolve lazily.
 	return m
 }
+
+// inFlightGauge counts requests being served: one atomic add each way,
+// read when the gauge is collected (a prometheus.Gauge's Inc and Dec are
+// compare-and-swap loops on a float).
+type inFlightGauge struct{ n atomic.Int64 }
+
+func (g *inFlightGauge) Inc() { g.n.Add(1) }
+func (g *inFlightGauge) Dec() { g.n.Add(-1) }
 
 func (m *metrics) observeHTTP(op, method string, status int, d time.Duration) {
 	o := m.http.get(httpLabels{op, method, status}, func(l httpLabels) httpObservers {
