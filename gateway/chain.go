@@ -76,6 +76,12 @@ func (s *Server) serveInner(c echo.Context, st *reqState, next echo.HandlerFunc)
 }
 
 func (s *Server) serveChecked(c echo.Context, st *reqState, next echo.HandlerFunc) error {
+	if b := c.Request().Body; b != nil && b != http.NoBody {
+		// limitBody replaces the body: on a copy of the request, never on
+		// the one net/http keeps (it inspects that one's body after the
+		// handler, to decide whether to drain it and reuse the connection).
+		st.attach(c)
+	}
 	if err := s.limitBody(c); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strconv"
@@ -396,5 +397,24 @@ func TestInFlightGauge(t *testing.T) {
 	r = h.expect(h.do("GET", "/metrics", nil), http.StatusOK)
 	if !strings.Contains(string(r.body), "\npleskgate_http_requests_in_flight 1\n") {
 		t.Fatal("in-flight gauge not back to 1")
+	}
+}
+
+// TestChainLeavesServersRequestAlone: the request net/http passed in keeps
+// its body and context (limitBody and the state go on a copy).
+func TestChainLeavesServersRequestAlone(t *testing.T) {
+	h := newHarness(t)
+	for _, method := range []string{"POST", "GET"} {
+		r := httptest.NewRequest(method, "/clients", strings.NewReader(`{"login":"x"}`))
+		r.SetBasicAuth("admin", adminPass)
+		body, ctx := r.Body, r.Context()
+		w := httptest.NewRecorder()
+		h.gw.Handler().ServeHTTP(w, r)
+		if r.Body != body || r.Context() != ctx {
+			t.Fatalf("%s: the server's request was changed", method)
+		}
+		if w.Header().Get("X-Request-ID") == "" {
+			t.Fatalf("%s: no request id", method)
+		}
 	}
 }
