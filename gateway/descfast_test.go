@@ -33,7 +33,17 @@ type descStep struct {
 // accounts, and compares every answer (status, headers, body), the access
 // log and the metrics.
 func TestDescriptorFastPathMatchesStrictHandler(t *testing.T) {
-	fast, normal := newHarness(t), newHarness(t)
+	t.Run("plain", func(t *testing.T) { testDescriptorFastPath(t, "") })
+	// With CORS on, the chain runs Echo's CORS middleware first (Vary, Access-Control-*).
+	t.Run("cors", func(t *testing.T) { testDescriptorFastPath(t, "https://app.example") })
+}
+
+func testDescriptorFastPath(t *testing.T, origin string) {
+	var opts []harnessOpt
+	if origin != "" {
+		opts = append(opts, func(_ *plesksim.Config, gc *Config) { gc.CORSOrigins = []string{origin} })
+	}
+	fast, normal := newHarness(t, opts...), newHarness(t, opts...)
 	normal.gw.descFastOff = true
 	var fastServed, normalServed int
 	descFastHook = func(s *Server) {
@@ -112,6 +122,9 @@ func TestDescriptorFastPathMatchesStrictHandler(t *testing.T) {
 				hh = h.anonymous()
 			}
 			hh = hh.with("X-Request-ID", fmt.Sprintf("fastpath-%d", i))
+			if origin != "" {
+				hh = hh.with("Origin", origin)
+			}
 			for k, vs := range st.headers {
 				if vs == nil {
 					delete(hh.headers, k)
@@ -129,6 +142,9 @@ func TestDescriptorFastPathMatchesStrictHandler(t *testing.T) {
 			t.Fatalf("%s: status %d, want %d: %s", st.name, got[0].StatusCode, st.status, got[0].body)
 		}
 		compareAnswers(t, st.name, got[0], got[1])
+		if origin != "" && (got[0].Header.Get("Access-Control-Allow-Origin") != origin || got[0].Header.Get("Vary") == "") {
+			t.Fatalf("%s: CORS headers missing: %v", st.name, got[0].Header)
+		}
 		if e := got[0].Header.Get("ETag"); e != "" {
 			etags[st.user+st.path] = e
 		}
