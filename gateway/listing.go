@@ -90,10 +90,12 @@ func validSnapshotID(s string) bool {
 	return err == nil
 }
 
-// listPage is one page of GET /clients: its records and the next cursor
-// (nil on the last page).
+// listPage is one page of GET /clients: its clients as the translator
+// decoded them (in id order, each with its general info), what they
+// include, and the next cursor (nil on the last page).
 type listPage struct {
-	recs []clientRecord
+	recs []translator.GetResult
+	inc  include
 	next *listCursor
 }
 
@@ -109,9 +111,9 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		page, rest := pageOf(ids, after, limit)
 		recs, err := s.pageRecords(ctx, page, in)
 		if err != nil || len(rest) == 0 {
-			return listPage{recs: recs}, err
+			return listPage{recs: recs, inc: in}, err
 		}
-		return listPage{recs: recs, next: &listCursor{after: page[len(page)-1]}}, nil
+		return listPage{recs: recs, inc: in, next: &listCursor{after: page[len(page)-1]}}, nil
 	}
 	if cur == nil && uniqueKind(f.Kind) && len(f.Values) <= limit {
 		// At most one client per value, and no more values than a page:
@@ -138,31 +140,31 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	}
 	recs, err := s.pageRecords(ctx, page, in)
 	if err != nil || len(rest) == 0 {
-		return listPage{recs: recs}, err
+		return listPage{recs: recs, inc: in}, err
 	}
-	return listPage{recs: recs, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
+	return listPage{recs: recs, inc: in, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
 }
 
 // smallSelection answers a first page whose selection is bounded by the
 // query (login, guid, external id) in one get with the datasets.
 func (s *Server) smallSelection(ctx context.Context, f translator.Filter, in include, limit int) (listPage, error) {
-	recs, _, err := s.readClients(ctx, f, in)
+	recs, _, _, err := s.readResults(ctx, f, in)
 	if err != nil {
 		return listPage{}, err
 	}
 	// Two values can name one client (login=a&login=a): list it once.
-	recs = slices.CompactFunc(recs, func(a, b clientRecord) bool { return a.ID == b.ID })
+	recs = slices.CompactFunc(recs, func(a, b translator.GetResult) bool { return a.Result.ID == b.Result.ID })
 	if len(recs) <= limit {
-		return listPage{recs: recs}, nil
+		return listPage{recs: recs, inc: in}, nil
 	}
 	// More matches than values: the kind was not unique after all. Page
 	// over what was read; later pages come from the snapshot.
 	ids := make([]int, len(recs))
 	for i, r := range recs {
-		ids[i] = r.ID
+		ids[i] = r.Result.ID
 	}
 	snap := s.storeSnapshot(ctx, ids[limit:], f, in)
-	return listPage{recs: recs[:limit], next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
+	return listPage{recs: recs[:limit], inc: in, next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
 }
 
 // uniqueKind reports whether a filter value selects at most one client.
@@ -228,11 +230,11 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, 
 
 // pageRecords reads the clients with these ids (step 2). A client deleted
 // since its id was read answers 1013 and is skipped.
-func (s *Server) pageRecords(ctx context.Context, ids []int, in include) ([]clientRecord, error) {
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include) ([]translator.GetResult, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	recs, _, err := s.readClients(ctx, translator.ByID(ids...), in)
+	recs, _, _, err := s.readResults(ctx, translator.ByID(ids...), in)
 	return recs, err
 }
 

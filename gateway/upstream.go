@@ -392,7 +392,10 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 		u.record(packetOpName(v, reqs), "transport_error", 0, start)
 		return nil, err
 	}
-	replies, err := translator.DecodeResponse(v, body, reqs...)
+	// body is this call's own buffer (post reads every answer into a new
+	// one) and nothing writes to it: the decoder may keep its texts in it
+	// instead of copying the answer once more.
+	replies, err := translator.DecodeResponseOwned(v, body, reqs...)
 	u.recordDecoded(packetOpName(v, reqs), err, start)
 	return replies, err
 }
