@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -45,9 +46,14 @@ func (r listResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 		}
 		return bytes.TrimSuffix(item.Bytes(), []byte{'\n'}), nil
 	}
+	// One api.Client and one set of its optional strings serve every item:
+	// each is encoded before the next is converted.
+	c := new(api.Client)
+	scratch := make([]string, 0, optionalStrings)
 	_, _ = bw.WriteString(`{"items":[`)
 	for i := range r.recs {
-		b, err := encode(toAPIClientResult(&r.recs[i], r.inc))
+		*c = toAPIClientResult(&r.recs[i], r.inc, scratch)
+		b, err := encode(c)
 		if err != nil {
 			return err
 		}
