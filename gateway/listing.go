@@ -203,26 +203,21 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // an empty dataset. Filter values that match nothing (1013) select nothing.
 //
 // The answer holds only status and id per client (≈ 55 bytes), which the
-// translator's byte scanner decodes at two allocations per client.
+// translator decodes into the ids alone (DecodeGetIDsOwned), not a result
+// per client.
 func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
 	v, err := s.versionFor(ctx, translator.OpGet)
 	if err != nil {
 		return nil, err
 	}
-	replies, err := s.send(ctx, v, &translator.GetRequest{Filter: f})
+	ids, failed, err := s.cfg.Upstream.CallGetIDs(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
 	if err != nil {
 		return nil, err
 	}
-	results := replies[0].(*translator.GetReply).Results
-	ids := make([]int, 0, len(results))
-	for _, r := range results {
-		if !r.Result.OK() {
-			if r.Result.ErrCode == translator.CodeObjectNotFound {
-				continue
-			}
-			return nil, r.Result.Err()
+	for _, r := range failed {
+		if r.ErrCode != translator.CodeObjectNotFound {
+			return nil, r.Err()
 		}
-		ids = append(ids, r.Result.ID)
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids), nil

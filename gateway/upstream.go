@@ -400,6 +400,27 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 	return replies, err
 }
 
+// CallGetIDs sends one get at protocol v and returns, as
+// translator.DecodeGetIDsOwned reads them, the ids of its ok results and
+// its other results: a selection's ids without a decoded result per client.
+func (u *Upstream) CallGetIDs(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (ids []int, failed []translator.Result, err error) {
+	packet, err := translator.EncodeRequest(v, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	op := packetOpName(v, []translator.Request{req})
+	start := time.Now()
+	body, err := u.send(ctx, creds, packet, true)
+	if err != nil {
+		u.record(op, "transport_error", 0, start)
+		return nil, nil, err
+	}
+	// body is this call's own buffer, as in Call.
+	ids, failed, err = translator.DecodeGetIDsOwned(v, body, req)
+	u.recordDecoded(op, err, start)
+	return ids, failed, err
+}
+
 // Protos asks the server which protocol versions it accepts (server/get_protos).
 func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()

@@ -176,3 +176,90 @@ func newFastDecoderOwned(body []byte) *fastDecoder {
 	}
 	return &fastDecoder{sc: scanner{s: s, pos: i}, nres: 1}
 }
+
+// DecodeGetIDsOwned decodes the answer to a packet holding one get, as
+// DecodeResponseOwned(v, body, req) does (same errors), but keeps of its
+// results only the ids of the ok ones, in order, and the results that are
+// not ok: what reading a selection's ids needs, without a GetResult per
+// client (a listing of 10,000 clients reads 10,000 results). body is
+// handed over as for DecodeResponseOwned.
+func DecodeGetIDsOwned(v Version, body []byte, req *GetRequest) (ids []int, failed []Result, err error) {
+	if req == nil {
+		return nil, nil, fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
+	}
+	f := newFastDecoderOwned(body)
+	operator := v.Dialect().Operator()
+	seen := false
+	ok := f.packet(operator, func() bool {
+		for {
+			switch f.sc.next() {
+			case tokText:
+			case tokEnd:
+				return f.sc.name == operator
+			case tokStart:
+				if seen || f.sc.name != req.element() {
+					return false
+				}
+				seen = true
+				if !f.getIDs(f.sc.name, req, &ids, &failed) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	})
+	if ok && seen {
+		return ids, failed, nil
+	}
+	replies, err := DecodeResponseOwned(v, body, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, failed = nil, nil
+	for _, r := range replies[0].(*GetReply).Results {
+		if r.Result.OK() {
+			ids = append(ids, r.Result.ID)
+		} else {
+			failed = append(failed, r.Result)
+		}
+	}
+	return ids, failed, nil
+}
+
+// getIDs is getOperation keeping only ids and failed results; each result
+// is converted as getOperation converts it, so what it refuses falls back.
+func (f *fastDecoder) getIDs(name string, req *GetRequest, ids *[]int, failed *[]Result) bool {
+	*ids = make([]int, 0, max(strings.Count(f.sc.s[f.sc.pos:], "<result"), 1))
+	var one [1]resultXML
+	for {
+		switch f.sc.next() {
+		case tokText:
+		case tokEnd:
+			return f.sc.name == name
+		case tokStart:
+			if f.sc.name != "result" {
+				if !f.skip(f.sc.name) {
+					return false
+				}
+				continue
+			}
+			f.reuseSlabs()
+			one[0] = resultXML{}
+			if !f.result(&one[0]) {
+				return false
+			}
+			gr, ok := getResult(req, one[:])
+			if !ok {
+				return false
+			}
+			if gr.Result.OK() {
+				*ids = append(*ids, gr.Result.ID)
+			} else {
+				*failed = append(*failed, gr.Result)
+			}
+		default:
+			return false
+		}
+	}
+}

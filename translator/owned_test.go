@@ -86,3 +86,59 @@ func FuzzDecodeOwnedMatches(f *testing.F) {
 		checkOwnedMatches(t, v, body, reqs)
 	})
 }
+
+// checkIDsMatch fails unless DecodeGetIDsOwned agrees with DecodeResponse
+// of the same get: same error, or the ids of its ok results and its other
+// results.
+func checkIDsMatch(t *testing.T, v Version, body []byte) {
+	t.Helper()
+	req := &GetRequest{}
+	replies, wantErr := DecodeResponse(v, body, req)
+	var wantIDs []int
+	var wantFailed []Result
+	if wantErr == nil {
+		for _, r := range replies[0].(*GetReply).Results {
+			if r.Result.OK() {
+				wantIDs = append(wantIDs, r.Result.ID)
+			} else {
+				wantFailed = append(wantFailed, r.Result)
+			}
+		}
+	}
+	ids, failed, err := DecodeGetIDsOwned(v, append([]byte(nil), body...), req)
+	if fmt.Sprintf("%T %v", err, err) != fmt.Sprintf("%T %v", wantErr, wantErr) {
+		t.Fatalf("errors differ on\n%q\nids: %v\nDecodeResponse: %v", body, err, wantErr)
+	}
+	if len(ids) != len(wantIDs) || (len(ids) > 0 && !reflect.DeepEqual(ids, wantIDs)) ||
+		len(failed) != len(wantFailed) || (len(failed) > 0 && !reflect.DeepEqual(failed, wantFailed)) {
+		t.Fatalf("on\n%q\nids %v failed %+v\nwant %v %+v", body, ids, failed, wantIDs, wantFailed)
+	}
+}
+
+// TestDecodeGetIDsMatches: DecodeGetIDsOwned on every fixture and corner
+// case, in every dialect, against DecodeResponse.
+func TestDecodeGetIDsMatches(t *testing.T) {
+	take, fallback := fastCases(t)
+	for _, c := range append(take, fallback...) {
+		t.Run(c.name, func(t *testing.T) {
+			for _, v := range fastVersions {
+				checkIDsMatch(t, v, c.body)
+			}
+		})
+	}
+	checkIDsMatch(t, v1691, getListBody(50))
+	checkIDsMatch(t, v1691, []byte(`<packet><customer><get><result><status>ok</status><id>4</id></result><result><status>error</status><errcode>1013</errcode><errtext>no</errtext><filter-id>9</filter-id></result><result><status>ok</status><id>2</id></result></get></customer></packet>`))
+	if _, _, err := DecodeGetIDsOwned(v1691, []byte(simGetModern), nil); err == nil {
+		t.Fatal("nil request: want an error")
+	}
+}
+
+func FuzzDecodeGetIDsMatches(f *testing.F) {
+	take, fallback := fastCases(f)
+	for _, c := range append(take, fallback...) {
+		f.Add(c.body, 0)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, vi int) {
+		checkIDsMatch(t, fastVersions[uint(vi)%uint(len(fastVersions))], body)
+	})
+}
