@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -94,9 +95,10 @@ func validSnapshotID(s string) bool {
 // decoded them (in id order, each with its general info), what they
 // include, and the next cursor (nil on the last page).
 type listPage struct {
-	recs []translator.GetResult
-	inc  include
-	next *listCursor
+	recs   []translator.GetResult
+	answer *translator.GetAnswer // if not nil, the page is its ok results, decoded as they are written
+	inc    include
+	next   *listCursor
 }
 
 // listClients computes one page of the selection f, after cur (nil: the
@@ -109,11 +111,11 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	if ids, ok := idSelection(f); ok {
 		// The selection is the query's ids: no snapshot, plain cursors.
 		page, rest := pageOf(ids, after, limit)
-		recs, err := s.pageRecords(ctx, page, in)
-		if err != nil || len(rest) == 0 {
-			return listPage{recs: recs, inc: in}, err
+		lp, err := s.pageRecords(ctx, page, in)
+		if err == nil && len(rest) > 0 {
+			lp.next = &listCursor{after: page[len(page)-1]}
 		}
-		return listPage{recs: recs, inc: in, next: &listCursor{after: page[len(page)-1]}}, nil
+		return lp, err
 	}
 	if cur == nil && uniqueKind(f.Kind) && len(f.Values) <= limit {
 		// At most one client per value, and no more values than a page:
@@ -138,11 +140,11 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		// Later pages only need the ids after this one.
 		snap = s.storeSnapshot(ctx, rest, f, in)
 	}
-	recs, err := s.pageRecords(ctx, page, in)
-	if err != nil || len(rest) == 0 {
-		return listPage{recs: recs, inc: in}, err
+	lp, err := s.pageRecords(ctx, page, in)
+	if err == nil && len(rest) > 0 {
+		lp.next = &listCursor{snapshot: snap, after: page[len(page)-1]}
 	}
-	return listPage{recs: recs, inc: in, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
+	return lp, err
 }
 
 // smallSelection answers a first page whose selection is bounded by the
@@ -225,12 +227,73 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, 
 
 // pageRecords reads the clients with these ids (step 2). A client deleted
 // since its id was read answers 1013 and is skipped.
-func (s *Server) pageRecords(ctx context.Context, ids []int, in include) ([]translator.GetResult, error) {
+//
+// When one packet carries everything the page includes, the answer is kept
+// as it came (translator.GetAnswer): checked here — a failed result, or a
+// malformed answer, is the error as in readResults — and decoded again one
+// client at a time while the page is written. Only the body and the ids are
+// then held, not a decoded result per client.
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPage, error) {
 	if len(ids) == 0 {
-		return nil, nil
+		return listPage{inc: in}, nil
 	}
-	recs, _, _, err := s.readResults(ctx, translator.ByID(ids...), in)
-	return recs, err
+	v, err := s.versionFor(ctx, translator.OpGet)
+	if err != nil {
+		return listPage{}, err
+	}
+	req := &translator.GetRequest{Filter: translator.ByID(ids...), GenInfo: true, Stat: in.Stat}
+	if in.legacy() {
+		legacyV, err := s.versionFor(ctx, in.legacyOps()...)
+		if err != nil {
+			return listPage{}, err
+		}
+		if legacyV.Compare(v) != 0 {
+			// Two packets merged by id: read them as any client read.
+			recs, _, _, err := s.readResults(ctx, req.Filter, in)
+			return listPage{recs: recs, inc: in}, err
+		}
+		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
+	}
+	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
+	if err != nil {
+		return listPage{}, err
+	}
+	for _, r := range a.Failed() {
+		if r.ErrCode != translator.CodeObjectNotFound {
+			return listPage{}, r.Err()
+		}
+	}
+	got := a.IDs()
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			// Not in id order (Plesk answers in the filter's order, which
+			// is ascending): decode it whole and sort, as readResults does.
+			return listPage{recs: sortedResults(a), inc: in}, nil
+		}
+	}
+	return listPage{answer: a, inc: in}, nil
+}
+
+// sortedResults copies the ok results of a into a slice sorted by id.
+func sortedResults(a *translator.GetAnswer) []translator.GetResult {
+	recs := make([]translator.GetResult, 0, len(a.IDs()))
+	a.Each(func(r *translator.GetResult) bool {
+		if r.Result.OK() {
+			c := *r
+			if r.Client != nil {
+				info := *r.Client
+				if info.OwnerID != nil {
+					id := *info.OwnerID
+					info.OwnerID = &id
+				}
+				c.Client = &info
+			}
+			recs = append(recs, c)
+		}
+		return true
+	})
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Result.ID < recs[j].Result.ID })
+	return recs
 }
 
 // snapshotKey names a walk's snapshot in the cache store. It hashes the

@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -185,5 +187,79 @@ func TestListPageUpstreamFailure(t *testing.T) {
 	fp.mode.Store(0)
 	if again := f.page(first.next); len(again.ids) != 2 {
 		t.Fatalf("after the failures: %+v", again)
+	}
+}
+
+// TestListPageBytesEqualSingleReads: every item of a listed page (written
+// from the upstream answer, client by client) is byte for byte the body
+// GET /clients/{id} answers for that client with the same include, and the
+// page is exactly {"items":[…],"next_cursor":…} and a newline.
+func TestListPageBytesEqualSingleReads(t *testing.T) {
+	h := newHarness(t)
+	seedClients(t, h, 7, "by<&>", "")
+	h.expect(h.do("PATCH", "/clients/"+strconv.Itoa(h.sim.Clients()[0].ID), obj{
+		"company": "A & B <Co> \u2028", "city": "Zürich", "email": "x@example.com", "description": `"q" \ back`,
+	}, "application/merge-patch+json"), http.StatusOK)
+	for _, q := range []string{"limit=3", "limit=3&include=stat", "limit=1000"} {
+		path := "/clients?" + q
+		for path != "" {
+			r := h.expect(h.do("GET", path, nil), http.StatusOK)
+			var list struct {
+				Items      []json.RawMessage `json:"items"`
+				NextCursor *string           `json:"next_cursor"`
+			}
+			r.json(t, &list)
+			var want bytes.Buffer
+			want.WriteString(`{"items":[`)
+			for i, it := range list.Items {
+				var c struct{ ID int }
+				if err := json.Unmarshal(it, &c); err != nil {
+					t.Fatal(err)
+				}
+				one := "/clients/" + strconv.Itoa(c.ID)
+				if strings.Contains(q, "include=stat") {
+					one += "?include=stat"
+				}
+				single := h.expect(h.do("GET", one, nil), http.StatusOK)
+				if i > 0 {
+					want.WriteByte(',')
+				}
+				want.Write(bytes.TrimSuffix(single.body, []byte("\n")))
+			}
+			want.WriteByte(']')
+			path = ""
+			if list.NextCursor != nil {
+				b, _ := json.Marshal(*list.NextCursor)
+				want.WriteString(`,"next_cursor":`)
+				want.Write(b)
+				path = strings.TrimSuffix(strings.TrimPrefix(strings.Split(r.Header.Get("Link"), ";")[0], "<"), ">")
+			}
+			want.WriteString("}\n")
+			if !bytes.Equal(r.body, want.Bytes()) {
+				t.Fatalf("%s:\nlisted %s\nsingle %s", q, r.body, want.Bytes())
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Fatalf("content type %q", ct)
+			}
+		}
+	}
+}
+
+// TestSortedResults: an answer not in id order is copied out and sorted,
+// each client its own copy (Each reuses its values).
+func TestSortedResults(t *testing.T) {
+	body := `<packet><customer><get>` +
+		`<result><status>ok</status><id>9</id><data><gen_info><login>nine</login><owner-id>1</owner-id></gen_info></data></result>` +
+		`<result><status>error</status><errcode>1013</errcode><errtext>gone</errtext></result>` +
+		`<result><status>ok</status><id>3</id><data><gen_info><login>three</login><owner-id>2</owner-id></gen_info></data></result>` +
+		`</get></customer></packet>`
+	a, err := translator.DecodeGetOwned(translator.MustParseVersion("1.6.9.1"), []byte(body), &translator.GetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := sortedResults(a)
+	if len(recs) != 2 || recs[0].Result.ID != 3 || recs[1].Result.ID != 9 ||
+		recs[0].Client.Login != "three" || recs[1].Client.Login != "nine" || *recs[0].Client.OwnerID != 2 || *recs[1].Client.OwnerID != 1 {
+		t.Fatalf("%+v", recs)
 	}
 }

@@ -421,6 +421,27 @@ func (u *Upstream) CallGetIDs(ctx context.Context, creds Credentials, v translat
 	return ids, failed, err
 }
 
+// CallGet sends one get at protocol v and returns its answer checked but
+// undecoded (translator.DecodeGetOwned): a listing page decodes its
+// results one at a time as it writes them.
+func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
+	packet, err := translator.EncodeRequest(v, req)
+	if err != nil {
+		return nil, err
+	}
+	op := packetOpName(v, []translator.Request{req})
+	start := time.Now()
+	body, err := u.send(ctx, creds, packet, true)
+	if err != nil {
+		u.record(op, "transport_error", 0, start)
+		return nil, err
+	}
+	// body is this call's own buffer, as in Call.
+	a, err := translator.DecodeGetOwned(v, body, req)
+	u.recordDecoded(op, err, start)
+	return a, err
+}
+
 // Protos asks the server which protocol versions it accepts (server/get_protos).
 func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()
