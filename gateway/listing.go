@@ -122,26 +122,28 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		// one packet with the datasets, as for a single read.
 		return s.smallSelection(ctx, f, in, limit)
 	}
-	var ids []int
+	var page []int
+	more := false
 	snap := ""
 	if cur != nil && cur.snapshot != "" {
-		if got, ok := s.loadSnapshot(ctx, cur.snapshot, f, in); ok {
-			ids, snap = got, cur.snapshot
+		if got, m, ok := s.loadSnapshotPage(ctx, cur.snapshot, f, in, after, limit); ok {
+			page, more, snap = got, m, cur.snapshot
 		}
 	}
 	if snap == "" {
-		var err error
-		if ids, err = s.selectionIDs(ctx, f); err != nil {
+		ids, err := s.selectionIDs(ctx, f)
+		if err != nil {
 			return listPage{}, err
 		}
-	}
-	page, rest := pageOf(ids, after, limit)
-	if len(rest) > 0 && snap == "" {
-		// Later pages only need the ids after this one.
-		snap = s.storeSnapshot(ctx, rest, f, in)
+		var rest []int
+		page, rest = pageOf(ids, after, limit)
+		if more = len(rest) > 0; more {
+			// Later pages only need the ids after this one.
+			snap = s.storeSnapshot(ctx, rest, f, in)
+		}
 	}
 	lp, err := s.pageRecords(ctx, page, in)
-	if err == nil && len(rest) > 0 {
+	if err == nil && more {
 		lp.next = &listCursor{snapshot: snap, after: page[len(page)-1]}
 	}
 	return lp, err
@@ -329,14 +331,16 @@ func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filt
 	return snap
 }
 
-// loadSnapshot returns the ids of a snapshot, if the store still has it.
-func (s *Server) loadSnapshot(ctx context.Context, snap string, f translator.Filter, in include) ([]int, bool) {
-	e, ok, err := s.snapshots.Get(ctx, s.snapshotKey(ctx, snap, f, in))
-	if err != nil || !ok || time.Now().After(e.Expires) {
-		return nil, false
+// loadSnapshotPage returns the next limit ids after `after` in a snapshot,
+// and whether more follow, if the store still has it. Only the page's ids
+// are kept (a snapshot of 10,000 ids is not decoded into a slice).
+func (s *Server) loadSnapshotPage(ctx context.Context, snap string, f translator.Filter, in include, after, limit int) (page []int, more, ok bool) {
+	e, found, err := s.snapshots.Get(ctx, s.snapshotKey(ctx, snap, f, in))
+	if err != nil || !found || time.Now().After(e.Expires) {
+		return nil, false, false
 	}
-	ids, err := decodeIDs(e.Body)
-	return ids, err == nil
+	page, more, err = decodeIDsPage(e.Body, after, limit)
+	return page, more, err == nil
 }
 
 // Snapshot body: a format byte, the count, then the ascending ids as uvarint
@@ -358,28 +362,60 @@ func encodeIDs(ids []int) []byte {
 var errBadSnapshot = errors.New("malformed listing snapshot")
 
 func decodeIDs(b []byte) ([]int, error) {
+	var ids []int
+	err := walkIDs(b, func(n uint64) { ids = make([]int, 0, n) }, func(id int) { ids = append(ids, id) })
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// decodeIDsPage is pageOf(decodeIDs(b), after, limit), holding only the
+// page: its ids, and whether ids follow it.
+func decodeIDsPage(b []byte, after, limit int) (page []int, more bool, err error) {
+	err = walkIDs(b, func(uint64) {}, func(id int) {
+		switch {
+		case id <= after:
+		case len(page) < limit:
+			if page == nil {
+				page = make([]int, 0, limit)
+			}
+			page = append(page, id)
+		default:
+			more = true
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return page, more, nil
+}
+
+// walkIDs checks a snapshot body and calls count with the number of ids,
+// then id with each, ascending.
+func walkIDs(b []byte, count func(n uint64), id func(int)) error {
 	if len(b) == 0 || b[0] != idsFormat {
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
 	b = b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) { // every id takes at least one byte
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
 	b = b[k:]
-	ids := make([]int, 0, n)
+	count(n)
 	prev := 0
 	for range n {
 		d, k := binary.Uvarint(b)
 		if k <= 0 || d == 0 || d > 1<<40 {
-			return nil, errBadSnapshot
+			return errBadSnapshot
 		}
 		b = b[k:]
 		prev += int(d)
-		ids = append(ids, prev)
+		id(prev)
 	}
 	if len(b) != 0 {
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
-	return ids, nil
+	return nil
 }
