@@ -111,7 +111,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	if ids, ok := idSelection(f); ok {
 		// The selection is the query's ids: no snapshot, plain cursors.
 		page, rest := pageOf(ids, after, limit)
-		lp, err := s.pageRecords(ctx, page, in)
+		lp, err := s.pageRecords(ctx, page, in, nil)
 		if err == nil && len(rest) > 0 {
 			lp.next = &listCursor{after: page[len(page)-1]}
 		}
@@ -123,6 +123,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		return s.smallSelection(ctx, f, in, limit)
 	}
 	var page []int
+	var spare []byte // the ids answer's buffer, for the page's answer
 	more := false
 	snap := ""
 	if cur != nil && cur.snapshot != "" {
@@ -131,7 +132,8 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		}
 	}
 	if snap == "" {
-		ids, err := s.selectionIDs(ctx, f)
+		ids, buf, err := s.selectionIDs(ctx, f)
+		spare = buf
 		if err != nil {
 			return listPage{}, err
 		}
@@ -142,7 +144,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 			snap = s.storeSnapshot(ctx, rest, f, in)
 		}
 	}
-	lp, err := s.pageRecords(ctx, page, in)
+	lp, err := s.pageRecords(ctx, page, in, spare)
 	if err == nil && more {
 		lp.next = &listCursor{snapshot: snap, after: page[len(page)-1]}
 	}
@@ -209,22 +211,26 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // The answer holds only status and id per client (≈ 55 bytes), which the
 // translator decodes into the ids alone (DecodeGetIDsOwned), not a result
 // per client.
-func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
+//
+// spare is the answer's buffer, which nothing refers to any more: the page's
+// answer may be read into it.
+func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) (ids []int, spare []byte, err error) {
 	v, err := s.versionFor(ctx, translator.OpGet)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids, failed, err := s.cfg.Upstream.CallGetIDs(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
+	ids, failed, spare, err := s.cfg.Upstream.CallGetIDs(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, r := range failed {
 		if r.ErrCode != translator.CodeObjectNotFound {
-			return nil, r.Err()
+			// The error's texts are in the answer: it is not spare.
+			return nil, nil, r.Err()
 		}
 	}
 	slices.Sort(ids)
-	return slices.Compact(ids), nil
+	return slices.Compact(ids), spare, nil
 }
 
 // pageRecords reads the clients with these ids (step 2). A client deleted
@@ -235,7 +241,10 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, 
 // malformed answer, is the error as in readResults — and decoded again one
 // client at a time while the page is written. Only the body and the ids are
 // then held, not a decoded result per client.
-func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPage, error) {
+//
+// reuse, if not nil, is a buffer nothing refers to, into which the answer is
+// read if it fits.
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include, reuse []byte) (listPage, error) {
 	if len(ids) == 0 {
 		return listPage{inc: in}, nil
 	}
@@ -256,7 +265,7 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPa
 		}
 		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
 	}
-	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
+	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req, reuse)
 	if err != nil {
 		return listPage{}, err
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -261,5 +262,33 @@ func TestSortedResults(t *testing.T) {
 	if len(recs) != 2 || recs[0].Result.ID != 3 || recs[1].Result.ID != 9 ||
 		recs[0].Client.Login != "three" || recs[1].Client.Login != "nine" || *recs[0].Client.OwnerID != 2 || *recs[1].Client.OwnerID != 1 {
 		t.Fatalf("%+v", recs)
+	}
+}
+
+// TestUpstreamReadsIntoSpare: an answer is read into a spare buffer when it
+// fits, and into a new one when it does not; either way it is whole.
+func TestUpstreamReadsIntoSpare(t *testing.T) {
+	answer := strings.Repeat("<x>answer</x>", 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+	u := NewUpstream(UpstreamConfig{BaseURL: srv.URL, Timeout: 5 * time.Second})
+	for _, c := range []struct {
+		spare []byte
+		same  bool
+	}{{make([]byte, 10, 2*len(answer)), true}, {make([]byte, 100), false}, {nil, false}} {
+		body, err := u.sendInto(context.Background(), Credentials{}, []byte("<packet/>"), true, c.spare)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != answer {
+			t.Fatalf("answer %.40q…", body)
+		}
+		if same := cap(c.spare) > 0 && &body[0] == &c.spare[:1][0]; same != c.same {
+			t.Fatalf("spare of cap %d used: %v", cap(c.spare), same)
+		}
 	}
 }
