@@ -209,7 +209,7 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // an empty dataset. Filter values that match nothing (1013) select nothing.
 //
 // The answer holds only status and id per client (≈ 55 bytes), which the
-// translator decodes into the ids alone (DecodeGetIDsOwned), not a result
+// translator checks and reduces to the ids (DecodeGetOwned), not a result
 // per client.
 //
 // spare is the answer's buffer, which nothing refers to any more: the page's

@@ -414,8 +414,8 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 }
 
 // CallGetIDs sends one get at protocol v and returns, as
-// translator.DecodeGetIDsOwned reads them, the ids of its ok results and
-// its other results: a selection's ids without a decoded result per client.
+// translator.DecodeGetOwned reads them, the ids of its ok results and its
+// other results: a selection's ids without a decoded result per client.
 //
 // spare is the answer's buffer. Only the failed results refer to it: once
 // the caller is done with them, it may pass spare to CallGet, which reads
@@ -434,12 +434,12 @@ func (u *Upstream) CallGetIDs(ctx context.Context, creds Credentials, v translat
 		return nil, nil, nil, err
 	}
 	// body is this call's own buffer, as in Call.
-	ids, failed, err = translator.DecodeGetIDsOwned(v, body, req)
+	a, err := translator.DecodeGetOwned(v, body, req)
 	u.recordDecoded(op, err, start)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return ids, failed, body, nil
+	return a.IDs(), a.Failed(), body, nil
 }
 
 // CallGet sends one get at protocol v and returns its answer checked but

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -31,7 +32,8 @@ func DecodeGetOwned(v Version, body []byte, req *GetRequest) (*GetAnswer, error)
 	if req == nil {
 		return nil, fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
 	}
-	a := &GetAnswer{v: v, body: body, req: req}
+	// "<result" also counts <results…> elements: an upper bound.
+	a := &GetAnswer{v: v, body: body, req: req, ids: make([]int, 0, bytes.Count(body, []byte("<result")))}
 	ok := a.scan(func(gr *GetResult) bool {
 		if gr.Result.OK() {
 			a.ids = append(a.ids, gr.Result.ID)
