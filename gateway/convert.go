@@ -110,20 +110,44 @@ func clientUpdateFrom(p api.ClientPatch) (translator.ClientUpdate, error) {
 }
 
 func toAPIClient(r clientRecord) api.Client {
-	in := r.Info
+	return apiClient(r.ID, &r.Info, r.Stat, r.Limits, r.Permissions, r.IPPool, r.inc, nil)
+}
+
+// toAPIClientResult is toAPIClient of a result as the translator decoded
+// it (a page of the listing is converted one client at a time from these).
+// The optional strings point into scratch when it has room for them all:
+// the caller must be done with the client before passing scratch again.
+func toAPIClientResult(r *translator.GetResult, inc include, scratch []string) api.Client {
+	in := r.Client
+	if in == nil {
+		in = &translator.ClientInfo{}
+	}
+	return apiClient(r.Result.ID, in, r.Stat, r.Limits, r.Permissions, r.IPPool, inc, scratch)
+}
+
+// optionalStrings is the number of optional string fields of api.Client.
+const optionalStrings = 15
+
+func apiClient(id int, in *translator.ClientInfo, stat *translator.Stat, limits *translator.Limits,
+	perms []translator.Permission, ippool []translator.PoolIP, inc include, scratch []string) api.Client {
 	// The optional fields point into one slice sized to those present: one
 	// allocation instead of one per field.
-	opt := [...]string{in.Company, in.Phone, in.Fax, in.Email, in.Address, in.City, in.State, in.PostalCode,
-		in.Country, in.Locale, in.GUID, in.OwnerLogin, in.VendorGUID, in.ExternalID, in.Description}
-	n := 0
-	for _, v := range opt {
-		if v != "" {
-			n++
+	var ps strPtrs
+	if cap(scratch) >= optionalStrings {
+		ps.vals = scratch[:0]
+	} else {
+		opt := [optionalStrings]string{in.Company, in.Phone, in.Fax, in.Email, in.Address, in.City, in.State, in.PostalCode,
+			in.Country, in.Locale, in.GUID, in.OwnerLogin, in.VendorGUID, in.ExternalID, in.Description}
+		n := 0
+		for _, v := range opt {
+			if v != "" {
+				n++
+			}
 		}
+		ps.vals = make([]string, 0, n)
 	}
-	ps := strPtrs{vals: make([]string, 0, n)}
 	c := api.Client{
-		Id: int64(r.ID), Login: in.Login, Name: in.Name, Status: int(in.Status),
+		Id: int64(id), Login: in.Login, Name: in.Name, Status: int(in.Status),
 		Company: ps.ptr(in.Company), Phone: ps.ptr(in.Phone), Fax: ps.ptr(in.Fax), Email: ps.ptr(in.Email),
 		Address: ps.ptr(in.Address), City: ps.ptr(in.City), State: ps.ptr(in.State), PostalCode: ps.ptr(in.PostalCode),
 		Country: ps.ptr(in.Country), Locale: ps.ptr(in.Locale), Guid: ps.ptr(in.GUID), OwnerLogin: ps.ptr(in.OwnerLogin),
@@ -139,20 +163,20 @@ func toAPIClient(r clientRecord) api.Client {
 		id := int64(*in.OwnerID)
 		c.OwnerId = &id
 	}
-	if r.inc.Stat && r.Stat != nil {
-		st := toAPIStat(*r.Stat)
+	if inc.Stat && stat != nil {
+		st := toAPIStat(*stat)
 		c.Stat = &st
 	}
-	if r.inc.Limits {
-		l := toAPILimits(r.Limits)
+	if inc.Limits {
+		l := toAPILimits(limits)
 		c.Limits = &l
 	}
-	if r.inc.Permissions {
-		p := toAPIPermissions(r.Permissions)
+	if inc.Permissions {
+		p := toAPIPermissions(perms)
 		c.Permissions = &p
 	}
-	if r.inc.IPPool {
-		p := toAPIIPPool(r.IPPool)
+	if inc.IPPool {
+		p := toAPIIPPool(ippool)
 		c.Ippool = &p
 	}
 	return c

@@ -100,18 +100,15 @@ func (s *Server) ListClients(ctx context.Context, req api.ListClientsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.ClientList{Items: make([]api.Client, 0, len(page.recs))}
-	var headers api.ListClients200ResponseHeaders
+	// The page is converted and encoded one client at a time as it is
+	// written (listresponse.go), not built as an api.ClientList.
+	out := listResponse{recs: page.recs, answer: page.answer, inc: page.inc}
 	if page.next != nil {
 		next := encodeCursor(*page.next)
-		out.NextCursor = &next
 		link := fmt.Sprintf(`</clients?%s>; rel="next"`, nextQuery(p, next))
-		headers.Link = &link
+		out.next, out.link = &next, &link
 	}
-	for _, r := range page.recs {
-		out.Items = append(out.Items, toAPIClient(r))
-	}
-	return api.ListClients200JSONResponse{Body: out, Headers: headers}, nil
+	return out, nil
 }
 
 // nextQuery rebuilds the query of the next page.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -90,11 +91,14 @@ func validSnapshotID(s string) bool {
 	return err == nil
 }
 
-// listPage is one page of GET /clients: its records and the next cursor
-// (nil on the last page).
+// listPage is one page of GET /clients: its clients as the translator
+// decoded them (in id order, each with its general info), what they
+// include, and the next cursor (nil on the last page).
 type listPage struct {
-	recs []clientRecord
-	next *listCursor
+	recs   []translator.GetResult
+	answer *translator.GetAnswer // if not nil, the page is its ok results, decoded as they are written
+	inc    include
+	next   *listCursor
 }
 
 // listClients computes one page of the selection f, after cur (nil: the
@@ -107,62 +111,66 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	if ids, ok := idSelection(f); ok {
 		// The selection is the query's ids: no snapshot, plain cursors.
 		page, rest := pageOf(ids, after, limit)
-		recs, err := s.pageRecords(ctx, page, in)
-		if err != nil || len(rest) == 0 {
-			return listPage{recs: recs}, err
+		lp, err := s.pageRecords(ctx, page, in, nil)
+		if err == nil && len(rest) > 0 {
+			lp.next = &listCursor{after: page[len(page)-1]}
 		}
-		return listPage{recs: recs, next: &listCursor{after: page[len(page)-1]}}, nil
+		return lp, err
 	}
 	if cur == nil && uniqueKind(f.Kind) && len(f.Values) <= limit {
 		// At most one client per value, and no more values than a page:
 		// one packet with the datasets, as for a single read.
 		return s.smallSelection(ctx, f, in, limit)
 	}
-	var ids []int
+	var page []int
+	var spare []byte // the ids answer's buffer, for the page's answer
+	more := false
 	snap := ""
 	if cur != nil && cur.snapshot != "" {
-		if got, ok := s.loadSnapshot(ctx, cur.snapshot, f, in); ok {
-			ids, snap = got, cur.snapshot
+		if got, m, ok := s.loadSnapshotPage(ctx, cur.snapshot, f, in, after, limit); ok {
+			page, more, snap = got, m, cur.snapshot
 		}
 	}
 	if snap == "" {
-		var err error
-		if ids, err = s.selectionIDs(ctx, f); err != nil {
+		ids, buf, err := s.selectionIDs(ctx, f)
+		spare = buf
+		if err != nil {
 			return listPage{}, err
 		}
+		var rest []int
+		page, rest = pageOf(ids, after, limit)
+		if more = len(rest) > 0; more {
+			// Later pages only need the ids after this one.
+			snap = s.storeSnapshot(ctx, rest, f, in)
+		}
 	}
-	page, rest := pageOf(ids, after, limit)
-	if len(rest) > 0 && snap == "" {
-		// Later pages only need the ids after this one.
-		snap = s.storeSnapshot(ctx, rest, f, in)
+	lp, err := s.pageRecords(ctx, page, in, spare)
+	if err == nil && more {
+		lp.next = &listCursor{snapshot: snap, after: page[len(page)-1]}
 	}
-	recs, err := s.pageRecords(ctx, page, in)
-	if err != nil || len(rest) == 0 {
-		return listPage{recs: recs}, err
-	}
-	return listPage{recs: recs, next: &listCursor{snapshot: snap, after: page[len(page)-1]}}, nil
+	return lp, err
 }
 
 // smallSelection answers a first page whose selection is bounded by the
 // query (login, guid, external id) in one get with the datasets.
 func (s *Server) smallSelection(ctx context.Context, f translator.Filter, in include, limit int) (listPage, error) {
-	recs, _, err := s.readClients(ctx, f, in)
+	recs, _, _, err := s.readResults(ctx, f, in)
 	if err != nil {
 		return listPage{}, err
 	}
 	// Two values can name one client (login=a&login=a): list it once.
-	recs = slices.CompactFunc(recs, func(a, b clientRecord) bool { return a.ID == b.ID })
+	recs = slices.CompactFunc(recs, func(a, b translator.GetResult) bool { return a.Result.ID == b.Result.ID })
 	if len(recs) <= limit {
-		return listPage{recs: recs}, nil
+		return listPage{recs: recs, inc: in}, nil
 	}
 	// More matches than values: the kind was not unique after all. Page
 	// over what was read; later pages come from the snapshot.
 	ids := make([]int, len(recs))
 	for i, r := range recs {
-		ids[i] = r.ID
+		ids[i] = r.Result.ID
 	}
 	snap := s.storeSnapshot(ctx, ids[limit:], f, in)
-	return listPage{recs: recs[:limit], next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
+	return listPage{recs: recs[:limit], inc: in, next: &listCursor{snapshot: snap, after: ids[limit-1]}}, nil
 }
 
 // uniqueKind reports whether a filter value selects at most one client.
@@ -201,39 +209,102 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // an empty dataset. Filter values that match nothing (1013) select nothing.
 //
 // The answer holds only status and id per client (≈ 55 bytes), which the
-// translator's byte scanner decodes at two allocations per client.
-func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
+// translator checks and reduces to the ids (DecodeGetOwned), not a result
+// per client.
+//
+// spare is the answer's buffer, which nothing refers to any more: the page's
+// answer may be read into it.
+func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) (ids []int, spare []byte, err error) {
 	v, err := s.versionFor(ctx, translator.OpGet)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	replies, err := s.send(ctx, v, &translator.GetRequest{Filter: f})
+	ids, failed, spare, err := s.cfg.Upstream.CallGetIDs(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	results := replies[0].(*translator.GetReply).Results
-	ids := make([]int, 0, len(results))
-	for _, r := range results {
-		if !r.Result.OK() {
-			if r.Result.ErrCode == translator.CodeObjectNotFound {
-				continue
-			}
-			return nil, r.Result.Err()
+	for _, r := range failed {
+		if r.ErrCode != translator.CodeObjectNotFound {
+			// The error's texts are in the answer: it is not spare.
+			return nil, nil, r.Err()
 		}
-		ids = append(ids, r.Result.ID)
 	}
 	slices.Sort(ids)
-	return slices.Compact(ids), nil
+	return slices.Compact(ids), spare, nil
 }
 
 // pageRecords reads the clients with these ids (step 2). A client deleted
 // since its id was read answers 1013 and is skipped.
-func (s *Server) pageRecords(ctx context.Context, ids []int, in include) ([]clientRecord, error) {
+//
+// When one packet carries everything the page includes, the answer is kept
+// as it came (translator.GetAnswer): checked here — a failed result, or a
+// malformed answer, is the error as in readResults — and decoded again one
+// client at a time while the page is written. Only the body and the ids are
+// then held, not a decoded result per client.
+//
+// reuse, if not nil, is a buffer nothing refers to, into which the answer is
+// read if it fits.
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include, reuse []byte) (listPage, error) {
 	if len(ids) == 0 {
-		return nil, nil
+		return listPage{inc: in}, nil
 	}
-	recs, _, err := s.readClients(ctx, translator.ByID(ids...), in)
-	return recs, err
+	v, err := s.versionFor(ctx, translator.OpGet)
+	if err != nil {
+		return listPage{}, err
+	}
+	req := &translator.GetRequest{Filter: translator.ByID(ids...), GenInfo: true, Stat: in.Stat}
+	if in.legacy() {
+		legacyV, err := s.versionFor(ctx, in.legacyOps()...)
+		if err != nil {
+			return listPage{}, err
+		}
+		if legacyV.Compare(v) != 0 {
+			// Two packets merged by id: read them as any client read.
+			recs, _, _, err := s.readResults(ctx, req.Filter, in)
+			return listPage{recs: recs, inc: in}, err
+		}
+		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
+	}
+	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req, reuse)
+	if err != nil {
+		return listPage{}, err
+	}
+	for _, r := range a.Failed() {
+		if r.ErrCode != translator.CodeObjectNotFound {
+			return listPage{}, r.Err()
+		}
+	}
+	got := a.IDs()
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			// Not in id order (Plesk answers in the filter's order, which
+			// is ascending): decode it whole and sort, as readResults does.
+			return listPage{recs: sortedResults(a), inc: in}, nil
+		}
+	}
+	return listPage{answer: a, inc: in}, nil
+}
+
+// sortedResults copies the ok results of a into a slice sorted by id.
+func sortedResults(a *translator.GetAnswer) []translator.GetResult {
+	recs := make([]translator.GetResult, 0, len(a.IDs()))
+	a.Each(func(r *translator.GetResult) bool {
+		if r.Result.OK() {
+			c := *r
+			if r.Client != nil {
+				info := *r.Client
+				if info.OwnerID != nil {
+					id := *info.OwnerID
+					info.OwnerID = &id
+				}
+				c.Client = &info
+			}
+			recs = append(recs, c)
+		}
+		return true
+	})
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Result.ID < recs[j].Result.ID })
+	return recs
 }
 
 // snapshotKey names a walk's snapshot in the cache store. It hashes the
@@ -269,14 +340,16 @@ func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filt
 	return snap
 }
 
-// loadSnapshot returns the ids of a snapshot, if the store still has it.
-func (s *Server) loadSnapshot(ctx context.Context, snap string, f translator.Filter, in include) ([]int, bool) {
-	e, ok, err := s.snapshots.Get(ctx, s.snapshotKey(ctx, snap, f, in))
-	if err != nil || !ok || time.Now().After(e.Expires) {
-		return nil, false
+// loadSnapshotPage returns the next limit ids after `after` in a snapshot,
+// and whether more follow, if the store still has it. Only the page's ids
+// are kept (a snapshot of 10,000 ids is not decoded into a slice).
+func (s *Server) loadSnapshotPage(ctx context.Context, snap string, f translator.Filter, in include, after, limit int) (page []int, more, ok bool) {
+	e, found, err := s.snapshots.Get(ctx, s.snapshotKey(ctx, snap, f, in))
+	if err != nil || !found || time.Now().After(e.Expires) {
+		return nil, false, false
 	}
-	ids, err := decodeIDs(e.Body)
-	return ids, err == nil
+	page, more, err = decodeIDsPage(e.Body, after, limit)
+	return page, more, err == nil
 }
 
 // Snapshot body: a format byte, the count, then the ascending ids as uvarint
@@ -298,28 +371,60 @@ func encodeIDs(ids []int) []byte {
 var errBadSnapshot = errors.New("malformed listing snapshot")
 
 func decodeIDs(b []byte) ([]int, error) {
+	var ids []int
+	err := walkIDs(b, func(n uint64) { ids = make([]int, 0, n) }, func(id int) { ids = append(ids, id) })
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// decodeIDsPage is pageOf(decodeIDs(b), after, limit), holding only the
+// page: its ids, and whether ids follow it.
+func decodeIDsPage(b []byte, after, limit int) (page []int, more bool, err error) {
+	err = walkIDs(b, func(uint64) {}, func(id int) {
+		switch {
+		case id <= after:
+		case len(page) < limit:
+			if page == nil {
+				page = make([]int, 0, limit)
+			}
+			page = append(page, id)
+		default:
+			more = true
+		}
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return page, more, nil
+}
+
+// walkIDs checks a snapshot body and calls count with the number of ids,
+// then id with each, ascending.
+func walkIDs(b []byte, count func(n uint64), id func(int)) error {
 	if len(b) == 0 || b[0] != idsFormat {
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
 	b = b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) { // every id takes at least one byte
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
 	b = b[k:]
-	ids := make([]int, 0, n)
+	count(n)
 	prev := 0
 	for range n {
 		d, k := binary.Uvarint(b)
 		if k <= 0 || d == 0 || d > 1<<40 {
-			return nil, errBadSnapshot
+			return errBadSnapshot
 		}
 		b = b[k:]
 		prev += int(d)
-		ids = append(ids, prev)
+		id(prev)
 	}
 	if len(b) != 0 {
-		return nil, errBadSnapshot
+		return errBadSnapshot
 	}
-	return ids, nil
+	return nil
 }

@@ -418,10 +418,23 @@ func TestSnapshotIDsEncoding(t *testing.T) {
 			t.Fatalf("%v → %v %v", ids, got, err)
 		}
 	}
+	ids := []int{2, 3, 5, 8, 13, 21}
+	for after := 0; after <= 22; after++ {
+		for limit := 1; limit <= 7; limit++ {
+			want, rest := pageOf(ids, after, limit)
+			got, more, err := decodeIDsPage(encodeIDs(ids), after, limit)
+			if err != nil || !slices.Equal(got, want) || more != (len(rest) > 0) {
+				t.Fatalf("after %d limit %d: %v %v %v, want %v %v", after, limit, got, more, err, want, len(rest) > 0)
+			}
+		}
+	}
 	good := encodeIDs([]int{3, 5})
 	for _, bad := range [][]byte{nil, {2}, {1}, {1, 3, 1}, append(slices.Clone(good), 0), good[:len(good)-1], {1, 2, 1, 0}} {
 		if _, err := decodeIDs(bad); err == nil {
 			t.Fatalf("%v decoded", bad)
+		}
+		if _, _, err := decodeIDsPage(bad, 0, 1); err == nil {
+			t.Fatalf("%v decoded as a page", bad)
 		}
 	}
 }

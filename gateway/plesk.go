@@ -91,20 +91,47 @@ type clientRecord struct {
 	version     translator.Version
 }
 
-// readClients reads the clients f selects. general info and stat travel in the
-// newest version that has get; limits, permissions and IP pool exist only in
-// the legacy dialect, so against a modern server they are read in a second,
-// legacy packet and merged by id. Filter values that match nothing are
-// returned as misses (1013 results), other per-result errors as the error.
+// readClients reads the clients f selects (readResults), each copied into
+// a clientRecord. Filter values that match nothing are returned as misses
+// (1013 results), other per-result errors as the error.
 func (s *Server) readClients(ctx context.Context, f translator.Filter, in include) (recs []clientRecord, misses []translator.Result, err error) {
-	v, err := s.versionFor(ctx, translator.OpGet)
+	results, v, misses, err := s.readResults(ctx, f, in)
 	if err != nil {
 		return nil, nil, err
+	}
+	recs = make([]clientRecord, len(results))
+	for i := range results {
+		recs[i] = recordOf(&results[i], in, v)
+	}
+	return recs, misses, nil
+}
+
+// recordOf copies one client's result into a clientRecord.
+func recordOf(r *translator.GetResult, in include, v translator.Version) clientRecord {
+	rec := clientRecord{ID: r.Result.ID, Stat: r.Stat, Limits: r.Limits, Permissions: r.Permissions, IPPool: r.IPPool, inc: in, version: v}
+	if r.Client != nil {
+		rec.Info = *r.Client
+	}
+	return rec
+}
+
+// readResults reads the clients f selects: their ok results in id order, as
+// the translator decoded them (no copy: a page of the listing is written
+// from these), and the version of the packet. general info and stat travel
+// in the newest version that has get; limits, permissions and IP pool exist
+// only in the legacy dialect, so against a modern server they are read in a
+// second, legacy packet and merged by id. Filter values that match nothing
+// are returned as misses (1013 results), other per-result errors as the
+// error.
+func (s *Server) readResults(ctx context.Context, f translator.Filter, in include) (results []translator.GetResult, v translator.Version, misses []translator.Result, err error) {
+	v, err = s.versionFor(ctx, translator.OpGet)
+	if err != nil {
+		return nil, v, nil, err
 	}
 	var legacyV translator.Version
 	if in.legacy() {
 		if legacyV, err = s.versionFor(ctx, in.legacyOps()...); err != nil {
-			return nil, nil, err
+			return nil, v, nil, err
 		}
 	}
 	main := &translator.GetRequest{Filter: f, GenInfo: true, Stat: in.Stat}
@@ -114,37 +141,41 @@ func (s *Server) readClients(ctx context.Context, f translator.Filter, in includ
 	}
 	replies, err := s.send(ctx, v, main)
 	if err != nil {
-		return nil, nil, err
+		return nil, v, nil, err
 	}
-	results := replies[0].(*translator.GetReply).Results
-	byID := make(map[int]int, len(results))
-	recs = make([]clientRecord, 0, len(results))
-	for _, r := range results {
+	// The ok results are compacted in place: results[:n] never overtakes
+	// the result being read.
+	all := replies[0].(*translator.GetReply).Results
+	results = all[:0]
+	for i := range all {
+		r := &all[i]
 		if !r.Result.OK() {
 			if r.Result.ErrCode == translator.CodeObjectNotFound {
 				misses = append(misses, r.Result)
 				continue
 			}
-			return nil, nil, r.Result.Err()
+			return nil, v, nil, r.Result.Err()
 		}
-		rec := clientRecord{ID: r.Result.ID, Stat: r.Stat, Limits: r.Limits, Permissions: r.Permissions, IPPool: r.IPPool, inc: in, version: v}
-		if r.Client != nil {
-			rec.Info = *r.Client
+		if r.Client == nil {
+			// Every record has its general info, if empty.
+			r.Client = &translator.ClientInfo{}
 		}
-		byID[rec.ID] = len(recs)
-		recs = append(recs, rec)
+		results = append(results, *r)
 	}
-	if in.legacy() && !sameVersion && len(recs) > 0 {
+	clear(all[len(results):]) // drop what the skipped results referenced
+	if in.legacy() && !sameVersion && len(results) > 0 {
 		// Select exactly the clients the first packet found, by id (an id
 		// filter exists in every version).
-		ids := make([]int, len(recs))
-		for i, r := range recs {
-			ids[i] = r.ID
+		byID := make(map[int]int, len(results))
+		ids := make([]int, len(results))
+		for i, r := range results {
+			ids[i] = r.Result.ID
+			byID[r.Result.ID] = i
 		}
 		extra := &translator.GetRequest{Filter: translator.ByID(ids...), Limits: in.Limits, Permissions: in.Permissions, IPPool: in.IPPool}
 		replies, err := s.send(ctx, legacyV, extra)
 		if err != nil {
-			return nil, nil, err
+			return nil, v, nil, err
 		}
 		for _, r := range replies[0].(*translator.GetReply).Results {
 			i, ok := byID[r.Result.ID]
@@ -152,11 +183,11 @@ func (s *Server) readClients(ctx context.Context, f translator.Filter, in includ
 				// Deleted between the two packets: it keeps its general info only.
 				continue
 			}
-			recs[i].Limits, recs[i].Permissions, recs[i].IPPool = r.Limits, r.Permissions, r.IPPool
+			results[i].Limits, results[i].Permissions, results[i].IPPool = r.Limits, r.Permissions, r.IPPool
 		}
 	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
-	return recs, misses, nil
+	sort.Slice(results, func(i, j int) bool { return results[i].Result.ID < results[j].Result.ID })
+	return results, v, misses, nil
 }
 
 // readClient reads one client by id; 404 when Plesk does not know it (or the

@@ -1,0 +1,193 @@
+package translator
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// GetAnswer is the answer to a packet holding one get, checked but kept
+// undecoded: its results are decoded again, one at a time, by Each. A page
+// of a listing is then, besides its body, only its ids: the results of 1,000
+// clients (a GetResult and a ClientInfo each, about as large again as the
+// body) are never all in memory at once.
+type GetAnswer struct {
+	v      Version
+	body   []byte
+	req    *GetRequest
+	ids    []int    // of the ok results, in order
+	failed []Result // the other results, in order
+	reply  *GetReply
+}
+
+// DecodeGetOwned checks the answer to a packet holding one get as
+// DecodeResponseOwned(v, body, req) decodes it, with the same errors, and
+// returns it with the ids of its ok results and its other results. body is
+// handed over as for DecodeResponseOwned (it must not be modified while the
+// answer or any string from it is in use).
+//
+// Answers the fast path does not take are decoded whole by encoding/xml
+// when checked; Each then iterates that reply.
+func DecodeGetOwned(v Version, body []byte, req *GetRequest) (*GetAnswer, error) {
+	if req == nil {
+		return nil, fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
+	}
+	// "<result" also counts <results…> elements: an upper bound.
+	a := &GetAnswer{v: v, body: body, req: req, ids: make([]int, 0, bytes.Count(body, []byte("<result")))}
+	ok := a.scan(func(gr *GetResult) bool {
+		if gr.Result.OK() {
+			a.ids = append(a.ids, gr.Result.ID)
+		} else {
+			a.failed = append(a.failed, gr.Result)
+		}
+		return true
+	})
+	if ok {
+		return a, nil
+	}
+	a.ids, a.failed = nil, nil
+	replies, err := DecodeResponseOwned(v, body, req)
+	if err != nil {
+		return nil, err
+	}
+	a.reply = replies[0].(*GetReply)
+	for _, r := range a.reply.Results {
+		if r.Result.OK() {
+			a.ids = append(a.ids, r.Result.ID)
+		} else {
+			a.failed = append(a.failed, r.Result)
+		}
+	}
+	return a, nil
+}
+
+// IDs returns the ids of the ok results, in the answer's order.
+func (a *GetAnswer) IDs() []int { return a.ids }
+
+// Failed returns the results that are not ok, in the answer's order.
+func (a *GetAnswer) Failed() []Result { return a.failed }
+
+// Each calls fn with every result, ok or not, in the answer's order, until
+// fn returns false. The GetResult and its Client are reused from one call
+// to the next: fn must copy what it keeps (Stat, Limits, Permissions and
+// IPPool are not reused).
+func (a *GetAnswer) Each(fn func(*GetResult) bool) {
+	if a.reply != nil {
+		for i := range a.reply.Results {
+			if !fn(&a.reply.Results[i]) {
+				return
+			}
+		}
+		return
+	}
+	// The body was taken by the fast path when checked: it is again.
+	a.scan(fn)
+}
+
+// scan decodes the body with the fast path, calling fn with each result as
+// it is read; false when the fast path does not take the body (fn may have
+// been called for some results by then) or fn stopped it.
+func (a *GetAnswer) scan(fn func(*GetResult) bool) bool {
+	f := newFastDecoderOwned(a.body)
+	operator := a.v.Dialect().Operator()
+	seen := false
+	var (
+		one   [1]resultXML
+		gr    GetResult
+		ci    ClientInfo
+		owner int
+	)
+	ok := f.packet(operator, func() bool {
+		for {
+			switch f.sc.next() {
+			case tokText:
+			case tokEnd:
+				return f.sc.name == operator
+			case tokStart:
+				if seen || f.sc.name != a.req.element() {
+					return false
+				}
+				seen = true
+				name := f.sc.name
+				for done := false; !done; {
+					switch f.sc.next() {
+					case tokText:
+					case tokEnd:
+						if f.sc.name != name {
+							return false
+						}
+						done = true
+					case tokStart:
+						if f.sc.name != "result" {
+							if !f.skip(f.sc.name) {
+								return false
+							}
+							continue
+						}
+						f.reuseSlabs()
+						one[0] = resultXML{}
+						if !f.result(&one[0]) || !getResultInto(a.req, one[:], &gr, &ci, &owner) || !fn(&gr) {
+							return false
+						}
+					default:
+						return false
+					}
+				}
+			default:
+				return false
+			}
+		}
+	})
+	return ok && seen
+}
+
+// getResultInto is getResult into gr, with a result's general info in ci
+// (and its owner id in owner) rather than in a new ClientInfo.
+func getResultInto(req *GetRequest, one []resultXML, gr *GetResult, ci *ClientInfo, owner *int) bool {
+	r := &one[0]
+	if d := r.Data; d != nil && (d.Stat != nil || d.Permissions != nil || d.Limits != nil || d.IPPool != nil) {
+		rep, err := req.reply(one)
+		if err != nil {
+			return false
+		}
+		*gr = rep.(*GetReply).Results[0]
+		return true
+	}
+	res, err := r.result()
+	if err != nil {
+		return false
+	}
+	*gr = GetResult{Result: res}
+	if r.Data != nil && r.Data.GenInfo != nil {
+		if err := r.Data.GenInfo.infoInto(ci, owner); err != nil {
+			return false
+		}
+		gr.Client = ci
+	}
+	return true
+}
+
+// infoInto is genInfoXML.info into ci, the owner id in owner.
+// TestInfoIntoMatchesInfo keeps the two in step.
+func (g *genInfoXML) infoInto(ci *ClientInfo, owner *int) error {
+	status, err := optInt("status", g.Status)
+	if err != nil {
+		return err
+	}
+	*ci = ClientInfo{
+		CreatedDate: strings.TrimSpace(g.CrDate), Company: g.Cname, Name: g.Pname, Login: g.Login,
+		Status: Status(status), Phone: g.Phone, Fax: g.Fax, Email: g.Email, Address: g.Address,
+		City: g.City, State: g.State, PostalCode: g.Pcode, Country: g.Country, Locale: g.Locale,
+		GUID: g.GUID, OwnerLogin: g.OwnerLogin, VendorGUID: g.VendorGUID,
+		ExternalID: g.ExternalID, Description: g.Description,
+	}
+	if g.OwnerID != nil && strings.TrimSpace(*g.OwnerID) != "" {
+		n, err := optInt("owner-id", *g.OwnerID)
+		if err != nil {
+			return err
+		}
+		*owner = n
+		ci.OwnerID = owner
+	}
+	return nil
+}
