@@ -209,23 +209,13 @@ func (*GetRequest) reply(results []resultXML) (Reply, error) {
 }
 
 func (g *genInfoXML) info() (*ClientInfo, error) {
-	status, err := optInt("status", g.Status)
-	if err != nil {
+	// One allocation for the info and its owner id (ci.OwnerID points into it).
+	box := new(struct {
+		ci    ClientInfo
+		owner int
+	})
+	if err := g.infoInto(&box.ci, &box.owner); err != nil {
 		return nil, err
 	}
-	ci := &ClientInfo{
-		CreatedDate: strings.TrimSpace(g.CrDate), Company: g.Cname, Name: g.Pname, Login: g.Login,
-		Status: Status(status), Phone: g.Phone, Fax: g.Fax, Email: g.Email, Address: g.Address,
-		City: g.City, State: g.State, PostalCode: g.Pcode, Country: g.Country, Locale: g.Locale,
-		GUID: g.GUID, OwnerLogin: g.OwnerLogin, VendorGUID: g.VendorGUID,
-		ExternalID: g.ExternalID, Description: g.Description,
-	}
-	if g.OwnerID != nil && strings.TrimSpace(*g.OwnerID) != "" {
-		n, err := optInt("owner-id", *g.OwnerID)
-		if err != nil {
-			return nil, err
-		}
-		ci.OwnerID = &n
-	}
-	return ci, nil
+	return &box.ci, nil
 }

@@ -167,8 +167,8 @@ func getResultInto(req *GetRequest, one []resultXML, gr *GetResult, ci *ClientIn
 	return true
 }
 
-// infoInto is genInfoXML.info into ci, the owner id in owner.
-// TestInfoIntoMatchesInfo keeps the two in step.
+// infoInto converts gen_info into ci, the owner id in owner (ci.OwnerID then
+// points at it); genInfoXML.info is built on it.
 func (g *genInfoXML) infoInto(ci *ClientInfo, owner *int) error {
 	status, err := optInt("status", g.Status)
 	if err != nil {
