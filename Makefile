@@ -63,7 +63,8 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	translator:FuzzDecodeResponse translator:FuzzDecodeResponseTyped translator:FuzzDecodeGetProtos \
 	translator:FuzzEncodeAddText translator:FuzzParseVersion translator:FuzzDecodeFastMatchesOracle \
-	translator:FuzzEncodeFastMatchesOracle plesksim:FuzzPacket \
+	translator:FuzzEncodeFastMatchesOracle translator:FuzzDecodeOwnedMatches translator:FuzzDecodeGetOwnedMatches \
+	plesksim:FuzzPacket \
 	gateway:FuzzCreateClientBody gateway:FuzzCreateClientFields gateway:FuzzPatchClientBody \
 	gateway:FuzzClientsQuery gateway:FuzzParseProtocolSetting
 
