@@ -26,8 +26,25 @@ export interface paths {
          *     `client` operator.
          *
          *     Paging is done by the gateway (Plesk has none): at most `limit` items
-         *     per page; when there are more, the answer carries `next_cursor` and a
-         *     `Link: <…>; rel="next"` header — pass the cursor back unchanged.
+         *     per page, in id order; when there are more, the answer carries
+         *     `next_cursor` and a `Link: <…>; rel="next"` header — pass the cursor
+         *     back unchanged, with the same filter and `include`. Stop when
+         *     `next_cursor` is absent, not when a page is short: a page can hold
+         *     fewer than `limit` items (even none) and still lead on.
+         *
+         *     A walk lists the selection **as of its first page**: the first page
+         *     reads the ids of every selected client and the gateway keeps them for up
+         *     to 5 minutes (a snapshot, private to the caller's credentials and the
+         *     query); each page then reads the records of its own ids. So, while
+         *     the snapshot lasts, a client deleted before its page is read is skipped, and
+         *     a client created during the walk is not listed — start a fresh walk
+         *     to see it. When the snapshot is gone (it expired, or another gateway
+         *     instance without the shared cache serves the page), the page reads
+         *     the ids again and the walk goes on after the cursor's position: every
+         *     client is still listed once and in id order, and clients created in
+         *     the meantime with higher ids may then appear. With an `id` filter the
+         *     selection is the ids given. A cursor used by other credentials never
+         *     reads this snapshot: that caller's own visibility applies.
          */
         get: operations["listClients"];
         put?: never;
