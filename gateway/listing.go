@@ -290,16 +290,7 @@ func sortedResults(a *translator.GetAnswer) []translator.GetResult {
 	recs := make([]translator.GetResult, 0, len(a.IDs()))
 	a.Each(func(r *translator.GetResult) bool {
 		if r.Result.OK() {
-			c := *r
-			if r.Client != nil {
-				info := *r.Client
-				if info.OwnerID != nil {
-					id := *info.OwnerID
-					info.OwnerID = &id
-				}
-				c.Client = &info
-			}
-			recs = append(recs, c)
+			recs = append(recs, r.Clone())
 		}
 		return true
 	})

@@ -27,6 +27,9 @@ type fastDecoder struct {
 	strs    []string // targets of *string fields
 	nres    int      // upper bound on the results in the body
 	depth   int
+	// perResult: every request is a get, read result by result into reused
+	// structures (getOperation); set by DecodeResponseOwned for listings.
+	perResult bool
 }
 
 // xmlDecls are the XML declarations the fast path accepts (at byte 0); any
@@ -57,7 +60,11 @@ func newFastDecoder(body []byte) *fastDecoder {
 // fastDecodeResponse is DecodeResponse's fast path; ok = false means "use
 // encoding/xml". reqs are non-nil (DecodeResponse checked).
 func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply, ok bool) {
-	f := newFastDecoder(body)
+	return newFastDecoder(body).decode(v, reqs)
+}
+
+// decode reads the packet's operator element into one reply per request.
+func (f *fastDecoder) decode(v Version, reqs []Request) (replies []Reply, ok bool) {
 	operator := v.Dialect().Operator()
 	ok = f.packet(operator, func() bool {
 		replies, ok = f.operator(operator, replies, reqs)
@@ -178,12 +185,8 @@ func (f *fastDecoder) operator(name string, replies []Reply, reqs []Request) ([]
 			if i >= len(reqs) || f.sc.name != reqs[i].element() {
 				return nil, false
 			}
-			results, ok := f.operation(f.sc.name)
+			rep, ok := f.reply(reqs[i])
 			if !ok {
-				return nil, false
-			}
-			rep, err := reqs[i].reply(results)
-			if err != nil {
 				return nil, false
 			}
 			if replies == nil { // not before: a <system> error needs none
@@ -194,6 +197,20 @@ func (f *fastDecoder) operator(name string, replies []Reply, reqs []Request) ([]
 			return nil, false
 		}
 	}
+}
+
+// reply reads the operation element just started as req's reply.
+func (f *fastDecoder) reply(req Request) (Reply, bool) {
+	if f.perResult {
+		rep, ok := f.getOperation(f.sc.name, req.(*GetRequest))
+		return rep, ok
+	}
+	results, ok := f.operation(f.sc.name)
+	if !ok {
+		return nil, false
+	}
+	rep, err := req.reply(results)
+	return rep, err == nil
 }
 
 // operation reads opXML: its <result> children.

@@ -69,8 +69,8 @@ func (a *GetAnswer) Failed() []Result { return a.failed }
 
 // Each calls fn with every result, ok or not, in the answer's order, until
 // fn returns false. The GetResult and its Client are reused from one call
-// to the next: fn must copy what it keeps (Stat, Limits, Permissions and
-// IPPool are not reused).
+// to the next: fn must copy what it keeps (Clone; Stat, Limits, Permissions
+// and IPPool are not reused).
 func (a *GetAnswer) Each(fn func(*GetResult) bool) {
 	if a.reply != nil {
 		for i := range a.reply.Results {
@@ -190,4 +190,23 @@ func (g *genInfoXML) infoInto(ci *ClientInfo, owner *int) error {
 		ci.OwnerID = owner
 	}
 	return nil
+}
+
+// Clone returns a copy of r that shares nothing Each reuses: the Client and
+// its owner id are copied (the other blocks are never reused).
+func (r *GetResult) Clone() GetResult {
+	c := *r
+	if r.Client != nil {
+		box := new(struct {
+			ci    ClientInfo
+			owner int
+		})
+		box.ci = *r.Client
+		if r.Client.OwnerID != nil {
+			box.owner = *r.Client.OwnerID
+			box.ci.OwnerID = &box.owner
+		}
+		c.Client = &box.ci
+	}
+	return c
 }

@@ -24,16 +24,7 @@ func checkGetAnswerMatches(t *testing.T, v Version, body []byte) {
 	want := replies[0].(*GetReply).Results
 	var got []GetResult
 	a.Each(func(gr *GetResult) bool {
-		c := *gr
-		if gr.Client != nil {
-			ci := *gr.Client
-			if ci.OwnerID != nil {
-				n := *ci.OwnerID
-				ci.OwnerID = &n
-			}
-			c.Client = &ci
-		}
-		got = append(got, c)
+		got = append(got, gr.Clone())
 		return true
 	})
 	if len(got) != len(want) || (len(got) > 0 && !reflect.DeepEqual(got, want)) {

@@ -34,59 +34,16 @@ func DecodeResponseOwned(v Version, body []byte, reqs ...Request) ([]Reply, erro
 
 // fastDecodeOwned is fastDecodeResponse over body itself, viewed as a
 // string. A packet of gets (a listing) is decoded one result at a time
-// (getsOperator).
+// (fastDecoder.perResult).
 func fastDecodeOwned(v Version, body []byte, reqs []Request) (replies []Reply, ok bool) {
 	f := newFastDecoderOwned(body)
-	operator := v.Dialect().Operator()
-	gets := true
+	f.perResult = true
 	for _, r := range reqs {
 		if _, ok := r.(*GetRequest); !ok {
-			gets = false
+			f.perResult = false
 		}
 	}
-	ok = f.packet(operator, func() bool {
-		if gets {
-			replies, ok = f.getsOperator(operator, replies, reqs)
-		} else {
-			replies, ok = f.operator(operator, replies, reqs)
-		}
-		return ok
-	})
-	if !ok || len(replies) != len(reqs) {
-		return nil, false
-	}
-	return replies, true
-}
-
-// getsOperator is operator for a packet whose requests are all gets. The
-// generic path reads every result of an operation into slabs of resultXML,
-// dataXML and genInfoXML, then converts them all: for a list of n clients
-// the slabs are as large again as the replies, and alive with them. Here
-// each result is read into one resultXML, dataXML and genInfoXML, reused,
-// and converted at once, exactly as GetRequest.reply converts it.
-func (f *fastDecoder) getsOperator(name string, replies []Reply, reqs []Request) ([]Reply, bool) {
-	for {
-		switch f.sc.next() {
-		case tokText:
-		case tokEnd:
-			return replies, f.sc.name == name
-		case tokStart:
-			i := len(replies)
-			if i >= len(reqs) || f.sc.name != reqs[i].element() {
-				return nil, false
-			}
-			rep, ok := f.getOperation(f.sc.name, reqs[i].(*GetRequest))
-			if !ok {
-				return nil, false
-			}
-			if replies == nil {
-				replies = make([]Reply, 0, len(reqs))
-			}
-			replies = append(replies, rep)
-		default:
-			return nil, false
-		}
-	}
+	return f.decode(v, reqs)
 }
 
 // getOperation reads one get operation element into its reply, result by
