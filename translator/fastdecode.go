@@ -46,7 +46,12 @@ var xmlDecls = [...]string{
 // without references is a substring of it. (Not unsafe: callers may reuse
 // body.)
 func newFastDecoder(body []byte) *fastDecoder {
-	s := string(body)
+	return fastDecoderOver(string(body))
+}
+
+// fastDecoderOver starts a decoder over s, after the XML declaration if s
+// begins with one of xmlDecls.
+func fastDecoderOver(s string) *fastDecoder {
 	i := 0
 	for _, d := range xmlDecls {
 		if strings.HasPrefix(s, d) {

@@ -123,13 +123,5 @@ func getResult(req *GetRequest, one []resultXML) (GetResult, bool) {
 // newFastDecoderOwned is newFastDecoder without the copy: the scanner reads
 // body through a string that shares its memory.
 func newFastDecoderOwned(body []byte) *fastDecoder {
-	s := unsafe.String(unsafe.SliceData(body), len(body))
-	i := 0
-	for _, d := range xmlDecls {
-		if strings.HasPrefix(s, d) {
-			i = len(d)
-			break
-		}
-	}
-	return &fastDecoder{sc: scanner{s: s, pos: i}, nres: 1}
+	return fastDecoderOver(unsafe.String(unsafe.SliceData(body), len(body)))
 }
