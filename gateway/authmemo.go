@@ -3,7 +3,6 @@ package gateway
 import (
 	"crypto/subtle"
 	"hash/maphash"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -38,9 +37,7 @@ const authMemoSize = 1024
 // way a caller could use. When full, a random entry makes room.
 type authMemo struct {
 	seed    maphash.Seed
-	max     int
-	mu      sync.RWMutex
-	entries map[uint64]*authEntry
+	entries *boundedMap[uint64, *authEntry]
 	// last is the entry most recently found, tried first: a repeat caller
 	// then costs one atomic load and the constant-time compare, not a
 	// hash and the read lock's two writes to a shared counter.
@@ -48,7 +45,7 @@ type authMemo struct {
 }
 
 func newAuthMemo(max int) *authMemo {
-	return &authMemo{seed: maphash.MakeSeed(), max: max, entries: make(map[uint64]*authEntry, max)}
+	return &authMemo{seed: maphash.MakeSeed(), entries: newBoundedMap[uint64, *authEntry](max)}
 }
 
 func (m *authMemo) hash(kind byte, raw string) uint64 {
@@ -67,10 +64,7 @@ func (m *authMemo) get(kind byte, raw string) *authEntry {
 	if e := m.last.Load(); e != nil && e.kind == kind && subtle.ConstantTimeCompare(stringBytes(e.raw), stringBytes(raw)) == 1 {
 		return e
 	}
-	h := m.hash(kind, raw)
-	m.mu.RLock()
-	e := m.entries[h]
-	m.mu.RUnlock()
+	e, _ := m.entries.get(m.hash(kind, raw))
 	if e == nil || e.kind != kind || subtle.ConstantTimeCompare(stringBytes(e.raw), stringBytes(raw)) != 1 {
 		return nil
 	}
@@ -80,30 +74,17 @@ func (m *authMemo) get(kind byte, raw string) *authEntry {
 
 // put remembers e for raw.
 func (m *authMemo) put(kind byte, raw string, e *authEntry) {
-	if m == nil || raw == "" || m.max <= 0 {
+	if m == nil || raw == "" {
 		return
 	}
 	e.kind = kind
 	// Keep a copy of the header value, not a slice of the request's memory.
 	e.raw = string(append([]byte(nil), raw...))
-	h := m.hash(kind, raw)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.entries[h]; !ok && len(m.entries) >= m.max {
-		for k := range m.entries { // map iteration starts at random
-			delete(m.entries, k)
-			break
-		}
-	}
-	m.entries[h] = e
+	m.entries.put(m.hash(kind, raw), e)
 }
 
 // len reports how many entries the memo holds.
-func (m *authMemo) len() int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return len(m.entries)
-}
+func (m *authMemo) len() int { return m.entries.len() }
 
 // stringBytes views s as bytes without copying; the bytes are only read.
 func stringBytes(s string) []byte {

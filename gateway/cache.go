@@ -164,33 +164,20 @@ type descKeyParts struct {
 // the key's parts are compared as a struct. Bounded; when full, a random
 // entry makes room.
 type keyMemo struct {
-	max  int
-	mu   sync.RWMutex
-	keys map[descKeyParts]string
+	keys *boundedMap[descKeyParts, string]
 }
 
 func newKeyMemo(max int) *keyMemo {
-	return &keyMemo{max: max, keys: make(map[descKeyParts]string)}
+	return &keyMemo{keys: newBoundedMap[descKeyParts, string](max)}
 }
 
 // get returns the memoised key of p, building it with build on a miss.
 func (m *keyMemo) get(p descKeyParts, build func(descKeyParts) string) string {
-	m.mu.RLock()
-	k, ok := m.keys[p]
-	m.mu.RUnlock()
-	if ok {
+	if k, ok := m.keys.get(p); ok {
 		return k
 	}
-	k = build(p)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.keys[p]; !ok && len(m.keys) >= m.max {
-		for old := range m.keys { // map iteration starts at random
-			delete(m.keys, old)
-			break
-		}
-	}
-	m.keys[p] = k
+	k := build(p)
+	m.keys.put(p, k)
 	return k
 }
 

@@ -218,8 +218,8 @@ func TestDescriptorKeyParts(t *testing.T) {
 	}
 	for id := int64(1); id < 10; id++ {
 		m.get(descKeyParts{identity: "x", kind: "limits", version: v1, clientID: id}, build)
-		if len(m.keys) > 2 {
-			t.Fatalf("memo holds %d keys, bound 2", len(m.keys))
+		if m.keys.len() > 2 {
+			t.Fatalf("memo holds %d keys, bound 2", m.keys.len())
 		}
 	}
 }
