@@ -111,7 +111,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 	if ids, ok := idSelection(f); ok {
 		// The selection is the query's ids: no snapshot, plain cursors.
 		page, rest := pageOf(ids, after, limit)
-		lp, err := s.pageRecords(ctx, page, in, nil)
+		lp, err := s.pageRecords(ctx, page, in)
 		if err == nil && len(rest) > 0 {
 			lp.next = &listCursor{after: page[len(page)-1]}
 		}
@@ -123,7 +123,6 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		return s.smallSelection(ctx, f, in, limit)
 	}
 	var page []int
-	var spare []byte // the ids answer's buffer, for the page's answer
 	more := false
 	snap := ""
 	if cur != nil && cur.snapshot != "" {
@@ -132,8 +131,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 		}
 	}
 	if snap == "" {
-		ids, buf, err := s.selectionIDs(ctx, f)
-		spare = buf
+		ids, err := s.selectionIDs(ctx, f)
 		if err != nil {
 			return listPage{}, err
 		}
@@ -144,7 +142,7 @@ func (s *Server) listClients(ctx context.Context, f translator.Filter, in includ
 			snap = s.storeSnapshot(ctx, rest, f, in)
 		}
 	}
-	lp, err := s.pageRecords(ctx, page, in, spare)
+	lp, err := s.pageRecords(ctx, page, in)
 	if err == nil && more {
 		lp.next = &listCursor{snapshot: snap, after: page[len(page)-1]}
 	}
@@ -211,26 +209,23 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // The answer holds only status and id per client (≈ 55 bytes), which the
 // translator checks and reduces to the ids (DecodeGetOwned), not a result
 // per client.
-//
-// spare is the answer's buffer, which nothing refers to any more: the page's
-// answer may be read into it.
-func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) (ids []int, spare []byte, err error) {
+func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
 	v, err := s.versionFor(ctx, translator.OpGet)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	ids, failed, spare, err := s.cfg.Upstream.CallGetIDs(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
+	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	for _, r := range failed {
+	for _, r := range a.Failed() {
 		if r.ErrCode != translator.CodeObjectNotFound {
-			// The error's texts are in the answer: it is not spare.
-			return nil, nil, r.Err()
+			return nil, r.Err()
 		}
 	}
+	ids := a.IDs() // a is ours alone: sorted in place
 	slices.Sort(ids)
-	return slices.Compact(ids), spare, nil
+	return slices.Compact(ids), nil
 }
 
 // pageRecords reads the clients with these ids (step 2). A client deleted
@@ -241,10 +236,7 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) (ids []i
 // malformed answer, is the error as in readResults — and decoded again one
 // client at a time while the page is written. Only the body and the ids are
 // then held, not a decoded result per client.
-//
-// reuse, if not nil, is a buffer nothing refers to, into which the answer is
-// read if it fits.
-func (s *Server) pageRecords(ctx context.Context, ids []int, in include, reuse []byte) (listPage, error) {
+func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPage, error) {
 	if len(ids) == 0 {
 		return listPage{inc: in}, nil
 	}
@@ -265,7 +257,7 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include, reuse [
 		}
 		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
 	}
-	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req, reuse)
+	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
 	if err != nil {
 		return listPage{}, err
 	}

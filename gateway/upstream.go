@@ -229,14 +229,8 @@ func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
 func (u *Upstream) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
-	return u.sendInto(ctx, creds, packet, readOnly, nil)
-}
-
-// sendInto is send reading the answer into reuse's memory when it is large
-// enough (see post).
-func (u *Upstream) sendInto(ctx context.Context, creds Credentials, packet []byte, readOnly bool, reuse []byte) ([]byte, error) {
 	start := time.Now()
-	body, err := u.attempt(ctx, creds, packet, reuse)
+	body, err := u.attempt(ctx, creds, packet)
 	if err == nil {
 		return body, nil
 	}
@@ -254,7 +248,7 @@ func (u *Upstream) sendInto(ctx context.Context, creds Credentials, packet []byt
 			first = nil
 			return nil, err
 		}
-		body, err := u.attempt(ctx, creds, packet, reuse)
+		body, err := u.attempt(ctx, creds, packet)
 		if err != nil && !retryable(err) {
 			return nil, backoff.Permanent(err)
 		}
@@ -269,8 +263,8 @@ func (u *Upstream) sendInto(ctx context.Context, creds Credentials, packet []byt
 }
 
 // attempt sends the packet once, through the circuit breaker.
-func (u *Upstream) attempt(ctx context.Context, creds Credentials, packet []byte, reuse []byte) ([]byte, error) {
-	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet, reuse) })
+func (u *Upstream) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		err = &UpstreamError{Kind: UpstreamUnavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
 	}
@@ -300,10 +294,8 @@ func retryable(err error) bool {
 	return false
 }
 
-// post sends one packet and returns the raw answer. The answer is read into
-// reuse's memory (a buffer the caller no longer needs, nil for none) when it
-// has room for it, else into a new buffer.
-func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte, reuse []byte) ([]byte, error) {
+// post sends one packet and returns the raw answer, in a buffer of its own.
+func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
 	countPacket(ctx)
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
@@ -335,13 +327,8 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte, r
 	}
 	// Size the buffer from Content-Length when Plesk sends one: a large
 	// listing is then read without repeated growth.
-	// reuse is taken when it has room for the whole answer (or its length
-	// is unknown): growing it would double its capacity.
-	buf := bytes.NewBuffer(reuse[:0])
+	var buf bytes.Buffer
 	if n := resp.ContentLength; n > 0 && n <= u.maxBody {
-		if int(n)+bytes.MinRead > cap(reuse) {
-			buf = new(bytes.Buffer)
-		}
 		buf.Grow(int(n) + bytes.MinRead)
 	}
 	_, err = buf.ReadFrom(io.LimitReader(resp.Body, u.maxBody+1))
@@ -413,49 +400,17 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 	return replies, err
 }
 
-// CallGetIDs sends one get at protocol v and returns, as
-// translator.DecodeGetOwned reads them, the ids of its ok results and its
-// other results: a selection's ids without a decoded result per client.
-//
-// spare is the answer's buffer. Only the failed results refer to it: once
-// the caller is done with them, it may pass spare to CallGet, which reads
-// its answer into that memory if it fits (the first page of a listing then
-// holds one answer's buffer, not two).
-func (u *Upstream) CallGetIDs(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (ids []int, failed []translator.Result, spare []byte, err error) {
-	packet, err := translator.EncodeRequest(v, req)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	op := packetOpName(v, []translator.Request{req})
-	start := time.Now()
-	body, err := u.send(ctx, creds, packet, true)
-	if err != nil {
-		u.record(op, "transport_error", 0, start)
-		return nil, nil, nil, err
-	}
-	// body is this call's own buffer, as in Call.
-	a, err := translator.DecodeGetOwned(v, body, req)
-	u.recordDecoded(op, err, start)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return a.IDs(), a.Failed(), body, nil
-}
-
 // CallGet sends one get at protocol v and returns its answer checked but
 // undecoded (translator.DecodeGetOwned): a listing page decodes its
 // results one at a time as it writes them.
-//
-// The answer is read into reuse's memory if it fits: reuse must be a buffer
-// nothing refers to any more (CallGetIDs's spare), or nil.
-func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest, reuse []byte) (*translator.GetAnswer, error) {
+func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
 	packet, err := translator.EncodeRequest(v, req)
 	if err != nil {
 		return nil, err
 	}
 	op := packetOpName(v, []translator.Request{req})
 	start := time.Now()
-	body, err := u.sendInto(ctx, creds, packet, true, reuse)
+	body, err := u.send(ctx, creds, packet, true)
 	if err != nil {
 		u.record(op, "transport_error", 0, start)
 		return nil, err

@@ -111,13 +111,8 @@ func optInt(name, s string) (int, error) {
 // elements inside results, whitespace, an XML declaration and a trailing
 // <output> are tolerated. It never panics.
 func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
-	if len(reqs) == 0 {
-		return nil, fmt.Errorf("%w: no requests to match the response against", ErrInvalidInput)
-	}
-	for i, r := range reqs {
-		if r == nil {
-			return nil, fmt.Errorf("%w: request %d is nil", ErrInvalidInput, i)
-		}
+	if err := checkDecodeRequests(reqs); err != nil {
+		return nil, err
 	}
 	// The fast path (fastdecode.go) decodes the common answers with a few
 	// allocations; anything it does not handle, including every error, is
@@ -175,6 +170,20 @@ func decodeResponseXML(v Version, body []byte, reqs []Request) ([]Reply, error) 
 		return nil, newParseError(body, -1, nil, fmt.Sprintf("response has %d operations, want %d", len(replies), len(reqs)))
 	}
 	return replies, nil
+}
+
+// checkDecodeRequests: an answer is matched against at least one request,
+// and none is nil.
+func checkDecodeRequests(reqs []Request) error {
+	if len(reqs) == 0 {
+		return fmt.Errorf("%w: no requests to match the response against", ErrInvalidInput)
+	}
+	for i, r := range reqs {
+		if r == nil {
+			return fmt.Errorf("%w: request %d is nil", ErrInvalidInput, i)
+		}
+	}
+	return nil
 }
 
 // walkPacket reads a response <packet> and calls fn for each child element

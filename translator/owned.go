@@ -1,7 +1,6 @@
 package translator
 
 import (
-	"fmt"
 	"strings"
 	"unsafe"
 )
@@ -17,13 +16,8 @@ import (
 // memory, and Go strings are assumed immutable. A caller that reuses or
 // pools its buffers must use DecodeResponse.
 func DecodeResponseOwned(v Version, body []byte, reqs ...Request) ([]Reply, error) {
-	if len(reqs) == 0 {
-		return nil, fmt.Errorf("%w: no requests to match the response against", ErrInvalidInput)
-	}
-	for i, r := range reqs {
-		if r == nil {
-			return nil, fmt.Errorf("%w: request %d is nil", ErrInvalidInput, i)
-		}
+	if err := checkDecodeRequests(reqs); err != nil {
+		return nil, err
 	}
 	if replies, ok := fastDecodeOwned(v, body, reqs); ok {
 		return replies, nil
