@@ -63,7 +63,7 @@ FUZZTIME ?= 10m
 FUZZ_TARGETS := \
 	translator:FuzzDecodeResponse translator:FuzzDecodeResponseTyped translator:FuzzDecodeGetProtos \
 	translator:FuzzEncodeAddText translator:FuzzParseVersion translator:FuzzDecodeFastMatchesOracle \
-	translator:FuzzEncodeFastMatchesOracle translator:FuzzDecodeOwnedMatches translator:FuzzDecodeGetOwnedMatches \
+	translator:FuzzEncodeFastMatchesOracle translator:FuzzDecodeGetMatches \
 	plesksim:FuzzPacket \
 	gateway:FuzzCreateClientBody gateway:FuzzCreateClientFields gateway:FuzzPatchClientBody \
 	gateway:FuzzClientsQuery gateway:FuzzParseProtocolSetting

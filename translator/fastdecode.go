@@ -27,9 +27,6 @@ type fastDecoder struct {
 	strs    []string // targets of *string fields
 	nres    int      // upper bound on the results in the body
 	depth   int
-	// perResult: every request is a get, read result by result into reused
-	// structures (getOperation); set by DecodeResponseOwned for listings.
-	perResult bool
 }
 
 // xmlDecls are the XML declarations the fast path accepts (at byte 0); any
@@ -43,8 +40,7 @@ var xmlDecls = [...]string{
 }
 
 // newFastDecoder starts a decoder over one copy of the body: every text
-// without references is a substring of it. (Not unsafe: callers may reuse
-// body.)
+// without references is a substring of it, and callers may reuse body.
 func newFastDecoder(body []byte) *fastDecoder {
 	return fastDecoderOver(string(body))
 }
@@ -70,15 +66,72 @@ func fastDecodeResponse(v Version, body []byte, reqs []Request) (replies []Reply
 
 // decode reads the packet's operator element into one reply per request.
 func (f *fastDecoder) decode(v Version, reqs []Request) (replies []Reply, ok bool) {
-	operator := v.Dialect().Operator()
-	ok = f.packet(operator, func() bool {
-		replies, ok = f.operator(operator, replies, reqs)
-		return ok
+	ok = f.operations(v, reqs, func(i int, name string) bool {
+		results, ok := f.operation(name)
+		if !ok {
+			return false
+		}
+		rep, err := reqs[i].reply(results)
+		if err != nil {
+			return false
+		}
+		if replies == nil { // not before: a <system> error needs none
+			replies = make([]Reply, 0, len(reqs))
+		}
+		replies = append(replies, rep)
+		return true
 	})
-	if !ok || len(replies) != len(reqs) {
+	if !ok {
 		return nil, false
 	}
 	return replies, true
+}
+
+// operations reads the packet's operator element (dialect of v): one
+// operation element per request, in order, each read by op (called with the
+// request's index just after the element's start tag). False unless there
+// is exactly one element per request.
+func (f *fastDecoder) operations(v Version, reqs []Request, op func(i int, name string) bool) bool {
+	operator := v.Dialect().Operator()
+	n := 0
+	ok := f.packet(operator, func() bool {
+		return f.children(operator, func(c string) bool {
+			if n >= len(reqs) || c != reqs[n].element() {
+				return false
+			}
+			n++
+			return op(n-1, c)
+		})
+	})
+	return ok && n == len(reqs)
+}
+
+// eachResult reads the element name (its start tag just read), calling read
+// at each <result> child's start tag; read consumes the result. Other
+// children are skipped. This is the one loop over <result> elements.
+func (f *fastDecoder) eachResult(name string, read func() bool) bool {
+	return f.children(name, func(c string) bool {
+		if c != "result" {
+			return f.skip(c)
+		}
+		return read()
+	})
+}
+
+// operation reads opXML: its <result> children.
+func (f *fastDecoder) operation(name string) ([]resultXML, bool) {
+	if f.results == nil {
+		// "<result" also counts <results…> elements: an upper bound.
+		f.nres = max(strings.Count(f.sc.s[f.sc.pos:], "<result"), 1)
+		f.results = make([]resultXML, 0, f.nres)
+	}
+	results := f.results[:0]
+	ok := f.eachResult(name, func() bool {
+		results = append(results, resultXML{})
+		return f.result(&results[len(results)-1])
+	})
+	f.results = results
+	return results, ok
 }
 
 // fastGetProtos is DecodeGetProtos's fast path: the listed protos, as
@@ -91,10 +144,7 @@ func fastGetProtos(body []byte) (protos []string, ok bool) {
 			if c != "get_protos" {
 				return f.skip(c)
 			}
-			return f.children(c, func(c string) bool {
-				if c != "result" {
-					return f.skip(c)
-				}
+			return f.eachResult(c, func() bool {
 				var r resultXML
 				if !f.resultWith(&r, &protos) {
 					return false
@@ -175,78 +225,6 @@ func (f *fastDecoder) epilog() bool {
 // walkPacket's bytes.TrimSpace allows around the packet).
 func blank(s string) bool {
 	return skipSpace(s, 0) == len(s)
-}
-
-// operator reads the operator element's operation elements, one per request
-// in order, and turns each into its reply.
-func (f *fastDecoder) operator(name string, replies []Reply, reqs []Request) ([]Reply, bool) {
-	for {
-		switch f.sc.next() {
-		case tokText:
-		case tokEnd:
-			return replies, f.sc.name == name
-		case tokStart:
-			i := len(replies)
-			if i >= len(reqs) || f.sc.name != reqs[i].element() {
-				return nil, false
-			}
-			rep, ok := f.reply(reqs[i])
-			if !ok {
-				return nil, false
-			}
-			if replies == nil { // not before: a <system> error needs none
-				replies = make([]Reply, 0, len(reqs))
-			}
-			replies = append(replies, rep)
-		default:
-			return nil, false
-		}
-	}
-}
-
-// reply reads the operation element just started as req's reply.
-func (f *fastDecoder) reply(req Request) (Reply, bool) {
-	if f.perResult {
-		rep, ok := f.getOperation(f.sc.name, req.(*GetRequest))
-		return rep, ok
-	}
-	results, ok := f.operation(f.sc.name)
-	if !ok {
-		return nil, false
-	}
-	rep, err := req.reply(results)
-	return rep, err == nil
-}
-
-// operation reads opXML: its <result> children.
-func (f *fastDecoder) operation(name string) ([]resultXML, bool) {
-	if f.results == nil {
-		// "<result" also counts <results…> elements: an upper bound.
-		f.nres = max(strings.Count(f.sc.s[f.sc.pos:], "<result"), 1)
-		f.results = make([]resultXML, 0, f.nres)
-	}
-	results := f.results[:0]
-	for {
-		switch f.sc.next() {
-		case tokText:
-		case tokEnd:
-			f.results = results
-			return results, f.sc.name == name
-		case tokStart:
-			if f.sc.name != "result" {
-				if !f.skip(f.sc.name) {
-					return nil, false
-				}
-				continue
-			}
-			results = append(results, resultXML{})
-			if !f.result(&results[len(results)-1]) {
-				return nil, false
-			}
-		default:
-			return nil, false
-		}
-	}
 }
 
 // children calls field for each child element of the element name (whose

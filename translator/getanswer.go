@@ -8,32 +8,31 @@ import (
 
 // GetAnswer is the answer to a packet holding one get, checked but kept
 // undecoded: its results are decoded again, one at a time, by Each. A page
-// of a listing is then, besides its body, only its ids: the results of 1,000
+// of a listing is then, besides its text, only its ids: the results of 1,000
 // clients (a GetResult and a ClientInfo each, about as large again as the
 // body) are never all in memory at once.
 type GetAnswer struct {
 	v      Version
-	body   []byte
+	text   string // the body, copied once: the texts Each hands out point into it
 	req    *GetRequest
 	ids    []int    // of the ok results, in order
 	failed []Result // the other results, in order
 	reply  *GetReply
 }
 
-// DecodeGetOwned checks the answer to a packet holding one get as
-// DecodeResponseOwned(v, body, req) decodes it, with the same errors, and
-// returns it with the ids of its ok results and its other results. body is
-// handed over as for DecodeResponseOwned (it must not be modified while the
-// answer or any string from it is in use).
+// DecodeGet checks the answer to a packet holding one get as
+// DecodeResponse(v, body, req) decodes it, with the same errors, and
+// returns it with the ids of its ok results and its other results. The
+// answer keeps its own copy of body: the caller may reuse body afterwards.
 //
 // Answers the fast path does not take are decoded whole by encoding/xml
 // when checked; Each then iterates that reply.
-func DecodeGetOwned(v Version, body []byte, req *GetRequest) (*GetAnswer, error) {
+func DecodeGet(v Version, body []byte, req *GetRequest) (*GetAnswer, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
 	}
 	// "<result" also counts <results…> elements: an upper bound.
-	a := &GetAnswer{v: v, body: body, req: req, ids: make([]int, 0, bytes.Count(body, []byte("<result")))}
+	a := &GetAnswer{v: v, text: string(body), req: req, ids: make([]int, 0, bytes.Count(body, []byte("<result")))}
 	ok := a.scan(func(gr *GetResult) bool {
 		if gr.Result.OK() {
 			a.ids = append(a.ids, gr.Result.ID)
@@ -45,8 +44,8 @@ func DecodeGetOwned(v Version, body []byte, req *GetRequest) (*GetAnswer, error)
 	if ok {
 		return a, nil
 	}
-	a.ids, a.failed = nil, nil
-	replies, err := DecodeResponseOwned(v, body, req)
+	a.ids, a.failed, a.text = nil, nil, ""
+	replies, err := decodeResponseXML(v, body, []Request{req})
 	if err != nil {
 		return nil, err
 	}
@@ -80,69 +79,47 @@ func (a *GetAnswer) Each(fn func(*GetResult) bool) {
 		}
 		return
 	}
-	// The body was taken by the fast path when checked: it is again.
+	// The text was taken by the fast path when checked: it is again.
 	a.scan(fn)
 }
 
-// scan decodes the body with the fast path, calling fn with each result as
-// it is read; false when the fast path does not take the body (fn may have
+// scan decodes the text with the fast path, calling fn with each result as
+// it is read; false when the fast path does not take the text (fn may have
 // been called for some results by then) or fn stopped it.
 func (a *GetAnswer) scan(fn func(*GetResult) bool) bool {
-	f := newFastDecoderOwned(a.body)
-	operator := a.v.Dialect().Operator()
-	seen := false
+	f := fastDecoderOver(a.text)
 	var (
 		one   [1]resultXML
 		gr    GetResult
 		ci    ClientInfo
 		owner int
 	)
-	ok := f.packet(operator, func() bool {
-		for {
-			switch f.sc.next() {
-			case tokText:
-			case tokEnd:
-				return f.sc.name == operator
-			case tokStart:
-				if seen || f.sc.name != a.req.element() {
-					return false
-				}
-				seen = true
-				name := f.sc.name
-				for done := false; !done; {
-					switch f.sc.next() {
-					case tokText:
-					case tokEnd:
-						if f.sc.name != name {
-							return false
-						}
-						done = true
-					case tokStart:
-						if f.sc.name != "result" {
-							if !f.skip(f.sc.name) {
-								return false
-							}
-							continue
-						}
-						f.reuseSlabs()
-						one[0] = resultXML{}
-						if !f.result(&one[0]) || !getResultInto(a.req, one[:], &gr, &ci, &owner) || !fn(&gr) {
-							return false
-						}
-					default:
-						return false
-					}
-				}
-			default:
-				return false
-			}
-		}
+	return f.operations(a.v, []Request{a.req}, func(_ int, name string) bool {
+		return f.eachResult(name, func() bool {
+			f.reuseSlabs()
+			one[0] = resultXML{}
+			return f.result(&one[0]) && getResultInto(a.req, one[:], &gr, &ci, &owner) && fn(&gr)
+		})
 	})
-	return ok && seen
 }
 
-// getResultInto is getResult into gr, with a result's general info in ci
-// (and its owner id in owner) rather than in a new ClientInfo.
+// reuseSlabs empties the decoder's slabs for the next result: what the last
+// one held has been converted (a GetResult keeps no pointer into them: texts
+// are substrings or copies, and the blocks stat, limits, permissions and
+// ippool are allocated on their own, not carved from slabs).
+func (f *fastDecoder) reuseSlabs() {
+	clear(f.datas[:cap(f.datas)])
+	f.datas = f.datas[:0]
+	clear(f.infos[:cap(f.infos)])
+	f.infos = f.infos[:0]
+	clear(f.strs[:cap(f.strs)])
+	f.strs = f.strs[:0]
+}
+
+// getResultInto converts one result (one[0]) as GetRequest.reply does, into gr. A
+// result with general info only (a listing's) has it converted into ci (its
+// owner id into owner) rather than a new ClientInfo; any other goes through
+// reply itself.
 func getResultInto(req *GetRequest, one []resultXML, gr *GetResult, ci *ClientInfo, owner *int) bool {
 	r := &one[0]
 	if d := r.Data; d != nil && (d.Stat != nil || d.Permissions != nil || d.Limits != nil || d.IPPool != nil) {

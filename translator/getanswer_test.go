@@ -7,16 +7,16 @@ import (
 	"testing"
 )
 
-// checkGetAnswerMatches fails unless DecodeGetOwned agrees with
+// checkGetAnswerMatches fails unless DecodeGet agrees with
 // DecodeResponse on a get's answer: same error, or the same ids, failed
 // results and, through Each, the same results.
 func checkGetAnswerMatches(t *testing.T, v Version, body []byte) {
 	t.Helper()
 	req := &GetRequest{}
 	replies, wantErr := DecodeResponse(v, body, req)
-	a, err := DecodeGetOwned(v, append([]byte(nil), body...), req)
+	a, err := DecodeGet(v, append([]byte(nil), body...), req)
 	if fmt.Sprintf("%T %v", err, err) != fmt.Sprintf("%T %v", wantErr, wantErr) {
-		t.Fatalf("errors differ on\n%q\nDecodeGetOwned: %v\nDecodeResponse: %v", body, err, wantErr)
+		t.Fatalf("errors differ on\n%q\nDecodeGet: %v\nDecodeResponse: %v", body, err, wantErr)
 	}
 	if err != nil {
 		return
@@ -49,9 +49,9 @@ func checkGetAnswerMatches(t *testing.T, v Version, body []byte) {
 	}
 }
 
-// TestDecodeGetOwnedMatches: every fixture and corner case, in every
+// TestDecodeGetMatches: every fixture and corner case, in every
 // dialect, against DecodeResponse.
-func TestDecodeGetOwnedMatches(t *testing.T) {
+func TestDecodeGetMatches(t *testing.T) {
 	take, fallback := fastCases(t)
 	for _, c := range append(take, fallback...) {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,8 +64,40 @@ func TestDecodeGetOwnedMatches(t *testing.T) {
 	checkGetAnswerMatches(t, v1691, []byte(`<packet><customer><get><result><status>ok</status><id>4</id><data><gen_info><login>x</login><owner-id>3</owner-id></gen_info></data></result><result><status>error</status><errcode>1013</errcode><errtext>no</errtext><filter-id>9</filter-id></result><result><status>ok</status><id>2</id><data><gen_info><login>y</login></gen_info></data></result></get></customer></packet>`))
 	// Taken by encoding/xml only (CDATA): Each iterates its reply.
 	checkGetAnswerMatches(t, v1691, []byte(`<packet><customer><get><result><status>ok</status><id>4</id><data><gen_info><login><![CDATA[x]]></login></gen_info></data></result></get></customer></packet>`))
-	if _, err := DecodeGetOwned(v1691, []byte(simGetModern), nil); err == nil {
+	for _, body := range []string{"", "<packet/>", "<packet><customer><get>", "\xff"} {
+		checkGetAnswerMatches(t, v1691, []byte(body))
+	}
+	if _, err := DecodeGet(v1691, []byte(simGetModern), nil); err == nil {
 		t.Fatal("nil request: want an error")
+	}
+	if _, err := DecodeResponse(v1691, []byte(simGetModern)); err == nil {
+		t.Fatal("DecodeResponse, no requests: want an error")
+	}
+	if _, err := DecodeResponse(v1691, []byte(simGetModern), nil); err == nil {
+		t.Fatal("DecodeResponse, nil request: want an error")
+	}
+}
+
+// TestDecodeGetKeepsItsOwnCopy: the caller may overwrite body once DecodeGet
+// has returned; Each still decodes what was answered.
+func TestDecodeGetKeepsItsOwnCopy(t *testing.T) {
+	body := getListBody(3)
+	replies, err := DecodeResponse(v1691, body, &GetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := replies[0].(*GetReply).Results
+	a, err := DecodeGet(v1691, body, &GetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'x'
+	}
+	var got []GetResult
+	a.Each(func(gr *GetResult) bool { got = append(got, gr.Clone()); return true })
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the body was overwritten, Each gave %+v, want %+v", got, want)
 	}
 }
 
@@ -98,7 +130,7 @@ func TestInfoIntoMatchesInfo(t *testing.T) {
 	}
 }
 
-func FuzzDecodeGetOwnedMatches(f *testing.F) {
+func FuzzDecodeGetMatches(f *testing.F) {
 	take, fallback := fastCases(f)
 	for _, c := range append(take, fallback...) {
 		f.Add(c.body, 0)
