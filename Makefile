@@ -47,6 +47,7 @@ deploy-check:
 test: deps vet check-generated check-translator-deps deploy-check
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
 	PLESKGATE_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+	cd tools/pleskbench && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=5000x
 	$(MAKE) clients-test
 
@@ -82,7 +83,7 @@ fuzz:
 # (loopback only, about 90 s; never part of make test).
 bench:
 	$(GO) test -run=NONE -bench=. -benchmem -benchtime=200ms ./translator ./gateway ./plesksim
-	$(GO) run ./cmd/pleskbench
+	cd tools/pleskbench && $(GO) run .
 
 # 100,000 mixed requests at concurrency 64 against an in-process gateway and
 # simulator, then the simulator's state compared with the model (loopback only).

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,8 +26,8 @@ import (
 // which measures the most a server sustains at that concurrency, records
 // every latency exactly (no histogram buckets) and adds no dependency. Its
 // known bias is the closed loop's: under saturation, latency is queueing
-// (concurrency / throughput), so unloaded latency is measured separately
-// at concurrency 1.
+// (concurrency / throughput); the goals judged here are CPU per request,
+// which it does not bias.
 //
 // Protocol with the parent, on stdout: "start" when the measured window
 // opens, "end" when it closes, then one JSON line of clientResult.
@@ -46,7 +45,6 @@ type clientConfig struct {
 	concurrency       int
 	warmup, duration  time.Duration
 	maxRequests       int64
-	idle              int // >0: open this many idle keep-alive connections instead
 	raw               bool
 }
 
@@ -61,7 +59,6 @@ type clientResult struct {
 	P99        int64   `json:"p99_ns"`
 	Max        int64   `json:"max_ns"`
 	ClientCPU  float64 `json:"client_cpu_s"`
-	IdleOpen   int     `json:"idle_open,omitempty"`
 	Lat        []int64 `json:"lat,omitempty"` // every measured latency, sorted (-raw)
 }
 
@@ -79,7 +76,6 @@ func runClient(args []string) error {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured window")
 	fs.Int64Var(&c.maxRequests, "max", 5_000_000, "stop the measured window after this many requests")
 	fs.BoolVar(&c.raw, "raw", false, "report every latency, not only percentiles")
-	fs.IntVar(&c.idle, "idle", 0, "open this many idle keep-alive connections, each after one request, and hold them until stdin closes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,12 +93,7 @@ func runClient(args []string) error {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
-	var res clientResult
-	if c.idle > 0 {
-		res, err = holdIdle(c, u, hdr, out)
-	} else {
-		res, err = load(c, hdr, out)
-	}
+	res, err := load(c, hdr, out)
 	if err != nil {
 		return err
 	}
@@ -211,91 +202,6 @@ func load(c clientConfig, hdr http.Header, out *bufio.Writer) (clientResult, err
 	}
 	if c.raw {
 		res.Lat = all
-	}
-	return res, nil
-}
-
-// holdIdle opens c.idle connections, sends one request on each (so each is a
-// served keep-alive connection, idle in the server's read loop), prints
-// "open", and holds them until stdin reaches EOF.
-func holdIdle(c clientConfig, u *url.URL, hdr http.Header, out *bufio.Writer) (clientResult, error) {
-	var raw bytes.Buffer
-	fmt.Fprintf(&raw, "%s %s HTTP/1.1\r\nHost: %s\r\n", c.method, u.RequestURI(), u.Host)
-	for k, v := range hdr {
-		fmt.Fprintf(&raw, "%s: %s\r\n", k, v[0])
-	}
-	if c.body != "" {
-		fmt.Fprintf(&raw, "Content-Length: %d\r\n", len(c.body))
-	}
-	raw.WriteString("\r\n" + c.body)
-	conns := make([]net.Conn, c.idle)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= c.idle {
-					return
-				}
-				err := func() error {
-					conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
-					if err != nil {
-						return err
-					}
-					if _, err := conn.Write(raw.Bytes()); err != nil {
-						conn.Close()
-						return err
-					}
-					resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-					if err != nil {
-						conn.Close()
-						return err
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != c.expect {
-						conn.Close()
-						return fmt.Errorf("status %d", resp.StatusCode)
-					}
-					conns[i] = conn
-					return nil
-				}()
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	open := 0
-	for _, cn := range conns {
-		if cn != nil {
-			open++
-		}
-	}
-	res := clientResult{IdleOpen: open, Requests: int64(open), Errors: int64(c.idle - open)}
-	if firstErr != nil {
-		res.FirstError = firstErr.Error()
-	}
-	fmt.Fprintln(out, "open")
-	out.Flush()
-	_, err := io.Copy(io.Discard, os.Stdin)
-	if err != nil && !errors.Is(err, os.ErrClosed) {
-		return res, err
-	}
-	for _, cn := range conns {
-		if cn != nil {
-			cn.Close()
-		}
 	}
 	return res, nil
 }

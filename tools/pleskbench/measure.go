@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -39,14 +38,6 @@ func procStatusKB(name string) int64 {
 		}
 	}
 	return 0
-}
-
-// settledRSS returns VmRSS in KiB after a GC that also returns freed memory
-// to the OS, so that two readings differ by what is really held.
-func settledRSS() int64 {
-	runtime.GC()
-	debug.FreeOSMemory()
-	return procStatusKB("VmRSS")
 }
 
 // heapObjects is the bytes of heap memory occupied by objects, live or not

@@ -51,7 +51,7 @@ type pass struct {
 }
 
 // runScenarios measures every scenario in o.rounds rounds, interleaved
-// (a b c d e, a b c d e, …), so that a change in the machine's background
+// (a b c d e f, a b c d e f, …), so that a change in the machine's background
 // load hits every scenario alike; then pools each scenario's rounds.
 func runScenarios(exe string, scs []*scenario, o options) error {
 	if len(scs) == 0 {
@@ -59,7 +59,6 @@ func runScenarios(exe string, scs []*scenario, o options) error {
 	}
 	rounds := max(o.rounds, 1)
 	loadDur := o.duration / time.Duration(rounds)
-	latDur := o.latDuration / time.Duration(rounds)
 	for r := 1; r <= rounds; r++ {
 		for _, sc := range scs {
 			progress("round %d/%d (%s) %s: %v at concurrency %d", r, rounds, sc.Key, sc.Name, loadDur, o.concurrency)
@@ -68,20 +67,10 @@ func runScenarios(exe string, scs []*scenario, o options) error {
 				return fmt.Errorf("(%s): %w", sc.Key, err)
 			}
 			sc.loadRounds = append(sc.loadRounds, rd)
-			if latDur > 0 {
-				rd, err := runRound(exe, sc, 1, o.warmup/2, latDur, "")
-				if err != nil {
-					return fmt.Errorf("(%s) at concurrency 1: %w", sc.Key, err)
-				}
-				sc.latRounds = append(sc.latRounds, rd)
-			}
 		}
 	}
 	for _, sc := range scs {
 		sc.Load = pool(sc.loadRounds, o.concurrency, sc.sim != nil)
-		if len(sc.latRounds) > 0 {
-			sc.Latency = pool(sc.latRounds, 1, sc.sim != nil)
-		}
 		if sc.Load.Errors > 0 {
 			progress("warning: (%s) %d errors, first: %s", sc.Key, sc.Load.Errors, sc.Load.FirstError)
 		}

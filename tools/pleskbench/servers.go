@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -130,6 +131,18 @@ func newStatic(path string, body []byte) (*served, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.GET(path, func(c echo.Context) error { return c.JSONBlob(http.StatusOK, body) })
 	return serve("static", e)
+}
+
+// newBare serves body as JSON at path with a bare net/http handler: the
+// floor a cache hit is judged against.
+func newBare(path string, body []byte) (*served, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+	return serve("bare", mux)
 }
 
 func newSim(name, protocol string, demo bool) (*plesksim.Server, *served, error) {
