@@ -207,7 +207,7 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // an empty dataset. Filter values that match nothing (1013) select nothing.
 //
 // The answer holds only status and id per client (≈ 55 bytes), which the
-// translator checks and reduces to the ids (DecodeGetOwned), not a result
+// translator checks and reduces to the ids (DecodeGet), not a result
 // per client.
 func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
 	v, err := s.versionFor(ctx, translator.OpGet)

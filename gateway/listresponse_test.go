@@ -254,7 +254,7 @@ func TestSortedResults(t *testing.T) {
 		`<result><status>error</status><errcode>1013</errcode><errtext>gone</errtext></result>` +
 		`<result><status>ok</status><id>3</id><data><gen_info><login>three</login><owner-id>2</owner-id></gen_info></data></result>` +
 		`</get></customer></packet>`
-	a, err := translator.DecodeGetOwned(translator.MustParseVersion("1.6.9.1"), []byte(body), &translator.GetRequest{})
+	a, err := translator.DecodeGet(translator.MustParseVersion("1.6.9.1"), []byte(body), &translator.GetRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

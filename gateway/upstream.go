@@ -392,16 +392,13 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 		u.record(packetOpName(v, reqs), "transport_error", 0, start)
 		return nil, err
 	}
-	// body is this call's own buffer (post reads every answer into a new
-	// one) and nothing writes to it: the decoder may keep its texts in it
-	// instead of copying the answer once more.
-	replies, err := translator.DecodeResponseOwned(v, body, reqs...)
+	replies, err := translator.DecodeResponse(v, body, reqs...)
 	u.recordDecoded(packetOpName(v, reqs), err, start)
 	return replies, err
 }
 
 // CallGet sends one get at protocol v and returns its answer checked but
-// undecoded (translator.DecodeGetOwned): a listing page decodes its
+// undecoded (translator.DecodeGet): a listing page decodes its
 // results one at a time as it writes them.
 func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
 	packet, err := translator.EncodeRequest(v, req)
@@ -415,8 +412,7 @@ func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.
 		u.record(op, "transport_error", 0, start)
 		return nil, err
 	}
-	// body is this call's own buffer, as in Call.
-	a, err := translator.DecodeGetOwned(v, body, req)
+	a, err := translator.DecodeGet(v, body, req)
 	u.recordDecoded(op, err, start)
 	return a, err
 }
