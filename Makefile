@@ -5,7 +5,7 @@ GO ?= go
 PLESK_XSD_DIR ?= $(abspath $(wildcard ../shared/plesk/xsd))
 export PLESK_XSD_DIR
 
-.PHONY: clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
+.PHONY: walkthrough-test clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
 
 run: ## start the gateway in sandbox mode (in-process simulator, Swagger UI at /docs)
 	$(GO) run ./cmd/pleskgate
@@ -49,7 +49,13 @@ test: deps vet check-generated check-translator-deps deploy-check
 	PLESKGATE_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
 	cd tools/pleskbench && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=5000x
+	$(MAKE) walkthrough-test
 	$(MAKE) clients-test
+
+# The README's walk-through (its ```sh walkthrough blocks), run in order
+# against a fresh sandbox, every status checked against the README's comment.
+walkthrough-test: ## run the README's walk-through against a fresh sandbox and check every status
+	bash scripts/walkthrough-test.sh
 
 # The clients' view: spec lint (Redocly), the generated TypeScript client and
 # Swagger UI in headless Chromium (Debian's), against a sandbox.

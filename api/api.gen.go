@@ -440,12 +440,12 @@ type ClientCreate struct {
 
 	// Login Panel login. Old Plesk versions allow at most 20 characters.
 	//
-	// Example: jdoe
+	// Example: mmajor
 	Login string `json:"login"`
 
 	// Name Contact name (Plesk `pname`).
 	//
-	// Example: John Doe
+	// Example: Mary Major
 	Name string `json:"name"`
 
 	// OwnerExternalId External id of the owner (protocol ≥ 1.6.6.0). At most one `owner_*` field.
@@ -460,7 +460,7 @@ type ClientCreate struct {
 
 	// OwnerLogin Login of the owner. At most one `owner_*` field.
 	//
-	// Example: reseller1
+	// Example: reseller
 	OwnerLogin *string `json:"owner_login,omitempty"`
 
 	// Password Panel password. The gateway only requires it to be non-empty: Plesk
@@ -469,7 +469,7 @@ type ClientCreate struct {
 	// `422`.
 	//
 	//
-	// Example: correct-horse-battery-staple
+	// Example: Correct-Horse-42
 	Password *string `json:"password,omitempty"`
 
 	// Phone Example: +1 555 0100
@@ -591,7 +591,7 @@ type ClientPatch struct {
 
 	// Password New panel password; Plesk applies its password policy. Cannot be null.
 	//
-	// Example: correct-horse-battery-staple
+	// Example: Correct-Horse-42
 	Password nullable.Nullable[string] `json:"password,omitempty"`
 
 	// Phone Example: +1 555 0100
@@ -692,7 +692,7 @@ type Conversion struct {
 
 	// ResellerPlanName The reseller plan that was applied, when one was named.
 	//
-	// Example: Reseller Basic
+	// Example: Default Reseller
 	ResellerPlanName *string `json:"reseller_plan_name,omitempty"`
 }
 
@@ -700,7 +700,7 @@ type Conversion struct {
 type ConvertToReseller struct {
 	// ResellerPlanName Reseller plan to apply (protocol ≥ 1.6.3.0). Without it the reseller gets the sum of the client's resources.
 	//
-	// Example: Reseller Basic
+	// Example: Default Reseller
 	ResellerPlanName *string `json:"reseller_plan_name,omitempty"`
 }
 
@@ -890,7 +890,7 @@ type OwnerChange struct {
 
 	// OwnerLogin Login of the new owner (administrator or reseller).
 	//
-	// Example: reseller1
+	// Example: reseller
 	OwnerLogin string `json:"owner_login"`
 
 	// PlanName The new owner's hosting plan for the client's subscriptions (protocol ≥ 1.6.3.0).
@@ -1086,16 +1086,23 @@ type ListClientsParams struct {
 
 // CreateClientParams defines parameters for CreateClient.
 type CreateClientParams struct {
-	// IdempotencyKey A unique value you choose (a UUID, say) to make a retry safe: the
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
 	// first answer is stored and returned again for a repeat with the same
-	// key and body. Reusing a key with a different body is a `422`; a repeat
-	// while the first request is still running is a `409`.
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteClientParams defines parameters for DeleteClient.
 type DeleteClientParams struct {
-	// IfMatch An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
+	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+	// the client still has it, otherwise `412`. Leave it empty to change
+	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -1110,55 +1117,69 @@ type GetClientParams struct {
 
 // PatchClientParams defines parameters for PatchClient.
 type PatchClientParams struct {
-	// IfMatch An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
+	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+	// the client still has it, otherwise `412`. Leave it empty to change
+	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ConvertClientToResellerParams defines parameters for ConvertClientToReseller.
 type ConvertClientToResellerParams struct {
-	// IdempotencyKey A unique value you choose (a UUID, say) to make a retry safe: the
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
 	// first answer is stored and returned again for a repeat with the same
-	// key and body. Reusing a key with a different body is a `422`; a repeat
-	// while the first request is still running is a `409`.
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetClientLimitDescriptorParams defines parameters for GetClientLimitDescriptor.
 type GetClientLimitDescriptorParams struct {
-	// IfNoneMatch An `ETag` from an earlier answer; `304` without a body when it still matches.
+	// IfNoneMatch The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetClientPermissionDescriptorParams defines parameters for GetClientPermissionDescriptor.
 type GetClientPermissionDescriptorParams struct {
-	// IfNoneMatch An `ETag` from an earlier answer; `304` without a body when it still matches.
+	// IfNoneMatch The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // AddClientIPParams defines parameters for AddClientIP.
 type AddClientIPParams struct {
-	// IdempotencyKey A unique value you choose (a UUID, say) to make a retry safe: the
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
 	// first answer is stored and returned again for a repeat with the same
-	// key and body. Reusing a key with a different body is a `422`; a repeat
-	// while the first request is still running is a `409`.
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ChangeClientOwnerParams defines parameters for ChangeClientOwner.
 type ChangeClientOwnerParams struct {
-	// IfMatch An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
+	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+	// the client still has it, otherwise `412`. Leave it empty to change
+	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // GetLimitDescriptorParams defines parameters for GetLimitDescriptor.
 type GetLimitDescriptorParams struct {
-	// IfNoneMatch An `ETag` from an earlier answer; `304` without a body when it still matches.
+	// IfNoneMatch The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // GetPermissionDescriptorParams defines parameters for GetPermissionDescriptor.
 type GetPermissionDescriptorParams struct {
-	// IfNoneMatch An `ETag` from an earlier answer; `304` without a body when it still matches.
+	// IfNoneMatch The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -7059,222 +7080,227 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchs5luarILgTYcmTpEhdfJGioldlu6rVJdsaSx73TLGWCWaCJFpJIDuBFMWuUET/2oj5uzuPsLsP",
-	"Vk+ygQMgE5kJkklZdnXVqH6URTIvwMHBwbl+5+dOxOcpZ4RJ0Tn+uTMjOCYZ/PkKRzPyijOZ8UR9jomI",
-	"MppKylnnuPNHvkAJZ1MkZwRhJhYkQ3O8RGOCMpILEvc6QYfc4nmakM5xJ83oDZYkQHN828VT8s2zfr8T",
-	"dDLy15xmJO4cyywnQUdEMzLH6m1ymar7hMwom3bu7gI9nkuJZS6aw/nw3Sv0cn8wQJG6Cgm4DPEJDG+K",
-	"JVng5ROB7E08MxfuzKgMEM/QYrZEVKIFYRJJji4SIq53a3NQ36lnnaAZlSdIyuSbw/3BltN4c4WnzfG/",
-	"YZLKJZJ4agedkTQjgjCJ1SUnSBAWqxGOcXSNsEDh2aT7FstoFqrhq0/vOCPmq+rAh51ogJ+PDyb9l2Q/",
-	"PiRHg2Fny1GfU3btp/qL/RcvUELZtSKbGjgjtxKleErQTpiR5JthR30z7IS7JwiP1YwQZ3BlgoW+sjbc",
-	"vN8/iPaihCqu/ENC51R+M+j31ff7z6I8Ezz7hiz/NPt39iGJ6Nmzd6//9BJuIifIfWNnw5x4hPVE6vP6",
-	"+OHcLkOUESxJjPRoqgO1Q9w73F9LzgnP5lh2jjt5RrsZmZCMsIh0As+YPn36dJrLGWGSRliS5tCu1HYr",
-	"r6CcIXgRUeTPBUE7QOHFjDD0LRY0UjOI1dU4EQhnBJHblESSxDXu1hdnBCfzb4Ylrw87AYpmOBNEfjPs",
-	"fLz6rvtiA2Hvgk6KMzwn0goSoNJZ7J8M7DRDXkSrYuNwP+hQdWGK5awTdBieq1fRuB25KZPPDjtBZ04Z",
-	"nefzzvGgIDllkkxJpgULcFRzdO9T/NecoJQLCnSeZHyOMEozckN5LoBznwgUKmYbabYM0Q7PEJUChWrH",
-	"hEjL090eej+nEk14Bkw1oZnD+TDDv+YkW5ZT1I+r0HmOb88Jm8pZ53jQ3z+EaRVf+HjpO5pIkr25lSRj",
-	"OPHR/5IkJJKG+AKNl2p0NEM0RpQhzBAxNyOxFJLM0U6acckjnqBf/uP/okHvWe+g19/toQ8kJVjPT5Ab",
-	"kuHkBMUcMS5RxOdjyghaUDlDmHE5IxmawNDQNWVmwdOEx8QupY8gdiQjWPySKlSSOXDZWmoUX+Asw0v1",
-	"WcglsL1ilk5BrO9z2opM3388e/0rEmOaf1EqtGMVGn+Nqa6a6FabvO3Ez/mUsjZzT9SFX2P68KIvuNTv",
-	"F2ztesMRaOZtTkSubhF6YnJGBEE0Fp7N0P9KmwHGM/qqfAJUW88srQgHq/vr0+7LMdnZxWkcZ0SIC3WA",
-	"N2h1ytDZxc2hUmDPLm6eIawvLnQvoN8TgVLOk6q2Mni53+v39nuDfsevIqRrVQTnLD082nySnsVknnJJ",
-	"WLT8gSw980A5o0pXuMFJTtCS5yiaca60MYw+fjx7HSCBl7tKRZvja4IwyojMlkjgCTlWUx0yrRIYQ4oK",
-	"JCTPSIwwi9W1ecbUhymmDNhBPQB4wzITEnhOhuyaLOGWMY+Xin9yQdkUYaS+16yCYjoBBVTCRepVGIWH",
-	"+/vhSfHUIVvMaEIcVUVRkgipB0aTBGU5Y+rR5vb+y7A3ZJUVOpr0o+f4aL87iI5I93DynHRf4D7uHk72",
-	"4xfRYPySPH9u105rSeXqOfTuKoKvWLr9ozZrNwGTyMt8oTLGQq3Yhd+/uUKFRv8zje/CE82FM8ymRM10",
-	"jmOCOEuWiLoMakgywwKBMan24oIKgsLDwX47U8xPBWPgVae/cbrKDGw3ZaXg4SyhJDOMd4LCg/5hCKzC",
-	"c4mw5hEwJqid51w9m4j6vOLDQfwiil++mPT74/3+4dp5labqdpNjUZLH5EKZF83ZvcYSo3HCo2uhdhqO",
-	"Y/UPwdHMWm8eiTpkO+EfqH7uN0Jiqa1M+w0YnyLc7aFQ/RiiBc+uhTJg1e1LZCX3yZCF5toAhSnJ5lQI",
-	"ypkIYT+GNFUyLFRym2jigwFMpjhaolAPLxwynpIMS7XBWQzGWnjUH4R6AZiy7/A4IcVL0Q3J1EsM69V2",
-	"4I8dNeLOT+3ULD1f/yHwTxmZdI47/22v9BXt6cvEnlmSxmEQdLRIPNMPUW/2nA/nimTNlbzAU4IE/RsJ",
-	"EE7ThJLY2CbWlYN2tNlIpSDJxEhIYdYEGBQpMcZZRHZ76DWZ4DyRaNDv12h01F+hdsG4XGLE+hnK9uoH",
-	"SggZJaIPH9cZmHfqIBIpZ4IANb/F8fd6FupTxJkkDGgAU9U2/V6a8XFC5v/8F6H9E8WI1UgkpomiEpCA",
-	"ZBnP0KC/f3CM3gP7gK2KaaJ9cGDJj0iWRcAC6kLnS0luJZi6zRuNzFea1XGnP/jjv//54IeX/7L/r89f",
-	"H759cfXs28G7o1f9D39SVDJOuaP+ftCRVMIS69FlJOWZhINMj7T0esykTMXx3l7haujF5MZOXOzlqZAZ",
-	"wfOuvu3OXYx1DHmhH6AJX2MrGJIWdSRGgs+JnFHjw7ScFWGmFCxwpcxxojiVxOjPb88DOB8nuSAxSnF0",
-	"TRRDDQ4DNbWcXTO+MFNEitK7PTXkb3H8QZPxM9d6Sm/M0cMZAQ1PKUlG4duhcaB1yQAp0zBAjrUcIKsg",
-	"KzXLUfh21UZQ4xWd4x9/7kwoSWLH4pgTIfAUfBGaImNitc5Y6xI07tz9dB8+OVR7xvKJoQ+KORGg2urt",
-	"q5bk9OIMKZplOJKt+eYGJzTWfr2H4JkrcMWuGCIVMMadMVYsYXxegT40udXHd09QqOkcIiVehD6SzICB",
-	"TV5xNklo9LlM8lGQDP0l5gThJCM4XiJyS4UUXjHQf94UA+secJ9lflku82nlga1XM7KUeai1NNqcfa5w",
-	"NGiS3ZDsiYDggVbL9aZCcB6DWjdkFUWfCiTxNWH2OFJU3Rv0+/u7SljAIaKuydSCkxjiDHjILDtVdHcU",
-	"1pTesKFsq7PrLui8LmIY739YwzCWUdpRrXzoKsKVoRPFDfU4UdcJFPneY67fqwSVbFCnW0Z1Nt5rLnUC",
-	"KetugWtgQt/xbEzjmLDPPXQL1Q7FhNEVZ2z/WXNzee+8z646cA7Z+jNbb6xJQY8H21k4SUwQUMnImGsB",
-	"uVNVU/rPjE2bYElviNgNEOlNe3C2CgJPkDyP4Fi2fg04tJ6IIgZzF3SMBnVF54Tnnys3GbeGt9qSlKGD",
-	"vrinAnRYV4BiGgM5rGXPkKRzsr0WJM1MH04Pqo3MTL0aL7WvR+b1PXSKFhmVBJbZ2r03BM1wmhJG4hMU",
-	"zUh0jcZkwjOi3RxKdKlxv+PyO56z+DNXyxjdxWEMJ4pvEw48iu6qm++zD521fseVUanm1nZhGZddfceD",
-	"7T89tZ3ytAJ1I0Z8/BcSyd3apNVhRPXnGyqositNANds5NrGHRzs2lU8U2syJ0ySh1nLPW0dj3Acj2hq",
-	"RwURqGXT2JWZsgd3TLwlAH/py95g9547dlBdRZGnxmIxFqemglYOtlpd6lDpIdb4HffQojZAJFKCrwUw",
-	"gZxhicKL8zeXP3x/evVmdPHh/dX7V+/PwyFLKRO74DUAEc0L609ZCKnONwj1IlmdFRzYxXWYxUOmvjID",
-	"EXpVesaLNicShyhRmh5aqGEoVcYS1qgx77h8y2M6oWRFYNjJ1VAjBa83KG8xEpRF2j1Zy3tAEk9PEOPa",
-	"Afpb1FMu8DLhOL7i/BxnU/KZ+0uRCKwRk5qDJZpzoQzXwxdHz5+h8VKS+x11h4ODpg0Hr5KcowTG3na3",
-	"SM67+o6HttisixueDluicsIhHEUkVfaNonxGIs5iiPV/B16QByC+EcpNxlUGPUOw7vcjv+tqcUZuHDit",
-	"aZ8693bNvQ+xCk56kseyLyI7UZ5BLEK7pY/BJ8MZKQhGZQ99TySi0kQ/TEAkW8KaXZLshkbkI8M3mCZ4",
-	"nHzuhokpTpCMUmQDTEfHLw4PD46VwchIBBQ2TqB7njcHdQ3RHHdgJMIMttYNc2f6D7WDKqdK6QEqTNly",
-	"1PESDNuq4hjRLMqpROOM4Gsd0eIpgZC5zJYowZJksIIfGc7ljGf0b5+932ppUZqZURctMs6mKMVCLHgW",
-	"e821QVNTPG31tPvacIOmo1R7Fk3Omc3Yas8MLh0fSN1wxgFLrEe6o+YuZxnPp7Pd2sqjHaF3JJrzmOy6",
-	"s5rXjuNPnz5166lu647IemYcDPkjSzMeEQFxEZ1D+flCWxAEzlDh8H2UEJyR+BhZ9+iWnlOWJ8l9vaX7",
-	"jqg/Y+Df1P6n1sxB9V1dfddDH7JUoAVJkq5xlY8hcFg4yAwLHNciOEO2A3Z/qCgTmqA2UFIrrg3SB0gu",
-	"uMmhCBBmQ9b0mOnM42pShFIBgE3HS8vAhhxDpgc56A9eBmZfm8ThQX//KCi8+vBSdZnz3dmF+uLFrtFm",
-	"P7JCv31LYoqvYF0+z9N0evXqj+BfFMi9d06yKemm6izV999PfzgqmcoZPJqr0SNgq/aip7i9C7d34b6H",
-	"YjO1gE8ECl9pUnYVaUN7/oBZwkjdjtFU2wnrDtEQ5Fi4jpyaF0OgfqhM3mIeOnqXJ9evSUIkRDablssn",
-	"xbzWG6IsatBmtBaoI+dgWWI0zpNrFMOTwIWYqdFLqmOEOubVlm5BR0caRnp/e60pEyrSHK/zy0WewOad",
-	"8CxAyhYktxLpXVnxfdNYa6u1hOG/xNyTwxx06Ap7rtD5aBzoiHYtREhlI/m3kb3VzNgShU1GWD7vHP/Y",
-	"0USNrZDWEXA76vLHZnpBmS/0Y5WixVt+Km7TThWI8RUc8QFIqoZSXU1NatE6pl7jsUaeVW2o9vH+wUnp",
-	"y3A/RVEuJJ8raS2V4c9qGVeQv68XKNTXvMYSxFq42+RXrUg5cqzz7s2n0ev3b0/P3o2+/Xh19f6dj1Ui",
-	"zmYkSZvDg71+K5H6Ffiyt+b2kY/jKk+4JkvvAwhTekNcGbnOkTCXjjlPCAYJP814no50foA70dd8jikT",
-	"vseXt5ghlndNs3Q0ilffOgP2cO/YM1fv6YqEXjpL/xAlIxp/A9UHzW0YcTbKs6T2FDrHUyL21K9ij5GF",
-	"GUQvZVPfU/4iRpxFCY081R9/wjf4Ej6jLAcWggu9lLZ0qz7hnEc4oaAgqrUyTKjZrSpsTuMYvSMLpKm9",
-	"6g1eTjAv0QfDNVkiPkGhurqWmqVfOxqVRPG+hixGC8pivvDJfgIqR6hWLwSDR4AbEzGyQPquyjsnOBFe",
-	"ZpN4TFlMbiuL11+dsFofSZhQdj3SM7ID0aM6QWHE5/PiN0jgG+c0kV3KkPoJm+xRI02dJ3XUlivurcrV",
-	"6mXrZStIC3ORYY1yL66WYudUeISrfuc2whXGuEmo2sf6hqMLWrxC1fjgtXAl2S7CUcRzJtX56h53kK+F",
-	"1LFoLUnQaIiytm2+Z1PMmvzY6pYeoLeYMnQpM0KkV0waq6i85TJVv2m7xStX5ylmS59QhR/AJVycDhHs",
-	"pZpy8Eb/hc7lijfkTGaeN1wteDchUqkq5hrIpqk+/OOl95m6UsszavUDhEixdIadjdTn+sD3+/uH3f5B",
-	"d/Ci46gf6krfOysvqr/3u4yQ4vByiE+nSjXMU2SMaBB6CzJGYsZT7zE1B4vg55ry9d/Nx17E597bnJKZ",
-	"TRqZv96nOvAomx8P9g8Oj3wvm+CqsOr88wAdHR2h/qA/8J6N3kobWJsnQtfXVLLAq0M5mBzhqB+Tbj8a",
-	"TLqH40PSfRk/x90Xk+eTQdQn+3gwaKub2neuLkFroYXqCNbGZMmLC67jCTpXdNP1WtCc62vVXeooI758",
-	"SUYSlGA2zRvVlIR1/fsl8dcvmGdBgUsrfd9/tCv9C0eyKipSn6j4E58x9Nr/7KK2o/H8s7hSVoF2cDyn",
-	"jAqp82d5VuQTVF83aLWcbl2ER6EAw6jy9rps17l6kGfM5zakKmozhyH7pu3kD7djkQvnBnX/jDOyajv2",
-	"vW/kQuJkZPX4GkvAjyCIy6VUn+pL+Wz/uX+3QyZyq5lcqivNHbUpnJ2verSvItxua+PRGVNlf4vrYxT2",
-	"Q4QjSW9IgMLDEOUsJhmUVefpXkag8CIYsnDwLEQxBc9iEQyuMFmAwmeHzWu0HFFP2D96FiJymyqdoocu",
-	"dcK5Gomw8ThBJMKKWSJSy0z2Kns3hMU8G/llpyszgSura9M3/3U9/7P/bdTcoMrKKGxF1dBq01gvKZy/",
-	"xOgvEGjCyYWj1xgtuK5LKZ3Z5u2/U1LEBi85I6DDW+EQBvZvGFKoo9PmK+cQDNGOW5uxvx/unhSlDpyR",
-	"wM1+4AsmdGWOGQMszz3UsXq9ytbqmfOAo/7X0NacFz7rP4DypnSLCKdU4kSgnbPL9+hg8OxZd4Bwks5w",
-	"d3/Xo92lWD1GPfR//Hja/fefft6/+6f7K2CeCrtnvf7u19HLNjLA5+tpq0qRH0x9c+Zw0PfqEm0UkxNk",
-	"hbKpplA2T0hY6NdYNhKuhQaD3iexMbyKVBWcJHxRSJP9PuAb4EiSTHg1ntp+2FAS+YDq0HYvbsg7D8qI",
-	"ZRta1578+wOdOiLXCNSnoQ7TNJnLKlzd552Wg/1cxa71+Hxa3/pC4C01wC1IZYc/2EylIma9gseLKDR4",
-	"EmwMFlRPc2qDLio5hCA565J5KpfHekMMma6tEoBXwResdEWkPKHREu3wJC5zzmIe5XOLR4MEXgp09Mvf",
-	"//fgcMjKDXQCgd/M+vYhGVTpYBnMctekb0xyQQRaEHytyKVz8IcMjuR6GWnEs4xEsjvjmSDdMRwLy66Q",
-	"OIVMiWJVnfD+OqIGHUhffc+SZVGUtlFb3iT9HlZ5ruB8rFB4Pe9RijNR2yPN+A2kGZm32XUTaP/IEXVg",
-	"nJjFsqIxQEd9+F4tvFqZ2hBBA9+kj6xSyEu9G+1IyO+DMwBis5uV7RMT6kuWOoZl3WkJkQIKrgWRjtuy",
-	"Hwye/bRJnZZkniZYkg1yyDgG7NVQW5qmyRLt1Oo3UVG+qcZZpd3B1hKoGN2KE+V+ozppqNGV9yhd2iFL",
-	"nUdtJaXxgG6uvnaNh5rdUOzY1ZbDeeEl8Ttanwh1GPA8i4iuthGrZ7/bQ2cMYRvZHTIA1AKGghRVnXEm",
-	"fHp+6azxGzDrUCa63rWtHSdQKASqwS//839p/u6hS/o3ohGbIEszQCGYkiB+dXEQZO6pH7qDcMjmBDOB",
-	"cgajVQbnO0jcrVUcw6uc1FqI9w5ZOMe3o5jP1fqrP0U+Np9iKq5HIsURsb/JDE8mNLIf43EYmAeM+S18",
-	"uxR/TUbxGAtS3ukMfrcm5H/ulC9RQu/5wfPDwQuAONKj0pLQebei612dbYLObXfKIfmgK65p2tWpzDjp",
-	"plzRPiskPr8hWS68whoOPohOOwVc5DYiJCbxMQqhvlzNh3FJJ0sNvsbU8iehGzaB65SxDJfBH+qaatCk",
-	"+LG5cVbuCOEJPLxnREds+cSCjjSDB0V0pFWYxOxwD8aHA3fl00uEAHQ6i4clOZoSWQWGa4kDV4d42+yd",
-	"gImtFicXFhVhKz/Eny7fv0OQJYIgSwTtfPjuFXp+8PLZrqI3LpwUp3pSJndMbdyETOSQ4YQzcmIznSCd",
-	"Sdhkp54JRQYo1M6LAIVWMBroAH2ehkPWSIlCO+aZckYy4kB5KM2YIVD2TPWHFW9D9YiZKSZ8EH+GGoFO",
-	"vK1Ezu/t39j8vC/s72gxgPv7Pzyujvr7fgXXx1t+o5OVNJgny3GC0gSzTgtq3M8JsvmxX98psnFM2zlJ",
-	"Nj6udJps9n20eJjXUn1HFih1/SGvKimp2/s7Ng7kHv6PtYNq6w/ZOLDVxnRJJHuN8VQh10KuWcfrR/3Z",
-	"Zuv66TyEGbuZYF/SrN349lUBoG2Pi3XmqLKZlEUKyMRgg0qORC5SZRrsrLVH/VzrNz4Hz1aO08UhXaW1",
-	"VIOBnnRTXCaYLlHMkSnj1Sy9xiBqKAC1uOMqa6eZr1TjjbIqvTBqphlmK62S1C1jd2EGHBNhjhmeklHM",
-	"hCWh+UbMRjiKQG8BDa5JyZqa6M5ytbJ4aUKWKy3PXGAAksgZuFPsJgCYqN2G+eZJ5gFfSJEE6HL6Qasg",
-	"dYwlVjaW8ENhwU/FsNTFI/iqtkEP273LMdAaL6PiGsFvKBdQG8TKOZebQJcc9vut3qeUihHkT1YpM2h/",
-	"N5Sf1hPo2t6sEZtsrUqNB3LJy98LChf31Snc/rVjfutbzbf2p1LSciHH/Lb+pkG7ZJWMxFSdTlXqtEy3",
-	"BsdAg2OPWt1cWO8NhU7/oNP455zJ2Qouen5w2O8f7LfkIvO+UZqRmxgvV7/XePoKaOcYL1cMYL//8vng",
-	"aL/d+xdkPMqFYaIteXhBxjhNfSKfjN16EOFa0w2N92VvEKDFjEYzFGc8TZtp9m1mUhOgNclVYYqKqHC5",
-	"2mW76v5ubrnKDnbJ6Aq9kp2aC+0V65wZP7ffoDAFEdqkL65FlCktoQg6efwq653H8CRAQFuTCXqPjLNC",
-	"4d+coWXHPlI23Qp3sqGARmBR1+kyrAUWFoLPFG1wRuBbwJaoqnof7P2AJd8mmWT1Oskrbh+30WPTqLbY",
-	"ONsP1ZkWrvMViN6fTJIIlbZ0Rt89JVIjI4h83gCttZ5psYFIm1zoDQI5WE0e/UTzlvH6uI7e0FGtbkXs",
-	"K+NY4TBsBxxlFma5MbXaectPa6f3huXzf7UlTdWxzahOwG7awXhMEu8vRXGUk/JvnLTr+VTfuH6oxeS9",
-	"vlntSOaZo+g2iW/iYauKuEzoJSjlxyLjktSlR6c78Fe65PMVzSSShC+IqSgVZpPrw1BPCRzgLJ8rq0Hv",
-	"+C0Zo1xGjzd580LWYiXqa2SaLCS10o4qJYDqo5GNIficJuSGJL7cwdJC0BGiX/7+nwawVd2AlGCEM7Vm",
-	"vOA0JbiWRfKjAblRZ5euKvnJoeBGRO1mwdGa+YgZznwZ8DqOVk5lYQpVAMHFFurqm6tZjOCBVrfqoVdN",
-	"YNGylsVboWIzgUxB4jIlBggspEyGAQpz8+8k4Rj+MI9Uf+oZ19KGKPNWPywyKpXhPRovfeYzB6PZYjxL",
-	"OwiYqHqVlfXqb2NB15ZXZ/Fusaj+sChc4xMy31GSxG9sQWhVZpjSc9++LvAoofaZx0tTXb0TcykBwlTO",
-	"INbPiFCfPeF+G6ltzKeocHf5slbsvkmq2mf4plzAxp+xVKO7bROxgeLsGpS8C2fhUeHSkRP7qKlyHoB6",
-	"XS5bYEYapKO6JK5g1G+JOF/Rk8rR+Yl1wX0duq7K8ZX0IKLqLcoF8ZGj/fmv3/4GAiKbOF09d/UM3tig",
-	"yrq1WUHdFTtuVYGe9uZpBiklH8AGaNCAonNDVtXpIJTnhnmNxFXLHiW5oDekGuEtfv+8JTYg2x51Ly5A",
-	"zx3Mc7vExxa1fEf9Q4WkkdgNlFAPCufbkK1yEAZoBaR5UOCZm0C+JYbESgSbdIlqGUNRIlMlj76jsXxv",
-	"icQrnJ0u2sg14wuB8Fjr5iVcYZOlGVkQIUeOAehwkraTvfUnFlGg/YZQQy/gtH0nurUxRnOvYz3EueRh",
-	"qYYVaasLAhFlDK0gCtep3uFqgShjJDY3CiLVQe5Df3O5V71KkQpura6M+alBEUvidc28lH2OPn4412AL",
-	"ArN4zG/DovtVUW0q6DxPcN3VW8JNYEaSnhNHBCgm36AsjVachDXUPI/o3lHTLcBsND3gRKyd9bo3y34n",
-	"6Bjj0Pyl2Of+GkBB0zpzODOr8KJPRlT5ztuvETK+Sqy/SYlgDdlETudDj3VCcUIi6Ss1BvEBGUmAyNdI",
-	"O9v55T/+j+lqc7sboFAnHYbmalMpW72+Fq61pcjwJnWYwhNqBcj2x9WbeGUsubjiLNbBEyqKtMl6yVZs",
-	"2tldeMuoAESKr16G926Dh3ItTMTmz2/P1XLUQokejEyv8m9BWFrBGax1hTVwJnNB4sLPCBLGAX2paT3F",
-	"Fll/5FVWpUm5oOA4d2Y+xodmTH7VHop4Cn3HGnGNhPJ13j03Uf3zighb1P39KvVdfoK+AotoS9X7CrK8",
-	"FiZz302O8uiYN4ejQildoXaXSmtx3hWPN22hilOl0NFEPi4eJPwuPfByZFBRlhBscmEdhdDy6W5d/Jc6",
-	"pyvtt2ySRdObZxum/qzV1FskuPzY2e/3B8fx+MXx8eeNun1BRMkBbYtyt6qJWO/Ddok040JSNtVO3vvw",
-	"yYrs5wKEZBsrzqWfT4xZNCdf0ybobnx49LxoGoHCCoahyRSsQBiGEHs2PYS9eEuKGoCQ5PNFSpPV5dHA",
-	"oUeyhkuDk1LSOfEdWU2U7aZb0qDoNdLXOEBVmUYedtoigI1KILMuBTR1jYaX4kyWfZMBC621n9Jxr/j2",
-	"KhMSs2hlwEQj4KVYzta1Bm7bALgBTbnKa1b2manF2AGVt3ES1bAt1z+1iVjRejldHLr6S/4l195qzYqa",
-	"CXVzOrO6J0gnWzdA6BM+RQmtK+Prce5apwGpZfzj1dWFrRNv0FTjvDdDyxo7r1GFM+OZRCKfz3G2tCxp",
-	"2/UULV/caXig4ze5Mc4AlXNCDSz32se3hqEPtmlT7Qo2ixUIBFlTDq4WgUR5RuXyEjpW6yyYlP5Alqe5",
-	"rz3kRQk0CpVKxwgXjrwoIxLQnHYqhgvknv/w5t+gxuDSwSJV91q3gbJ41K26719pI59enI1+ePNvl6Pv",
-	"zs7f6O5/Q2ZvkoptI5wkRfgFeiCZ0jkHKlX7RLyd7/7cPb04Mx0NraSB+au1HmNBo7aEWPLc4rFqnD51",
-	"ABQZio1zd8icokm3VlAQFgMXzaskVFtidPrx6o+j8/ffn70L0d6QOV9enF5efnqtjx0NWpTwqX6Onr7u",
-	"Sa5MjmooWLGjBnqkbMItQibWhqWhUsGqnaADAGYFE0+pnOXjXsTnJT+XfzUT0YqfkO4PlyaYMp3Qz9Wg",
-	"YeNDgF/P3Nhfpr2XsDrDkHmMWkdfKKxbjSDwVJuiT5GxYHTVo3mOx9z1a6jwJG3olk8KnAUbMpOwXYFq",
-	"HpMZhZhNoN8K87YC3rT6UIaQiaBpkf/L3/9zyMY4utbEAAIZEFU040wdcY6M7A3ZkD19elF3q/SePvXw",
-	"lu7J1zB1tUNuyDa3NNAeGqlxNQWi8tgadK8+fHxt2psNmZqtk7aha1AssbF0XmpfdYLOLkCRDgzknAiG",
-	"unpKBE5UTwAhy+C5qW8xDFF9shoriQuXqnlRD32qNnB0+zZi5uKWQv696QE7ZLr7I8Nz26Su0oEBbWrA",
-	"IGZ8YUAs7BujGRdEK8PQhax4oFnUKuq1WtEzhp46iM9PQQDVKjihlK4USUO2Uu/3SSssNHdBQoRukmWf",
-	"48h5RfRCfmrhvERTXoqtnFnQePV0U/tKIhoTMWRQ4rfkue5bQwgUAz41YNVmTq5necaTuCyMNqNxhLxW",
-	"uMvxoAhnGYXoSu2UMYQFDRO2yBvYEHrj2f4E4Spw4FBXGynlX51on9ap8UErq0ANdDlkViTA4aVmDwyl",
-	"VD+Q3wmNCNMVckYqn6bQAmMffJ5VsbxYLHoYfu7xbLpn7hV752ev3ry7fAP3lCpTRb4XbqhOvzfQl/GU",
-	"MJzSznHnoNfvHWgwkBkoC1ar1idkQqQ3T0J9b+WOD3nXQOFSnctk82NJEtq2joAfY7Oz9DZhRGf05EnZ",
-	"RfbpU87I06f1boxlI8Ah08HkPwDTf/OXmBPdXVZ/xtGchMAep8jtCQedd9myGGeBoa1lcnjY74fH2vQi",
-	"LIbaxiHTp7CuAR0a4iCcJMOOPvDLztLhfr8fKvIwEyvgc6WXk7kYMoNyrw4I3ccJZq9+fCKKSjTNIY7P",
-	"tIDVfWWWRy2ZIYKGSPcZYOUle7qr+lncuQtaXqubr7e+/PucbvFwC5OxzYBsI/3tbjDT+KnWIna/33+w",
-	"zn4NeGJfQzCSddUiGw4XgT2leRaTzCNwdNvKQz1M39uL6ew5LVDhlsHmWz7Wehkc9g823/Sd29DusH+4",
-	"+Y6iHxnc8HLzDa+cZpSH+/ttJtJsT3AXdI7aEKHWZwtu229FbttdGG5pQTlPExW4tQUJa234wMbTtm8h",
-	"iW2jbRtTV7YAnooyMUp0froLOlMifXlLwiRY2oD82lZl4ZRA6YVN18RDZmRo5TCQ1WaFgkD6k1bdeuiK",
-	"I0ESKJnV7wzgLGgj8NFOqNHIilLeaa6+GLLQhSELHOgyiJC64GWmH+KQrT01bH2aybmZ01sYlLCHmjlO",
-	"AiT4kE3pDeiPC24vMk37+2HPIDmYdN7K+TjOJXh7wD0wZDgjSNB5mixtHMgBFRASzrHQtBEPEY5j4eQm",
-	"QEN2vQhKzhz7u6mX1sAJunc3dY+xBmO7wFNFBYjsMbKin7huNMbI7nEBk6EHEtoTMoUFnxIQkdBTOSbZ",
-	"SRGuzwi4Xec8M3By5tw16uGQhU75vJ4NRuE5ZdfHSK3yQfTL3/8f/EFOUEaSb4ZQbz/shEg7E+BsVqqz",
-	"ZmN4jrHdCgU4qLWWNQuqSWdWqIcuJU9h3PVBKfaAFQ5g/Q0YAuALQLIMz+Sx/SICCzGJh2xCFrbDVoVk",
-	"aAdUDaAqDEF3jUwIjpExO07RAifXhaFHzAZU9srTpxhyuJQmPqGZwQl4+lS35y2/UXsUa8MY0Rhu0eym",
-	"H0ViN6GxkkJCSGocIMooylMwq4/QnLJcqZE7GAmGUzHjMkBpBrWCVenzRKC6YQAmF7SU3z0x3Z4VsaT2",
-	"fNpxZiTiWVxMT2niNBY9dMmhZCMhusWefT3AJIigjGeaVga216auUZ2apisYAKXFNU1TxRCg0hZ3Gqhk",
-	"FOeZtSxhBUxTDS0KgdOExJlUMiEjYgYXAX1AZkpj11YGSQWaqv21Q6WFvgycBspl+xfrWS9UXniMzsSK",
-	"lC2h7X9hShmnZDco/tRE1ORRq122BiumMuUEBAueSJPwpdkbYmcCAprHVupY5F/bb9nMn6vRQQJsudO1",
-	"V8WeRpaOlOmxKPVb0rmeE5rRqZqxGuDcOhB1hrA+opTprw4Muz+Ba0rWpyU3Q/uNHjo1c4BwvJJgJlnN",
-	"4T4wA8rNoKZkVubY9tUxPKvYDU5TmlC5tJXOPt1ekeNRs7+fZr/5HpPbd6G+aXM95HK3ufCVhmj5osaF",
-	"A0rjMStWwNI4TcDUwbep8RdcA0//Hdkb/0VMAMUZGxT/lPsQjTRmsJO8Y6vnrKqP4zi0cILayU2d0jrG",
-	"F6UHh0qjEIXnPDLwWeA1gfBj4b9FBdDvkF0V8JPGxymqZ/6JLmxfjUhc4A8bSOJSza8AEkuOohnngtjz",
-	"sVfHY9OO7Qomm+3fzJKltdNXpfDCZC6J0jIZavZLkxzN8bVu002JQAJPIFCm7R0SV9xSRhtR8wZ/LIu1",
-	"+7IogtPamFF49ZGsDnlQ9CYIG7yyKqBy9aTR52kBLrfdUePMDiJqZbO9b3m8bCHyTNBUF1bkCaQ/lKxc",
-	"NPdQy2gsJevV7jjVZUWyegM5SQMh1dCPCjSjGihRATKkQYJqUeZNUMUGlMeHxFMB1qng31g8mgKExiT7",
-	"2LpS4wh2AFkqOUGVJJ4SbGUTFIqBLalhlVSwRwoMEYMJ0jk7BzkDIHu4tk42L0NpnhaLS20Vd402Tqzt",
-	"8O/uWne5q2Ch31WD6AbBpXZMDx74mN7QOH6BC4W2fkobsbnxpLbX/d5O6+29g4MWY6q3+ob7jtoQwNNr",
-	"8tEl2UYf0duv0Cq8KsldUGZv/UzjuzbBJqfJozoXwa4EmD1oBbJgDg4LSQAdhhQpAdD52uSiQPDWfXkI",
-	"cc+yl7bkxuzXx38ltrvkOUo4vyYxwnJTkGb743UCQ/DZE4frENpArhhXxWPUYNBiv3ga0T/u7i0CDmt3",
-	"94pIwwdjRDgb2Q0qFNkwjr9mt4eq/u4hcxzehYvbOrdRK9/2kBXO7Zpfe4VyrzaaESHGQRxhplvLMAld",
-	"bWoShDMLgQx5YeHrN+dvrt6UtoDIM4IYB9XeJlQ4BeFUPVwuCGE+CTMl8r7ipeIG+fI+i/XKUE0BUvTd",
-	"pPzANY9uit+k4PieyE1SYztuNjViMXByamGHay4OjchbvPiJQFPCIFRKmc7FVad6gStHZLhr5BBk6A2Z",
-	"F5Q4QGaXAKjChl7Xu8dDZhUJayxpMH0WQyCriCjZ5uyCQLKtAR6mQpnzBoy4kYiLLQYxGF67a7GOjZ/D",
-	"pJj4Ou+vwDouXRyyFIXttakJpknRf2KwH7ouC35DskVGwU8k+JxA8UEiyBNh6FJPrXH6RflgntxghL7f",
-	"I0JhdR5ER2vj+2g0k6/5QZzs3HK7vCMLRLpzRbkCEGGCbxHL52Moniem6L2E3LH+CD5jvaZPAoB11fLq",
-	"bQn4m9VXXhpQzvIkch9vk/sHz7Y2yDUmeCt7/OseQU1meTyTvr7S/WjH/0Me2B/TeGs7fs/pFL0p28jt",
-	"jQ8pD4sVLfJdqN0hK0Dn1fFtumELgDEMT9CGZjFrA6/fmqF/0TzBosf2Wrn0RFi6/N6s+f9KMbmyz77O",
-	"kigXd8bnOmrb2FRdZd5+njLc2JMGHrMreTdz4B4/R9v2xhOvwLp3gc1MPLEG71mLMw5Z6BlhGDSBVvu9",
-	"/knhk6tBDMzxcshijqh0khPDJk5luKIK2UYoyyqulsiTus6idDGAvjpkYNubDrR8TqXU7Wm3iRJ6o3ea",
-	"Uno1HPjOrx7Ia6mENXBG74wa+KW0vhKAdr3mB2lYiwosxWM85VEP+0eMp+g9VKZp1MSpc4ZArFjMaOpT",
-	"zZzqur2y25pXS7vydTHD2rw23Tokb/pxhyycEtmFO7vlnV7P7mpdLXAKFrWEPlKSH5pBQIFRWoDHHWsn",
-	"iuOUMM7YIQvPJt13nBHHDTElEoUH/UOD32WaNFn3y1pXKySEOZjA2zsN1FhWBndaCJ3y5e9/UHx10FIe",
-	"vOUxnVArdR71yN+e07TcZk9EY1c6m9/Z3w+sQLqSo9a+ZKX48LYbaS9Dytu3FiRDVoIr3luQmHR/48p8",
-	"OEFSoh4/SpNHafJrSxPvJv0qIsUAlW52E/nQdR0T0+DrQl1JiaEtSjdRGVlWlrVQO9cEf+/jLSr2sQEE",
-	"/oKWjHnDJj+RgVd49BP95oOi5WJ+Ca/QKqfNaRwLm1td7jc9FmfH8ZpfFqDx7IFdgc3cvK/QKSuAAMtX",
-	"DlmBfTXDN2700YZnNZzDoD94sesJCsKYhqwR0XkAp0sVkPQf0tFSQ3P/yrmv62WVXWvocxPHJD4p1ssT",
-	"gHv0wjx6Yf4BJfVpDELE6XrgYMAbibhSbq9Qf/Z+puna1NcrfA0O5kqzhVw2nNGOOLbqzSgmCUjj1djz",
-	"HnGsazOL0sfiWLAZF08KDcuFTBkvDaK1R3ZmZM5viCM+2+W1ujJDP+IxsfVxl27cpR+AVWo7BhKV2m7V",
-	"+6tYLcpQ7SF9geXMZxVtcMvaBFpvIEq7hgRaafgMmc2J3ayhhd1BaICOcg3XRuIe+ijIkDUzvjyeZdCt",
-	"oI+CaeJkBgdVdZs9rV80CF95zybzSo/70br6PVhXRc+UL2Fc+fNPL20I2fB/mffJYrU/LPYC1KWa1jeV",
-	"bFSbNtl65yrutYh3OocVQf7hkJkc1g3Jqla3UNs8NBaW8Y6qN+gCVTMbqKxVWrvt6PXz0DSmGXaO0c9D",
-	"20ZNfRr07+5CECFauEx4NmSFbDlB2Li2y6RUe+x7TD27pBZKctukT0fIfGYCJ1Q6FlLb7eA86D8/eH44",
-	"eLF/GBTt5I4VFYJ7y6mvnTy5lYx8NOUeTbnfSEBdNyJsfzI09DRu26GsVdMWtjuK469u0R8F7YDCWoFb",
-	"W60v6c4sX1AU6BdskgGmWcqjmvTbV5O44ShfUsnn6Ui59HaHZ2KilB9nl0heYFmZJic26Re2bhe+DJuJ",
-	"Is9MfPe9p0v7Qa9fFIvAMSqK1jRDptQux2LcCautczS2SLWnTLhb6RozZFt0zAksanCRlKgRSgzc1qb+",
-	"KnPw2eTsWr2zCm0Iat+Q+f3mR16/efG2z6qYBrvbWUKtLNIJotIg/smi1FFQFhHQhTWGmkQ7ui4IlnxB",
-	"BfEG3/TtVbH3pWt37iErTVenr6yxtRPT5Vo/KmePBSu/t3OM3pRaXeMMaZsm2SbBqdTwDLSVk40Q80rB",
-	"ylp/nFuZvtm0L3OHABlLIJyRIVjLE3rruOHVaQNS4RhtcNa571e2tEm6mLdMYfoKbjr3ZZuEm5uE/6iJ",
-	"/g400Wpv46/ntfs+w6YxdUZu+LXFR3W6laz34w3ZCkce2m7Ha+QJnzcPtXPmFTjXPw/dRtGFd47hKRnF",
-	"+gtQUO7C9e62SseW7XxudbHxAI63mqgu52NbsppvxGyEowgA46Cl5tb1y3Uh9LUdcfeUgo8uuUeX3G/V",
-	"JddG9jd0N2h1v1X0NBeAsM5zpk4HtCZrFJCGdo+HzCRABGiOaTLmt0QEcNUYC/iTimsEMQANlp3hyYRG",
-	"gOmzlH7w50K1utSt+r+wNIG3bBIjarpUSBo96lK/C12qXM8vVXO8RX2ZTu+uNAzR0T8n4/ua8YWwXRaW",
-	"KQksTDBsq8WMD5kyt/TBBj6kcu+uLEFD4wSz61rliKebxabKkWpni7J6pHCcPXT1yGMB2qMU+bWkSLkp",
-	"uwm5IUl1y7YoHKlLhzYuFo+IcKpVVsgJIyECCL0BIkApHmznCpgC+P51ZhKVpodj+/ozrxS5R/3ZKiny",
-	"xWrQHqvPHkXJP6Qo2a4QDeQJjxTDqT9nBCdy9jfzaU4kXilVLmGn641faYDrtiuSOIFmWqYXTr0F75Ap",
-	"kZESfC3QDuQ4Fl0jdXcpU88CDab0N1MiR/Acsae/hoBiSplGuR8yp0H2xYf3V+9fvT8Pd3WUENrI1vr7",
-	"Qo4WFdD+tOjla+WO7VzrNvuttgs2vYmhV43uB5+XpuuQ7ciZ7pYAPiDoj7uqGO6tIvYXNFjg+R5T5ZN1",
-	"vBctptQpgPDYNjnKUyEzgue/P+PltwYXrJZtTCqLUtl6zi6Hrau395zIjBY73LSr7Rnmcb9a4nlivsoI",
-	"jpcgBpw2+HCiOW3ff/zpLqh2xP/xJ3WK6cHoA7DKa9X9k+k+fzPocRflc42Mpnv17sF5aGbTgCI1Ve62",
-	"YfauhUHS+1GTpNhgQvsgAt2EJdA+5EBDm/fKdgoWiU3NqVbX5zP9AuRpvR3YskOQGjM+J12AXbMIZEP2",
-	"poRaH+fSeZ7O5xat2qQMmbedu5Eslflog7Q5J/ASQUOZWrYKKhuTS/f3BvLUjj9hpBxAGRpsvh5ssBrc",
-	"k9uz/Lia617DhdK0CiDDg2Zg0oqgbH1jjFrk2LQ200OJYaGRYl29ccgsV8LscZYtjeIYoBA0zO4rzmTG",
-	"E9PRUX936TYYNrN2j9fmvDcKW39zfIeqsLGbD3Ya2ZtmabbXskA7IiVRoPaYCJA+4QNkpMJuD73jCFfb",
-	"qJdvMx3HO3c/3f3/AAAA//8=",
+	"7H3rchs5luarILgTYcmTpEhdfJGioldlu6rVJdsaS57qmWKtEswESZQygewEUhTboYj+tRHzd3ceYXcf",
+	"rJ5kAwdAJjITJFOy7O6qUf0oi2RegIODg3P9zqdexNOMM8Kk6B1+6s0JjkkOf77C0Zy84kzmPFGfYyKi",
+	"nGaSctY77P2RL1DC2QzJOUGYiQXJUYqXaEJQTgpB4kEv6JEbnGYJ6R32spxeY0kClOKbPp6Rb54Nh72g",
+	"l5O/FDQnce9Q5gUJeiKakxSrt8llpu4TMqds1ru9DfR4ziWWhWgP58N3r9DL3dEIReoqJOAyxKcwvBmW",
+	"ZIGXTwSyN/HcXLg1pzJAPEeL+RJRiRaESSQ5OkuIuNpuzEF9p551hOZUHiEpk2/2d0d3nMabCzxrj/8N",
+	"k1QukcQzO+icZDkRhEmsLjlCgrBYjXCCoyuEBQpPpv23WEbzUA1ffXrHGTFf1Qc+7kUj/HyyNx2+JLvx",
+	"PjkYjXt3HPUpZVd+qr/YffECJZRdKbKpgTNyI1GGZwRthTlJvhn31DfjXrh9hPBEzQhxBlcmWOgrG8Mt",
+	"hsO9aCdKqOLKPyQ0pfKb0XCovt99FhW54Pk3ZPmn+b+zD0lET569e/2nl3ATOULuG3sb5sQjrCfSnNfH",
+	"D6d2GaKcYElipEdTH6gd4s7+7lpyTnmeYtk77BU57edkSnLCItILPGP68ccfjws5J0zSCEvSHtqF2m7V",
+	"FZQzBC8iivyFIGgLKLyYE4a+xYJGagaxuhonAuGcIHKTkUiSuMHd+uKc4CT9Zlzx+rgXoGiOc0HkN+Pe",
+	"x4vv+i82EPY26GU4xymRVpAAlU5i/2RgpxnyIhqjrT1EBZBeYBZP+A1s25TbS36JOakPfS/oUfW0DMt5",
+	"L+gxnKrx0LjbmlAmn+33gl5KGU2LtHc4KteFMklmJNfSB9iuPYX3Gf5LQVDGBYXFmOY8RRhlObmmvBDA",
+	"3k8EChVHXmreDdEWzxGVAoVqW4VIC93tAXqfUommPIfpT2nubA+Y4V8Kki+rKerH1RYjxTenhM3kvHc4",
+	"Gu7uw7TKL3wM9x1NJMnf3EiSM5z4FumcJCSShvwCTZZqdDRXa0UZwgwRczMSSyFJiraynEse8QT9+h//",
+	"F40GzwZ7g+H2AH0gGcF6foJckxwnRyjmiHGJIp5OKCNoQeUcYcblnORoCkNDV5SZwyRLeEzsUvoIYkdy",
+	"CYtfUYVKkgIrrqVG+QXOc7xUn4Vcwt5QzNIrifV9QTuR6fuPJ6//jsSYFV+UCt1YhcZfY6qrJnqnTd51",
+	"4qd8RlmXuSfqwq8xfXjRF1zq9wu2dr3hnDTzNscmV7cIPTE5J4IgGgvPZhh+pc0A47n8qnwCVFvPLJ0I",
+	"B6v796fdl2Oyk7PjOM6JEGfqAG/R6pihk7PrfaXlnpxdP0NYX1wqaEC/JwJlnCd1lWb0cncwHOwORsOe",
+	"X0XI1qoIzlm6f7D5JD2JSZpxSVi0/IEsfZqC+gMnA3SMpjkRc3SNk4KgJS9QNOdcEFhEgqM5YmSB1MCI",
+	"kGgLo48fT14HSOBlMGaiiOag/xcFjWeEhSjLKZNiWymAKb4iCKOcyHypCYRl+SCBp+RQ0WzMtG5hzDYq",
+	"kJA8JzHCLFb3FjlTH2aYMhiSeiAwmeVKJHBKxuyKLOGWCY+XaAt+DEsqyP4HkiV4SeJDpCgbAq8WgrIZ",
+	"wkjdqtlyzGI6BZVY6gdRgTAK93d3wyPnzXOaEEctsnOCsdMkGbO8YEw929w+fBkO0A9kqXXeK5LpLRKe",
+	"nb45/+H744s3lyev37w9e3/x5t2rf7u8uDgNx2xrdx/NleSOyRQXidyG2an7M6IMxiQh+QCdEnxNlCVG",
+	"0kwuSwLBeMZMreaCJglsQFiHwZhZ9tOKXsWADsv0Fc+s4L7dgy7sNwXTz69kh8rqtIqm3TkJloqE4fdv",
+	"LlBpynyi8a1WUKM5ZjOybbgkGLO/FFwSgSiLkiImcYDIYDZAoc+6DI/03oRHqCVJcUwQZ8kS0emYVftW",
+	"rx6aY4HAEFciakEFQeH+aDdsEVty88wxK1jEWUz1nkrWUtkYynXybiSnMqfvQlKlCeM8oSS3JEMNih2h",
+	"cG+4HwLj80IirBkebDVqSZGqVxIxWDObytC/25T0MM6Ucdae02ssMZokPLoSisw4jtU/II2M7es5asZs",
+	"K/yDmd43QmKpbXT7DZjuQu38UP0YogXPr4Qy/9XtS2SPtKMxC821AQozkqdUCMqZCGEHhjRTwj1UBxrR",
+	"FhbwL5nhaIlCPbxwzHhGcizVfjTbNjwYjkJNX6asYzxJSPlSdE1y9RLDfJqBysPjp54ace/nbvqnnq//",
+	"dPynnEx7h73/tlN52nb0ZWLHLEnrlAx6BaN/KciJfoh6s+fgPFUka6/kGZ4RJOhfSYBwliWUxMZos44w",
+	"tKWNbioFSaZG4guzJsB/CMsx4ywi2wP0WgtDNBoOGzQ6GK7QR2FcLjGMQFVG6TBQos1oV0P4uM7yvlUn",
+	"tMg4EwSo+S2Ov9ezUJ8iztRRo/6EqWqPyE6W80lC0n/+RWjvTjliNRKJaaKoBCQgec5zNBru7h2i98A+",
+	"YMRjmmgPJvhBLkmeR8AC6kLnS0luJJzs7RvNgaBUzsPecPTHf//z3g8v/2X3X5+/3n/74uLZt6N3B6+G",
+	"H/6kqGRcmgfD3aAnqYQl1qPLScZzCQezHmnlM5pLmYnDnZ3SUTOIybWduNgpMiFzgtO+vu3WXYx1DHmm",
+	"H6AJ32ArGJIWbSRGgqdEzqnxAFvOijBTBx84olKcKE4lMfrz29MADslpIUiMMhxdEcVQo/1ATa1gV4wv",
+	"zBSRovT2QA35Wxx/0GT8zLWe0Wtz+nBGQPVVAttowls0DrSSHSBlMwfIcSMEyFoOSv90NOFttRHUeEXv",
+	"8KdPvSklSeyYYikRAs/ASaMpMiFWHY+14kPj3u3P9+GTfbVnLJ8Y+qCYEwEqh96+akmOz06QolmOI9mZ",
+	"b65xQmPtFX0InrkAR/aKIVIBY9yaYMUSxmMY6DORW0Nl+wiFms4hUuJF6CPJDBjY5BVn04RGn8skHwXJ",
+	"wbuIcJITHC8RuaFCCq8YGD5vi4F1D7jPMr+slvm49sDOqxlZyjzUWhqFzj5XOBYBya9J/kRA6EWbGXpT",
+	"ITiPQbFTSps61YzhQwWS+Iowexwpqu6MhsPdbSUs4BBR1+RqwZW6qR40ZpadaraIY3doVTosLQNkDAN1",
+	"dt0GvddlBOj9D2sYxjJKN6pVD11FuCrwpLihGWXrO2E233vM9Tu1kJwNifWrmNjGe82lThhq3S1wDUzo",
+	"O55PaBwT9rmHbqnaoZgwuuKMHT5rby7vnffZVXvOIdt8ZueNNS3p8WA7C6xLCKEqGRlzLSC36mrK8Jmx",
+	"0RMs6TUR28YIU2erIPAEyYsIjmXr8IFD64koI1i3Qc9oUBc0Jbz4XLnJuHUkqC1JGdobinsqQPtNBSim",
+	"MZDDeioYkjQld9eCpJnpw+lBjZGZqdejzfb1yLx+gI7RIqeSwDJby/eaoDnOMsKUgRjNSXSFJmTKc6Ld",
+	"B0p0qXG/4/I7XrD4M1fLmN3lYQwnim8TjjyK7qqb77MPnbV+x5VRqebWdWEZl319x4PtPz21req0AnUj",
+	"RnzyC4nkdmPS6jCi+vM1FVTZlSb8bTZyY+OO9rbtKp6oNUkJk+Rh1nJHW8eXOI4vaWZHBaG5ZdvYlbmy",
+	"B7dMICoAR/LLwWj7njt2VF9FUWTGYjEWp6aCVg7utLrUodJDrPE77qFFY4BIZARfCWAC8Jw63sKzD+8v",
+	"3r96fxqOWUaZ2AavAYhoXlp/ykLIdLZGqBfJ6qzg2S+vwyzWPjAzEKFXZWBccSmROESJ0vTQQg1DqTKW",
+	"sEaNecflWx7TKSUrwupOposaKYQDQHmLkaAs0r7URtYIknh2hBgHFfw3qaec4WXCcXzB+SnOZ+Qz95ci",
+	"EVgjJrEJS5RyoQzX/RcHz5+hyVKS+x11+6O9tg0Hr5KcowTG3nW3SM77+o6HttisOx6eDluidsIhHEUk",
+	"U/aNonxOSn/sd+AFeQDiG6HcZlxl0DME634/8ruuFmfkxoHTmfaZc2/f3PsQq+Akd3ks+zLkFRU5xE20",
+	"L/oQfDKckZJgVA7Q90QiKk00xwR48iWs2TnJr2lEPjJ8jWmCJ8nnbpiY4gTJKEM28nZw+GJ/f+9QGYyM",
+	"REBh4wS653mz19QQzXEHRiLM4M66YeFM/6F2UO1UqTxApSlbjTpegmFbVxwjmkcFlWiSE3ylI3Q8I5BL",
+	"IPMlBG5yWMGPDBdyznP618/eb42kMs3MqI8WOWczlGEhFjyPvebaqK0pHnd62n1tuFHbUao9iyZjz+a7",
+	"dWcGl44PpG4444Al1iPdUnOX85wXs/l2Y+XRltA7EqU8JtvurNLGcfzjjz/2m4mC647IZl4hDPkjy3Ie",
+	"EQFxEZ2B+vlCWxAEzlDh8H2UEJyT+BBZ9+gdPaesSJL7ekt3HVF/wsC/qf1PnZmD6rv6+q6HPmSpQAuS",
+	"JH3jKp9AXLB0kBkWOGxEcMZsSwdfFWVCE4MGSmrFtUX6AMkFN8klAcJszNoeM523Xc8WUSoAsOlkaRnY",
+	"kGPM9CBHw9HLwOxrk3Y9Gu4eBKVXH16qLnO+OzlTX7zYNtrsR1bqt29JTPEFrMvneZqOL179EfyLArn3",
+	"piSfkX6mzlJ9//30h4OKqZzBo1SNHgFbdRc95e19uL0P9z0Um6kFfCJQ+EqTsq9IG9rzB8wSRpp2jKba",
+	"Vth0iIYgx8J15AxNloWifqhM3nIeOnpXJFevSUIkRDbblsuPinmtN0RZ1KDNaC1QB8bBssRoUiRXKIYn",
+	"gQsxV6OXVMcIdcyrK92Cno40XOr97bWmTKhIc7zOzhdFApt3yvMAKVuQ3Eikd2XN901jra020q1/ibkn",
+	"Azzo0RX2XKnz0TjQEe1GiJDWk9P3d4N2Wls7lU2UNhlhRdo7/KmniRpbIa0j4HbU1Y/t9IIqkeqnOkXL",
+	"t/xc3qadKhDjKzniA5BUDaW+mprUonNMvcFjrQS0xlDt4/2Dk9JXH3CMokJInippLZXhzxqpaFD9oBco",
+	"1Ne8xhLEWrjd5letSDlyrPfuzY+Xr9+/PT55d/ntx4uL9+98rBJxNidJ1h4e7PUbidSvwJeDNbdf+jiu",
+	"9oQrsvQ+gDClN8S1kescCXPphPOEYJDws5wX2aXOD3An+pqnmDLhe3x1ixliddcszy4v49W3zoE93Dt2",
+	"zNU7up5jkM2zP0TJJY2/gdqN9jaMOLss8qTxFJriGRE76lexw8jCDGKQsZnvKb+IS86ihEae2pk/4Wt8",
+	"Dp9RXgALwYVeSlu61Z9wyiOcUFAQ1VoZJtTsVhc2x3GM3pEF0tRe9QYvJ5iX6IPhikBWYaiubtQY6dde",
+	"XlZE8b6GLC4XlMV84ZP9BFSOUK1eCAaPADcmZEPqu2rvnOJEeJlN4gllMbmpLd5wdSZvcyRhQtnVpZ6R",
+	"HYge1REKI56m5W+QbDgpaCL7lCH1EzZptUaaOk/qqS1X3luXq/XL1stWkBbmIsMa1V5cLcVOqfAIV/3O",
+	"uwhXGOMmoWof6xuOLgfyClXjg9fCleTbCEcRL5hU56t73EG+FlLHorUkQaMhytq2+attMWsSh+tbeoTe",
+	"YsrQucwJkV4xaayi6pbzTP2m7RavXE0zzJY+oQo/gEu4PB0i2EsN5eCN/gudyhVvKJjMPW+4WPB+QqRS",
+	"Vcw1kE1Tf/jHc+8zdZ2bZ9TqBwiRYukMO79Un5sD3x3u7veHe/3Ri56jfqgrfe+svaj53u9yQsrDyyE+",
+	"nSnVsMiQMaJB6C3IBIk5z7zHVAoWwaeG8vXfzcdBxFPvbU4t0SaNzF8IVR94lKeHo929/QPfy6a4Lqx6",
+	"/zxCBwcHaDgajrxno7cECdbmidCFR7X0+PpQ9qYHOBrGpD+MRtP+/mSf9F/Gz3H/xfT5dBQNyS4ejbrq",
+	"pvadZQHffbRQHcHamCx5dsZ1PEHnim66XguaU32tuksdZcSXL8lIghLMZkWrFpWwvn+/JP7CDvMsqPzp",
+	"pO/7j3alf+FI1kVF5hMVf+Jzhl77n10WvbSefxLX6k3QFo5TyqiQOn+W52U+Qf11o07L6RaMeBQKMIxq",
+	"b2/Kdp2rB3nGPLUhVdGYOQzZN20nf7gbi5w5N6j755yRVdtx6H0jFxInl1aPb7AE/AiCuFpK9am5lM92",
+	"n/t3O2Qid5rJubrS3NGYwsnpqkf76unttjYenQlV9re4OkThMEQ4kvSaBCjcD1HBYpJDUXqR7eQECkmC",
+	"MQtHz0IUU/AslsHgGpMFKHy2375GyxH1hN2DZyEiN5nSKQboXCecq5EIG48TRCKsmCUijcxkr7J3TVjM",
+	"80u/7HRlJnBlfW2G5r++53/2v42aG5SfGYWtLKdabRrrJYXzlxj9xZQ7nDl6jdGCm7qU0plt3v47JUVs",
+	"8JIzAjq8FQ5hYP+GIYU6Om2+cg7BEG251Rm7u+H2UVnJwBkJ3OwHvmBCVxqZMcDy3EMda1bB3Fk9cx5w",
+	"MPwa2przwmfDB1DelG4R4YxKnAi0dXL+Hu2Nnj3rjxBOsjnu7257tLsMq8eoh/6Pn477//7zp93bf7q/",
+	"AuYpPXw2GG5/Hb1sIwN8vp62qkb7wdQ3Zw57Q68u0UUxOUJWKJtqCmXzhISFfo1lI+E6aDDofRIbw6tM",
+	"VcFJwhelNNkdAjoEjiTJRX0gaYp/gYqFxo7YUC36uQrRW5wv0dt7vbol8zw4LZZ1aFOD8u8RdOyIXSNU",
+	"n4Y6VNNmMKt09Z/3Og72c5W7zuPzaX7rq6TvqAXegVR2+JuJVIatV7B5GYgGZ4INw4L2aQ5uUEclhygk",
+	"Z30oQzzUe2LMdHmVACwPvmCVNyLjCY2WaIsncZV2FvOoSC2gDxJ4KdDBr3/736P9Mav20BHEfnPr3od8",
+	"UKWG5TDLbZPBMS0EEWhB8JWilk7DHzM4lRuaUO8Vz3MSyf4feS5IH7yd5UI6Uf11hAx6kLX6niXLshZt",
+	"o5K8Seg9rM5cwz1Zoed63qP0ZaJ2RJbza8guMm+zayXQ7oEj4cAmMQtkJWKADobwvVpstRqNIYLivUkN",
+	"WaWHV+o22pKQ1mcqk3mONuvYRybClyx16Mp60RIiBdSdCyIdb+UwGD37eZMWLUmaJViSDaLH+APs1VBS",
+	"mmXJEm01yjZRWbWpxtlC9rkrNIMd3Ypj5H6jOmppz7X3KBXaIUuTR20BpXF8bi7ldm2GhrlQ7tjVBsNp",
+	"6Rzx+1efCCX/eZFHRBfZiNWz3x6gE4awDeiOGaCQAUNBZqpONBM+9b7y0fjtlnWoG33v2jZOEKgPAn3g",
+	"1//5vzR/D9A5/SvRJf+QnBmgECxIELm6JggS9tQP/VE4ZinBTKCCwWiVnfkO8nUbhcbwKiejFsK8Yxam",
+	"+OYy5qlaf/WnKCbmU0zF1aXIcETsbzLH0ymN7Md4EgbmARN+A98uxV+Sy3iCBanudAa/3RDsn3rVS5TQ",
+	"e773fH/0AiCf9Ki0JHTereh622SboHfTn3HIOeiLK5r1uYGp6Gdc0T4vJT6/JnkhvMIaDjsISjt1W+Qm",
+	"IiQm8SEKoaxczYdxSadLjVjH1PInoRstgeuUjQyXwR/qmnqspPyxvXFW7gjhiTe8Z0QHavnUgrC0YwZl",
+	"UKRTdMTscA/miQP/5dNFhABID4sPJjmaEVlH0+sIntfExdvslICJrRYnZxYC4U7uhz+dv3+HIDkEQXII",
+	"2vrw3Sv0fO/ls23ASih9E8d6UiZlTG3chEzlmOGEM3JkE5wgi0nYHKeBiUAGKNQ+iwCFVjAaxAB9noZj",
+	"1sqEQlvmmXJOcuKgjShlmBmcCU0EK97G6hFzU0P4IG4MNQKdb1sLmN/brbH5eV/YzdFhAPd3e3g8HM33",
+	"/R08Hm/5tc5R0giorMAJyhLMeh2ocT/fx+bHfn1fyMYx3c03svFxla9ks8ujw8O8xuk7skCZ6wZ5VctE",
+	"9QZ21noaNg7kHk6PtYNyokKfN7DVBnRFJHuNcVAh1ypuWMTrR30vU3X9FB7CdN1MpC9pym58+6pYz12P",
+	"iHUmqLKTlBUKEM5gd0qORCEyZQ5srbVB/ZzqNzhHz1aO08ViXaWp1ON+nsxSXOWSLlHMkanY1Wy8xghq",
+	"HfqNEOMqC6edmtTgjaoAvTRkZjlmKy2RzK1YdxEFHLMgxQzPyGXMhCWh+UbML3EUga4CWlubkg3V0J3l",
+	"agXx3EQnV1qbhcCAGVEwcKHYTQCIUNstk82TtwP+jzLfz+X0vU7x6BhLrOwq4Ue9gp/KYamLL+Grxgbd",
+	"7/YuxyhrvYyKKwS/oUJAGRCr5lxtAl1dOBx2ep9SJC4hVbJOmVH3u6HStJkr1/VmDc5ky1IaPFBIXv1e",
+	"Uri8r0nh7q+d8Bvfar61P1WSlgs54TfNN4265aXkJKbqRKpTp2NmNTgDWhx70Onm0mJvKXH6B52xn3Im",
+	"5yu46Pne/nC4t9uRi8z7LrOcXMd4ufq9xrtXwlvHeLliALvDl89HB7vd3r8gk8tCGCa6Iw8vyARnmU/k",
+	"k4lb+iFcC7ql5b4cjAK0mNNojuKcZ1k7o77LTBoCtCG5akxRExUuV7tsV9/f7S1X28EuGV2hV7FTe6G9",
+	"Yp0z49v2GxGm9kGb8eW1iDKlJZSxJY8vZb3DGJ4EYGdrkj7vkVxWKvmbk7Hs2C+VHbfChWwooMFW1HW6",
+	"4mqBhUXbM/UZnBH4FmAk/B7hD1Uga2PmyOqVkhe8fNAmP02rtGLjfD/U51o6zFfgmv9oMkKotHUy+u4Z",
+	"kQbVv0hb0L3WHy02kmmT67xFIgeayaOjaP4y3h7XwRs66tWNiH1VGyschd1woszSLDdmUjtv+Xnt9N6w",
+	"Iv1XW8FUH9uc6nzrtv2LJyTx/lLWQjkZ/sY5u55T9Y3rh1pO3uuT1Q5knjvKbpv4Jg62qmbLcE5QyZBF",
+	"ziVpSpBef+QvbCnSFZ03koQviCkgFWaj6wNRTwkc36xIleWgd/0dGaNaRo8XefNCNmIk6mtkmk0kjUqO",
+	"OiWA6peXNnbgc5aQa5L4UgUrK0FHhn79238afFZ1A9LozQa6wDFgcJYR3Ega+clg2qjzSxeR/OxQcCOy",
+	"eLu+aM18xBznvoR3HT+rprIwdSkA2GLrcvXN9aRF8DyrW/XQ62aw6Fi64i1IsYk/pv5wmRELvkyZDAMU",
+	"FubfacIx/GEeqf7UM25kCVHmLXZY5FQq4/tysvSZ0BwMZ4vqLO0gYKLqVVbaq7+NFd1YXp20e4dF9YdD",
+	"4RqfkPmOkiR+Y+s/6zLDVJr79nUJPwmlzjxemmLqrZhLCYilcg4xfkaE+uwJ89sIbWs+ZUG7y5eN2vZN",
+	"UtU+wzflEj7/hGUazO0ukRqoxW5A6rvoFR41Lrt0Yh4Ndc4D1K+rY0uISANs1JTENaz+OyLv1zSlanR+",
+	"Yp1xXzuzi2p8FT2IqHuMCkF85Oh+/uu3v4FAyCZOV89dPYM3Npiybm1WUHfFjltVj6c9eppBKskHKAEa",
+	"I6DsYJHXtToI4bnhXSNx1bJHSSHoNalHdsvfP2+JDaa2R92LS4xzB+LcLvGhBSnfUv9QIWkktgMl1IPS",
+	"ATdmq5yEAVqBYB6U8OUmgG+JIbESwSZNol61UFbE1Mmj72gt31si8QqHpwsucsX4QiA80dp5hU7YZmlG",
+	"FkTIS8cIdDhJ28rechMLINB9Q6ihl+jZvhPdWhmXqde5HuJC8rBSw8os1QWBSDKGThal+1TvcLVAlDES",
+	"mxsFkeog94G9udyrXqVIBbfWV8b81KKIJfG6zmfKRkcfP5xqbAXT8ywsu4CVxaWCpkWCm+7eCl0CM5IM",
+	"nPghIC/5BmVptOIkbIDkeUT3lppuiV2j6QEnYuOs1z1qdntBz5iH5i/FPvfXAEqaNpnDmVmNF30yos53",
+	"3uaWkOlVQftNK8BqyCJy2kR6rBOKExJJX2UxiI/Qtrhrp5tt/fof/8d097nZDlCokw1Dc7UpjK1f3wjT",
+	"2spjeJM6TOEJjXpj++PqTbwyhlxecRLrAAoVZbpks0IrNr3/zrxVU4AZxVcvw3u3n0O1FiZq8+e3p2o5",
+	"GqFpDySmV/m3mCud0AvWusNasJKFIHHpawQJ42C8NLSecousP/Jqq9KmXFBynDszH+NDUyq/ag81O6W+",
+	"Y424Vu74Og+fm5P+eTWDHcr8/i7lXH6CvgKL6I6q9wVkdy1Mkr6bFOXRMa/3L0uldIXaXSmt5XlXPt60",
+	"xypPlVJHE8WkfJDwO/XAy5FDAVlCsMmBdRRCy6fbTfFf6ZyutL9jszCaXT/bMPVnnabeIbHlp97ucDg6",
+	"jCcvDg8/b9Tdax8qDuhag3uX8of1bmyXRnMuJGUz7eW9D5usSHouIUfuYsS55PNJMYvd5OsVB52g9w+e",
+	"ly0iUFhDLDQJgjXAwlA3+dL9lr3oSooagIfkc0VKk8zlUcChn7QGR4ODUtKU+E6sNqZ22ytpMPNaWWsc",
+	"gKlM2w47bRHAPiWQUJcBdrrGvstwLqse04B81tlN6XhXfFuVCYlZtDJmovHuMizn69ood22W3AKiXOU0",
+	"q7rKNMLsgMHbOogaSJbrn9rGp+i8nC7qXPMl/1JoZ7VmRc2Eum+eWd0jpHOsW5DzCZ+hhDZ18fWodp0z",
+	"gdQy/vHi4sxWhbdoqlHd29FljZTXKr6Z81wiUaQptt0Kq+Y8ZYMXdxoeoPhNXowTwOCcUgPCvfbxnUHn",
+	"g7u09HYFm0UGBIKsKf5Wi0CiIqdyeQ7dvXUiTEZ/IMvjwtcl86yCFYUCpUOESz9elBMJ2E1bNbsFUs5/",
+	"ePNvUFpw7iCPqnut10AZPOpWOFgdE/n47OTyhzf/dn753cnpG93ub8zsTVKxbYSTpIy+QMcjUyXnAKOu",
+	"6dr35/7x2YnpimglDcxfrfUECxp1JcSSFxZ9VaPyqQOgTExsHbtj5pRHumWBgrAYuCitk1Bticvjjxd/",
+	"vDx9//3JuxDtjJnz5dnx+fmPr/WxoyGKEj7Tz9HT1/3blcWhZlUHjtSwjpRNucXDxNquNFQqWbUX9ACu",
+	"rGTiGZXzYjKIeFrxc/VXOxet/AnpbnBZginTefxcDRo2PsT49cyN+WWaeQmrM4yZx6Z19IXSuNV4AU+1",
+	"JfoUGQNGFzia53isXb+CCk/Sdm71pMBZsDEzedo1YOYJmVMI2QT6rTBvK+BNYw9lB5kAmhb5v/7tP8ds",
+	"gqMrTQwgkIFMRXPO1BHnyMjBmI3Z06dnTa/K4OlTD2/pDnwtS1f748ZscwMD7aCRGkVTICoPrT336sPH",
+	"16aZ2Zip2TqZG7r0xBIbS+el9lVH6OQM9OjAAMyJYKyLpkTgBPUEELKKnZuyFsMQ9SersZK49KiaFw3Q",
+	"j/V2jW6XRsxclFJIuzcdbMdM93pkOLUt6Wr9FtCmdgtizhcGssK+MZpzQVjVlLd8oFnUOsa1WtEThp46",
+	"+M5PQQA1Cjehgq4SSWO2Uu33SSssNHd9q0SFbolln+PIeUX0Un5q4bxEM16JrYJZiHj1dFPySiIaEzFm",
+	"UNm35IXuUkMI1AA+NdDUZk6uY3nOk7iqgTajcYS8Vrir8aAI5zmF4ErjlDGEBQ0Ttsgb2BB649luBOEq",
+	"KOBQFxkp5V+daD+uU+ODTlaBGuhyzKxIgMNLzR4YSql+IL8TGhGmC+OMVD7OoOHFLrg862J5sVgMMPw8",
+	"4Plsx9wrdk5PXr15d/4G7qlUppp8L71QveFgpC/jGWE4o73D3t5gONjT0B9zUBasVq1PyIRIb5qE+t7K",
+	"HR/OrgG+pTqdyabIkiS0TRwBLcYmaOltwohO6SmSqmfs06eckadPm70Xq7Z/Y6ZjyX8Apv/ml5gT3UtW",
+	"f8ZRSkJgj2PkdoCDNrpsWY6zRMzWMjncHw7DQ216ERZDSeOY6VNYl36ODXEQTpJxTx/4VV/scHc4DBV5",
+	"mAkV8FTp5SQVY2Yw7dUBobs2wezVj09EWYCmOcRxmZYguq/M8qglM0TQgOg+A6y6ZEc3lz+Je7dBx2t1",
+	"D/rOl39f0Ds83AJi3GVA4DO78w1mGj83GsLuDocP1sevBUbsa/9F8r5aZMPhIrCnNM9jknsEjm5Sua+H",
+	"6Xt7OZ0dp+Ep3DLafMvHRueC/eHe5pu+c9vX7Q/3N99Rdh+DG15uvuGV03pyf3e3y0TazQhug95BFyI0",
+	"umrBbbudyG17CcMtHSjnaZkCt3YgYaPpHth42vYtJbFtq21D6soWwDNR5UWJ3s+3QW9GpC9tSZgMSxuP",
+	"X9uYLJwRqL6w+Zp4zIwMrR0Gst6aUBDIftKq2wBdcCRIApWy+p0BnAVdBD7aCjX2WFnBOyvUF2MWuqBj",
+	"gQNUBgFSF6rMdD8cs7Wnhi1LMyk3Kb2BQQl7qJnjJECCj9mMXoP+uOD2Il0fPByGAwPgYDJ6a+fjpJDg",
+	"7QH3wJjhnCBB0yxZ2jCQgyUgJJxjoWkaHiIcx8JJTYD263oRlJw59PdOr6yBI3Tv3ukeYw3GdoZnigoQ",
+	"2GNkRfdw3VaMke3DEh1DDyS0J2QGCz4jICKhg3JM8qMyWp8TcLumPDfgcebcNerhmIVO1byeDUbhKWVX",
+	"h0it8l7069/+H/xBjlBOkm/GUGY/7pVd+dXZrFRnzcbwHGO7lQpw0GgkaxZUk86s0ACdS57BuJuDUuwB",
+	"KxzA+hsMBIAVgFwZnstD+0UEFmISj9mULGw/rRrJ0BaoGkBVGILuEZkQHCNjdhyjBU6uSkOPmA2o7JWn",
+	"TzGkcClNfEpzAw/w9Kluxlt9o/Yo1oYxojHcotlNP4rEbj5jLYOEkMw4QJRRVGRgVh+glLJCqZFbGAmG",
+	"MzHnMkBZDuWCdenzRKCmYQAmFzSQ3z4yvZ0VsaT2fNpx5iTieVxOT2niNBYDdM6haiMhuqGefT2gI4ig",
+	"CmeaxgW2s6YuTZ2ZFisY4KPFFc0yxRCg0pZ3GmBkFBe5tSxhBUwLDS0KgdOExLlUMiEnYg4XAX1AZkpj",
+	"19YGSQWaqf21RaUFugycdslVsxfrWS9VXniMTsSKlC2h7X9hqhlnZDso/9RE1ORRq101AiunMuMEBAue",
+	"SpPvpdkbQmcC4pmHVupYnF/bXdnMn6vRQf5rtdO1V8WeRpaOlOmxKPVb0lTPCc3pTM1YDTC1DkSdIKyP",
+	"KGX6qwPD7k/gmor1acXN0GxjgI7NHCAarySYyVVzuA/MgGozqCmZlTm0XXQMzyp2g9OUJlQubYGzT7dX",
+	"5HjU7O+n2W++x6T2nalvulwPqdxdLnylkVm+qHHhYNF4zIoVaDROyy918G1q8wXXwNN/R/bGfxETQHHG",
+	"BsU/4z4gI40Q7OTu2AI6q+rjOA4tcqB2clOnuo7xReXBodIoROEpjwxqFnhNIPxY+m9RCes7Zhcl0KTx",
+	"cYr6mX+ka9tX4w+XaMMGgLhS82vww5KjaM65IPZ8HDRh2LRjuwbFZrs1s2Rp7fRVGbwwmXOitEyG2t3R",
+	"JEcpvtJNuSkRSOApBMq0vUPimlvKaCNq3uCPZbF2X5ZVcFobMwqvPpLVIQ+K3hRhA1PmwCdrOptYpT1N",
+	"tYfY6IE6c7SKPAtCYqVaCBSTlFvO0saJMpQChEVK5TxAk7RQCxWgXF800ryiP+zqqAGcoabSw0BEl9Ue",
+	"28p20rqbNVIiAgqF0YXM2I7KiaG8YGq11PSFMq9ehmhCIlwI4nTPAi0AFtB71moalKh6dztsnfWFmGLV",
+	"XPBbHi87CH27FFBZUiSQAFJt5rKZSUm7Km+u55TXldn6LcgojQDVgH0qYZwaaEwlupJGR2rE2TdBMxs0",
+	"ol6e0oSIBghRDVOoBv1joXhK/B2T72SeU4VyP9BojvMYvTVf17Kj3HSmCm3GhwVjcFsaYC018JUSRMWA",
+	"ovROTkHKArIgbqyRzUpRercFIFOCwl0fO8gSzNhMqYYyvG7Yt7edO/nV8N5v66kDBrqmoZyMHlg52dAc",
+	"f4FLNb6pm5jDYqN+Yq/7vekod/eJjjqMqdnOHO476EIATz/NR0dsFy1Mb79Sl/IqYrdBlbP2ica3XUJs",
+	"TiNLdbiCNQ2YgtDuZMEcABqSACwOKRMhoLu3ycCBkLX78hCivVW/cMmNs0MrPbWI9pIXKOH8isQIy02h",
+	"qbsfqVMYgs+K2l8HRwdyxThoHmMlow77xdNs/3F33yHMsnZ3r4ivfDCmk7OR3VBKmQPkeKm2B6ju5R8z",
+	"x81fOvatSx918uiPWenSb3jzV5g0aqMZEWLc4hFmun0Ok9C5pyFBOLN4z5ANF75+c/rm4k1lAYkiJ4hx",
+	"MGhsGolTBU/Vw+WCEOaTMDMi7yteas6fL++pWa8MNRQgRd9Nyg9c8+ic+U0Kju+J3CQ17sbNpjAuBk7O",
+	"LMZyw7Gj4YfLFz8RaEYYBIgp0xnI6lQvAfWIDLeNHIK8xDHzIjAHyOwSQJLY0M97+3DMrCJhjSTdOYDF",
+	"EL4r42i2Ab0gkGJsUJapGLMSebmVfowt4DIYXNtrgZ2Nd8ck1rRb3B+iFcDOlWNHVqKwuzY1xTQpG2yM",
+	"dkPXUcOvSb7IKXjHBE8JlFwkgjwRhi7NhCKnJ5YP38oNwej7PSIUVudBdLQu/o5Ww/yG78PJSa62yzuy",
+	"QKSfKsqVKBBTfINYkU4AMYCYSv8KZ8j4IH7hczZoQyEDirBaXr0tAXi0/spzg0ZanUTu421Jw+jZnQ1y",
+	"DYDeyR7/ukdQm1kez6Svr3Q/2vH/kAf2xyy+sx2/43TD3pRj5fb/h0SPBbOdGcrDWmcYOBjDY1Yi7Kvj",
+	"23T8FoDfGB6hDZ1x1oabvzVD/6LZkWUf8bVy6YmwdPm9WfP/lSKRGnxEszeEcsrFnfNUx6pbm6qvzNvP",
+	"U4Zbe9LggvYl7+cOyuXnaNveKOoFWPcumpuJojZwTRvR1TELPSMMgzbC7HAwPCp9cg1chRQvxyzmiEon",
+	"JTNsw3OGK2qvbVy2ql3rCLipq0sqFwPoq2MGtr3psstTKqVuwXuX2Kg3YqcppVfDQS396sG7jkpYC171",
+	"1qiBX0rrq5B312t+kHy2qGFxPMZTHvWwf8R4it5DVXJKQ5w6ZwiEhcWcZj7VzKkp3Klay3m1tAtfyzas",
+	"zWvTmkTyth93zMIZkX24s1/d6fXsrtbVAqdMU0voAyX5oQsGlFVlJWLeoXaiOE4J44wds/Bk2n/HGXHc",
+	"EDMiUbg33DegZaYjlXW/rHW1QhqcA4R8d6eBGsvK4E4HoVO9/P0Piq/2OsqDtzymU2qlzqMe+dtzmlbb",
+	"7Ilo7Upn8zv7+4EVSFdyNPq2rBQf3j4r3WVIdfudBcmYVYiS9xYkpsjBuDIfTpBUUM+P0uRRmvy9pYl3",
+	"k34VkWLQWTe7iXyQwo6JaUCFoZqmAg4XlZuoiiwry1qonWuCv/fxFpX72KAgf0FLxrxhk5/IgEo8+ol+",
+	"80HRajG/hFdoldPmOI6FzSiv9psei7PjeMMvC3iA9sCuYYVu3lfomJXoh9Urx6zMu57jazf6aMOzGsRi",
+	"NBy92PYEBWFMY9aK6DyA06WOwvoP6WhpQNh/5dzX9bLKrjU0+IljEh+V6+UJwD16YR69MP+Akvo4BiHi",
+	"tHpwgO+NRFwpt1eoPzufaLY29fUCX4GDudZhopAtZ7Qjjq16cxmTBKTxasB9jzjWFallwWd5LNiMiyel",
+	"huUCxUyWBsbbIztzkvJr4ojPbnmtrszQj3hMbH3cpRt36QdglcaOgUSlrlv1/ipWh+Jbe0ifYTn3WUUb",
+	"3LI2gdYbiNKuIYFWGj5jZnNiN2toYX8UGninQoPUkXiAPgoyZu2ML49nGXQraB5hOleZwUEp2mZP6xcN",
+	"wtfes8m80uN+tK5+D9ZV2SjmSxhX/vzTcxtCNvxf5X2yWO0PizgB1bim308tG9WmTXbeuYp7Lc6fzmFF",
+	"kH84ZiaHdUOyqtUt1DYPjYVlvKPqDbos18wG6omV1m7bmH0am248494h+jS2vePUp9Hw9jYEEaKFy5Tn",
+	"Y1bKliOEjWu7Skq1x77H1LNLagE075r06QiZz0zghArHUmq7ratHw+d7z/dHL3b3g7KH3qGiQnBvOfW1",
+	"kyfvJCMfTblHU+43ElDX3Re7nwwtPY3bHjBr1bSFbQnj+Ks7NIVBW6Cw1kDmVutLuh3NFxQF+gWbZIDp",
+	"EPOoJv321SRuOMqXVPJ5OlIhvW3xmZgq5cfZJZKXCF6ms4tN+oWt24cvw3aiyDMT333vaU+/NxiWxSJw",
+	"jIqyH8+YKbXLsRi3wnq/II2oUm+kE27XWuWM2R3aBAUWK7lMStS4LAZkbFNXmRR8NgW7Uu+sAzqC2jdm",
+	"fr/5gddvXr7tsyqmwe52llAri3SKqDQ4h7IsdRSURQR0YY0cJ9GWrguCJV9QQbzBN317Xex96dodj7rX",
+	"bCXV7NO0Apujs97n9sP6ympfN1lfMcyjhvdY9fJ7OwzpdaUatg6irrmWXbKkKjXRoII5KQ0xr1W9rHXq",
+	"ueXtm/0DVQISgIoJhHMyBpN7Sm8cX746skAqHKINHj/3/cogN5kbacc8qK/g63Nftkm4uZn8j+rs70Cd",
+	"rXeF/nquv+9zbFp65+SaX1loWafRy3pn4Jit8Aaiu+14DV/hcwmibh7BEiL809htsV26+BiekctYfwEK",
+	"ym243mdXa3ZzN8ddU2w8gPeuIaqr+dhmtuYbMb/EUQRIc9CM9M5F0E0h9LW9efeUgo9+vUe/3m/Vr9dF",
+	"9rd0NyGxvFsIthAATs8Lpk4HtCb1FOCKtg/HzGRRBCjFNJnwGyICuGqCBfxJxRWCQILGGc/xdEojAAZa",
+	"Sj9udqlanavxf3FpAm/ZJEbUdKmQNHrUpX4XulS1nl+qcPkORWo6R7zWa0WHEJ208SvGF8I2qFhmJLAI",
+	"y7CtFnM+Zsrc0gcbOKKqvbuyjg1NEsyuGuUnnkYgm8pP6k1BqhKU0vv20CUoj1Vsj1Lk7yVFqk3ZT8g1",
+	"SepbtkP1SVM6dHGxeESEU/KyQk4YCRFA/A5gBSrxYJt+wBQggKDTm6g07S+7F7F5pcg9ithWSZEvVsj2",
+	"WML2KEr+IUXJ3arZQJ7wSDGc+nNOcCLnfzWfUiLxSqlyDjtdb/xa72C305PECfQhM22Emt2Lx0yJjIzg",
+	"K4G2IFGybLipG3OZohjozaW/mRF5Cc8RO/priEpmlGl4/DFzeouffXh/8f7V+9NwW4caoQNvozUyJHpR",
+	"AZ1jyzbIVu7Ypr9un+R6p2XT1hna/OhW+kVluo7ZlpzrRhPgA4LWwqsq6t4qYn9BgwWe7zFVfrSO97I7",
+	"lzoFEJ7Y/lBFJmROcPr7M15+a5jDatkmpLYota3n7HLYunp7p0TmtNzhptPvwDCP+9USp4n5Kic4XoIY",
+	"UEMgUZFDF4mfPrkd83/6+Tb4ZJrpl9/8rK5Xg9EHYJ3X6vsn1y0S59AeMCpSDa+m2xzvwHloZtPCMzWl",
+	"8rbX+LbFUtL7UZOk3GBC+yAC3b8m0D7kQOOjD6pODBbOTc2pURzoM/0C5OlaHtjaRZAac56SPmC3WRiz",
+	"MXtT4bVPCuk8z/Qn6dRhZsy8nfCNZKnNRxuk7TmBlwh68TRSXlDV0126v7fgq7b8WSfVAKrQYPv1YIM1",
+	"MKPcdu+H9YT5BriUplUAaSI0B5NWBFXXIGPUIsemtekiuk8MwM26euOYWa6E2eM8XxrFMUAhaJj9V5zJ",
+	"nCemGab+7tztzWxm7R6v7XlvFLa1k3RC5pTFiEqHqrCx2w++qJ5p+szZNtUCbYmMRIHaYyJA+oQPkJEK",
+	"2wP0jiNc70Bfvc00a+/d/nz7/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

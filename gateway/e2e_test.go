@@ -533,6 +533,10 @@ func TestServiceEndpoints(t *testing.T) {
 			t.Fatalf("/openapi.json lacks %s", op)
 		}
 	}
+	// In the YAML's order (Swagger UI offers the first scheme first).
+	if b := string(r.body); !strings.Contains(b, `"securitySchemes":{"basicAuth":`) {
+		t.Fatal("/openapi.json does not keep openapi.yaml's order: basicAuth is not the first security scheme")
+	}
 }
 
 // Protocol 1.4.x writes limits and permissions as named elements; 1.5.0.0

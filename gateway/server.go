@@ -121,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: openapi.yaml: %w", err)
 	}
-	specJSON, err := spec.MarshalJSON()
+	specJSON, err := pleskgate.OpenAPIJSON() // in the YAML's order: Swagger UI's defaults are the first entries
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@
 #   2. ts        the generated TypeScript client (examples/typescript/): types
 #                current, compiles, CRUD + problem+json against the sandbox
 #   3. browser   Swagger UI (/docs/) in headless Debian Chromium (e2e/browser/):
-#                offline, every operation listed, Authorize + Try it out works
+#                offline, every operation listed, Authorize (basicAuth first),
+#                then Try it out on list, create, get and patch (If-Match),
+#                each with what the UI pre-fills, each on the first try
 # against one sandbox gateway started as `make run` starts it (go run
 # ./cmd/pleskgate, built once here) on a free loopback port.
 #

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -175,10 +176,29 @@ func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), e
   └────────────────────────────────────────────────────────────┘
   administrator  login: admin     password: %s
   reseller       login: reseller  password: %s
+  demo clients   %s
   Use HTTP Basic with these, e.g.  curl -u admin:%s http://localhost%s/clients
-`, password, resellerPassword, password, portOf(cfg.Listen))
+`, password, resellerPassword, demoClients(sim.Clients()), password, portOf(cfg.Listen))
 	log.Info("sandbox simulator started", zap.String("addr", ln.Addr().String()))
 	return "http://" + ln.Addr().String(), func() { _ = hs.Close() }, nil
+}
+
+// demoClients lists the seeded clients by owner, one line per owner:
+// "owner admin: 3 jdoe, 4 asmith" (ids as the simulator gave them).
+func demoClients(clients []plesksim.Client) string {
+	var owners []string
+	byOwner := map[string][]string{}
+	for _, c := range clients {
+		if _, ok := byOwner[c.OwnerLogin]; !ok {
+			owners = append(owners, c.OwnerLogin)
+		}
+		byOwner[c.OwnerLogin] = append(byOwner[c.OwnerLogin], fmt.Sprintf("%d %s", c.ID, c.Login))
+	}
+	lines := make([]string, len(owners))
+	for i, o := range owners {
+		lines[i] = fmt.Sprintf("%-15s %s", "owner "+o+":", strings.Join(byOwner[o], ", "))
+	}
+	return strings.Join(lines, "\n                 ")
 }
 
 func randomPassword() string {

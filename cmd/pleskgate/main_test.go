@@ -123,6 +123,12 @@ func TestSandboxServesAndShutsDownGracefully(t *testing.T) {
 	if !strings.Contains(out.String(), "SANDBOX") || !strings.Contains(out.String(), "sandbox-pw") {
 		t.Fatalf("banner: %s", out.String())
 	}
+	// The banner names the demo clients with their ids and owners.
+	for _, want := range []string{"owner admin:    3 jdoe, 4 asmith, 5 bmuller", "owner reseller: 6 rclient1, 7 rclient2"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("banner lacks %q:\n%s", want, out.String())
+		}
+	}
 	get := func(path string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		req.SetBasicAuth("admin", "sandbox-pw")

@@ -6,8 +6,13 @@
 //      localhost / 127.0.0.1 / [::1]; any other is blocked AND fails the test),
 //   2. every operation of openapi.yaml is listed (#operations-<tag>-<operationId>),
 //      with its method and path,
-//   3. Authorize → basicAuth, then listClients → Try it out → Execute shows a
-//      200 and the demo clients (jdoe) in the response body panel.
+//   3. Authorize offers basicAuth first; with it, listClients → Try it out →
+//      Execute shows a 200 and the demo clients (jdoe) in the response body,
+//   4. a newcomer's first clicks each work on the first try, with what Swagger
+//      UI pre-fills from openapi.yaml: createClient with its default (first)
+//      example and an empty Idempotency-Key → 201; getClient with the path
+//      example → 200 and an ETag; patchClient with its default example and
+//      that ETag typed into If-Match → 200.
 // Screenshots go to $ARTIFACTS_DIR (default <repo>/artifacts/).
 //
 //   PLESKGATE_URL        the gateway, e.g. http://127.0.0.1:18080 (must be loopback)
@@ -79,7 +84,8 @@ async function main() {
   if (!isLocal(baseURL)) throw new Error(`PLESKGATE_URL must be a loopback address, got ${baseURL}`);
   mkdirSync(artifacts, { recursive: true });
 
-  const ops = operationsOf(parseYAML(readFileSync(specPath, "utf8")));
+  const spec = parseYAML(readFileSync(specPath, "utf8"));
+  const ops = operationsOf(spec);
   check(`openapi.yaml has operations (${ops.length})`, ops.length > 0 && ops.every((o) => o.operationId), ops.filter((o) => !o.operationId));
 
   const userDataDir = mkdtempSync(join(tmpdir(), "pleskgate-chromium-"));
@@ -156,6 +162,9 @@ async function main() {
     await modal.waitFor();
     const basic = modal.locator(".auth-container").filter({ hasText: "basicAuth" });
     check("Authorize dialog offers basicAuth", (await basic.count()) === 1, await basic.count());
+    const firstScheme = await textOf(modal.locator(".auth-container h4").first());
+    check("Authorize dialog lists basicAuth first", firstScheme.startsWith("basicAuth"), firstScheme);
+    await modal.screenshot({ path: join(artifacts, "swagger-ui-authorize.png") });
     await basic.locator("input[type=text]").fill(login);
     await basic.locator("input[type=password]").fill(password);
     await basic.locator("button.authorize").click();
@@ -187,6 +196,12 @@ async function main() {
     await op.locator(".responses-inner h4").first().evaluate((el) => el.scrollIntoView({ block: "start" }));
     await page.screenshot({ path: join(artifacts, "swagger-ui-try-it-out.png") });
 
+    // 4. The first clicks of a newcomer, each with what Swagger UI pre-fills.
+    const created = await createWithDefaultExample(page, spec);
+    const etag = await getWithPathExample(page, spec);
+    await patchWithIfMatch(page, spec, etag);
+    check("the created client is not the demo client the path example names", created !== undefined && created.id !== Number(exampleId(spec)), created);
+
     check("no JavaScript errors on the page", pageErrors.length === 0, pageErrors);
   } catch (err) {
     // Report and go on to the checks below: they say what the page asked for.
@@ -198,15 +213,99 @@ async function main() {
   check(`browser made requests, all on this machine (${requests.length})`, requests.length > 0 && offHost.length === 0, [...new Set(offHost)]);
   check("the spec was fetched from the gateway", requests.some((r) => r === `GET ${baseURL}/openapi.json`), requests);
   if (failed > 0) console.log(`requests seen:\n  ${requests.join("\n  ")}`);
-  console.log(`screenshots: ${join(artifacts, "swagger-ui-try-it-out.png")}, swagger-ui-list-clients.png, swagger-ui-operations.png`);
+  console.log(`screenshots in ${artifacts}: swagger-ui-operations.png, swagger-ui-authorize.png, swagger-ui-try-it-out.png, swagger-ui-list-clients.png, swagger-ui-create-client.png, swagger-ui-get-client.png, swagger-ui-patch-client.png`);
+}
+
+// The ClientId path parameter's example, as openapi.yaml writes it.
+const exampleId = (spec) => String(spec.components.parameters.ClientId.example);
+
+// Expands an operation, presses "Try it out" and returns its block.
+async function tryOut(page, operationId, tag = "clients") {
+  const op = page.locator(`[id="operations-${tag}-${operationId}"]`);
+  await op.locator(".opblock-summary-control").first().click();
+  await op.locator("button.try-out__btn").click();
+  return op;
+}
+
+// Presses Execute and reads the live response: status, body text, header text.
+async function execute(op) {
+  await op.locator("button.execute").click();
+  const live = op.locator(".live-responses-table");
+  await live.waitFor();
+  const row = live.locator(".response").first();
+  const status = await textOf(row.locator(".response-col_status"));
+  const body = await textOf(row.locator(".response-col_description").locator("h5", { hasText: "Response body" }).locator("xpath=following-sibling::*[1]/descendant-or-self::pre"));
+  const headers = await textOf(row.locator(".response-col_description").locator("h5", { hasText: "Response headers" }).locator("xpath=following-sibling::*[1]"));
+  return { status, body, headers };
+}
+
+function parseJSON(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// POST /clients with the request body Swagger UI pre-fills (the first example
+// of openapi.yaml, in its order) and the Idempotency-Key left as it comes.
+async function createWithDefaultExample(page, spec) {
+  const examples = spec.paths["/clients"].post.requestBody.content["application/json"].examples;
+  const [firstName, first] = Object.entries(examples)[0];
+  const op = await tryOut(page, "createClient");
+  const key = op.locator('tr[data-param-name="Idempotency-Key"] input');
+  check("createClient: Idempotency-Key starts empty", (await key.count()) === 1 && (await key.inputValue()) === "", await key.inputValue().catch(() => "(no input)"));
+  const prefilled = parseJSON(await op.locator("textarea.body-param__text").inputValue());
+  check(`createClient: the body is the default example "${firstName}"`, JSON.stringify(prefilled) === JSON.stringify(first.value), prefilled);
+  const res = await execute(op);
+  const body = parseJSON(res.body);
+  check("Try it out: POST /clients with the default example → 201 on the first try", res.status === "201", `${res.status} ${res.body.slice(0, 300)}`);
+  check("POST /clients answered the new client", body?.login === first.value.login && Number.isInteger(body?.id), res.body.slice(0, 300));
+  await op.locator(".responses-inner h4").first().evaluate((el) => el.scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(artifacts, "swagger-ui-create-client.png") });
+  return body;
+}
+
+// GET /clients/{id} with the id Swagger UI pre-fills; returns the ETag.
+async function getWithPathExample(page, spec) {
+  const op = await tryOut(page, "getClient");
+  const id = op.locator('tr[data-param-name="id"] input');
+  check(`getClient: {id} is pre-filled with the example ${exampleId(spec)}`, (await id.inputValue()) === exampleId(spec), await id.inputValue());
+  const res = await execute(op);
+  check(`Try it out: GET /clients/${exampleId(spec)} → 200 on the first try`, res.status === "200", `${res.status} ${res.body.slice(0, 300)}`);
+  const etag = /etag:\s*("[^"]*")/i.exec(res.headers)?.[1];
+  check("GET /clients/{id} shows an ETag response header", etag !== undefined, res.headers);
+  await op.locator(".responses-inner h4").first().evaluate((el) => el.scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(artifacts, "swagger-ui-get-client.png") });
+  return etag;
+}
+
+// PATCH /clients/{id} with the pre-filled id and body, the ETag typed into If-Match.
+async function patchWithIfMatch(page, spec, etag) {
+  const examples = spec.paths["/clients/{id}"].patch.requestBody.content["application/merge-patch+json"].examples;
+  const [firstName, first] = Object.entries(examples)[0];
+  const op = await tryOut(page, "patchClient");
+  const ifMatch = op.locator('tr[data-param-name="If-Match"] input');
+  check("patchClient: If-Match starts empty", (await ifMatch.inputValue()) === "", await ifMatch.inputValue());
+  await ifMatch.fill(etag ?? "");
+  const prefilled = parseJSON(await op.locator("textarea.body-param__text").inputValue());
+  check(`patchClient: the body is the default example "${firstName}"`, JSON.stringify(prefilled) === JSON.stringify(first.value), prefilled);
+  const res = await execute(op);
+  const body = parseJSON(res.body);
+  check(`Try it out: PATCH /clients/${exampleId(spec)} with If-Match → 200 on the first try`, res.status === "200", `${res.status} ${res.body.slice(0, 300)}`);
+  check("PATCH answered the changed client", body !== undefined && Object.entries(first.value).every(([k, v]) => (v === null ? !(k in body) : body[k] === v)), res.body.slice(0, 300));
+  const curl = await textOf(op.locator(".curl-command"));
+  check("the PATCH sent the ETag as If-Match", curl.includes(`If-Match: ${etag}`) || curl.includes(`If-Match: ${etag?.replace(/"/g, '\\"')}`), curl.slice(0, 400));
+  await op.locator(".responses-inner h4").first().evaluate((el) => el.scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(artifacts, "swagger-ui-patch-client.png") });
 }
 
 // A bound on the whole run: a hung browser must not hang CI.
 const watchdog = setTimeout(() => {
-  console.log("FAIL browser test did not finish within 180 s");
+  console.log("FAIL browser test did not finish within 220 s");
   console.log(`${passed} passed, ${failed + 1} failed`);
   process.exit(1);
-}, 180_000);
+}, 220_000);
 watchdog.unref();
 
 try {

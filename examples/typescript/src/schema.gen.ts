@@ -60,6 +60,11 @@ export interface paths {
          *     Send an `Idempotency-Key` to make retries safe: a repeated request with
          *     the same key and body gets the first answer again instead of a second
          *     client.
+         *
+         *     The examples create logins the sandbox does not seed (its demo clients
+         *     are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
+         *     `reseller`), so each works once on a fresh sandbox; a second run
+         *     answers `409` because the login then exists.
          */
         post: operations["createClient"];
         /**
@@ -84,8 +89,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -133,8 +138,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -160,8 +165,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -197,8 +202,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -234,8 +239,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -268,8 +273,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
                 /**
@@ -301,8 +306,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -328,8 +333,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -365,8 +370,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -442,8 +447,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -471,8 +476,8 @@ export interface paths {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -758,7 +763,7 @@ export interface components {
         ClientCreate: {
             /**
              * @description Contact name (Plesk `pname`).
-             * @example John Doe
+             * @example Mary Major
              */
             name: string;
             /**
@@ -768,7 +773,7 @@ export interface components {
             company?: string;
             /**
              * @description Panel login. Old Plesk versions allow at most 20 characters.
-             * @example jdoe
+             * @example mmajor
              */
             login: string;
             /**
@@ -777,7 +782,7 @@ export interface components {
              *     applies its own password policy (old protocol documentation says 5–14
              *     characters; modern Plesk checks strength) and refuses weak ones with
              *     `422`.
-             * @example correct-horse-battery-staple
+             * @example Correct-Horse-42
              */
             password: string;
             /**
@@ -824,7 +829,7 @@ export interface components {
             owner_id?: number;
             /**
              * @description Login of the owner. At most one `owner_*` field.
-             * @example reseller1
+             * @example reseller
              */
             owner_login?: string;
             /**
@@ -879,7 +884,7 @@ export interface components {
             /**
              * Format: password
              * @description New panel password; Plesk applies its password policy. Cannot be null.
-             * @example correct-horse-battery-staple
+             * @example Correct-Horse-42
              */
             password?: string | null;
             /**
@@ -1134,7 +1139,7 @@ export interface components {
         OwnerChange: {
             /**
              * @description Login of the new owner (administrator or reseller).
-             * @example reseller1
+             * @example reseller
              */
             owner_login: string;
             /**
@@ -1160,7 +1165,7 @@ export interface components {
         ConvertToReseller: {
             /**
              * @description Reseller plan to apply (protocol ≥ 1.6.3.0). Without it the reseller gets the sum of the client's resources.
-             * @example Reseller Basic
+             * @example Default Reseller
              */
             reseller_plan_name?: string;
         };
@@ -1176,7 +1181,7 @@ export interface components {
             login?: string;
             /**
              * @description The reseller plan that was applied, when one was named.
-             * @example Reseller Basic
+             * @example Default Reseller
              */
             reseller_plan_name?: string;
         };
@@ -1670,8 +1675,8 @@ export interface components {
     };
     parameters: {
         /**
-         * @description The Plesk client id.
-         * @example 42
+         * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+         * @example 3
          */
         ClientId: number;
         /**
@@ -1710,22 +1715,24 @@ export interface components {
         /** @description Opaque position from a previous page's `next_cursor` (or its `Link` header). Omit for the first page. */
         Cursor: string;
         /**
-         * @description A unique value you choose (a UUID, say) to make a retry safe: the
+         * @description Optional. A fresh value you choose for each new request (a UUID, say,
+         *     such as `uuidgen` prints) to make a retry of that request safe: the
          *     first answer is stored and returned again for a repeat with the same
-         *     key and body. Reusing a key with a different body is a `422`; a repeat
-         *     while the first request is still running is a `409`.
-         * @example 5f0c7a52-1c5e-4f7e-8a0a-4f2d8c1b9e77
+         *     key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+         *     different body is a `422`; a repeat while the first request is still
+         *     running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+         *     (24 h by default) and are per caller. Leave it empty for a request
+         *     you will not retry.
          */
         IdempotencyKey: string;
         /**
-         * @description An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
-         * @example "c1a7b3f09e2d4e51"
+         * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+         *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+         *     the client still has it, otherwise `412`. Leave it empty to change
+         *     unconditionally.
          */
         IfMatch: string;
-        /**
-         * @description An `ETag` from an earlier answer; `304` without a body when it still matches.
-         * @example "d41d8cd98f00b204"
-         */
+        /** @description The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches. */
         IfNoneMatch: string;
     };
     requestBodies: never;
@@ -1830,11 +1837,14 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description A unique value you choose (a UUID, say) to make a retry safe: the
+                 * @description Optional. A fresh value you choose for each new request (a UUID, say,
+                 *     such as `uuidgen` prints) to make a retry of that request safe: the
                  *     first answer is stored and returned again for a repeat with the same
-                 *     key and body. Reusing a key with a different body is a `422`; a repeat
-                 *     while the first request is still running is a `409`.
-                 * @example 5f0c7a52-1c5e-4f7e-8a0a-4f2d8c1b9e77
+                 *     key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+                 *     different body is a `422`; a repeat while the first request is still
+                 *     running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+                 *     (24 h by default) and are per caller. Leave it empty for a request
+                 *     you will not retry.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1931,8 +1941,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -1965,15 +1975,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
-                 * @example "c1a7b3f09e2d4e51"
+                 * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+                 *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2006,15 +2018,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
-                 * @example "c1a7b3f09e2d4e51"
+                 * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+                 *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2057,8 +2071,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2091,8 +2105,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2125,8 +2139,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2175,8 +2189,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2209,8 +2223,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2259,8 +2273,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2292,18 +2306,21 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description A unique value you choose (a UUID, say) to make a retry safe: the
+                 * @description Optional. A fresh value you choose for each new request (a UUID, say,
+                 *     such as `uuidgen` prints) to make a retry of that request safe: the
                  *     first answer is stored and returned again for a repeat with the same
-                 *     key and body. Reusing a key with a different body is a `422`; a repeat
-                 *     while the first request is still running is a `409`.
-                 * @example 5f0c7a52-1c5e-4f7e-8a0a-4f2d8c1b9e77
+                 *     key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+                 *     different body is a `422`; a repeat while the first request is still
+                 *     running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+                 *     (24 h by default) and are per caller. Leave it empty for a request
+                 *     you will not retry.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2344,8 +2361,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
                 /**
@@ -2383,8 +2400,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2417,8 +2434,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2450,15 +2467,17 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description An `ETag` from `GET /clients/{id}`; the change is made only if the client still has it, otherwise `412`.
-                 * @example "c1a7b3f09e2d4e51"
+                 * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
+                 *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
+                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2466,6 +2485,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "owner_login": "reseller",
+                 *       "ipv4_addresses": [
+                 *         "192.0.2.10"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["OwnerChange"];
             };
         };
@@ -2499,18 +2526,21 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description A unique value you choose (a UUID, say) to make a retry safe: the
+                 * @description Optional. A fresh value you choose for each new request (a UUID, say,
+                 *     such as `uuidgen` prints) to make a retry of that request safe: the
                  *     first answer is stored and returned again for a repeat with the same
-                 *     key and body. Reusing a key with a different body is a `422`; a repeat
-                 *     while the first request is still running is a `409`.
-                 * @example 5f0c7a52-1c5e-4f7e-8a0a-4f2d8c1b9e77
+                 *     key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+                 *     different body is a `422`; a repeat while the first request is still
+                 *     running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+                 *     (24 h by default) and are per caller. Leave it empty for a request
+                 *     you will not retry.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2549,10 +2579,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description An `ETag` from an earlier answer; `304` without a body when it still matches.
-                 * @example "d41d8cd98f00b204"
-                 */
+                /** @description The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path?: never;
@@ -2576,10 +2603,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description An `ETag` from an earlier answer; `304` without a body when it still matches.
-                 * @example "d41d8cd98f00b204"
-                 */
+                /** @description The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path?: never;
@@ -2603,16 +2627,13 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description An `ETag` from an earlier answer; `304` without a body when it still matches.
-                 * @example "d41d8cd98f00b204"
-                 */
+                /** @description The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
@@ -2636,16 +2657,13 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /**
-                 * @description An `ETag` from an earlier answer; `304` without a body when it still matches.
-                 * @example "d41d8cd98f00b204"
-                 */
+                /** @description The `ETag` header of an earlier answer, quotes included; `304` without a body when it still matches. */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /**
-                 * @description The Plesk client id.
-                 * @example 42
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
                  */
                 id: components["parameters"]["ClientId"];
             };
