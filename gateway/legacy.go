@@ -39,6 +39,9 @@ type legacyGuard struct {
 	// last is the record the last check or refusal saw in force (nil: none),
 	// for the metric.
 	last atomic.Pointer[LegacyRecord]
+	// stored: the store held a record at the last check, in force or not,
+	// so a legacy packet that goes through should remove it.
+	stored atomic.Bool
 }
 
 func newLegacyGuard(store LegacyStore, upstream string, retry time.Duration, log *zap.Logger, reg prometheus.Registerer) *legacyGuard {
@@ -74,6 +77,7 @@ func (g *legacyGuard) refusal(ctx context.Context, v translator.Version) (*Legac
 		g.log.Warn("legacy operator record unreadable; sending the packet", zap.Error(err))
 		return nil, false
 	}
+	g.stored.Store(ok)
 	now := g.now()
 	if !ok || r.LearnedAt.Before(g.started) || !now.Before(r.Until) {
 		g.last.Store(nil)
@@ -115,6 +119,7 @@ func (g *legacyGuard) learn(ctx context.Context, v translator.Version, reqs []tr
 	if len(ops) > 0 {
 		rec.Operation = string(ops[0])
 	}
+	g.stored.Store(true)
 	if err := g.store.Put(ctx, g.upstream, rec); err != nil {
 		g.log.Warn("legacy operator refusal not shared", zap.Error(err))
 	}
@@ -123,6 +128,23 @@ func (g *legacyGuard) learn(ctx context.Context, v translator.Version, reqs []tr
 		zap.String("version", rec.Version), zap.String("operation", rec.Operation), zap.Int("plesk_errcode", rec.Code),
 		zap.String("plesk_errtext", rec.Text), zap.Time("retry_at", rec.Until))
 	return &legacyRefusedError{rec: rec, ops: ops}
+}
+
+// succeeded notes that a packet at v went through. When the store held a
+// refusal (one this gateway did not believe, being newer, or one whose
+// retry time had come), it is removed, so that replicas stop answering 501
+// before their own retry.
+func (g *legacyGuard) succeeded(ctx context.Context, v translator.Version) {
+	if v.Dialect() != translator.DialectClient || !g.stored.Load() {
+		return
+	}
+	g.stored.Store(false)
+	g.last.Store(nil)
+	if err := g.store.Delete(ctx, g.upstream); err != nil {
+		g.log.Warn("legacy operator record not removed", zap.Error(err))
+		return
+	}
+	g.log.Info("the panel takes the legacy client operator again", zap.String("version", v.String()))
 }
 
 // legacyRefusedError is the 501 for an operation sent only in the legacy

@@ -222,40 +222,13 @@ func TestLegacyRefusedModernUnaffected(t *testing.T) {
 // legacy packet again: refused, it learns again (one packet); accepted (the
 // panel changed), the operation works.
 func TestLegacyRefusedRetry(t *testing.T) {
-	refusing, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass, RefuseLegacy: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	taking, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refuseSrv, takeSrv := httptest.NewServer(refusing), httptest.NewServer(taking)
-	t.Cleanup(refuseSrv.Close)
-	t.Cleanup(takeSrv.Close)
-	// A panel that can change its mind: a proxy to one simulator or the other.
-	var refuse atomic.Bool
-	refuse.Store(true)
-	proxyTo := func(raw string) *httputil.ReverseProxy {
-		u, _ := url.Parse(raw)
-		return httputil.NewSingleHostReverseProxy(u)
-	}
-	toRefusing, toTaking := proxyTo(refuseSrv.URL), proxyTo(takeSrv.URL)
-	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if refuse.Load() {
-			toRefusing.ServeHTTP(w, r)
-		} else {
-			toTaking.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(panel.Close)
+	panelURL, refuse, packets := switchablePanel(t)
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
-		gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: panel.URL, Timeout: 5 * time.Second})
+		gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: panelURL, Timeout: 5 * time.Second})
 		gc.LegacyRetry = time.Minute
 	})
 	now := time.Now()
 	h.gw.legacy.now = func() time.Time { return now }
-	packets := func() int64 { return refusing.Stats().Requests + taking.Stats().Requests }
 	desc := legacyCall{"get-limit-descriptor", "GET", "/descriptors/limits", nil, 0}
 
 	p := expectRefused(t, h, h.send(desc), desc.name)
@@ -287,6 +260,67 @@ func TestLegacyRefusedRetry(t *testing.T) {
 	h.expect(h.send(desc), http.StatusOK)
 	if g := legacyGauge(t, h); g != 0 {
 		t.Fatalf("gauge %v once the panel takes the legacy operator again", g)
+	}
+}
+
+// switchablePanel is a panel that can change its mind: a proxy to a
+// simulator that refuses <client> while *refuse is true, else to one that
+// takes it. packets counts what both received.
+func switchablePanel(t *testing.T) (panelURL string, refuse *atomic.Bool, packets func() int64) {
+	t.Helper()
+	refusing, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass, RefuseLegacy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taking, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuseSrv, takeSrv := httptest.NewServer(refusing), httptest.NewServer(taking)
+	t.Cleanup(refuseSrv.Close)
+	t.Cleanup(takeSrv.Close)
+	refuse = &atomic.Bool{}
+	refuse.Store(true)
+	proxyTo := func(raw string) *httputil.ReverseProxy {
+		u, _ := url.Parse(raw)
+		return httputil.NewSingleHostReverseProxy(u)
+	}
+	toRefusing, toTaking := proxyTo(refuseSrv.URL), proxyTo(takeSrv.URL)
+	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			toRefusing.ServeHTTP(w, r)
+		} else {
+			toTaking.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(panel.Close)
+	return panel.URL, refuse, func() int64 { return refusing.Stats().Requests + taking.Stats().Requests }
+}
+
+// TestLegacyRefusedSharedRecovery: a gateway started after a refusal was
+// shared tries for itself; when the panel now takes <client>, it removes the
+// shared record, and the replica that learned the refusal sends again.
+func TestLegacyRefusedSharedRecovery(t *testing.T) {
+	panelURL, refuse, _ := switchablePanel(t)
+	store := NewMemoryLegacyStore()
+	gw := func() *harness {
+		return newHarness(t, withLegacyStore(store), func(_ *plesksim.Config, gc *Config) {
+			gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: panelURL, Timeout: 5 * time.Second})
+		})
+	}
+	a := gw()
+	desc := legacyCall{"get-limit-descriptor", "GET", "/descriptors/limits", nil, 0}
+	expectRefused(t, a, a.send(desc), desc.name)
+	expectRefused(t, a, a.send(desc), desc.name)
+	refuse.Store(false)
+	later := gw()
+	later.expect(later.send(desc), http.StatusOK)
+	if _, ok, _ := store.Get(t.Context(), a.gw.upstreamID); ok {
+		t.Fatal("the shared refusal outlived a legacy packet that went through")
+	}
+	a.expect(a.send(desc), http.StatusOK)
+	if g := legacyGauge(t, a); g != 0 {
+		t.Fatalf("gauge %v after the record was removed", g)
 	}
 }
 

@@ -34,6 +34,8 @@ type LegacyStore interface {
 	Get(ctx context.Context, upstream string) (LegacyRecord, bool, error)
 	// Put replaces the record for upstream; it may be dropped after r.Until.
 	Put(ctx context.Context, upstream string, r LegacyRecord) error
+	// Delete removes the record for upstream (the panel took the operator).
+	Delete(ctx context.Context, upstream string) error
 }
 
 // MemoryLegacyStore keeps the records in this process.
@@ -58,6 +60,13 @@ func (s *MemoryLegacyStore) Put(_ context.Context, upstream string, r LegacyReco
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[upstream] = r
+	return nil
+}
+
+func (s *MemoryLegacyStore) Delete(_ context.Context, upstream string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, upstream)
 	return nil
 }
 
@@ -108,6 +117,13 @@ func (s redisLegacyStore) Put(ctx context.Context, upstream string, r LegacyReco
 	}
 	if err := s.rdb.Set(ctx, legacyRedisKey(upstream), data, ttl).Err(); err != nil {
 		return fmt.Errorf("redis legacy record set: %w", err)
+	}
+	return nil
+}
+
+func (s redisLegacyStore) Delete(ctx context.Context, upstream string) error {
+	if err := s.rdb.Del(ctx, legacyRedisKey(upstream)).Err(); err != nil {
+		return fmt.Errorf("redis legacy record delete: %w", err)
 	}
 	return nil
 }

@@ -38,6 +38,18 @@ func testLegacyStore(t *testing.T, s LegacyStore) {
 	if got, _, _ := s.Get(ctx, "up1"); got.Code != 1005 {
 		t.Fatalf("Put did not replace the record: %+v", got)
 	}
+	if err := s.Put(ctx, "up2", r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "up2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Get(ctx, "up2"); ok || err != nil {
+		t.Fatalf("after Delete: ok=%v err=%v", ok, err)
+	}
+	if _, ok, _ := s.Get(ctx, "up1"); !ok {
+		t.Fatal("Delete of up2 removed up1")
+	}
 }
 
 func TestMemoryLegacyStore(t *testing.T) { testLegacyStore(t, NewMemoryLegacyStore()) }

@@ -64,6 +64,7 @@ func (s *Server) send(ctx context.Context, v translator.Version, reqs ...transla
 	if err != nil {
 		return nil, s.legacy.learn(ctx, v, reqs, err)
 	}
+	s.legacy.succeeded(ctx, v)
 	return replies, nil
 }
 
