@@ -124,6 +124,9 @@ func problemFor(err error) (Problem, http.Header) {
 		rerr  *openapi3filter.RequestError
 		serr  *openapi3filter.SecurityRequirementsError
 	)
+	if le, ok := legacyRefusalOf(err); ok {
+		return le.problem(), nil
+	}
 	switch {
 	case errors.As(err, &gerr):
 		return Problem{Type: problemType(gerr.Slug), Title: gerr.Title, Status: gerr.Status, Detail: gerr.Detail, Errors: gerr.Errors}, gerr.Header

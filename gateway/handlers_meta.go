@@ -80,6 +80,15 @@ func (s *Server) GetMeta(ctx context.Context, _ api.GetMetaRequestObject) (api.G
 			mo.Dialect = api.MetaOperationDialect(v.Dialect().String())
 		} else {
 			mo.PleskOperation = ro.plesk
+			reason := err.Error()
+			mo.Reason = &reason
+			if le, ok := legacyRefusalOf(err); ok {
+				learned := le.rec.LearnedAt.UTC()
+				mo.LearnedAt = &learned
+				mo.PleskOperation = translator.DialectClient.Operator() + "/" + ro.plesk
+				mo.Dialect = api.MetaOperationDialect(translator.DialectClient.String())
+				mo.Version = nil
+			}
 		}
 		out.Operations = append(out.Operations, mo)
 	}

@@ -44,7 +44,7 @@ func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (t
 		}
 	}
 	if found {
-		return best, nil
+		return best, s.legacy.check(ctx, best, ops)
 	}
 	for _, op := range ops {
 		if _, err := s.cfg.Protocol.pick(vs, op); err != nil {
@@ -57,7 +57,15 @@ func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (t
 
 // send sends reqs in one packet at version v.
 func (s *Server) send(ctx context.Context, v translator.Version, reqs ...translator.Request) ([]translator.Reply, error) {
-	return s.cfg.Upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
+	if err := s.legacy.checkRequests(ctx, v, reqs); err != nil {
+		return nil, err
+	}
+	replies, err := s.cfg.Upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
+	if err != nil {
+		return nil, s.legacy.learn(ctx, v, reqs, err)
+	}
+	s.legacy.succeeded(ctx, v)
+	return replies, nil
 }
 
 // include says which optional blocks a client read carries.

@@ -38,6 +38,8 @@ type Config struct {
 	Idempotency        IdempotencyStore     // Idempotency-Key records; in memory when nil
 	IdempotencyTTL     time.Duration        // how long a key is remembered; 24h when zero
 	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
+	LegacyStore        LegacyStore          // refusals of the legacy operator (legacy.go); in memory when nil
+	LegacyRetry        time.Duration        // how long such a refusal is believed; 10m when zero
 }
 
 // Server is the HTTP gateway.
@@ -53,6 +55,7 @@ type Server struct {
 	snapshots   CacheStore // GET /clients walk snapshots: cfg.Cache when given (Redis), else a memory store of their own
 	metrics     *metrics
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
+	legacy      *legacyGuard
 
 	authMemo        *authMemo // credential header value → credentials, identity, caller
 	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
@@ -139,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		s.serviceIdentity = cfg.ServiceCredentials.Identity()
 	}
 	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
+	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	cfg.Upstream.observe = s.metrics.observeUpstream
 	cfg.Upstream.onBreakerState = s.metrics.observeBreaker

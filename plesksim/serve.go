@@ -144,6 +144,11 @@ func (s *Server) handlePacket(r *http.Request, body []byte) (out []byte) {
 		errors.As(err, &pe)
 		return systemError(echo, errParse, fmt.Sprintf("Parser error: Request is invalid. Error in line %d: %s", pe.line, pe.msg))
 	}
+	if s.cfg.RefuseLegacy {
+		if out, refused := refuseLegacyOperator(echo, root); refused {
+			return out
+		}
+	}
 	if ve := validateRoot(root, s.schemas[v]); ve != nil {
 		return systemError(echo, errParse, fmt.Sprintf("Parser error: Request is invalid. Error in line %d: %s", ve.line, ve.msg))
 	}

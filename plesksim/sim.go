@@ -24,6 +24,7 @@ type Config struct {
 	HostingPlans  []string  // default {"Default Domain"}; change-owner plan-name must be one
 	DemoClients   bool      // seed a few demo clients owned by admin (and by the first reseller if any)
 	Faults        Faults
+	RefuseLegacy  bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
 	Now           func() time.Time // default time.Now (for cr_date)
 }
 

@@ -31,6 +31,7 @@ type config struct {
 	CORSOrigins      []string
 	IdempotencyTTL   time.Duration
 	MaxBodyBytes     int64
+	LegacyRetry      time.Duration
 }
 
 type setting struct {
@@ -87,6 +88,7 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"legacy-retry", "10m", "after a panel refuses the legacy client operator, how long its legacy-only operations answer 501 before a packet is tried again (also tried at start-up)", dur(func(c *config) *time.Duration { return &c.LegacyRetry })},
 	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
 	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

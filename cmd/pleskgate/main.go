@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		CORSOrigins:    cfg.CORSOrigins,
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		LegacyRetry:    cfg.LegacyRetry,
 	}
 	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
 		return err
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		}
 		defer func() { _ = closer.Close() }() // after Shutdown has drained requests
 		gcfg.Cache, gcfg.Idempotency = cache, idem
+		gcfg.LegacyStore, _ = gateway.RedisLegacyStoreFor(idem) // replicas share what they learn
 		gateway.SetRedisLogger(log)
 		// Not fatal: a Redis that is down now is handled like one that goes
 		// down later (reads bypass the cache, keyed POSTs get 503).

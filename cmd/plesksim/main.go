@@ -52,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.cfg.DemoClients, "demo", false, "seed demo clients")
+	fs.BoolVar(&o.cfg.RefuseLegacy, "refuse-legacy", false, "list old protocol versions but refuse every <client> packet with system error 1014 (as Plesk Obsidian answers an unversioned <client>)")
 	fs.DurationVar(&o.cfg.Faults.Latency, "latency", 0, "added latency per request")
 	var kind string
 	fs.StringVar(&kind, "fault", "", "fault kind: http500, malformed, truncated, drop, reset")

@@ -1312,6 +1312,20 @@ export interface components {
             dialect: "legacy" | "modern";
             /** @example true */
             supported: boolean;
+            /**
+             * @description Why the operation is unsupported; absent when supported. When the
+             *     panel refused the legacy `client` operator (these operations
+             *     answer `501` `legacy-operator-refused` without reaching Plesk
+             *     until the gateway tries again), it quotes Plesk's answer.
+             * @example the panel refuses the legacy client operator at protocol 1.6.0.2 (Plesk error 1014): Parser error: Request is invalid. Error in line 2: Element 'client': This element is not expected.
+             */
+            reason?: string;
+            /**
+             * Format: date-time
+             * @description When the gateway learned that the panel refuses the legacy operator; present only then.
+             * @example 2026-01-02T03:04:05Z
+             */
+            learned_at?: string;
         };
         /** @description An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error. */
         Problem: {
@@ -1598,6 +1612,11 @@ export interface components {
          * @description No protocol version the Plesk server speaks (or that `PLESKGATE_PROTOCOL`
          *     pins) has this operation or option; `detail` names the operation and
          *     the versions tried. `GET /meta` lists what is supported.
+         *     Type `…/legacy-operator-refused`: the operation exists only in the
+         *     legacy `client` operator and the panel refused a `client` packet at
+         *     the version in `detail`; `plesk_errcode` and `plesk_errtext` quote
+         *     its answer. No packet is sent until the gateway tries again
+         *     (`PLESKGATE_LEGACY_RETRY`, and at start-up).
          */
         NotImplemented: {
             headers: {
