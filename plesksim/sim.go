@@ -33,9 +33,9 @@ type Config struct {
 	// passwords must have. The zero value is PasswordPolicyOff (tests);
 	// the plesksim command defaults to DefaultPasswordPolicy.
 	PasswordPolicy PasswordPolicy
-	DemoClients   bool      // seed a few demo clients owned by admin (and by the first reseller if any)
-	Faults        Faults
-	Now           func() time.Time // default time.Now (for cr_date)
+	DemoClients    bool // seed a few demo clients owned by admin (and by the first reseller if any)
+	Faults         Faults
+	Now            func() time.Time // default time.Now (for cr_date)
 }
 
 // Plan is a service (hosting) plan. Owner is the login of the reseller that
