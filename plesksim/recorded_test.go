@@ -289,7 +289,6 @@ func TestPasswordPolicy(t *testing.T) {
 	}
 }
 
-
 // [DOC] type-clientaddgeninfo.34336 lengths: 1019 beyond them, on add and set.
 func TestFieldLengths(t *testing.T) {
 	s := newSim(t, Config{})
