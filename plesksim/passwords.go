@@ -44,7 +44,7 @@ func (p PasswordPolicy) Rule() string {
 	case PasswordPolicyWeak:
 		return "at least 5 characters"
 	case PasswordPolicyMedium:
-		return "at least 8 characters with both letters and digits"
+		return "at least 8 characters of at least two kinds (lower-case letters, upper-case letters, digits, other characters)"
 	case PasswordPolicyStrong:
 		return "at least 8 characters with upper-case and lower-case letters, digits and another character"
 	}
@@ -62,19 +62,23 @@ func passwordPolicyText(p PasswordPolicy) string {
 
 // Allows reports whether pw meets the policy [GUESS rules, see Rule].
 func (p PasswordPolicy) Allows(pw string) bool {
-	var letter, upper, lower, digit, other bool
+	var upper, lower, digit, other bool
 	for _, r := range pw {
 		switch {
 		case unicode.IsUpper(r):
-			upper, letter = true, true
-		case unicode.IsLower(r):
-			lower, letter = true, true
+			upper = true
 		case unicode.IsLetter(r):
-			letter = true
+			lower = true // lower-case and caseless letters
 		case unicode.IsDigit(r):
 			digit = true
 		default:
 			other = true
+		}
+	}
+	kinds := 0
+	for _, k := range []bool{upper, lower, digit, other} {
+		if k {
+			kinds++
 		}
 	}
 	n := utf8.RuneCountInString(pw)
@@ -82,7 +86,7 @@ func (p PasswordPolicy) Allows(pw string) bool {
 	case PasswordPolicyWeak:
 		return n >= 5
 	case PasswordPolicyMedium:
-		return n >= 8 && letter && digit
+		return n >= 8 && kinds >= 2
 	case PasswordPolicyStrong:
 		return n >= 8 && upper && lower && digit && other
 	}

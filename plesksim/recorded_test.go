@@ -256,7 +256,7 @@ func TestPasswordPolicy(t *testing.T) {
 	}{
 		{PasswordPolicyOff, []string{"1", "123"}, nil},
 		{PasswordPolicyWeak, []string{"12345", "abcde"}, []string{"123", "abcd"}},
-		{PasswordPolicyMedium, []string{"abcdefg1", "Jhtr66fBB"}, []string{"123", "abcdefgh", "12345678", "abc1"}},
+		{PasswordPolicyMedium, []string{"abcdefg1", "Jhtr66fBB", "correct-horse-battery-staple"}, []string{"123", "abcdefgh", "12345678", "abc1", "Ab1"}},
 		{PasswordPolicyStrong, []string{"Abcdefg1!", "Jhtr66f#B"}, []string{"Jhtr66fBB", "abcdefg1!", "ABCDEFG1!", "Ab1!"}},
 	} {
 		s := newSim(t, Config{PasswordPolicy: c.p})
