@@ -1,6 +1,8 @@
 package plesksim
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,9 @@ func TestRecDeclarationAndVersion(t *testing.T) {
 		`<packet version="1.6.3.5"><bogus/></packet>`, // a system error too
 	} {
 		code, out := post(t, s, asAdmin, body)
+		if h := recordedHeaders(t, s, body); h.Get("Content-Type") != "text/xml" || h.Get("Server") != "sw-cp-server" {
+			t.Errorf("headers %v", h)
+		}
 		if code != 200 || !strings.HasPrefix(out, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<packet version="1.6.3.5">`) {
 			t.Fatalf("answer head %q", out[:min(len(out), 80)])
 		}
@@ -333,4 +338,15 @@ func TestFieldLengths(t *testing.T) {
 	}
 	wantErr(t, addLogin(strings.Repeat("l", 61)), "1019")
 	wantOK(t, addLogin(strings.Repeat("l", 60)))
+}
+
+func recordedHeaders(t *testing.T, s *Server, body string) http.Header {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, AgentPath, strings.NewReader(body))
+	for k, v := range asAdmin {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	return w.Result().Header
 }
