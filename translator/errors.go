@@ -138,9 +138,10 @@ func (e *Error) Is(target error) bool {
 // with a taken login was 1007. The condition is the same, a name that is
 // taken, so a caller must see the same conflict for both: retrying with the
 // same value can never succeed, and the fix is another name, not another
-// format. The text is the only signal; Plesk's errtexts are English whatever
-// the panel's language, and the match is narrow ("already exists"), so any
-// other 1019 stays ErrInvalidValue.
+// format. The text is the only signal and the match is narrow ("already
+// exists", the recorded English wording): any other 1019, including one a
+// panel might word differently, stays ErrInvalidValue (a 422, never wrong,
+// only less precise).
 func (e *Error) Category() error {
 	if e.Code == CodeInvalidValue && strings.Contains(strings.ToLower(e.Text), "already exists") {
 		return ErrExists
