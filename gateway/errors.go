@@ -134,6 +134,9 @@ func problemFor(err error) (Problem, http.Header) {
 		return Problem{Type: problemType("not-implemented"), Title: "Not supported by the Plesk server", Status: http.StatusNotImplemented, Detail: err.Error()}, nil
 	case errors.As(err, &perr):
 		status, slug, title := pleskStatus(perr.Code)
+		if translator.IsConflict(perr) { // a 1019 "… already exists." (REC-1) is the conflict it says
+			status, slug, title = pleskStatus(translator.CodeDataExists)
+		}
 		code, text := perr.Code, perr.Text
 		p := Problem{Type: problemType(slug), Title: title, Status: status, Detail: text, PleskErrcode: &code, PleskErrtext: &text}
 		if perr.System {

@@ -352,8 +352,9 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 }
 
 // passwdElement matches the elements that carry secrets in a packet: passwd
-// (add, set) and password (old get answers may include it, §5.3).
-var passwdElement = regexp.MustCompile(`(?s)<(passwd|password)>.*?</(passwd|password)>`)
+// (add, set), and password and password_type, which get answers carry
+// (a crypt hash, recorded in PROTOCOL.md §15 REC-1).
+var passwdElement = regexp.MustCompile(`(?s)<(passwd|password|password_type)>.*?</(passwd|password|password_type)>`)
 
 // redactPacket hides every password in a packet before it is logged.
 func redactPacket(b []byte) []byte {

@@ -81,3 +81,10 @@ func BenchmarkLimitDescriptor(b *testing.B) {
 		benchPost(b, s, `<packet version="1.6.0.2"><client><get-limit-descriptor><filter/></get-limit-descriptor></client></packet>`)
 	}
 }
+
+// BenchmarkSHA256Crypt is the cost of one new password's gen_info hash.
+func BenchmarkSHA256Crypt(b *testing.B) {
+	for b.Loop() {
+		sha256Crypt("demo-Pass1", "0123456789abcdef")
+	}
+}

@@ -11,7 +11,7 @@ import (
 const getAll = `<customer><get><filter/><dataset><gen_info/></dataset></get></customer>`
 
 func TestNewRejectsUnknownProtocol(t *testing.T) {
-	for _, p := range []string{"1.6.9.2", "1.6", "x", "1.3.0.0"} {
+	for _, p := range []string{"1.6.9.2", "1.6", "x", "0.9.0.0", "1.3.6.0"} {
 		if _, err := New(Config{Protocol: p}); err == nil {
 			t.Errorf("New(Protocol %q) succeeded", p)
 		}
@@ -33,7 +33,7 @@ func TestCheckupOrder(t *testing.T) {
 		errtext string
 	}{
 		{"unsupported version before auth", nil, `<packet version="100.0.0">` + getAll + `</packet>`, "1005", "version not supported"},
-		{"too old version", asAdmin, `<packet version="1.3.0.0"><client/></packet>`, "1005", ""},
+		{"too old version", asAdmin, `<packet version="0.9.0.0"><client/></packet>`, "1005", ""},
 		{"unknown partial", asAdmin, `<packet version="1.7"/>`, "1005", ""},
 		{"garbage version", asAdmin, `<packet version="abc"/>`, "1005", ""},
 		{"no auth headers", nil, valid, "1029", "Authentication method is not specified"},
@@ -133,7 +133,7 @@ func TestHTTPSurface(t *testing.T) {
 func TestVersions(t *testing.T) {
 	s := newSim(t, Config{})
 	vs := s.Versions()
-	if vs[0] != "1.4.0.0" || vs[len(vs)-1] != "1.6.9.1" || len(vs) != 25 {
+	if vs[0] != "1.0.0.0" || vs[len(vs)-1] != "1.6.9.1" || len(vs) != 35 {
 		t.Fatalf("Versions() = %v", vs)
 	}
 	if !slices.IsSortedFunc(vs, func(a, b string) int { x, _ := parseExact(a); y, _ := parseExact(b); return x.cmp(y) }) {
@@ -219,7 +219,7 @@ func TestGetProtos(t *testing.T) {
 		t.Fatalf("server/get_protos counted %d", n)
 	}
 	wantSystem(t, admin(t, s, `<packet><server><get_protos>x</get_protos></server></packet>`), "1014", "Character content is not allowed")
-	wantSystem(t, admin(t, s, `<packet><server><get/></server></packet>`), "1014", "Element 'get': This element is not expected. Expected is ( get_protos ).")
+	wantSystem(t, admin(t, s, `<packet><server><get_info/></server></packet>`), "1014", "Element 'get_info': This element is not expected. Expected is one of ( get_protos, get ).")
 }
 
 func TestOperationsPerVersion(t *testing.T) {

@@ -48,7 +48,11 @@ func (s *Server) execute(echo string, v version, caller *user, root *node) []byt
 
 func (x *opctx) run(operator string, op *node) {
 	if operator == "server" {
-		x.getProtos()
+		if op.name == "get" {
+			x.serverGet(op)
+		} else {
+			x.getProtos()
+		}
 		return
 	}
 	// Clients may log in, but the client/customer operator is for the
@@ -106,12 +110,13 @@ func (x *opctx) getProtos() {
 // filter, in filter-value order and then ID order. A value that selects no
 // visible client calls fn once with u == nil. Matches are computed right
 // before fn runs for that value, so earlier values' effects are seen. A blank
-// filter selects every visible client, without filter-id.
+// filter selects every visible client, each with its own id as filter-id
+// [REC-1].
 func (x *opctx) eachTarget(f *node, fn func(fid string, hasFid bool, u *user)) {
 	if len(f.children) == 0 {
 		for _, u := range slices.Clone(x.s.users) {
 			if visible(x.caller, u) && x.s.userByID(u.id) == u {
-				fn("", false, u)
+				fn(strconv.Itoa(u.id), true, u)
 			}
 		}
 		return
@@ -259,7 +264,15 @@ func (x *opctx) extIDTaken(ext string, except *user) bool {
 	return false
 }
 
-func existsText(login string) string { return fmt.Sprintf("User account %s already exists.", login) }
+// existsText is the recorded 1007 errtext for a login taken [REC-1].
+func existsText(login string) string {
+	return fmt.Sprintf("Client with login name '%s' already exists.", login)
+}
+
+// setNotFoundText is the recorded 1013 errtext of a set whose filter value
+// matches no client [REC-1]; other operations keep the documented generic
+// "Object not found." [DOC 33764].
+const setNotFoundText = "client does not exist"
 
 // ---- ADD ----
 
@@ -287,10 +300,20 @@ func (x *opctx) add(op *node) {
 			}
 		}
 	}
-	// [GUESS] 1019 for an empty pname/login/passwd (the XSD allows empty strings).
-	if c.pname == "" || login == "" || passwd == "" {
-		x.w.errResult(errInvalidValue, "Invalid value: pname, login and passwd must not be empty.", nil)
+	// [GUESS] 1019 for an empty passwd (the XSD allows empty strings);
+	// pname and login by their documented lengths [DOC].
+	for _, f := range gi.children {
+		if text := checkLength(f.name, f.value()); text != "" {
+			x.w.errResult(errInvalidValue, text, nil)
+			return
+		}
+	}
+	if passwd == "" {
+		x.w.errResult(errInvalidValue, "Invalid value: passwd must not be empty.", nil)
 		return
+	}
+	if gi.child("locale") == nil {
+		c.locale = x.s.cfg.Locale // the server default [REC-1]
 	}
 	// Owner: given owner-* must be the administrator or a reseller (1015);
 	// omitted → the caller. [GUESS] a reseller naming another owner → 1006.
@@ -325,6 +348,10 @@ func (x *opctx) add(op *node) {
 	}
 	if x.extIDTaken(c.extID, nil) { // [GUESS] external-id unique among clients (1007)
 		x.w.errResult(errExists, "Inserted data already exists.", nil)
+		return
+	}
+	if p := x.s.cfg.PasswordPolicy; !p.Allows(passwd) {
+		x.w.errResult(errPasswordPolicy, passwordPolicyText(p), nil)
 		return
 	}
 	c.ownerID = owner.id
@@ -373,11 +400,14 @@ func (x *opctx) get(op *node) {
 	})
 }
 
-// genInfo writes clientGetGenInfo: the 14 required elements (empty when
-// unset), then guid, owner-id, owner-login (only for the administrator's
-// clients, per the XSD annotation), vendor-guid, external-id, description.
-// Never the password. Legacy: no guid/vendor-guid/external-id/description;
-// owner-id/owner-login only from 1.6.0.0.
+// genInfo writes clientGetGenInfo in the order REC-1 recorded: the 14
+// required elements (empty when unset), guid, owner-id for a reseller's
+// client or owner-login for the administrator's (never both) [REC-1],
+// vendor-guid, external-id, password (crypt hash), password_type [REC-1];
+// description from 1.6.6.0 only ([REC-1]: none at 1.6.3.5), after
+// password_type [GUESS: its place is not recorded]. Legacy: no
+// guid/vendor-guid/external-id; owner only from 1.6.0.0 [INF];
+// password/password_type from 1.3.5.0 [XSD annotation "since 1.3.5"].
 func (x *opctx) genInfo(u *user) {
 	w, c := x.w, u.c
 	w.open("gen_info")
@@ -394,11 +424,11 @@ func (x *opctx) genInfo(u *user) {
 	if modern {
 		w.leaf("guid", u.guid)
 	}
-	if x.v.atLeast(v1600) {
-		// [GUESS] owner-id is emitted for every client (PROTOCOL.md §10.10).
-		w.leafInt("owner-id", int64(c.ownerID))
-		if owner != nil && owner.kind == kindAdmin {
+	if x.v.atLeast(v1600) && owner != nil {
+		if owner.kind == kindAdmin {
 			w.leaf("owner-login", owner.login)
+		} else {
+			w.leafInt("owner-id", int64(owner.id))
 		}
 	}
 	if modern {
@@ -406,6 +436,12 @@ func (x *opctx) genInfo(u *user) {
 			w.leaf("vendor-guid", owner.guid)
 		}
 		w.leaf("external-id", c.extID)
+	}
+	if x.v.atLeast(v1350) {
+		w.leaf("password", u.pwHash)
+		w.leaf("password_type", "crypt")
+	}
+	if x.v.atLeast(v1660) {
 		w.leaf("description", c.desc)
 	}
 	w.close("gen_info")
@@ -510,7 +546,7 @@ func (x *opctx) set(op *node) {
 	perm := values.child("permissions")
 	x.eachTarget(op.child("filter"), func(fid string, hasFid bool, u *user) {
 		if u == nil {
-			x.notFound(fid, hasFid)
+			x.fail(errNotFound, setNotFoundText, fid, hasFid, 0)
 			return
 		}
 		code, text := x.checkSet(u, gi, lim, perm)
@@ -528,17 +564,20 @@ func (x *opctx) set(op *node) {
 func (x *opctx) checkSet(u *user, gi, lim, perm *node) (int, string) {
 	for _, f := range childrenOf(gi) {
 		val := f.value()
+		if text := checkLength(f.name, val); text != "" {
+			return errInvalidValue, text
+		}
 		switch f.name {
 		case "login":
-			if val == "" {
-				return errInvalidValue, "Invalid value: login must not be empty."
-			}
 			if o := x.s.userByLogin(val); o != nil && o != u {
 				return errExists, existsText(val)
 			}
-		case "passwd", "pname":
+		case "passwd":
 			if val == "" {
-				return errInvalidValue, "Invalid value: " + f.name + " must not be empty."
+				return errInvalidValue, "Invalid value: passwd must not be empty."
+			}
+			if p := x.s.cfg.PasswordPolicy; !p.Allows(val) {
+				return errPasswordPolicy, passwordPolicyText(p)
 			}
 		case "status":
 			if _, ok := checkStatus(val); !ok {
@@ -583,6 +622,7 @@ func (x *opctx) applySet(u *user, gi, lim, perm *node) {
 			x.s.renameUser(u, val)
 		case "passwd":
 			u.password = val
+			u.pwHash = x.s.passwordHash(val)
 		case "status":
 			c.status, _ = checkStatus(val)
 		case "guid":
@@ -667,12 +707,30 @@ func (x *opctx) convert(op *node) {
 
 // ---- CHANGE-OWNER ----
 
+// ownsPlan reports whether service plan name belongs to owner: plan-name is
+// "the new owner's hosting plan" [DOC 73470].
+func (s *Server) ownsPlan(owner *user, name string) bool {
+	if owner.kind == kindAdmin && slices.Contains(s.cfg.HostingPlans, name) {
+		return true
+	}
+	for _, p := range s.cfg.Plans {
+		o := p.Owner
+		if o == "" {
+			o = s.cfg.AdminLogin
+		}
+		if p.Name == name && o == owner.login {
+			return true
+		}
+	}
+	return false
+}
+
 // changeOwner moves clients to the administrator or a reseller (1015
 // otherwise). A reseller caller only selects its own clients (others are
 // 1013 like everywhere) [decision]. From 1.6.3.0 at least one ipV4-address
 // or ipV6-address is required ([GUESS] 1019), each must be one of the
 // server's IPs ([GUESS] 1018), and plan-name must be a hosting plan
-// ([GUESS] 1013).
+// ([GUESS] 1013) of the new owner's.
 func (x *opctx) changeOwner(op *node) {
 	newOwner := x.s.userByLogin(op.child("new-owner-login").value())
 	code, text := 0, ""
@@ -688,7 +746,7 @@ func (x *opctx) changeOwner(op *node) {
 				code, text = errIPNotFound, "IP address does not exist."
 			}
 		}
-		if p := op.child("plan-name"); code == 0 && p != nil && !slices.Contains(x.s.cfg.HostingPlans, p.value()) {
+		if p := op.child("plan-name"); code == 0 && p != nil && !x.s.ownsPlan(newOwner, p.value()) {
 			code, text = errNotFound, fmt.Sprintf("Service plan %s does not exist.", p.value())
 		}
 	}

@@ -117,14 +117,15 @@ func TestCRUDAcrossVersions(t *testing.T) {
 					t.Errorf("gen_info/%s = %q, want %q", k, got, w)
 				}
 			}
-			for _, k := range []string{"password", "passwd", "password_type"} {
-				if len(texts(gi, k)) != 0 {
-					t.Fatalf("gen_info discloses %s", k)
-				}
+			// [REC-1] a crypt hash and its type, never the password itself.
+			if len(texts(gi, "passwd")) != 0 || !strings.HasPrefix(text1(t, gi, "password"), "$5$") ||
+				text1(t, gi, "password_type") != "crypt" || strings.Contains(text1(t, gi, "password"), "Jhtr66fBB") {
+				t.Fatalf("gen_info password %v type %v", texts(gi, "password"), texts(gi, "password_type"))
 			}
 			modern := ver.atLeast(v1630)
+			// The admin's client: owner-login only [REC-1].
 			for k, present := range map[string]bool{"guid": modern, "vendor-guid": modern, "external-id": modern,
-				"description": modern, "owner-id": ver.atLeast(v1600), "owner-login": ver.atLeast(v1600)} {
+				"description": ver.atLeast(v1660), "owner-id": false, "owner-login": ver.atLeast(v1600)} {
 				if got := len(texts(gi, k)) == 1; got != present {
 					t.Errorf("gen_info/%s present=%v at %s", k, got, v)
 				}
@@ -399,8 +400,8 @@ func TestDeleteAllIsPerCaller(t *testing.T) {
 	}
 	for _, r := range rs {
 		wantOK(t, r)
-		if len(texts(r, "filter-id")) != 0 {
-			t.Fatal("blank filter result has filter-id")
+		if text1(t, r, "filter-id") != text1(t, r, "id") { // [REC-1]
+			t.Fatal("blank filter result: filter-id is not the id")
 		}
 	}
 	if got := len(s.Clients()); got != before-2 {
@@ -530,7 +531,8 @@ func TestConvertToReseller(t *testing.T) {
 }
 
 func TestChangeOwner(t *testing.T) {
-	s := newSim(t, Config{Resellers: []Account{{"res1", "rpass"}}, HostingPlans: []string{"Admin Simple"}})
+	s := newSim(t, Config{Resellers: []Account{{"res1", "rpass"}}, HostingPlans: []string{"Admin Simple"},
+		Plans: []Plan{{"Res Simple", "res1"}}})
 	v := "1.6.9.1"
 	id := addClient(t, s, asAdmin, v, "customer1")
 	before := clientByLogin(t, s, "customer1")
@@ -544,7 +546,9 @@ func TestChangeOwner(t *testing.T) {
 	if c := clientByLogin(t, s, "customer1"); c.OwnerLogin != "admin" {
 		t.Fatal("refused change-owner changed the owner")
 	}
-	r := co(`<new-owner-login>res1</new-owner-login><ipV4-address>192.0.2.10</ipV4-address><ipV6-address>2001:db8::10</ipV6-address><plan-name>Admin Simple</plan-name>`)
+	// plan-name is the new owner's plan: the admin's is refused for res1.
+	wantErr(t, co(`<new-owner-login>res1</new-owner-login><ipV4-address>192.0.2.10</ipV4-address><plan-name>Admin Simple</plan-name>`), "1013")
+	r := co(`<new-owner-login>res1</new-owner-login><ipV4-address>192.0.2.10</ipV4-address><ipV6-address>2001:db8::10</ipV6-address><plan-name>Res Simple</plan-name>`)
 	wantOK(t, r)
 	if text1(t, r, "filter-id") != "customer1" || text1(t, r, "id") != strconv.Itoa(id) {
 		t.Fatal("change-owner result head")

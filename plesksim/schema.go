@@ -47,6 +47,9 @@ type particle struct {
 	choice   []*decl
 	all      []*decl
 	min, max int // occurrences of the choice
+	// names, when set, is what a choice reports as expected instead of
+	// its branches' names (the operators of the whole Plesk schema).
+	names []string
 }
 
 func elem(name string, t stype, min, max int) *decl {
@@ -92,6 +95,11 @@ func expectedList(expected []string) string {
 			uniq = append(uniq, e)
 		}
 	}
+	// libxml2 lists at most 10 expected names (its xmlRegExecErrInfo
+	// buffer); REC-2's operator list stops at exactly 10 [INF].
+	if len(uniq) > maxExpected {
+		uniq = uniq[:maxExpected]
+	}
 	switch len(uniq) {
 	case 0:
 		return ""
@@ -101,6 +109,8 @@ func expectedList(expected []string) string {
 		return fmt.Sprintf(" Expected is one of ( %s ).", strings.Join(uniq, ", "))
 	}
 }
+
+const maxExpected = 10
 
 // validateRoot checks the packet element against d.
 func validateRoot(n *node, d *decl) *validationError {
@@ -284,8 +294,12 @@ func matchContent(n *node, d *decl) *validationError {
 				}
 			}
 			if p.max == unbounded || rounds < p.max {
-				for _, x := range p.choice {
-					expected = append(expected, x.name)
+				if p.names != nil {
+					expected = append(expected, p.names...)
+				} else {
+					for _, x := range p.choice {
+						expected = append(expected, x.name)
+					}
 				}
 			}
 			if rounds < p.min {
@@ -321,10 +335,13 @@ var permissionNames = []string{
 
 // filterDecl is the client/customer selection filter valid at v: a choice of
 // one kind of child, repeatable; blank allowed. id always; login since
-// 1.4.0.0 (every accepted version); owner-id/owner-login since 1.6.0.0
+// 1.4.0.0 (1.3.x filters by id only, PROTOCOL.md §4.2); owner-id/owner-login since 1.6.0.0
 // [INF]; guid/external-id since 1.6.3.0 [GUESS for the exact version].
 func filterDecl(v version) particle {
-	branches := []*decl{elem("id", stID, 0, unbounded), elem("login", stString, 0, unbounded)}
+	branches := []*decl{elem("id", stID, 0, unbounded)}
+	if v.atLeast(v1400) {
+		branches = append(branches, elem("login", stString, 0, unbounded))
+	}
 	if v.atLeast(v1600) {
 		branches = append(branches, elem("owner-id", stInt, 0, unbounded), elem("owner-login", stString, 0, unbounded))
 	}
@@ -349,7 +366,7 @@ func genInfoDecl(v version, add bool) particle {
 	}
 	modern := v.atLeast(v1630)
 	switch {
-	case add && modern:
+	case add && v.atLeast(v1660):
 		c = append(c, choice(0, 1, elem("owner-id", stInt, 1, 1), elem("owner-login", stString, 1, 1), elem("owner-external-id", stString, 1, 1)))
 	case add && v.atLeast(v1600):
 		c = append(c, choice(0, 1, elem("owner-id", stInt, 1, 1), elem("owner-login", stString, 1, 1)))
@@ -357,7 +374,10 @@ func genInfoDecl(v version, add bool) particle {
 		c = append(c, opt("guid", stEmpty))
 	}
 	if modern {
-		c = append(c, opt("external-id", stString), opt("description", stString))
+		c = append(c, opt("external-id", stString))
+	}
+	if v.atLeast(v1660) {
+		c = append(c, opt("description", stString))
 	}
 	return cplx("gen_info", 1, 1, c...)
 }
@@ -412,7 +432,11 @@ func operatorDecl(v version) *decl {
 			many("ipV6-address", stString, 0), opt("plan-name", stString))
 		return &decl{name: "customer", typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
 	}
-	op("add", genInfoDecl(v, true), choice(0, 1, elem("template-id", stID, 1, 1), elem("template-name", stString, 1, 1)))
+	if v.atLeast(v1400) {
+		op("add", genInfoDecl(v, true), choice(0, 1, elem("template-id", stID, 1, 1), elem("template-name", stString, 1, 1)))
+	} else {
+		op("add", genInfoDecl(v, true)) // 1.3.x: gen_info only (PROTOCOL.md §7.1)
+	}
 	op("get", f(v), cplx("dataset", 1, 1, opt("gen_info", stAny), opt("stat", stAny), opt("permissions", stAny),
 		opt("limits", stAny), opt("ippool", stAny)))
 	op("del", f(v))
@@ -433,15 +457,39 @@ func operatorDecl(v version) *decl {
 	return &decl{name: "client", typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
 }
 
-// packetSchema declares the request packet accepted at version v.
+// packetSchema declares the request packet accepted at v. The server
+// operator has get_protos and get (key, gen_info, stat: the parts real
+// client libraries call first, PROTOCOL.md §15).
 func packetSchema(v version) *decl {
 	server := &decl{name: "server", typ: stComplex, min: 1, max: 1,
-		content: []particle{choice(1, unbounded, elem("get_protos", stEmpty, 1, 1))}}
+		content: []particle{choice(1, unbounded,
+			elem("get_protos", stEmpty, 1, 1),
+			&decl{name: "get", typ: stComplex, min: 1, max: 1,
+				content: []particle{opt("key", stEmpty), opt("gen_info", stEmpty), opt("stat", stEmpty)}})}}
 	var content []particle
 	if v.atLeast(v1690) {
 		content = append(content, cplx("request-settings", 0, 1,
 			cplx("setting", 1, unbounded, req("name", stAny), opt("value", stAny))))
 	}
-	content = append(content, choice(1, unbounded, operatorDecl(v), server))
+	ops := choice(1, unbounded, operatorDecl(v), server)
+	ops.names = operatorNames(v)
+	content = append(content, ops)
 	return &decl{name: "packet", typ: stComplex, min: 1, max: 1, attrs: []string{"version"}, content: content}
+}
+
+// operatorNames is the operator choice of the whole schema at v, in schema
+// order, as a 1014 for an unexpected operator lists it (10 at most with
+// request-settings, see maxExpected):
+//   - ≥ 1.6.9.0: [REC-2] Obsidian's list, without migration;
+//   - 1.6.3.0 … 1.6.8.0: [DOC] agent_input.xsd of XSD-1.6.6 (with migration);
+//   - < 1.6.3.0: [GUESS] the same with client for customer and domain for
+//     webspace (no legacy agent_input.xsd was found).
+func operatorNames(v version) []string {
+	switch {
+	case v.atLeast(v1690):
+		return []string{"server", "customer", "webspace", "subdomain", "dns", "db_server", "mail", "certificate", "site-alias", "ip"}
+	case v.atLeast(v1630):
+		return []string{"server", "customer", "webspace", "subdomain", "dns", "db_server", "mail", "migration", "certificate", "site-alias"}
+	}
+	return []string{"server", "client", "domain", "subdomain", "dns", "db_server", "mail", "migration", "certificate", "domain_alias"}
 }

@@ -112,7 +112,10 @@ func (s *Server) serveAgent(w http.ResponseWriter, r *http.Request) {
 		hijackClose(w, out)
 		return
 	}
-	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+	// [REC-1] Content-Type text/xml and Server sw-cp-server, as recorded
+	// (that server answered chunked; a Content-Length is kept here).
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Server", "sw-cp-server")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)

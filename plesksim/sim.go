@@ -14,19 +14,34 @@ type Account struct{ Login, Password string }
 
 // Config configures a Server. Zero values get the documented defaults.
 type Config struct {
-	Protocol      string    // newest version answered; default "1.6.9.1". Every known version from 1.4.0.0 up to it is accepted.
+	Protocol      string    // newest version answered; default "1.6.9.1". Every known version from 1.0.0.0 up to it is accepted.
 	AdminLogin    string    // default "admin"
 	AdminPassword string    // default "setup"
 	Resellers     []Account // resellers that exist at start (they can log in and own clients)
 	IPs           []string  // the server's IP addresses; default 192.0.2.10-12 and 2001:db8::10
 	Keys          []string  // secret keys accepted as the administrator (header KEY)
 	ResellerPlans []string  // default {"Default Reseller"}; convert-to-reseller reseller-plan-name must be one
-	HostingPlans  []string  // default {"Default Domain"}; change-owner plan-name must be one
-	DemoClients   bool      // seed a few demo clients owned by admin (and by the first reseller if any)
-	Faults        Faults
-	RefuseLegacy  bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
-	Now           func() time.Time // default time.Now (for cr_date)
+	HostingPlans  []string  // the administrator's service plans; default {"Default Domain"} unless Plans names one of the admin's
+	Plans         []Plan    // more service plans, each owned by the administrator or a reseller; change-owner plan-name must be one of the new owner's
+	// Locale is the server's default locale, given to clients added
+	// without one; default "en-US" [REC-1].
+	Locale string
+	// PleskVersion is the panel version that server get (stat, key)
+	// reports; default "18.0.41" (REC-2's Obsidian).
+	PleskVersion string
+	// PasswordPolicy is the password strength new and changed client
+	// passwords must have. The zero value is PasswordPolicyOff (tests);
+	// the plesksim command defaults to DefaultPasswordPolicy.
+	PasswordPolicy PasswordPolicy
+	DemoClients    bool // seed a few demo clients owned by admin (and by the first reseller if any)
+	Faults         Faults
+	RefuseLegacy   bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
+	Now            func() time.Time // default time.Now (for cr_date)
 }
+
+// Plan is a service (hosting) plan. Owner is the login of the reseller that
+// owns it; "" means the administrator.
+type Plan struct{ Name, Owner string }
 
 // FaultKind selects how an injected fault breaks a response.
 type FaultKind string
@@ -85,6 +100,7 @@ type user struct {
 	login    string
 	password string
 	guid     string
+	pwHash   string  // crypt hash of password, computed when the password is set
 	c        *client // kind == kindClient
 	extID    string  // external id (resellers converted from clients keep theirs)
 	plan     string  // reseller plan (resellers)
@@ -114,6 +130,8 @@ type Server struct {
 	reqs    int64
 	ops     map[string]int64
 	randSrc func() float64
+	salt    string            // crypt salt of this server's password hashes
+	hashes  map[string]string // password → hash memo (bounded, see passwordHash)
 }
 
 // New returns a simulator configured by cfg.
@@ -133,8 +151,26 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.ResellerPlans) == 0 {
 		cfg.ResellerPlans = []string{"Default Reseller"}
 	}
-	if len(cfg.HostingPlans) == 0 {
+	adminPlans := len(cfg.HostingPlans) > 0
+	for _, p := range cfg.Plans {
+		if p.Name == "" {
+			return nil, errors.New("plesksim: service plan with empty name")
+		}
+		if p.Owner == "" || p.Owner == cfg.AdminLogin {
+			adminPlans = true
+		}
+	}
+	if !adminPlans {
 		cfg.HostingPlans = []string{"Default Domain"}
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = "en-US"
+	}
+	if cfg.PleskVersion == "" {
+		cfg.PleskVersion = "18.0.41"
+	}
+	if _, err := ParsePasswordPolicy(string(cfg.PasswordPolicy)); err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -146,6 +182,14 @@ func New(cfg Config) (*Server, error) {
 	if err := validateFaults(cfg.Faults); err != nil {
 		return nil, err
 	}
+	for _, p := range cfg.Plans {
+		if p.Owner == "" || p.Owner == cfg.AdminLogin {
+			continue
+		}
+		if !slices.ContainsFunc(cfg.Resellers, func(a Account) bool { return a.Login == p.Owner }) {
+			return nil, fmt.Errorf("plesksim: plan %q: owner %q is not a reseller", p.Name, p.Owner)
+		}
+	}
 	s := &Server{cfg: cfg, newest: newest, schemas: map[version]*decl{}, byLogin: map[string]*user{}, byID: map[int]*user{}, ops: map[string]int64{}, faults: cfg.Faults}
 	for _, v := range knownVersions {
 		if v.cmp(newest) <= 0 {
@@ -154,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.randSrc = defaultRand
+	s.salt = newSalt()
 	s.nextID = 1
 	admin := &user{kind: kindAdmin, id: s.allocID(), login: cfg.AdminLogin, password: cfg.AdminPassword, guid: newGUID()}
 	s.insertUser(admin)

@@ -92,7 +92,7 @@ func (s *Server) snapshot(u *user) Client {
 }
 
 func (s *Server) addClient(login, password string, c *client) *user {
-	u := &user{kind: kindClient, id: s.allocID(), login: login, password: password, guid: newGUID(), c: c}
+	u := &user{kind: kindClient, id: s.allocID(), login: login, password: password, pwHash: s.passwordHash(password), guid: newGUID(), c: c}
 	s.insertUser(u)
 	return u
 }
@@ -105,7 +105,7 @@ func (s *Server) seedDemo() {
 			return
 		}
 		s.addClient(login, "demo-Pass1", &client{pname: name, cname: company, email: email, city: city,
-			country: country, ownerID: owner, crDate: today, limits: map[string]int64{}, perms: map[string]bool{}})
+			country: country, locale: s.cfg.Locale, ownerID: owner, crDate: today, limits: map[string]int64{}, perms: map[string]bool{}})
 	}
 	admin := s.users[0].id
 	mk(admin, "jdoe", "John Doe", "Example Corp.", "jdoe@example.com", "Springfield", "US")

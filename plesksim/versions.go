@@ -25,15 +25,20 @@ func (v version) cmp(o version) int {
 
 func (v version) atLeast(o version) bool { return v.cmp(o) >= 0 }
 
-// knownVersions is every protocol version the simulator can speak, ascending.
-// Evidence (PROTOCOL.md §8 and sources): 1.4.0.0 (Net::Plesk), 1.4.1.0 (WHMCS
-// plesk8), 1.4.2.0, 1.5.0.0 (docs), 1.5.2.0 (mod_plesk), 1.6.0.0 (docs), 1.6.0.2
-// (pmill#46), 1.6.3.0 (docs), 1.6.3.1 (API::Plesk 2), 1.6.3.4 (docs), 1.6.5.x
-// (api-php-lib partial-version test), 1.6.6.0 (secret keys docs), 1.6.7.0 …
-// 1.6.9.1 (plesk/api-schemas).
-// [GUESS] 1.4.1.1, 1.4.1.2, 1.5.1.0, 1.5.2.1, 1.6.0.1, 1.6.3.2, 1.6.3.3,
-// 1.6.3.5, 1.6.4.0: plausible intermediate releases, no source lists them.
+// knownVersions is every protocol version the simulator can speak, ascending
+// (PROTOCOL.md §8 and §15 "Versions seen").
+// [REC] recorded or quoted from real servers: 1.6.0.2, 1.6.3.0, 1.6.3.2,
+// 1.6.3.5, 1.6.6.0, 1.6.9.0, 1.6.9.1.
+// [DOC] Plesk's own code and docs: 1.0.0.0, 1.1.0.0, 1.2.0.0, 1.3.0.0,
+// 1.3.5.0, 1.4.1.1, 1.4.1.2 (the documented get_protos sample), 1.3.5.1
+// (Plesk 9.3 docs), 1.4.0.0, 1.4.1.0, 1.4.2.0, 1.5.0.0, 1.5.2.0, 1.6.0.0,
+// 1.6.0.1 (Plesk 9.0 docs), 1.6.3.1 (Plesk 10.1), 1.6.3.4, 1.6.4.0 (WHMCS
+// module V1640), 1.6.5.x (api-php-lib partial-version test), 1.6.7.0, 1.6.8.0.
+// [INF] 1.3.1.0 … 1.3.4.0: the "1.3.0.0 … 1.3.5.0" range of the same sample.
+// [GUESS] 1.5.1.0, 1.5.2.1, 1.6.3.3: plausible, no source names them.
 var knownVersions = []version{
+	{1, 0, 0, 0}, {1, 1, 0, 0}, {1, 2, 0, 0},
+	{1, 3, 0, 0}, {1, 3, 1, 0}, {1, 3, 2, 0}, {1, 3, 3, 0}, {1, 3, 4, 0}, {1, 3, 5, 0}, {1, 3, 5, 1},
 	{1, 4, 0, 0}, {1, 4, 1, 0}, {1, 4, 1, 1}, {1, 4, 1, 2}, {1, 4, 2, 0},
 	{1, 5, 0, 0}, {1, 5, 1, 0}, {1, 5, 2, 0}, {1, 5, 2, 1},
 	{1, 6, 0, 0}, {1, 6, 0, 1}, {1, 6, 0, 2},
@@ -43,10 +48,13 @@ var knownVersions = []version{
 
 // Feature thresholds (PROTOCOL.md §8).
 var (
+	v1350 = version{1, 3, 5, 0} // gen_info password/password_type ("since 1.3.5", XSD annotation)
+	v1400 = version{1, 4, 0, 0} // filter by login; add template-name/-id (1.3.x: filter by id only)
 	v1420 = version{1, 4, 2, 0} // filter-id in results; last version with named-element limits
 	v1500 = version{1, 5, 0, 0} // descriptors; <limit><name/><value/> pairs
 	v1600 = version{1, 6, 0, 0} // convert-to-reseller, change-owner, owner-id/owner-login
 	v1630 = version{1, 6, 3, 0} // customer operator replaces client
+	v1660 = version{1, 6, 6, 0} // description, owner-external-id (XSD-1.6.6; absent at 1.6.3.5 [REC-1])
 	v1690 = version{1, 6, 9, 0} // packet/request-settings [INF: "1.6.9.x input schema only"]
 	v1691 = version{1, 6, 9, 1} // stat/webapps removed
 )

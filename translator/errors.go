@@ -123,10 +123,37 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is matches the sentinel category of e.Code (see CodeCategory).
+// Is matches the sentinel category of e (see Category).
 func (e *Error) Is(target error) bool {
-	c := CodeCategory(e.Code)
+	c := e.Category()
 	return c != nil && c == target
+}
+
+// Category is CodeCategory(e.Code), except that a 1019 (invalid value) whose
+// errtext says "already exists" is ErrExists.
+//
+// Decision, from PROTOCOL.md §15 REC-1: a real Plesk 11.5 answered a reseller
+// add with a taken login as 1019 "Unable to set login or password argument:
+// A user with username "reseller99" already exists." while a customer add
+// with a taken login was 1007. The condition is the same, a name that is
+// taken, so a caller must see the same conflict for both: retrying with the
+// same value can never succeed, and the fix is another name, not another
+// format. The text is the only signal and the match is narrow ("already
+// exists", the recorded English wording): any other 1019, including one a
+// panel might word differently, stays ErrInvalidValue (a 422, never wrong,
+// only less precise).
+func (e *Error) Category() error {
+	if e.Code == CodeInvalidValue && strings.Contains(strings.ToLower(e.Text), "already exists") {
+		return ErrExists
+	}
+	return CodeCategory(e.Code)
+}
+
+// IsConflict reports whether err is a Plesk error meaning "already exists":
+// 1002, 1007, or a 1019 saying so (see Category).
+func IsConflict(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Category() == ErrExists
 }
 
 // UnsupportedError: the chosen protocol version lacks an operation, a field

@@ -182,6 +182,16 @@ var responseCases = map[string][]Request{
 	"buttons":                 {&ButtonsListRequest{}},
 	"limit_descriptor_blank":  {&LimitDescriptorRequest{}},
 	"permission_descriptor":   {&PermissionDescriptorRequest{}},
+	// Written from PROTOCOL.md §15's recorded facts (REC-1 … REC-3).
+	"rec1_get_blank":          {&GetRequest{}},
+	"rec1_get_owner_id":       {&GetRequest{}},
+	"rec1_add_exists":         {&AddRequest{}},
+	"rec1_set_unknown":        {&SetRequest{}},
+	"system_1014_rec2":        {&GetRequest{}},
+	"system_1014_rec3_idtype": {&GetRequest{}},
+	"rec3_get_empty":          {&GetRequest{}},
+	"rec3_get_1017":           {&GetRequest{}},
+	"rec3_get_legacy":         {&GetRequest{}},
 }
 
 func responseReqs(t *testing.T, file string) []Request {

@@ -16,6 +16,8 @@ var schemaDeviations = map[string]string{
 	"get_stat.v1.6.9.1.xml": "Expected is ( webapps )",
 	// §2: an empty filter matching nothing returns <get/>; XSD says result 1..∞.
 	"get_empty.v1.6.9.1.xml": "Missing child element(s). Expected is ( result )",
+	// REC-3: a real 1.6.9.0 answered an empty <get/> for no match.
+	"rec3_get_empty.v1.6.9.0.xml": "Missing child element(s). Expected is ( result )",
 	// PROTOCOL.md's completed sample omits stat/webapps although 1.6.7.0 has it.
 	"s7.2_get_modern.response.xml": "Expected is ( webapps )",
 	// PROTOCOL.md's legacy sample elides gen_info with prose.

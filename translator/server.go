@@ -96,3 +96,84 @@ func protoVersions(body []byte, protos []string) ([]Version, error) {
 	}
 	return uniq, nil
 }
+
+// serverInfoRequest asks for the license key, general information and
+// statistics: what real client libraries call before anything else (§15).
+const serverInfoRequest = `<packet><server><get><key></key><gen_info></gen_info><stat></stat></get></server></packet>`
+
+// EncodeServerInfo builds <packet><server><get> with key, gen_info and stat.
+func EncodeServerInfo() []byte { return []byte(serverInfoRequest) }
+
+// ServerInfo is what DecodeServerInfo reads of a server get answer: the
+// panel version (stat/version/plesk_version, e.g. "11.5.30" in REC-1), the
+// server's name and GUID (gen_info) and the license key's properties.
+type ServerInfo struct {
+	PleskVersion string
+	ServerName   string
+	ServerGUID   string
+	Key          map[string]string
+}
+
+// DecodeServerInfo reads the answer to EncodeServerInfo (or to a server get
+// with any of its parts). Errors as DecodeGetProtos.
+func DecodeServerInfo(body []byte) (ServerInfo, error) {
+	var info ServerInfo
+	var opErr error
+	seen := false
+	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {
+		if se.Name.Local != "server" {
+			return fmt.Errorf("unexpected element <%s> in packet (want <server>)", se.Name.Local)
+		}
+		var srv struct {
+			Get []struct {
+				Results []struct {
+					resultXML
+					Key []struct {
+						Name  string `xml:"name"`
+						Value string `xml:"value"`
+					} `xml:"key>property"`
+					ServerName   string `xml:"gen_info>server_name"`
+					ServerGUID   string `xml:"gen_info>server_guid"`
+					PleskVersion string `xml:"stat>version>plesk_version"`
+				} `xml:"result"`
+			} `xml:"get"`
+		}
+		if err := d.DecodeElement(&srv, &se); err != nil {
+			return err
+		}
+		for _, g := range srv.Get {
+			for _, r := range g.Results {
+				res, err := r.result()
+				if err != nil {
+					return err
+				}
+				seen = true
+				if !res.OK() {
+					opErr = res.Err()
+					continue
+				}
+				info.PleskVersion = strings.TrimSpace(r.PleskVersion)
+				info.ServerName = strings.TrimSpace(r.ServerName)
+				info.ServerGUID = strings.TrimSpace(r.ServerGUID)
+				for _, p := range r.Key {
+					if info.Key == nil {
+						info.Key = map[string]string{}
+					}
+					info.Key[strings.TrimSpace(p.Name)] = strings.TrimSpace(p.Value)
+				}
+			}
+		}
+		return nil
+	})
+	switch {
+	case sysErr != nil:
+		return ServerInfo{}, sysErr
+	case err != nil:
+		return ServerInfo{}, err
+	case opErr != nil:
+		return ServerInfo{}, opErr
+	case !seen:
+		return ServerInfo{}, newParseError(body, -1, nil, "no server/get/result")
+	}
+	return info, nil
+}

@@ -160,14 +160,22 @@ func (v Version) Dialect() Dialect {
 	return DialectCustomer
 }
 
-// KnownVersions lists, ascending, every protocol version from 1.4.0.0 to
-// 1.6.9.1 we believe exists. Evidence per entry (§8 unless noted):
+// KnownVersions lists, ascending, every protocol version from 1.0.0.0 to
+// 1.6.9.1 we believe exists. Evidence per entry (PROTOCOL.md §8 and §15
+// "Versions seen"):
 //
-//	1.4.0.0 1.4.2.0 1.5.0.0 1.6.0.0 1.6.3.0 1.6.7.0 1.6.8.0 1.6.9.0 1.6.9.1  named in §8
-//	1.4.1.0 (S8), 1.5.2.0 (S9), 1.6.0.2 (pmill#46), 1.6.3.1, 1.6.3.4 (§8), 1.6.6.0 (§12, ≈)
-//	1.6.5.0 [INF: S3 tests ask for the "1.6.5" prefix]
-//	1.4.1.1 1.4.1.2 1.5.1.0 1.5.2.1 1.6.0.1 1.6.3.2 1.6.3.3 1.6.3.5 1.6.4.0 [GUESS: fill the gaps]
+//	[REC] recorded or quoted from real servers: 1.6.0.2, 1.6.3.0, 1.6.3.2,
+//	      1.6.3.5 (Plesk 11.5), 1.6.6.0, 1.6.9.0, 1.6.9.1
+//	[DOC] Plesk's code and docs: 1.0.0.0 1.1.0.0 1.2.0.0 1.3.0.0 1.3.5.0
+//	      1.4.1.1 1.4.1.2 (the get_protos sample), 1.3.5.1 (Plesk 9.3),
+//	      1.6.0.1 (Plesk 9.0), 1.6.3.1 (Plesk 10.1), 1.6.4.0 (WHMCS V1640),
+//	      1.4.0.0 1.4.1.0 1.4.2.0 1.5.0.0 1.5.2.0 1.6.0.0 1.6.3.4 1.6.7.0 1.6.8.0
+//	[INF] 1.3.1.0 … 1.3.4.0 (the sample's "1.3.0.0 … 1.3.5.0" range);
+//	      1.6.5.0 (S3 tests ask for the "1.6.5" prefix)
+//	[GUESS] 1.5.1.0 1.5.2.1 1.6.3.3: no source names them
 var KnownVersions = mustParseVersions(
+	"1.0.0.0", "1.1.0.0", "1.2.0.0",
+	"1.3.0.0", "1.3.1.0", "1.3.2.0", "1.3.3.0", "1.3.4.0", "1.3.5.0", "1.3.5.1",
 	"1.4.0.0", "1.4.1.0", "1.4.1.1", "1.4.1.2", "1.4.2.0",
 	"1.5.0.0", "1.5.1.0", "1.5.2.0", "1.5.2.1",
 	"1.6.0.0", "1.6.0.1", "1.6.0.2",

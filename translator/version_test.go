@@ -145,7 +145,7 @@ func TestSupportsMatrix(t *testing.T) {
 }
 
 func TestKnownVersions(t *testing.T) {
-	if len(KnownVersions) != 25 || KnownVersions[0].String() != "1.4.0.0" || KnownVersions[24].String() != "1.6.9.1" {
+	if len(KnownVersions) != 35 || KnownVersions[0].String() != "1.0.0.0" || KnownVersions[34].String() != "1.6.9.1" {
 		t.Fatalf("KnownVersions = %v", KnownVersions)
 	}
 	for i := 1; i < len(KnownVersions); i++ {
@@ -177,6 +177,12 @@ func TestPickVersion(t *testing.T) {
 		{vs("1.4.2.0", "1.6.9.1"), OpGetLimitDescriptor, ""},
 		{vs("1.4.1.0", "1.4.2.0"), OpButtonsList, "1.4.2.0"},
 		{nil, OpGet, ""},
+		// 1.0–1.3 (§15): the legacy operator without descriptors or owners.
+		{vs("1.3.5.0", "1.0.0.0", "1.3.5.1", "1.2.0.0"), OpAdd, "1.3.5.1"},
+		{vs("1.3.5.0", "1.0.0.0", "1.3.5.1"), OpIPPoolAddIP, "1.3.5.1"},
+		{vs("1.3.5.0", "1.0.0.0", "1.3.5.1"), OpGetLimitDescriptor, ""},
+		{vs("1.3.5.0", "1.0.0.0", "1.3.5.1"), OpChangeOwner, ""},
+		{vs("1.4.1.2", "1.3.0.0", "1.4.1.1", "1.6.3.5", "1.6.0.2"), OpGetLimitDescriptor, "1.6.0.2"},
 	} {
 		got, ok := PickVersion(c.listed, c.op)
 		if c.want == "" {

@@ -157,11 +157,18 @@ func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), e
 		password = randomPassword()
 	}
 	resellerPassword := password + "-r"
-	sim, err := plesksim.New(plesksim.Config{
+	// A couple of plans, and Plesk's password policy, so that change-owner,
+	// convert-to-reseller and a weak password behave as on a panel.
+	simCfg := plesksim.Config{
 		AdminLogin: "admin", AdminPassword: password,
-		Resellers:   []plesksim.Account{{Login: "reseller", Password: resellerPassword}},
-		DemoClients: true,
-	})
+		Resellers:      []plesksim.Account{{Login: "reseller", Password: resellerPassword}},
+		DemoClients:    true,
+		HostingPlans:   []string{"Default Domain", "Unlimited"},
+		Plans:          []plesksim.Plan{{Name: "Reseller Basic Hosting", Owner: "reseller"}},
+		ResellerPlans:  []string{"Default Reseller", "Reseller Pro"},
+		PasswordPolicy: plesksim.DefaultPasswordPolicy,
+	}
+	sim, err := plesksim.New(simCfg)
 	if err != nil {
 		return "", nil, err
 	}
@@ -180,7 +187,12 @@ func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), e
   reseller       login: reseller  password: %s
   demo clients   %s
   Use HTTP Basic with these, e.g.  curl -u admin:%s http://localhost%s/clients
-`, password, resellerPassword, demoClients(sim.Clients()), password, portOf(cfg.Listen))
+  service plans (change-owner plan_name): %s (admin); %s (reseller)
+  reseller plans (convert-to-reseller):   %s
+  password policy: %s, new client passwords need %s
+`, password, resellerPassword, demoClients(sim.Clients()), password, portOf(cfg.Listen),
+		strings.Join(simCfg.HostingPlans, ", "), simCfg.Plans[0].Name, strings.Join(simCfg.ResellerPlans, ", "),
+		simCfg.PasswordPolicy, simCfg.PasswordPolicy.Rule())
 	log.Info("sandbox simulator started", zap.String("addr", ln.Addr().String()))
 	return "http://" + ln.Addr().String(), func() { _ = hs.Close() }, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -142,6 +143,27 @@ func TestSandboxServesAndShutsDownGracefully(t *testing.T) {
 	}
 	if code, body := get("/clients"); code != 200 || !strings.Contains(body, `"login"`) {
 		t.Fatalf("GET /clients: %d %s", code, body)
+	}
+	for _, want := range []string{"Unlimited", "Reseller Basic Hosting", "Reseller Pro", "password policy: " + string(plesksim.DefaultPasswordPolicy)} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q: %s", want, out.String())
+		}
+	}
+	// The sandbox applies the password policy: a weak password is the
+	// spec's 422, and the detail says what the policy wants.
+	req, _ := http.NewRequest("POST", base+"/clients", strings.NewReader(`{"name":"Weak One","login":"weakone","password":"123"}`))
+	req.SetBasicAuth("admin", "sandbox-pw")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var prob struct{ Detail string }
+	_ = json.Unmarshal(b, &prob)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(prob.Detail, plesksim.DefaultPasswordPolicy.Rule()) {
+		t.Fatalf("weak password: %d %s", resp.StatusCode, b)
 	}
 	cancel()
 	select {

@@ -32,7 +32,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("plesksim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", ":8880", "address to serve on (Plesk's plain-HTTP port is 8880)")
-	fs.StringVar(&o.cfg.Protocol, "protocol", "1.6.9.1", "newest protocol version answered (every known version from 1.4.0.0 up to it is accepted)")
+	fs.StringVar(&o.cfg.Protocol, "protocol", "1.6.9.1", "newest protocol version answered (every known version from 1.0.0.0 up to it is accepted)")
 	fs.StringVar(&o.cfg.AdminLogin, "admin-login", "admin", "administrator login")
 	fs.StringVar(&o.cfg.AdminPassword, "admin-password", "setup", "administrator password")
 	fs.Func("reseller", "reseller LOGIN:PASSWORD (repeatable)", func(v string) error {
@@ -53,6 +53,26 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	})
 	fs.BoolVar(&o.cfg.DemoClients, "demo", false, "seed demo clients")
 	fs.BoolVar(&o.cfg.RefuseLegacy, "refuse-legacy", false, "list old protocol versions but refuse every <client> packet with system error 1014 (as Plesk Obsidian answers an unversioned <client>)")
+	fs.Func("plan", "service plan NAME[:OWNER] for change-owner plan-name; OWNER a --reseller login, default the admin (repeatable)", func(v string) error {
+		name, owner, _ := strings.Cut(v, ":")
+		if name == "" {
+			return errors.New("want NAME[:OWNER]")
+		}
+		o.cfg.Plans = append(o.cfg.Plans, plesksim.Plan{Name: name, Owner: owner})
+		return nil
+	})
+	fs.Func("reseller-plan", "reseller plan NAME for convert-to-reseller (repeatable; default \"Default Reseller\")", func(v string) error {
+		o.cfg.ResellerPlans = append(o.cfg.ResellerPlans, v)
+		return nil
+	})
+	o.cfg.PasswordPolicy = plesksim.DefaultPasswordPolicy
+	fs.Func("password-policy", "minimum password strength: off, weak, medium, strong (default "+string(plesksim.DefaultPasswordPolicy)+")", func(v string) error {
+		p, err := plesksim.ParsePasswordPolicy(v)
+		o.cfg.PasswordPolicy = p
+		return err
+	})
+	fs.StringVar(&o.cfg.Locale, "locale", "en-US", "default locale of clients added without one")
+	fs.StringVar(&o.cfg.PleskVersion, "plesk-version", "18.0.41", "panel version server get reports")
 	fs.DurationVar(&o.cfg.Faults.Latency, "latency", 0, "added latency per request")
 	var kind string
 	fs.StringVar(&kind, "fault", "", "fault kind: http500, malformed, truncated, drop, reset")
