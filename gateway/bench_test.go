@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -57,7 +58,7 @@ func newBenchEnv(b *testing.B, newest string, accessLog bool) *benchEnv {
 		log = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel))
 	}
 	srv, err := gateway.New(gateway.Config{
-		Upstream: gateway.NewUpstream(gateway.UpstreamConfig{BaseURL: simSrv.URL, Timeout: 10 * time.Second, HTTPClient: &http.Client{Transport: tr}}),
+		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 10 * time.Second, HTTPClient: &http.Client{Transport: tr}},
 		Logger:   log,
 	})
 	if err != nil {

@@ -14,6 +14,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -72,8 +75,13 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	}
 	simSrv := httptest.NewServer(sim)
 	t.Cleanup(simSrv.Close)
-	if gwCfg.Upstream == nil {
-		gwCfg.Upstream = NewUpstream(UpstreamConfig{BaseURL: simSrv.URL, Timeout: 5 * time.Second})
+	// Options may configure the upstream client; it goes to this
+	// simulator unless they name another server.
+	if gwCfg.Upstream.BaseURL == "" {
+		gwCfg.Upstream.BaseURL = simSrv.URL
+	}
+	if gwCfg.Upstream.Timeout == 0 {
+		gwCfg.Upstream.Timeout = 5 * time.Second
 	}
 	gw, err := New(gwCfg)
 	if err != nil {
@@ -185,4 +193,45 @@ func (h *harness) expect(r response, status int) response {
 		h.t.Fatalf("%s %s: status %d, want %d; body %s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.body)
 	}
 	return r
+}
+
+// newRedisStoresT builds the stores from url, closed at the end of the test.
+func newRedisStoresT(t *testing.T, url string) (store.Cache, store.Idempotency) {
+	t.Helper()
+	cache, idem, closer, err := store.NewRedis(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closer.Close() })
+	return cache, idem
+}
+
+// redisReplicas is two gateways (two "replicas") in front of one plesksim,
+// each with its own connection to the same Redis. a is a full harness; b is
+// a copy of it that sends its requests to the second gateway.
+func redisReplicas(t *testing.T, r *storetest.Redis) (a, b *harness) {
+	t.Helper()
+	a = newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.Cache, gc.Idempotency = newRedisStoresT(t, r.URL())
+	})
+	cache, idem := newRedisStoresT(t, r.URL())
+	gwB, err := New(Config{
+		Upstream:      upstream.Config{BaseURL: a.simSrv.URL, Timeout: 5 * time.Second},
+		DescriptorTTL: time.Minute,
+		Cache:         cache,
+		Idempotency:   idem,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvB := httptest.NewServer(gwB.Handler())
+	t.Cleanup(srvB.Close)
+	bb := *a
+	bb.gw, bb.srv = gwB, srvB
+	b = &bb
+	// Protocol discovery on both, so that the counts below are only the work under test.
+	a.expect(a.do("GET", "/meta", nil), http.StatusOK)
+	b.expect(b.do("GET", "/meta", nil), http.StatusOK)
+	a.sim.ResetStats()
+	return a, b
 }

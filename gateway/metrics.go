@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sony/gobreaker/v2"
 )
 
 // metrics are registered on an injected registry, never the global one.
@@ -158,9 +157,16 @@ func (m *metrics) observeUpstream(op, outcome string, code int, d time.Duration)
 	o.duration.Observe(d.Seconds())
 }
 
-func (m *metrics) observeBreaker(s gobreaker.State) {
-	// gobreaker's states are 0 closed, 1 half-open, 2 open.
-	m.breakerState.Set(float64(s))
+// observeBreaker sets the breaker gauge: 0 closed, 1 half-open, 2 open.
+func (m *metrics) observeBreaker(state string) {
+	switch state {
+	case "open":
+		m.breakerState.Set(2)
+	case "half-open":
+		m.breakerState.Set(1)
+	default:
+		m.breakerState.Set(0)
+	}
 }
 
 func (m *metrics) observeCache(o cacheOutcome) {

@@ -15,7 +15,7 @@ import (
 func (s *Server) versions(ctx context.Context) ([]translator.Version, error) {
 	creds := credentialsFrom(ctx)
 	return s.cfg.Protocol.Versions(ctx, func(ctx context.Context) ([]translator.Version, error) {
-		return s.cfg.Upstream.Protos(ctx, creds)
+		return s.upstream.Protos(ctx, creds)
 	})
 }
 
@@ -57,7 +57,7 @@ func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (t
 
 // send sends reqs in one packet at version v.
 func (s *Server) send(ctx context.Context, v translator.Version, reqs ...translator.Request) ([]translator.Reply, error) {
-	return s.cfg.Upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
+	return s.upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
 }
 
 // include says which optional blocks a client read carries.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -106,12 +107,13 @@ func (f *flakyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestRetriesOnlyReads(t *testing.T) {
-	h := newHarness(t)
-	flaky := &flakyUpstream{sim: h.sim}
+	flaky := &flakyUpstream{}
 	up := httptest.NewServer(flaky)
 	defer up.Close()
-	h.gw.cfg.Upstream.url = up.URL + agentPath
-	h.gw.cfg.Upstream.retryInitial = time.Millisecond
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.Upstream = upstream.Config{BaseURL: up.URL, Timeout: 5 * time.Second, RetryInitial: time.Millisecond}
+	})
+	flaky.sim = h.sim
 	h.expect(h.do("GET", "/meta", nil), http.StatusOK)
 
 	flaky.fails.Store(2)
@@ -133,16 +135,15 @@ func TestRetriesOnlyReads(t *testing.T) {
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
-		gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: "http://placeholder", Timeout: time.Second, RetryMax: -1,
-			BreakerFailures: 3, BreakerOpenFor: 300 * time.Millisecond})
+		gc.Upstream = upstream.Config{Timeout: time.Second, RetryMax: -1,
+			BreakerFailures: 3, BreakerOpenFor: 300 * time.Millisecond}
 	})
-	h.gw.cfg.Upstream.url = h.simSrv.URL + agentPath
 	h.expect(h.do("GET", "/meta", nil), http.StatusOK)
 	h.sim.SetFaults(plesksim.Faults{Kind: plesksim.FaultDrop, Rate: 1})
 	for i := 0; i < 3; i++ {
 		h.expect(h.do("GET", "/clients", nil), http.StatusServiceUnavailable)
 	}
-	if got := h.gw.cfg.Upstream.BreakerState(); got != "open" {
+	if got := h.gw.upstream.BreakerState(); got != "open" {
 		t.Fatalf("breaker %s after 3 failures", got)
 	}
 	if g := testutil.ToFloat64(h.gw.metrics.breakerState); g != 2 {
@@ -156,7 +157,7 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	h.sim.SetFaults(plesksim.Faults{})
 	time.Sleep(350 * time.Millisecond)
 	h.expect(h.do("GET", "/clients", nil), http.StatusOK)
-	if got := h.gw.cfg.Upstream.BreakerState(); got != "closed" {
+	if got := h.gw.upstream.BreakerState(); got != "closed" {
 		t.Fatalf("breaker %s after recovery", got)
 	}
 }
@@ -171,7 +172,7 @@ func TestServiceMode(t *testing.T) {
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
 		gc.AuthMode = AuthService
 		gc.APIKeys = keys
-		gc.ServiceCredentials = Credentials{Login: "admin", Password: adminPass}
+		gc.ServiceCredentials = upstream.Credentials{Login: "admin", Password: adminPass}
 	}).anonymous()
 	h.expect(h.do("GET", "/clients", nil), http.StatusUnauthorized).problem(t)
 	r := h.with("X-API-Key", "nope").do("GET", "/clients", nil)
@@ -197,7 +198,6 @@ func TestServiceMode(t *testing.T) {
 func TestNoSecretsInLogs(t *testing.T) {
 	h := newHarness(t)
 	// Debug level, packet dumps included.
-	h.gw.cfg.Upstream.log = h.gw.log
 	clientPass := "Cl1ent-Pa55word"
 	body := newClientBody("secretive")
 	body["password"] = clientPass

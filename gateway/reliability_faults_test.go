@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -34,20 +35,20 @@ type relFaultGW struct {
 	logs *observer.ObservedLogs
 }
 
-type relFaultOpt func(*UpstreamConfig, *Config)
+type relFaultOpt func(*upstream.Config, *Config)
 
 func relNewFaultGW(t *testing.T, baseURL string, timeout time.Duration, opts ...relFaultOpt) *relFaultGW {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	core, logs := observer.New(zap.DebugLevel)
-	ucfg := UpstreamConfig{BaseURL: baseURL, Timeout: timeout, HTTPClient: &http.Client{Transport: tr},
+	ucfg := upstream.Config{BaseURL: baseURL, Timeout: timeout, HTTPClient: &http.Client{Transport: tr},
 		RetryInitial: 10 * time.Millisecond, BreakerFailures: 1000, BreakerOpenFor: time.Hour}
 	gcfg := Config{Logger: zap.New(core), DescriptorTTL: time.Minute}
 	for _, o := range opts {
 		o(&ucfg, &gcfg)
 	}
 	ucfg.Logger = gcfg.Logger
-	gcfg.Upstream = NewUpstream(ucfg)
+	gcfg.Upstream = ucfg
 	gw, err := New(gcfg)
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +303,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			t.Fatalf("a write was sent %d times", n)
 		}
 		if st == http.StatusServiceUnavailable {
-			relKnownBug(t, "a TCP reset after Plesk's answer began is classified UpstreamUnavailable (503 \"Plesk is unreachable\", "+
+			relKnownBug(t, "a TCP reset after Plesk's answer began is classified upstream.Unavailable (503 \"Plesk is unreachable\", "+
 				"and retried for reads) instead of a broken answer (502), though the packet reached Plesk and may have run: "+
 				"Upstream.post passes body-read errors to classifyTransport, which treats only io.ErrUnexpectedEOF as a broken answer")
 		}
@@ -353,7 +354,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			body := relProtosAnswer + strings.Repeat(" ", 4096)
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 		})
-		g := relNewFaultGW(t, u.url(), time.Second, func(u *UpstreamConfig, _ *Config) { u.MaxBodySize = 1024 })
+		g := relNewFaultGW(t, u.url(), time.Second, func(u *upstream.Config, _ *Config) { u.MaxBodySize = 1024 })
 		g.do("GET", "/clients", "", http.StatusBadGateway)
 	})
 
@@ -416,10 +417,10 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		const openFor = 2 * time.Second
-		g := relNewFaultGW(t, "http://"+addr, time.Second, func(u *UpstreamConfig, _ *Config) {
+		g := relNewFaultGW(t, "http://"+addr, time.Second, func(u *upstream.Config, _ *Config) {
 			u.BreakerFailures, u.BreakerOpenFor, u.RetryMax = 3, openFor, -1
 		})
-		up := g.gw.cfg.Upstream
+		up := g.gw.upstream
 		for i := 0; i < 3; i++ {
 			g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 		}

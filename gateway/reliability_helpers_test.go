@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -130,8 +131,8 @@ func relGetEnv(t testing.TB, version string) *relEnv {
 	}
 	e := &relEnv{version: version, sim: sim}
 	logger := zap.New(relPanicCore{LevelEnabler: zapcore.ErrorLevel, panics: &e.panics, last: &e.last})
-	up := NewUpstream(UpstreamConfig{BaseURL: "http://plesksim.invalid", Timeout: 10 * time.Second,
-		HTTPClient: &http.Client{Transport: relSimTransport{sim}}})
+	up := upstream.Config{BaseURL: "http://plesksim.invalid", Timeout: 10 * time.Second,
+		HTTPClient: &http.Client{Transport: relSimTransport{sim}}}
 	gw, err := New(Config{Upstream: up, Logger: logger, DescriptorTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)

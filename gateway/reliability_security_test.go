@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -116,7 +117,6 @@ func relSecretForms(s string) []string {
 // line (message and fields) and every response body.
 func TestReliabilityNoSecretsAnywhere(t *testing.T) {
 	h := newHarness(t)
-	h.gw.cfg.Upstream.log = h.gw.log // debug packet dumps into h.logs
 	var bodies [][]byte
 	keep := func(r response) response { bodies = append(bodies, r.body); return r }
 
@@ -381,7 +381,6 @@ func TestReliabilityXMLMetacharactersStoredExactly(t *testing.T) {
 	for _, newest := range []string{"1.6.9.1", "1.6.0.0"} {
 		t.Run(newest, func(t *testing.T) {
 			h := newHarness(t, withProtocol(newest))
-			h.gw.cfg.Upstream.log = h.gw.log
 			fields := obj{
 				"name": fit(60), "company": fit(60), "login": "meta-" + `<&>'"😀`, "password": relMeta,
 				"phone": `<&>'"]]>😀é`, "fax": `&<>"']]>`, "email": relMeta, "address": relMeta, "city": fit(50),
@@ -503,7 +502,7 @@ func TestReliabilityTLSVerifiedByDefault(t *testing.T) {
 	defer srv.Close()
 
 	// Default upstream client: system roots only.
-	g := relNewFaultGW(t, srv.URL, 2*time.Second, func(u *UpstreamConfig, _ *Config) { u.HTTPClient = nil })
+	g := relNewFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.HTTPClient = nil })
 	p := g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 	if !strings.Contains(p.Detail, "certificate") {
 		t.Fatalf("detail %q does not say the certificate was refused", p.Detail)
@@ -518,7 +517,7 @@ func TestReliabilityTLSVerifiedByDefault(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	defer tr.CloseIdleConnections()
-	g = relNewFaultGW(t, srv.URL, 2*time.Second, func(u *UpstreamConfig, _ *Config) { u.HTTPClient = &http.Client{Transport: tr} })
+	g = relNewFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.HTTPClient = &http.Client{Transport: tr} })
 	g.do("GET", "/clients", "", http.StatusOK)
 
 }
