@@ -9,10 +9,10 @@ import (
 	"github.com/pleskgate/pleskgate/internal/loadtest"
 )
 
-// TestReliabilityLoadSmall is the small size of cmd/pleskload (make load runs
+// TestLoadSmall is the small size of cmd/pleskload (make load runs
 // the full one): 2,000 mixed requests at concurrency 16, every answer as the
 // model predicts, and the simulator's final state equal to the model.
-func TestReliabilityLoadSmall(t *testing.T) {
+func TestLoadSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test skipped in -short mode")
 	}
