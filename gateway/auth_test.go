@@ -3,8 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -578,4 +580,126 @@ func TestLeaderCancellationDoesNotFailOthers(t *testing.T) {
 			"plus the upstream timeout, or let waiters retry when the shared ask failed with context.Canceled")
 	}
 	h.expect(r, http.StatusOK)
+}
+
+func TestServiceMode(t *testing.T) {
+	readKey, writeKey := "read-key-123", "write-key-456"
+	hash := func(k string) string { s := sha256.Sum256([]byte(k)); return hex.EncodeToString(s[:]) }
+	keys, err := NewAPIKeys([]APIKey{{Name: "viewer", Scope: "read", SHA256: hash(readKey)}, {Name: "writer", Scope: "write", SHA256: hash(writeKey)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.AuthMode = AuthService
+		gc.APIKeys = keys
+		gc.ServiceCredentials = upstream.Credentials{Login: "admin", Password: adminPass}
+	}).anonymous()
+	h.expect(h.do("GET", "/clients", nil), http.StatusUnauthorized).problem(t)
+	r := h.with("X-API-Key", "nope").do("GET", "/clients", nil)
+	h.expect(r, http.StatusUnauthorized).problem(t)
+	if r.Header.Get("WWW-Authenticate") == "" {
+		t.Fatal("401 without WWW-Authenticate")
+	}
+	// Basic credentials are not a gateway key.
+	h.as("admin", adminPass).expect(h.as("admin", adminPass).do("GET", "/clients", nil), http.StatusUnauthorized)
+	reader := h.with("X-API-Key", readKey)
+	reader.expect(reader.do("GET", "/clients", nil), http.StatusOK)
+	reader.expect(reader.do("POST", "/clients", newClientBody("svc")), http.StatusForbidden).problem(t)
+	if len(h.sim.Clients()) != 0 {
+		t.Fatal("a read key wrote")
+	}
+	writer := h.with("X-API-Key", writeKey)
+	writer.expect(writer.do("POST", "/clients", newClientBody("svc")), http.StatusCreated)
+	if c := h.sim.Clients(); len(c) != 1 || c[0].OwnerLogin != "admin" {
+		t.Fatalf("service mode did not act as the gateway's own account: %+v", c)
+	}
+}
+
+func TestNoSecretsInLogs(t *testing.T) {
+	h := newHarness(t)
+	// Debug level, packet dumps included.
+	clientPass := "Cl1ent-Pa55word"
+	body := newClientBody("secretive")
+	body["password"] = clientPass
+	var c obj
+	h.expect(h.do("POST", "/clients", body), http.StatusCreated).json(t, &c)
+	base := fmt.Sprintf("/clients/%v", c["id"])
+	newPass := "N3w-Pa55word"
+	h.expect(h.do("PATCH", base, obj{"password": newPass}, "application/merge-patch+json"), http.StatusOK)
+	if pw, _ := h.sim.ClientPassword("secretive"); pw != newPass {
+		t.Fatalf("password not changed: %q", pw)
+	}
+	h.expect(h.as("admin", "Wr0ng-admin-pass").do("GET", "/clients", nil), http.StatusUnauthorized)
+	h.expect(h.anonymous().with("X-API-Key", "admin-secret-key").do("GET", base, nil), http.StatusOK)
+	h.do("GET", base+"/stat", nil)
+	h.do("GET", "/descriptors/limits", nil)
+	h.expect(h.do("DELETE", base, nil), http.StatusNoContent)
+	entries := h.logs.All()
+	if len(entries) < 5 {
+		t.Fatalf("only %d log lines", len(entries))
+	}
+	sawDump := false
+	for _, e := range entries {
+		line := e.Message
+		for k, v := range e.ContextMap() {
+			line += fmt.Sprintf(" %s=%v", k, v)
+		}
+		if strings.Contains(line, "<passwd>[redacted]</passwd>") {
+			sawDump = true
+		}
+		for _, secret := range []string{adminPass, clientPass, newPass, "Wr0ng-admin-pass", "admin-secret-key"} {
+			if strings.Contains(line, secret) {
+				t.Fatalf("log line leaks a secret: %s", line)
+			}
+		}
+	}
+	if !sawDump {
+		t.Fatal("no redacted packet dump was logged: the check above proved nothing about dumps")
+	}
+}
+
+// Two callers alternating on one gateway each get their own rights: the
+// identities and credentials never cross.
+func TestTwoCallersKeepTheirOwnRights(t *testing.T) {
+	h := newHarness(t)
+	admin, res1 := h, h.as("res1", resellerPass)
+	for i := 0; i < 3; i++ {
+		if r := h.expect(admin.do("GET", "/descriptors/limits", nil), http.StatusOK); i > 0 && !strings.Contains(r.Header.Get("Cache-Status"), "hit") {
+			t.Fatalf("admin's repeat was not a hit: %s", r.Header.Get("Cache-Status"))
+		}
+		r := h.expect(res1.do("GET", "/descriptors/limits", nil), http.StatusOK)
+		if i == 0 && !strings.Contains(r.Header.Get("Cache-Status"), "miss") {
+			t.Fatalf("res1's first read was served from admin's entry: %s", r.Header.Get("Cache-Status"))
+		}
+		h.expect(h.as("res1", "wrong-password").do("GET", "/descriptors/limits", nil), http.StatusUnauthorized)
+	}
+	// The access log names each caller.
+	callers := map[string]bool{}
+	for _, e := range h.logs.FilterMessage("request").All() {
+		if c, ok := e.ContextMap()["caller"].(string); ok {
+			callers[c] = true
+		}
+	}
+	if !callers["login:admin"] || !callers["login:res1"] {
+		t.Fatalf("access log callers: %v", callers)
+	}
+}
+
+func TestServiceModeKeysAndScopes(t *testing.T) {
+	keys, err := NewAPIKeys([]APIKey{
+		{Name: "reader", Scope: "read", SHA256: sha256hex("reader-key")},
+		{Name: "writer", Scope: "write", SHA256: sha256hex("writer-key")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.AuthMode, gc.APIKeys, gc.ServiceCredentials = AuthService, keys, upstream.Credentials{Login: "admin", Password: adminPass}
+	})
+	anon := h.anonymous()
+	for i := 0; i < 2; i++ {
+		h.expect(anon.with("X-API-Key", "reader-key").do("GET", "/descriptors/limits", nil), http.StatusOK)
+		h.expect(anon.with("X-API-Key", "reader-key").do("DELETE", "/clients/1", nil), http.StatusForbidden)
+		h.expect(anon.with("X-API-Key", "not-a-key").do("GET", "/descriptors/limits", nil), http.StatusUnauthorized)
+	}
 }

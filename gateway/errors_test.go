@@ -1,22 +1,23 @@
 package gateway
 
 import (
-	"errors"
-	"net/http"
-	"testing"
-
 	"bytes"
+	"errors"
 	"fmt"
-	"github.com/pleskgate/pleskgate/gateway/upstream"
-	"github.com/pleskgate/pleskgate/plesksim"
-	"github.com/pleskgate/pleskgate/translator"
-	"go.uber.org/goleak"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // TestPleskStatusTable pins every row of pleskStatus (DESIGN.md §3,

@@ -1,34 +1,36 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
-
-	"bufio"
-	"fmt"
-	"github.com/pleskgate/pleskgate/gateway/store"
-	"github.com/pleskgate/pleskgate/gateway/store/storetest"
-	"github.com/pleskgate/pleskgate/gateway/upstream"
-	"github.com/pleskgate/pleskgate/plesksim"
-	"go.uber.org/goleak"
-	"go.uber.org/zap/zapcore"
-	"net"
 	"net/textproto"
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/plesksim"
 )
 
 const (
@@ -765,3 +767,8 @@ func systemErrorAnswer(code int) string {
 // store) that never end, as the library documents ("done channel is never
 // closed"). Reported as a finding; one per gateway, not per request.
 var ignoreLRU = goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/expirable.NewLRU[...].func1")
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

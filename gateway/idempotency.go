@@ -9,8 +9,9 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pleskgate/pleskgate/gateway/store"
 	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/gateway/store"
 )
 
 // Idempotency-Key on POST (draft-ietf-httpapi-idempotency-key-header):

@@ -156,3 +156,72 @@ func TestRedisDown(t *testing.T) {
 		t.Fatalf("cache not shared again after Redis came back: Cache-Status %q", cs)
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	h := newHarness(t)
+	k := h.with("Idempotency-Key", "key-1")
+	first := k.expect(k.do("POST", "/clients", newClientBody("idem")), http.StatusCreated)
+	again := k.expect(k.do("POST", "/clients", newClientBody("idem")), http.StatusCreated)
+	if string(first.body) != string(again.body) || again.Header.Get("Location") != first.Header.Get("Location") {
+		t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
+	}
+	if again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("replay not marked")
+	}
+	if n := len(h.sim.Clients()); n != 1 {
+		t.Fatalf("%d clients after a replay", n)
+	}
+	// Same key, different body.
+	k.expect(k.do("POST", "/clients", newClientBody("idem-other")), http.StatusUnprocessableEntity).problem(t)
+	// A refused request is final for its key too: its problem is replayed.
+	k2 := h.with("Idempotency-Key", "key-2")
+	p1 := k2.expect(k2.do("POST", "/clients", newClientBody("idem")), http.StatusConflict)
+	p2 := k2.expect(k2.do("POST", "/clients", newClientBody("idem")), http.StatusConflict)
+	if string(p1.body) != string(p2.body) {
+		t.Fatal("a stored problem was not replayed")
+	}
+	// Keys are per caller: another caller's key-1 is a new request.
+	r := h.as("res1", resellerPass).with("Idempotency-Key", "key-1")
+	r.expect(r.do("POST", "/clients", newClientBody("idem-res")), http.StatusCreated)
+}
+
+func TestIdempotencyConcurrentPostsCreateOneClient(t *testing.T) {
+	h := newHarness(t)
+	h.expect(h.do("GET", "/meta", nil), http.StatusOK)
+	// Slow the upstream so the 50 requests overlap the first one.
+	h.sim.SetFaults(plesksim.Faults{Latency: 150 * time.Millisecond})
+	k := h.with("Idempotency-Key", "burst")
+	const n = 50
+	var wg sync.WaitGroup
+	var created, inFlight, other atomic.Int32
+	ids := make(chan string, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := k.do("POST", "/clients", newClientBody("burst"))
+			switch r.StatusCode {
+			case http.StatusCreated:
+				created.Add(1)
+				ids <- r.Header.Get("Location")
+			case http.StatusConflict:
+				inFlight.Add(1)
+			default:
+				other.Add(1)
+				t.Errorf("status %d: %s", r.StatusCode, r.body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	if got := len(h.sim.Clients()); got != 1 {
+		t.Fatalf("50 concurrent POSTs with one key created %d clients", got)
+	}
+	seen := map[string]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if created.Load() < 1 || len(seen) != 1 || other.Load() != 0 {
+		t.Fatalf("created=%d in-flight=%d other=%d locations=%v", created.Load(), inFlight.Load(), other.Load(), seen)
+	}
+}
