@@ -44,7 +44,7 @@ type httpObservers struct {
 }
 
 // observerMemoSize bounds each memo: label sets beyond it (a flood of odd
-// methods, say) are resolved with WithLabelValues every time, as before.
+// methods, say) are resolved with WithLabelValues every time.
 const observerMemoSize = 1024
 
 // observerMemo maps a label set to its resolved observers. Reads take no
