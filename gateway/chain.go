@@ -30,7 +30,7 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 	return func(c echo.Context) (err error) {
 		start := time.Now()
-		st := &reqState{start: start}
+		st := &reqState{}
 		r := c.Request()
 		c.SetRequest(r.WithContext(withState(r.Context(), st)))
 		setRequestID(c, st)

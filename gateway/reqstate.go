@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"sync/atomic"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +16,6 @@ import (
 // code). It is stored as one value on the request's context.
 type reqState struct {
 	packets   atomic.Int32 // upstream packets sent for this request
-	start     time.Time    // when the chain took the request
 	requestID string
 	operation string // OpenAPI operation id, when the route is an API operation
 	caller    string // "login:…", "key" or "key:<name>" for the access log

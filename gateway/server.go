@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,9 +24,9 @@ import (
 // Config is everything the gateway needs; cmd/pleskgate builds it from flags
 // and the environment, tests build it directly.
 type Config struct {
-	// Upstream configures the Plesk client. New fills its Logger (when nil)
-	// and its metrics hooks (ObserveCall, ObserveBreaker, OnAttempt) with the
-	// gateway's own; hooks already set are called as well.
+	// Upstream configures the Plesk client. New fills the Logger and the
+	// hooks (ObserveCall, ObserveBreaker, OnAttempt) it leaves nil with the
+	// gateway's logger, metrics and access-log packet count.
 	Upstream           upstream.Config
 	UpstreamLabel      string // shown by GET /meta: the panel URL, or "sandbox"
 	Protocol           *Protocol
@@ -133,29 +132,20 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// upstreamConfig is uc with the gateway's logger and metrics hooks added.
+// upstreamConfig is uc with what it leaves nil filled by the gateway: its
+// logger, its metrics and the access log's packet count.
 func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 	if uc.Logger == nil {
 		uc.Logger = s.log
 	}
-	call, breaker, attempt := uc.ObserveCall, uc.ObserveBreaker, uc.OnAttempt
-	uc.ObserveCall = func(op, outcome string, code int, d time.Duration) {
-		s.metrics.observeUpstream(op, outcome, code, d)
-		if call != nil {
-			call(op, outcome, code, d)
-		}
+	if uc.ObserveCall == nil {
+		uc.ObserveCall = s.metrics.observeUpstream
 	}
-	uc.ObserveBreaker = func(state string) {
-		s.metrics.observeBreaker(state)
-		if breaker != nil {
-			breaker(state)
-		}
+	if uc.ObserveBreaker == nil {
+		uc.ObserveBreaker = s.metrics.observeBreaker
 	}
-	uc.OnAttempt = func(ctx context.Context) {
-		countPacket(ctx)
-		if attempt != nil {
-			attempt(ctx)
-		}
+	if uc.OnAttempt == nil {
+		uc.OnAttempt = countPacket
 	}
 	return uc
 }
