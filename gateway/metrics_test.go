@@ -33,7 +33,7 @@ func TestMetricsLint(t *testing.T) {
 	}
 }
 
-func TestObserverMemoKeepsSeries(t *testing.T) {
+func TestMetricsCountEachRequest(t *testing.T) {
 	h := newHarness(t)
 	for i := 0; i < 3; i++ {
 		h.expect(h.do("GET", "/descriptors/limits", nil), http.StatusOK)
