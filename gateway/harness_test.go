@@ -638,17 +638,7 @@ func newFaultGW(t *testing.T, baseURL string, timeout time.Duration, opts ...fau
 // failure must meet; it returns the problem.
 func (g *faultGW) do(method, path, body string, want int) Problem {
 	g.t.Helper()
-	var rd io.Reader = http.NoBody
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.SetBasicAuth("admin", adminPass)
-	rec := httptest.NewRecorder()
-	g.gw.Handler().ServeHTTP(rec, req)
+	rec := g.serve(method, path, body)
 	what := method + " " + path
 	if rec.Code != want {
 		g.t.Fatalf("%s: status %d, want %d: %s", what, rec.Code, want, rec.Body)
@@ -666,6 +656,11 @@ func (g *faultGW) do(method, path, body string, want int) Problem {
 
 // status runs one request and returns its status only.
 func (g *faultGW) status(method, path, body string) int {
+	return g.serve(method, path, body).Code
+}
+
+// serve runs one request as the administrator.
+func (g *faultGW) serve(method, path, body string) *httptest.ResponseRecorder {
 	var rd io.Reader = http.NoBody
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -677,10 +672,10 @@ func (g *faultGW) status(method, path, body string) int {
 	req.SetBasicAuth("admin", adminPass)
 	rec := httptest.NewRecorder()
 	g.gw.Handler().ServeHTTP(rec, req)
-	return rec.Code
+	return rec
 }
 
-// knownBug fails on a bug this suite once found in non-test code (all
+// knownBug fails on a bug these tests once found in non-test code (all
 // since fixed); the message says what went wrong and how it was fixed.
 func knownBug(t *testing.T, msg string) {
 	t.Helper()
