@@ -5,7 +5,7 @@ GO ?= go
 PLESK_XSD_DIR ?= $(abspath $(wildcard ../shared/plesk/xsd))
 export PLESK_XSD_DIR
 
-.PHONY: walkthrough-test clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps test deps vet lint bench fuzz
+.PHONY: walkthrough-test clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps check-gateway-deps test deps vet lint bench fuzz
 
 run: ## start the gateway in sandbox mode (in-process simulator, Swagger UI at /docs)
 	$(GO) run ./cmd/pleskgate
@@ -33,6 +33,16 @@ check-translator-deps:
 	@deps=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./translator | grep -vx 'github.com/pleskgate/pleskgate/translator' || true); \
 	if [ -n "$$deps" ]; then echo "translator imports non-standard packages: $$deps"; exit 1; fi
 
+# gateway/upstream and gateway/store sit below the HTTP side (DESIGN.md §1):
+# neither imports gateway or Echo, and store does not import translator.
+check-gateway-deps:
+	@deps=$$($(GO) list -deps ./gateway/upstream ./gateway/store | grep -E '^github.com/pleskgate/pleskgate/gateway$$|^github.com/labstack/echo' || true); \
+	if [ -n "$$deps" ]; then echo "gateway/upstream or gateway/store imports: $$deps"; exit 1; fi
+	@deps=$$($(GO) list -deps ./gateway/store | grep -x 'github.com/pleskgate/pleskgate/translator' || true); \
+	if [ -n "$$deps" ]; then echo "gateway/store imports translator"; exit 1; fi
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Imports " "}}' ./gateway/... | grep -w unsafe | cut -d' ' -f1 || true); \
+	if [ -n "$$pkgs" ]; then echo "unsafe imported by: $$pkgs"; exit 1; fi
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
@@ -44,7 +54,7 @@ lint: vet
 deploy-check:
 	cd deploy/validate && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-test: deps vet check-generated check-translator-deps deploy-check
+test: deps vet check-generated check-translator-deps check-gateway-deps deploy-check
 	@if [ -z "$$PLESK_XSD_DIR" ]; then echo "note: PLESK_XSD_DIR unset, schema validation of modern packets is skipped"; fi
 	PLESKGATE_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
 	cd tools/pleskbench && $(GO) vet ./... && $(GO) test -count=1 ./...

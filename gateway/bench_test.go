@@ -11,6 +11,7 @@ package gateway_test
 // work. There are no timing assertions.
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -25,6 +26,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/internal/loadtest"
 	"github.com/pleskgate/pleskgate/plesksim"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -57,7 +60,7 @@ func newBenchEnv(b *testing.B, newest string, accessLog bool) *benchEnv {
 		log = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel))
 	}
 	srv, err := gateway.New(gateway.Config{
-		Upstream: gateway.NewUpstream(gateway.UpstreamConfig{BaseURL: simSrv.URL, Timeout: 10 * time.Second, HTTPClient: &http.Client{Transport: tr}}),
+		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 10 * time.Second, HTTPClient: &http.Client{Transport: tr}},
 		Logger:   log,
 	})
 	if err != nil {
@@ -207,5 +210,24 @@ func seedClients(b *testing.B, sim *plesksim.Server, n int) {
 		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "<status>error</status>") {
 			b.Fatalf("seeding: %d %.300s", w.Code, w.Body)
 		}
+	}
+}
+
+// TestLoadSmall is the small size of cmd/pleskload (make load runs
+// the full one): 2,000 mixed requests at concurrency 16, every answer as the
+// model predicts, and the simulator's final state equal to the model.
+func TestLoadSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test skipped in -short mode")
+	}
+	rep, err := loadtest.Run(context.Background(), loadtest.Config{Requests: 2000, Concurrency: 16, LoginsPerWorker: 10, MaxDuration: 2 * time.Minute, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	rep.Print(&out)
+	t.Log("\n" + out.String())
+	if !rep.OK() {
+		t.Fatal("load run failed (see the report above)")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -437,9 +438,8 @@ func TestUpstreamFailures(t *testing.T) {
 	})
 	t.Run("504 slow", func(t *testing.T) {
 		h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
-			gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: "http://placeholder", Timeout: 200 * time.Millisecond})
+			gc.Upstream = upstream.Config{Timeout: 200 * time.Millisecond}
 		})
-		h.gw.cfg.Upstream.url = h.simSrv.URL + agentPath
 		h.sim.SetFaults(plesksim.Faults{Latency: 2 * time.Second})
 		h.expect(h.do("GET", "/clients", nil), http.StatusGatewayTimeout).problem(t)
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -119,7 +120,7 @@ func problemFor(err error) (Problem, http.Header) {
 		perr  *translator.Error
 		uerr  *translator.UnsupportedError
 		nsup  *unsupportedOperationError
-		upErr *UpstreamError
+		upErr *upstream.Error
 		herr  *echo.HTTPError
 		rerr  *openapi3filter.RequestError
 		serr  *openapi3filter.SecurityRequirementsError
@@ -148,7 +149,8 @@ func problemFor(err error) (Problem, http.Header) {
 		}
 		return p, h
 	case errors.As(err, &upErr):
-		return Problem{Type: problemType(upErr.Kind.slug()), Title: upErr.Kind.title(), Status: upErr.Kind.status(), Detail: upErr.Error()}, nil
+		status, slug := upstreamStatus(upErr.Kind)
+		return Problem{Type: problemType(slug), Title: upErr.Kind.Title(), Status: status, Detail: upErr.Error()}, nil
 	case errors.Is(err, translator.ErrMalformed):
 		return Problem{Type: problemType("bad-upstream-answer"), Title: "Malformed answer from Plesk", Status: http.StatusBadGateway, Detail: err.Error()}, nil
 	case errors.Is(err, translator.ErrInvalidInput):
@@ -274,4 +276,17 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	c.Response().WriteHeader(p.Status)
 	_, _ = c.Response().Write(body)
+}
+
+// upstreamStatus maps a failure to reach Plesk to its HTTP status and
+// problem slug: unreachable 503, timed out 504, any other broken answer 502.
+func upstreamStatus(k upstream.ErrorKind) (int, string) {
+	switch k {
+	case upstream.Timeout:
+		return http.StatusGatewayTimeout, "upstream-timeout"
+	case upstream.Unavailable:
+		return http.StatusServiceUnavailable, "upstream-unavailable"
+	default:
+		return http.StatusBadGateway, "bad-upstream-answer"
+	}
 }

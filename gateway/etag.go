@@ -9,10 +9,9 @@ import (
 )
 
 // clientInfoETag is a client's validator computed from its fields directly
-// (P5 in docs/BENCHMARKS.md), in etagOf's format ("…24 hex digits…"): no
-// JSON encoding of the record, and no heap allocation but the result for an
-// ordinary client. Every field of translator.ClientInfo and the id go in,
-// each with its length, so the value changes whenever any of them does and
+// (docs/BENCHMARKS.md §5.1), in etagOf's format ("…24 hex digits…"): no
+// JSON encoding of the record, and no heap allocation but the result.
+// Every field of translator.ClientInfo and the id go in, each with its length, so the value changes whenever any of them does and
 // two different records cannot run together into one input
 // (TestClientInfoETagCoversEveryField walks the struct to keep it so).
 func clientInfoETag(id int, in *translator.ClientInfo) string {

@@ -19,7 +19,6 @@ func TestOwnerFieldsAndPasswordHashEveryDialect(t *testing.T) {
 	for _, newest := range dialectCases {
 		t.Run(newest, func(t *testing.T) {
 			h := newHarness(t, withProtocol(newest))
-			h.gw.cfg.Upstream.log = h.gw.log // packet dumps on, as in production at debug level
 			adminID := h.createClient("ownedbyadmin")
 			owners := newest >= "1.6.0.0" // owners, and resellers using the client operator, from 1.6.0.0 (§8)
 			resID, resellerID := adminID, 0

@@ -44,7 +44,7 @@ func (s *Server) GetMeta(ctx context.Context, _ api.GetMetaRequestObject) (api.G
 	if s.cfg.AuthMode == AuthPassthrough {
 		// Once versions are learned nothing else would reach Plesk, so ask
 		// it to check these credentials: /meta is not for anonymous eyes.
-		if _, err := s.cfg.Upstream.Protos(ctx, credentialsFrom(ctx)); err != nil {
+		if _, err := s.upstream.Protos(ctx, credentialsFrom(ctx)); err != nil {
 			return nil, err
 		}
 	}

@@ -7,74 +7,17 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"sync"
-	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/gateway/store"
 )
 
 // Idempotency-Key on POST (draft-ietf-httpapi-idempotency-key-header):
 // the same key with the same request replays the stored response; the same
 // key with a different request is 422; the same key while the first request
 // is still running is 409. Keys are scoped to the caller's identity.
-
-// IdempotencyRecord is what the store keeps for one key.
-type IdempotencyRecord struct {
-	Fingerprint string              `json:"fingerprint"`
-	Done        bool                `json:"done"` // false while the first request runs
-	Status      int                 `json:"status"`
-	Header      map[string][]string `json:"header"`
-	Body        []byte              `json:"body"`
-}
-
-// IdempotencyStore keeps idempotency records; memory by default, Redis when configured.
-type IdempotencyStore interface {
-	// Begin claims key for a new request. When the key is already known it
-	// returns the existing record and claimed=false.
-	Begin(ctx context.Context, key, fingerprint string, ttl time.Duration) (existing IdempotencyRecord, claimed bool, err error)
-	// Complete stores the final response of a claimed key.
-	Complete(ctx context.Context, key string, rec IdempotencyRecord, ttl time.Duration) error
-	// Release forgets a claimed key whose request failed in a way worth retrying.
-	Release(ctx context.Context, key string) error
-}
-
-// memoryIdempotency is the in-process store: an expiring LRU under one lock,
-// so Begin's check-and-claim is atomic.
-type memoryIdempotency struct {
-	mu  sync.Mutex
-	lru *expirable.LRU[string, IdempotencyRecord]
-}
-
-// NewMemoryIdempotencyStore keeps at most size records for ttl.
-func NewMemoryIdempotencyStore(size int, ttl time.Duration) IdempotencyStore {
-	return &memoryIdempotency{lru: expirable.NewLRU[string, IdempotencyRecord](size, nil, ttl)}
-}
-
-func (m *memoryIdempotency) Begin(_ context.Context, key, fp string, _ time.Duration) (IdempotencyRecord, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if rec, ok := m.lru.Get(key); ok {
-		return rec, false, nil
-	}
-	m.lru.Add(key, IdempotencyRecord{Fingerprint: fp})
-	return IdempotencyRecord{}, true, nil
-}
-
-func (m *memoryIdempotency) Complete(_ context.Context, key string, rec IdempotencyRecord, _ time.Duration) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lru.Add(key, rec)
-	return nil
-}
-
-func (m *memoryIdempotency) Release(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.lru.Remove(key)
-	return nil
-}
 
 // replayedHeaders are the response headers a replay repeats.
 var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
@@ -174,7 +117,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		}
 		return nil
 	}
-	rec := IdempotencyRecord{Fingerprint: fp, Done: true, Status: rw.status, Header: map[string][]string{}, Body: rw.buf.Bytes()}
+	rec := store.IdempotencyRecord{Fingerprint: fp, Done: true, Status: rw.status, Header: map[string][]string{}, Body: rw.buf.Bytes()}
 	for _, k := range replayedHeaders {
 		if v := c.Response().Header().Values(k); len(v) > 0 {
 			rec.Header[k] = v

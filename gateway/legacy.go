@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -29,7 +30,7 @@ const defaultLegacyRetry = 10 * time.Minute
 // tries the legacy operator again at start-up, and its answer (a new refusal,
 // or success) is what it then goes by.
 type legacyGuard struct {
-	store    LegacyStore
+	store    store.LegacyStore
 	upstream string // key of the record: a short hash of the upstream URL
 	retry    time.Duration
 	started  time.Time
@@ -38,20 +39,20 @@ type legacyGuard struct {
 
 	// last is the record the last check or refusal saw in force (nil: none),
 	// for the metric.
-	last atomic.Pointer[LegacyRecord]
+	last atomic.Pointer[store.LegacyRecord]
 	// stored: the store held a record at the last check, in force or not,
 	// so a legacy packet that goes through should remove it.
 	stored atomic.Bool
 }
 
-func newLegacyGuard(store LegacyStore, upstream string, retry time.Duration, log *zap.Logger, reg prometheus.Registerer) *legacyGuard {
-	if store == nil {
-		store = NewMemoryLegacyStore()
+func newLegacyGuard(ls store.LegacyStore, upstream string, retry time.Duration, log *zap.Logger, reg prometheus.Registerer) *legacyGuard {
+	if ls == nil {
+		ls = store.NewMemoryLegacyStore()
 	}
 	if retry <= 0 {
 		retry = defaultLegacyRetry
 	}
-	g := &legacyGuard{store: store, upstream: upstream, retry: retry, now: time.Now, log: log}
+	g := &legacyGuard{store: ls, upstream: upstream, retry: retry, now: time.Now, log: log}
 	g.started = g.now()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pleskgate_upstream_legacy_refused",
@@ -66,7 +67,7 @@ func newLegacyGuard(store LegacyStore, upstream string, retry time.Duration, log
 }
 
 // refusal returns the record in force for packets at v, if any.
-func (g *legacyGuard) refusal(ctx context.Context, v translator.Version) (*LegacyRecord, bool) {
+func (g *legacyGuard) refusal(ctx context.Context, v translator.Version) (*store.LegacyRecord, bool) {
 	if v.Dialect() != translator.DialectClient {
 		return nil, false
 	}
@@ -115,7 +116,7 @@ func (g *legacyGuard) learn(ctx context.Context, v translator.Version, reqs []tr
 	}
 	ops := requestOps(reqs)
 	now := g.now()
-	rec := LegacyRecord{Version: v.String(), Code: perr.Code, Text: perr.Text, LearnedAt: now, Until: now.Add(g.retry)}
+	rec := store.LegacyRecord{Version: v.String(), Code: perr.Code, Text: perr.Text, LearnedAt: now, Until: now.Add(g.retry)}
 	if len(ops) > 0 {
 		rec.Operation = string(ops[0])
 	}
@@ -150,7 +151,7 @@ func (g *legacyGuard) succeeded(ctx context.Context, v translator.Version) {
 // legacyRefusedError is the 501 for an operation sent only in the legacy
 // operator, which the panel refuses.
 type legacyRefusedError struct {
-	rec LegacyRecord
+	rec store.LegacyRecord
 	ops []translator.Operation
 }
 

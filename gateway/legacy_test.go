@@ -13,6 +13,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -25,7 +28,7 @@ const rec2Words = "Element 'client': This element is not expected."
 
 func withRefuseLegacy(sc *plesksim.Config, _ *Config) { sc.RefuseLegacy = true }
 
-func withLegacyStore(s LegacyStore) harnessOpt {
+func withLegacyStore(s store.LegacyStore) harnessOpt {
 	return func(_ *plesksim.Config, gc *Config) { gc.LegacyStore = s }
 }
 
@@ -224,7 +227,7 @@ func TestLegacyRefusedModernUnaffected(t *testing.T) {
 func TestLegacyRefusedRetry(t *testing.T) {
 	panelURL, refuse, packets := switchablePanel(t)
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
-		gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: panelURL, Timeout: 5 * time.Second})
+		gc.Upstream = upstream.Config{BaseURL: panelURL, Timeout: 5 * time.Second}
 		gc.LegacyRetry = time.Minute
 	})
 	now := time.Now()
@@ -302,10 +305,10 @@ func switchablePanel(t *testing.T) (panelURL string, refuse *atomic.Bool, packet
 // shared record, and the replica that learned the refusal sends again.
 func TestLegacyRefusedSharedRecovery(t *testing.T) {
 	panelURL, refuse, _ := switchablePanel(t)
-	store := NewMemoryLegacyStore()
+	store := store.NewMemoryLegacyStore()
 	gw := func() *harness {
 		return newHarness(t, withLegacyStore(store), func(_ *plesksim.Config, gc *Config) {
-			gc.Upstream = NewUpstream(UpstreamConfig{BaseURL: panelURL, Timeout: 5 * time.Second})
+			gc.Upstream = upstream.Config{BaseURL: panelURL, Timeout: 5 * time.Second}
 		})
 	}
 	a := gw()
@@ -324,11 +327,11 @@ func TestLegacyRefusedSharedRecovery(t *testing.T) {
 	}
 }
 
-// TestLegacyRefusedShared: replicas sharing a LegacyStore (in memory here,
+// TestLegacyRefusedShared: replicas sharing a store.LegacyStore (in memory here,
 // Redis in production) share what one learned; a gateway started later
 // tries once for itself (the start-up retry).
 func TestLegacyRefusedShared(t *testing.T) {
-	run := func(t *testing.T, store LegacyStore) {
+	run := func(t *testing.T, store store.LegacyStore) {
 		a := newHarness(t, withRefuseLegacy, withLegacyStore(store))
 		b := replica(t, a, store)
 		desc := legacyCall{"get-permission-descriptor", "GET", "/descriptors/permissions", nil, 0}
@@ -351,25 +354,25 @@ func TestLegacyRefusedShared(t *testing.T) {
 			t.Fatalf("a gateway started later sent %d packets, want its one start-up try", n)
 		}
 	}
-	t.Run("memory", func(t *testing.T) { run(t, NewMemoryLegacyStore()) })
+	t.Run("memory", func(t *testing.T) { run(t, store.NewMemoryLegacyStore()) })
 	t.Run("redis", func(t *testing.T) {
-		r := startRedis(t)
-		_, idem, closer, err := NewRedisStores(r.url())
+		r := storetest.StartRedis(t)
+		_, idem, closer, err := store.NewRedis(r.URL())
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = closer.Close() })
-		store, _ := RedisLegacyStoreFor(idem)
-		run(t, store)
+		ls, _ := store.RedisLegacyStoreFor(idem)
+		run(t, ls)
 	})
 }
 
 // replica is a second gateway in front of h's simulator, sharing store.
-func replica(t *testing.T, h *harness, store LegacyStore) *harness {
+func replica(t *testing.T, h *harness, ls store.LegacyStore) *harness {
 	t.Helper()
 	gw, err := New(Config{
-		Upstream:    NewUpstream(UpstreamConfig{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second}),
-		LegacyStore: store, Logger: zap.NewNop(), DescriptorTTL: time.Minute,
+		Upstream:    upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second},
+		LegacyStore: ls, Logger: zap.NewNop(), DescriptorTTL: time.Minute,
 	})
 	if err != nil {
 		t.Fatal(err)

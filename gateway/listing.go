@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -214,7 +215,7 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, 
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
+	a, err := s.upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +258,7 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPa
 		}
 		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
 	}
-	a, err := s.cfg.Upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
+	a, err := s.upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
 	if err != nil {
 		return listPage{}, err
 	}
@@ -318,7 +319,7 @@ func (s *Server) snapshotKey(ctx context.Context, snap string, f translator.Filt
 func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filter, in include) string {
 	snap := newSnapshotID()
 	now := time.Now()
-	e := CacheEntry{Body: encodeIDs(ids), StoredAt: now, Expires: now.Add(snapshotTTL)}
+	e := store.Entry{Body: encodeIDs(ids), StoredAt: now, Expires: now.Add(snapshotTTL)}
 	_ = s.snapshots.Set(ctx, s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
 	return snap
 }

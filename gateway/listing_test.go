@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/plesksim"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -175,21 +177,21 @@ func TestListSnapshotOutlivesDescriptorTTL(t *testing.T) {
 // when a snapshot expires or another replica without Redis serves the page.
 type forgetfulStore struct {
 	mu sync.Mutex
-	m  map[string]CacheEntry
+	m  map[string]store.Entry
 }
 
-func (f *forgetfulStore) Get(_ context.Context, key string) (CacheEntry, bool, error) {
+func (f *forgetfulStore) Get(_ context.Context, key string) (store.Entry, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e, ok := f.m[key]
 	return e, ok, nil
 }
 
-func (f *forgetfulStore) Set(_ context.Context, key string, e CacheEntry, _ time.Duration) error {
+func (f *forgetfulStore) Set(_ context.Context, key string, e store.Entry, _ time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
-		f.m = map[string]CacheEntry{}
+		f.m = map[string]store.Entry{}
 	}
 	f.m[key] = e
 	return nil
@@ -228,11 +230,11 @@ func TestListWalkWithoutSnapshot(t *testing.T) {
 
 type failingStore struct{}
 
-func (failingStore) Get(context.Context, string) (CacheEntry, bool, error) {
-	return CacheEntry{}, false, fmt.Errorf("store down")
+func (failingStore) Get(context.Context, string) (store.Entry, bool, error) {
+	return store.Entry{}, false, fmt.Errorf("store down")
 }
 
-func (failingStore) Set(context.Context, string, CacheEntry, time.Duration) error {
+func (failingStore) Set(context.Context, string, store.Entry, time.Duration) error {
 	return fmt.Errorf("store down")
 }
 
@@ -392,7 +394,7 @@ func TestListOldCursor(t *testing.T) {
 }
 
 func TestRedisReplicasShareListingSnapshot(t *testing.T) {
-	r := startRedis(t)
+	r := storetest.StartRedis(t)
 	a, b := redisReplicas(t, r)
 	ids := seedClients(t, a, 25, "rep", "")
 	p1 := a.page("/clients?limit=10")
@@ -402,11 +404,11 @@ func TestRedisReplicasShareListingSnapshot(t *testing.T) {
 	}
 	_, rest := a.walkAll(p2.next)
 	wantSameIDs(t, "walk across replicas", slices.Concat(p1.ids, p2.ids, rest), ids)
-	keys, err := r.client().Keys(context.Background(), "*listing*").Result()
+	keys, err := r.Client().Keys(context.Background(), "*listing*").Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("listing keys %v %v", keys, err)
 	}
-	if ttl := r.client().PTTL(context.Background(), keys[0]).Val(); ttl <= 0 || ttl > snapshotTTL {
+	if ttl := r.Client().PTTL(context.Background(), keys[0]).Val(); ttl <= 0 || ttl > snapshotTTL {
 		t.Fatalf("snapshot TTL %v", ttl)
 	}
 }

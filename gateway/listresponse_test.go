@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -156,8 +156,8 @@ func TestListPageUpstreamFailure(t *testing.T) {
 	fp := &failPages{next: http.DefaultTransport}
 	gw, err := New(Config{
 		Logger: zap.NewNop(), Registry: prometheus.NewRegistry(), DescriptorTTL: time.Minute,
-		Upstream: NewUpstream(UpstreamConfig{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second, RetryMax: -1,
-			HTTPClient: &http.Client{Transport: fp}}),
+		Upstream: upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second, RetryMax: -1,
+			HTTPClient: &http.Client{Transport: fp}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -262,25 +262,5 @@ func TestSortedResults(t *testing.T) {
 	if len(recs) != 2 || recs[0].Result.ID != 3 || recs[1].Result.ID != 9 ||
 		recs[0].Client.Login != "three" || recs[1].Client.Login != "nine" || *recs[0].Client.OwnerID != 2 || *recs[1].Client.OwnerID != 1 {
 		t.Fatalf("%+v", recs)
-	}
-}
-
-// TestUpstreamReadsWholeAnswer: an answer announced by Content-Length is
-// read whole into the buffer sized from it.
-func TestUpstreamReadsWholeAnswer(t *testing.T) {
-	answer := strings.Repeat("<x>answer</x>", 1000)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
-		_, _ = io.WriteString(w, answer)
-	}))
-	t.Cleanup(srv.Close)
-	u := NewUpstream(UpstreamConfig{BaseURL: srv.URL, Timeout: 5 * time.Second})
-	body, err := u.send(context.Background(), Credentials{}, []byte("<packet/>"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(body) != answer {
-		t.Fatalf("answer %.40q…", body)
 	}
 }

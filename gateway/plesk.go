@@ -15,7 +15,7 @@ import (
 func (s *Server) versions(ctx context.Context) ([]translator.Version, error) {
 	creds := credentialsFrom(ctx)
 	return s.cfg.Protocol.Versions(ctx, func(ctx context.Context) ([]translator.Version, error) {
-		return s.cfg.Upstream.Protos(ctx, creds)
+		return s.upstream.Protos(ctx, creds)
 	})
 }
 
@@ -60,7 +60,7 @@ func (s *Server) send(ctx context.Context, v translator.Version, reqs ...transla
 	if err := s.legacy.checkRequests(ctx, v, reqs); err != nil {
 		return nil, err
 	}
-	replies, err := s.cfg.Upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
+	replies, err := s.upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
 	if err != nil {
 		return nil, s.legacy.learn(ctx, v, reqs, err)
 	}

@@ -1,12 +1,10 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -19,26 +17,31 @@ import (
 
 	"github.com/pleskgate/pleskgate"
 	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
 
 // Config is everything the gateway needs; cmd/pleskgate builds it from flags
 // and the environment, tests build it directly.
 type Config struct {
-	Upstream           *Upstream
+	// Upstream configures the Plesk client. New fills the Logger and the
+	// hooks (ObserveCall, ObserveBreaker, OnAttempt) it leaves nil with the
+	// gateway's logger, metrics and access-log packet count.
+	Upstream           upstream.Config
 	UpstreamLabel      string // shown by GET /meta: the panel URL, or "sandbox"
 	Protocol           *Protocol
-	AuthMode           string      // AuthPassthrough (default) or AuthService
-	ServiceCredentials Credentials // service mode: the gateway's own Plesk credentials
-	APIKeys            *APIKeys    // service mode: callers' keys
+	AuthMode           string               // AuthPassthrough (default) or AuthService
+	ServiceCredentials upstream.Credentials // service mode: the gateway's own Plesk credentials
+	APIKeys            *APIKeys             // service mode: callers' keys
 	DescriptorTTL      time.Duration
-	Cache              CacheStore // descriptor cache; in memory when nil
+	Cache              store.Cache // descriptor cache and listing snapshots; in memory when nil
 	Logger             *zap.Logger
 	Registry           *prometheus.Registry // metrics are registered here; a fresh one when nil
 	MaxBodyBytes       int64                // largest request body; 1 MiB when zero
-	Idempotency        IdempotencyStore     // Idempotency-Key records; in memory when nil
+	Idempotency        store.Idempotency    // Idempotency-Key records; in memory when nil
 	IdempotencyTTL     time.Duration        // how long a key is remembered; 24h when zero
 	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
-	LegacyStore        LegacyStore          // refusals of the legacy operator (legacy.go); in memory when nil
+	LegacyStore        store.LegacyStore    // refusals of the legacy operator (legacy.go); in memory when nil
 	LegacyRetry        time.Duration        // how long such a refusal is believed; 10m when zero
 }
 
@@ -52,31 +55,21 @@ type Server struct {
 	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
 	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
 	descriptors *descriptorCache
-	snapshots   CacheStore // GET /clients walk snapshots: cfg.Cache when given (Redis), else a memory store of their own
+	snapshots   store.Cache // GET /clients walk snapshots: cfg.Cache when given (Redis), else a memory store of their own
 	metrics     *metrics
+	upstream    *upstream.Client
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
 
-	authMemo        *authMemo // credential header value → credentials, identity, caller
-	serviceIdentity string    // service mode: cfg.ServiceCredentials.Identity()
-	descKeys        *keyMemo  // descriptor cache keys, memoised
-	descHits        *hitMemo  // recent descriptor entries; nil unless the store is the in-memory one
-	lastDescHeaders atomic.Pointer[descHeaders]
-	descVersions    [2]atomic.Pointer[versionMemo] // limits, permissions: versionFor's answer per version list
-
-	serveFn echo.HandlerFunc // s.serve, the chain's one handler function (chain)
-	// descFastOff sends descriptor reads through the generated strict
-	// handler even when serveDescriptor could answer them (tests compare
-	// the two paths).
-	descFastOff bool
+	serviceIdentity string // service mode: cfg.ServiceCredentials.Identity()
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New builds the gateway.
 func New(cfg Config) (*Server, error) {
-	if cfg.Upstream == nil {
-		return nil, errors.New("gateway: an upstream is required")
+	if cfg.Upstream.BaseURL == "" {
+		return nil, errors.New("gateway: an upstream URL is required")
 	}
 	if cfg.Protocol == nil {
 		cfg.Protocol = &Protocol{}
@@ -97,10 +90,9 @@ func New(cfg Config) (*Server, error) {
 	// them); in memory they get their own LRU, so a burst of walks cannot
 	// evict descriptors and their lifetime does not follow DescriptorTTL.
 	snapshots := cfg.Cache
-	memoryStore := cfg.Cache == nil
 	if cfg.Cache == nil {
-		cfg.Cache = NewMemoryCache(10000, cfg.DescriptorTTL)
-		snapshots = NewMemoryCache(1000, snapshotTTL)
+		cfg.Cache = store.NewMemoryCache(10000, cfg.DescriptorTTL)
+		snapshots = store.NewMemoryCache(1000, snapshotTTL)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
@@ -115,7 +107,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
 	if cfg.Idempotency == nil {
-		cfg.Idempotency = NewMemoryIdempotencyStore(100000, cfg.IdempotencyTTL)
+		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
 	}
 	// The spec is loaded from openapi.yaml itself rather than api.GetSpec():
 	// code generation leaves out the service endpoints (tag "service"), and
@@ -133,22 +125,37 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
-	s.authMemo = newAuthMemo(authMemoSize)
-	s.descKeys = newKeyMemo(descriptorKeyMemoSize)
-	if memoryStore {
-		s.descHits = &hitMemo{}
-	}
 	if cfg.AuthMode == AuthService {
 		s.serviceIdentity = cfg.ServiceCredentials.Identity()
 	}
-	s.upstreamID = etagOf([]byte(cfg.Upstream.url))[1:9]
-	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
-	cfg.Upstream.observe = s.metrics.observeUpstream
-	cfg.Upstream.onBreakerState = s.metrics.observeBreaker
+	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
+	s.upstreamID = etagOf([]byte(s.upstream.Endpoint()))[1:9]
+	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.echo = s.newEcho()
 	return s, nil
 }
+
+// upstreamConfig is uc with what it leaves nil filled by the gateway: its
+// logger, its metrics and the access log's packet count.
+func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
+	if uc.Logger == nil {
+		uc.Logger = s.log
+	}
+	if uc.ObserveCall == nil {
+		uc.ObserveCall = s.metrics.observeUpstream
+	}
+	if uc.ObserveBreaker == nil {
+		uc.ObserveBreaker = s.metrics.observeBreaker
+	}
+	if uc.OnAttempt == nil {
+		uc.OnAttempt = countPacket
+	}
+	return uc
+}
+
+// Upstream is the gateway's Plesk client.
+func (s *Server) Upstream() *upstream.Client { return s.upstream }
 
 // Handler is the gateway's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -157,7 +164,6 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	s.serveFn = s.serve
 	e.Binder = jsonBinder{}
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
@@ -169,8 +175,6 @@ func (s *Server) newEcho() *echo.Echo {
 			MaxAge:        600,
 		})
 	}
-	// One middleware, not seven: Echo composes its middleware around the
-	// matched handler on every request, one closure per middleware.
 	e.Use(s.chain)
 
 	s.registerServiceRoutes(e)
@@ -178,24 +182,15 @@ func (s *Server) newEcho() *echo.Echo {
 	return e
 }
 
-// setRequestID accepts a sane X-Request-ID or makes one, and returns it.
+// setRequestID accepts a sane X-Request-ID or makes one.
 func setRequestID(c echo.Context, st *reqState) {
-	var id string
-	// Canonical header keys are used directly: Header.Get and Set would
-	// canonicalise "X-Request-ID" into a new string every time.
-	if vs := c.Request().Header[headerRequestID]; len(vs) > 0 {
-		id = vs[0]
-	}
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
 	if !validRequestID(id) {
-		id = st.newRequestIDIn()
+		id = newRequestID()
 	}
 	st.requestID = id
-	st.idVals[0] = id
-	c.Response().Header()[headerRequestID] = st.idVals[:]
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
 }
-
-// headerRequestID is X-Request-ID in Go's canonical form.
-const headerRequestID = "X-Request-Id"
 
 func validRequestID(id string) bool {
 	if id == "" || len(id) > 128 {
@@ -238,9 +233,6 @@ type specRoute struct {
 	// request body in the operation, every such parameter simple).
 	checks []paramCheck
 	fast   bool
-	// desc is set on the four descriptor reads, which serveDescriptor
-	// answers inside the chain when fast vouches for their parameters.
-	desc *descRoute
 }
 
 // routeKey is a method and an Echo route template ("/clients/:id").
@@ -281,7 +273,6 @@ func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
 				hasParams:   hasParams,
 				checks:      checks,
 				fast:        simple && op.RequestBody == nil,
-				desc:        descRouteOf(method, op.OperationID, checks),
 			}
 		}
 	}
@@ -302,15 +293,16 @@ var validatorOptions = &openapi3filter.Options{
 // bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
 // handlers apply documented defaults themselves.
 // It then hands the request to idempotent.
-func (s *Server) validate(c echo.Context, st *reqState, next echo.HandlerFunc) error {
+func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 	r := c.Request()
 	// Echo has already matched the route: look the operation up by
 	// Echo's route template instead of routing a second time.
 	info, ok := s.routes[routeKey{r.Method, c.Path()}]
 	if !ok {
 		// Not an API route (or wrong method): Echo answers 404/405.
-		return s.handle(c, st, next)
+		return s.idempotent(c, next)
 	}
+	st := stateOf(c)
 	st.operation = info.operationID
 	if info.needsAuth {
 		if err := s.authenticate(c, st); err != nil {
@@ -324,11 +316,7 @@ func (s *Server) validate(c echo.Context, st *reqState, next echo.HandlerFunc) e
 		// for an operation beyond them, when it has no path parameter and
 		// no body), there is nothing left for the walk to find: skip it.
 		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
-			if info.desc != nil && !s.descFastOff {
-				// What the generated wrapper would bind is vouched for.
-				return s.serveDescriptor(c, st, info.desc)
-			}
-			return s.handle(c, st, next)
+			return s.idempotent(c, next)
 		}
 	}
 	pathParams := make(map[string]string, len(c.ParamNames()))
@@ -346,12 +334,5 @@ func (s *Server) validate(c echo.Context, st *reqState, next echo.HandlerFunc) e
 		}
 		return err
 	}
-	return s.handle(c, st, next)
-}
-
-// countPacket notes one upstream packet sent for the current request.
-func countPacket(ctx context.Context) {
-	if st := stateFrom(ctx); st != nil {
-		st.packets.Add(1)
-	}
+	return s.idempotent(c, next)
 }

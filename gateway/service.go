@@ -11,6 +11,7 @@ import (
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -47,11 +48,11 @@ func (s *Server) registerServiceRoutes(e *echo.Echo) {
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
-	creds := Credentials{}
+	creds := upstream.Credentials{}
 	if s.cfg.AuthMode == AuthService {
 		creds = s.cfg.ServiceCredentials
 	}
-	_, err := s.cfg.Upstream.Protos(ctx, creds)
+	_, err := s.upstream.Protos(ctx, creds)
 	var perr *translator.Error
 	if err == nil || errors.As(err, &perr) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

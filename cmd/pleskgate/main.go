@@ -25,6 +25,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -70,18 +72,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		if gcfg.APIKeys, err = gateway.LoadAPIKeys(cfg.APIKeysFile); err != nil {
 			return err
 		}
-		gcfg.ServiceCredentials = gateway.Credentials{Login: cfg.UpstreamLogin, Password: cfg.UpstreamPassword, Key: cfg.UpstreamKey}
+		gcfg.ServiceCredentials = upstream.Credentials{Login: cfg.UpstreamLogin, Password: cfg.UpstreamPassword, Key: cfg.UpstreamKey}
 	}
 
 	if cfg.RedisURL != "" {
-		cache, idem, closer, err := gateway.NewRedisStores(cfg.RedisURL)
+		cache, idem, closer, err := store.NewRedis(cfg.RedisURL)
 		if err != nil {
 			return fmt.Errorf("PLESKGATE_REDIS_URL: %w", err)
 		}
 		defer func() { _ = closer.Close() }() // after Shutdown has drained requests
 		gcfg.Cache, gcfg.Idempotency = cache, idem
-		gcfg.LegacyStore, _ = gateway.RedisLegacyStoreFor(idem) // replicas share what they learn
-		gateway.SetRedisLogger(log)
+		gcfg.LegacyStore, _ = store.RedisLegacyStoreFor(idem) // replicas share what they learn
+		redisLog := log.Named("redis")
+		store.SetRedisLogger(func(msg string) { redisLog.Warn(msg) })
 		// Not fatal: a Redis that is down now is handled like one that goes
 		// down later (reads bypass the cache, keyed POSTs get 503).
 		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -107,12 +110,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
-	gcfg.Upstream = gateway.NewUpstream(gateway.UpstreamConfig{
+	gcfg.Upstream = upstream.Config{
 		BaseURL:    upstreamURL,
 		Timeout:    cfg.UpstreamTimeout,
 		HTTPClient: &http.Client{Transport: transport},
-		Logger:     log,
-	})
+	}
 	srv, err := gateway.New(gcfg)
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -184,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	upTr.MaxIdleConns = cfg.Concurrency * 4
 	defer upTr.CloseIdleConnections()
 	gw, err := gateway.New(gateway.Config{
-		Upstream: gateway.NewUpstream(gateway.UpstreamConfig{BaseURL: simURL, Timeout: 30 * time.Second, HTTPClient: &http.Client{Transport: upTr}}),
+		Upstream: upstream.Config{BaseURL: simURL, Timeout: 30 * time.Second, HTTPClient: &http.Client{Transport: upTr}},
 		Logger:   zap.NewNop(),
 	})
 	if err != nil {

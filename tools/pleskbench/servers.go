@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -97,10 +98,10 @@ func newGateway(name, upstreamURL, protocol, logMode string) (*served, error) {
 		}
 	}
 	srv, err := gateway.New(gateway.Config{
-		Upstream: gateway.NewUpstream(gateway.UpstreamConfig{
+		Upstream: upstream.Config{
 			BaseURL: upstreamURL, Timeout: 30 * time.Second,
 			HTTPClient: &http.Client{Transport: upstreamTransport()},
-		}),
+		},
 		Protocol:      p,
 		Logger:        benchLogger(logMode),
 		DescriptorTTL: 10 * time.Minute,

@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"context"
@@ -12,10 +12,9 @@ import (
 )
 
 // This file is the shared record behind "When a panel refuses the legacy
-// operator" (DESIGN.md §2): what one gateway learned about one upstream, so
+// operator" (DESIGN.md §2, used by gateway/legacy.go): what one gateway learned about one upstream, so
 // that every replica answers at once instead of each sending the refused
-// packet again. It depends on nothing else in the gateway but the Redis client
-// the other stores use, so it can move with them.
+// packet again. The Redis implementation shares the other stores' client.
 
 // LegacyRecord says that an upstream refused the legacy client operator at
 // one protocol version.
@@ -79,8 +78,8 @@ type redisLegacyStore struct{ rdb redis.Cmdable }
 func NewRedisLegacyStore(rdb redis.Cmdable) LegacyStore { return redisLegacyStore{rdb} }
 
 // RedisLegacyStoreFor returns a LegacyStore sharing the Redis client of an
-// IdempotencyStore made by NewRedisStores, and false for any other store.
-func RedisLegacyStoreFor(idem IdempotencyStore) (LegacyStore, bool) {
+// Idempotency made by NewRedis, and false for any other store.
+func RedisLegacyStoreFor(idem Idempotency) (LegacyStore, bool) {
 	s, ok := idem.(*redisStore)
 	if !ok {
 		return nil, false

@@ -21,8 +21,8 @@ import (
 //
 //	go test ./gateway -run='^$' -fuzz='^FuzzCreateClientBody$' -fuzztime=10m
 
-// relFuzzBodies are JSON seeds: the e2e bodies and the edges of the contract.
-var relFuzzBodies = []string{
+// fuzzBodies are JSON seeds: the e2e bodies and the edges of the contract.
+var fuzzBodies = []string{
 	`{"name":"Stephen Lowell","login":"stevelow","password":"Jhtr66fBB","company":"LogicSoft <Ltd> & \"Co\"","phone":"416 907 9944","email":"stevelow@example.com","city":"Toronto","country":"CA"}`,
 	`{"name":"n","login":"l","password":"p"}`,
 	`{"name":"n","login":"l","password":"p","owner_login":"res1"}`,
@@ -47,8 +47,8 @@ var relFuzzBodies = []string{
 	`[]`, `null`, ``, `{`, `"x"`,
 }
 
-// relFuzzPatches are merge-patch seeds.
-var relFuzzPatches = []string{
+// fuzzPatches are merge-patch seeds.
+var fuzzPatches = []string{
 	`{}`, `{"city":"Ottawa","phone":null}`, `{"name":null}`, `{"login":"alpha"}`, `{"login":"renamed"}`,
 	`{"status":16}`, `{"status":null}`, `{"status":3}`, `{"email":"x@example.com","fax":null,"company":"<&>]]>"}`,
 	`{"password":"new-pass-1"}`, `{"password":null}`, `{"external_id":"ext-a"}`, `{"external_id":null,"description":"😀"}`,
@@ -56,22 +56,22 @@ var relFuzzPatches = []string{
 	`{"guid":"x"}`, `{"name":"\u0000"}`, `{"name":""}`, `null`, `[]`, `{"city":1}`,
 }
 
-var relCreateContentTypes = []string{"application/json", "application/json; charset=utf-8", "application/merge-patch+json", "text/plain"}
+var createContentTypes = []string{"application/json", "application/json; charset=utf-8", "application/merge-patch+json", "text/plain"}
 
 // FuzzCreateClientBody posts arbitrary bodies to POST /clients.
 func FuzzCreateClientBody(f *testing.F) {
-	for i, b := range relFuzzBodies {
+	for i, b := range fuzzBodies {
 		f.Add([]byte(b), uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, sel uint8) {
-		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		e := newSimEnv(t, fuzzVersions[int(sel)%len(fuzzVersions)])
 		defer e.reset(t)
-		ct := relCreateContentTypes[int(sel/4)%len(relCreateContentTypes)]
-		login, pass := "admin", relAdminPass
+		ct := createContentTypes[int(sel/4)%len(createContentTypes)]
+		login, pass := "admin", fuzzAdminPass
 		if sel&0x40 != 0 {
-			login, pass = "res1", relResPass
+			login, pass = "res1", fuzzResPass
 		}
-		relFuzzCreate(t, e, body, ct, login, pass)
+		fuzzCreate(t, e, body, ct, login, pass)
 	})
 }
 
@@ -83,7 +83,7 @@ func FuzzCreateClientFields(f *testing.F) {
 		f.Add("fz-login", s, "company", "pw", "mail", "desc", uint8(1))
 	}
 	f.Fuzz(func(t *testing.T, login, name, company, password, email, description string, sel uint8) {
-		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		e := newSimEnv(t, fuzzVersions[int(sel)%len(fuzzVersions)])
 		defer e.reset(t)
 		m := map[string]any{"login": login, "name": name, "password": password, "company": company, "email": email}
 		if sel&0x10 != 0 {
@@ -96,27 +96,27 @@ func FuzzCreateClientFields(f *testing.F) {
 		if err != nil {
 			t.Skip()
 		}
-		relFuzzCreate(t, e, body, "application/json", "admin", relAdminPass)
+		fuzzCreate(t, e, body, "application/json", "admin", fuzzAdminPass)
 	})
 }
 
-func relFuzzCreate(t *testing.T, e *relEnv, body []byte, ct, login, pass string) {
+func fuzzCreate(t *testing.T, e *simEnv, body []byte, ct, login, pass string) {
 	before := e.sim.Clients()
 	rec := e.serve("POST", "/clients", body, ct, login, pass)
 	what := fmt.Sprintf("POST /clients %q (%s, %s, sim %s)", body, ct, login, e.version)
-	relCheckAnswer(t, e, rec, what)
+	checkAnswer(t, e, rec, what)
 	after := e.sim.Clients()
 	if rec.Code != http.StatusCreated {
-		if !relSameState(before, after) {
+		if !sameState(before, after) {
 			t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
 		}
 		return
 	}
-	old := relClientsByID(before)
+	old := clientsByID(before)
 	var created []plesksim.Client
 	for _, c := range after {
 		if o, ok := old[c.ID]; ok {
-			if !relSameState([]plesksim.Client{o}, []plesksim.Client{c}) {
+			if !sameState([]plesksim.Client{o}, []plesksim.Client{c}) {
 				t.Fatalf("%s: client %d changed: %+v → %+v", what, c.ID, o, c)
 			}
 			delete(old, c.ID)
@@ -128,8 +128,8 @@ func relFuzzCreate(t *testing.T, e *relEnv, body []byte, ct, login, pass string)
 		t.Fatalf("%s: 201 but %d clients lost and %d created", what, len(old), len(created))
 	}
 	c := created[0]
-	sent := relDecodeSent(t, body, what)
-	relCheckStored(t, e.sim, sent, c, what)
+	sent := decodeSent(t, body, what)
+	checkStored(t, e.sim, sent, c, what)
 	var got map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatalf("%s: 201 body: %v", what, err)
@@ -147,21 +147,21 @@ func relFuzzCreate(t *testing.T, e *relEnv, body []byte, ct, login, pass string)
 
 // FuzzPatchClientBody sends arbitrary merge patches to PATCH /clients/{id}.
 func FuzzPatchClientBody(f *testing.F) {
-	for i, b := range relFuzzPatches {
+	for i, b := range fuzzPatches {
 		f.Add([]byte(b), uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, sel uint8) {
-		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		e := newSimEnv(t, fuzzVersions[int(sel)%len(fuzzVersions)])
 		defer e.reset(t)
-		targetID := e.addRaw(t, relBaseClient{Login: "fz-target", Name: "Target T", Company: "T Co", Email: "t@example.com", City: "Oslo", Country: "NO", ExternalID: "ext-t"})
+		targetID := e.addRaw(t, baseClient{Login: "fz-target", Name: "Target T", Company: "T Co", Email: "t@example.com", City: "Oslo", Country: "NO", ExternalID: "ext-t"})
 		id := targetID
 		switch (sel >> 2) & 3 {
 		case 1:
 			id = 999999 // no such client
 		}
-		login, pass := "admin", relAdminPass
+		login, pass := "admin", fuzzAdminPass
 		if sel&0x10 != 0 {
-			login, pass = "res1", relResPass // cannot see the target: 404, nothing changes
+			login, pass = "res1", fuzzResPass // cannot see the target: 404, nothing changes
 		}
 		ct := "application/merge-patch+json"
 		if sel&0x20 != 0 {
@@ -170,10 +170,10 @@ func FuzzPatchClientBody(f *testing.F) {
 		before := e.sim.Clients()
 		rec := e.serve("PATCH", "/clients/"+strconv.Itoa(id), body, ct, login, pass)
 		what := fmt.Sprintf("PATCH /clients/%d %q (%s, %s, sim %s)", id, body, ct, login, e.version)
-		relCheckAnswer(t, e, rec, what)
+		checkAnswer(t, e, rec, what)
 		after := e.sim.Clients()
 		if rec.Code != http.StatusOK {
-			if !relSameState(before, after) {
+			if !sameState(before, after) {
 				t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
 			}
 			return
@@ -181,24 +181,24 @@ func FuzzPatchClientBody(f *testing.F) {
 		if id != targetID || login != "admin" {
 			t.Fatalf("%s: 200 for a client the caller cannot see", what)
 		}
-		old, now := relClientsByID(before), relClientsByID(after)
+		old, now := clientsByID(before), clientsByID(after)
 		if len(old) != len(now) {
 			t.Fatalf("%s: %d clients before, %d after", what, len(old), len(now))
 		}
 		for cid, o := range old {
-			if cid != targetID && !relSameState([]plesksim.Client{o}, []plesksim.Client{now[cid]}) {
+			if cid != targetID && !sameState([]plesksim.Client{o}, []plesksim.Client{now[cid]}) {
 				t.Fatalf("%s: another client (%d) changed", what, cid)
 			}
 		}
-		sent := relDecodeSent(t, body, what)
-		relCheckStored(t, e.sim, sent, now[targetID], what)
+		sent := decodeSent(t, body, what)
+		checkStored(t, e.sim, sent, now[targetID], what)
 		// Fields not sent keep their values.
 		for _, k := range []string{"name", "login", "company", "email", "phone", "fax", "address", "city", "state", "postal_code", "country", "locale", "external_id", "description"} {
 			if _, ok := sent[k]; ok {
 				continue
 			}
-			a, _ := relField(old[targetID], k)
-			b, _ := relField(now[targetID], k)
+			a, _ := clientField(old[targetID], k)
+			b, _ := clientField(now[targetID], k)
 			if a != b {
 				t.Fatalf("%s: field %s not sent but changed %q → %q", what, k, a, b)
 			}
@@ -233,15 +233,15 @@ func FuzzClientsQuery(f *testing.F) {
 				t.Skip() // not a request target a server would accept
 			}
 		}
-		e := relGetEnv(t, relVersions[int(sel)%len(relVersions)])
+		e := newSimEnv(t, fuzzVersions[int(sel)%len(fuzzVersions)])
 		defer e.reset(t)
 		method := "GET"
 		if sel&0x4 != 0 {
 			method = "DELETE"
 		}
-		login, pass := "admin", relAdminPass
+		login, pass := "admin", fuzzAdminPass
 		if sel&0x8 != 0 {
-			login, pass = "res1", relResPass
+			login, pass = "res1", fuzzResPass
 		}
 		before := e.sim.Clients()
 		target := "/clients"
@@ -250,14 +250,14 @@ func FuzzClientsQuery(f *testing.F) {
 		}
 		rec := e.serve(method, target, nil, "", login, pass)
 		what := fmt.Sprintf("%s %s (%s, sim %s)", method, target, login, e.version)
-		relCheckAnswer(t, e, rec, what)
+		checkAnswer(t, e, rec, what)
 		after := e.sim.Clients()
 		if method == "GET" || rec.Code != http.StatusOK {
-			if !relSameState(before, after) {
+			if !sameState(before, after) {
 				t.Fatalf("%s: status %d but the simulator changed", what, rec.Code)
 			}
 			if method == "GET" && rec.Code == http.StatusOK {
-				relCheckListed(t, what, rec.Body.Bytes(), relClientsByID(before))
+				checkListed(t, what, rec.Body.Bytes(), clientsByID(before))
 			}
 			return
 		}
@@ -279,14 +279,14 @@ func FuzzClientsQuery(f *testing.F) {
 				reported[*r.ID] = true
 			}
 		}
-		now := relClientsByID(after)
+		now := clientsByID(after)
 		q, _ := url.ParseQuery(rawQuery)
-		for id, c := range relClientsByID(before) {
+		for id, c := range clientsByID(before) {
 			_, still := now[id]
 			if still == reported[id] {
 				t.Fatalf("%s: client %d (%s) present after=%v, reported deleted=%v: %s", what, id, c.Login, still, reported[id], rec.Body)
 			}
-			if !still && !relQueryNames(q, c) {
+			if !still && !queryNames(q, c) {
 				t.Fatalf("%s: deleted client %d (%s) the query does not name", what, id, c.Login)
 			}
 		}
@@ -296,8 +296,8 @@ func FuzzClientsQuery(f *testing.F) {
 	})
 }
 
-// relCheckListed checks a 200 list against the state it was read from.
-func relCheckListed(t *testing.T, what string, body []byte, state map[int]plesksim.Client) {
+// checkListed checks a 200 list against the state it was read from.
+func checkListed(t *testing.T, what string, body []byte, state map[int]plesksim.Client) {
 	var list struct {
 		Items []struct {
 			ID    int    `json:"id"`
@@ -317,8 +317,8 @@ func relCheckListed(t *testing.T, what string, body []byte, state map[int]plesks
 	}
 }
 
-// relQueryNames reports whether a filter parameter of q selects c.
-func relQueryNames(q url.Values, c plesksim.Client) bool {
+// queryNames reports whether a filter parameter of q selects c.
+func queryNames(q url.Values, c plesksim.Client) bool {
 	ints := func(k string, want int) bool {
 		for _, v := range q[k] {
 			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n == int64(want) {
@@ -329,7 +329,7 @@ func relQueryNames(q url.Values, c plesksim.Client) bool {
 	}
 	strs := func(k, want string) bool {
 		for _, v := range q[k] {
-			if want != "" && relCollapse(v) == want {
+			if want != "" && collapseSpace(v) == want {
 				return true
 			}
 		}
@@ -339,48 +339,8 @@ func relQueryNames(q url.Values, c plesksim.Client) bool {
 		ints("owner_id", c.OwnerID) || strs("owner_login", c.OwnerLogin)
 }
 
-// FuzzParseProtocolSetting: PLESKGATE_PROTOCOL is auto or a list of full
-// versions; anything else is an error, never a panic or a half-parsed list.
-func FuzzParseProtocolSetting(f *testing.F) {
-	for _, s := range []string{"", "auto", "AUTO", " auto ", "1.6.9.1", "1.6.9.1,1.6.0.2", " 1.6.9.1 , 1.4.2.0 ", "1.6", "1.6.9.1,", ",", "1..9.1", "1.6.9.1.1", "+1.6.9.1", "１.6.9.1", "4294967296.0.0.0", "auto,1.6.9.1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParseProtocolSetting(s)
-		if err != nil {
-			if p != nil {
-				t.Fatalf("%q: protocol with error %v", s, err)
-			}
-			if !strings.HasPrefix(err.Error(), "PLESKGATE_PROTOCOL") {
-				t.Fatalf("%q: error %q does not name the setting", s, err)
-			}
-			return
-		}
-		trimmed := strings.TrimSpace(s)
-		auto := trimmed == "" || strings.EqualFold(trimmed, "auto")
-		if (p.Mode() == "auto") != auto {
-			t.Fatalf("%q: mode %s", s, p.Mode())
-		}
-		if auto {
-			if p.Known() != nil {
-				t.Fatalf("%q: auto with versions %v", s, p.Known())
-			}
-			return
-		}
-		parts := strings.Split(s, ",")
-		if len(p.Known()) != len(parts) {
-			t.Fatalf("%q: %d versions from %d parts", s, len(p.Known()), len(parts))
-		}
-		for i, v := range p.Known() {
-			if v.Parts() != 4 || v.String() != strings.TrimSpace(parts[i]) && !relSameNumbers(v.String(), strings.TrimSpace(parts[i])) {
-				t.Fatalf("%q: version %d is %q", s, i, v)
-			}
-		}
-	})
-}
-
-// relSameNumbers compares dotted numbers ignoring leading zeros ("01.6" = "1.6").
-func relSameNumbers(a, b string) bool {
+// sameNumbers compares dotted numbers ignoring leading zeros ("01.6" = "1.6").
+func sameNumbers(a, b string) bool {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	if len(as) != len(bs) {
 		return false
@@ -395,10 +355,10 @@ func relSameNumbers(a, b string) bool {
 	return true
 }
 
-// relDecodeSent decodes the body the gateway accepted. Known bug (see
-// TestReliabilityTrailingJSON): the gateway reads only the first JSON value
+// decodeSent decodes the body the gateway accepted. Known bug (see
+// TestTrailingJSON): the gateway reads only the first JSON value
 // and ignores whatever follows, so that is what is compared.
-func relDecodeSent(t *testing.T, body []byte, what string) map[string]any {
+func decodeSent(t *testing.T, body []byte, what string) map[string]any {
 	t.Helper()
 	var sent map[string]any
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&sent); err != nil {

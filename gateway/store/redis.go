@@ -1,4 +1,4 @@
-package gateway
+package store
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
-	"go.uber.org/zap"
 )
 
 // Redis stores (DESIGN.md §5): with PLESKGATE_REDIS_URL set, the descriptor
@@ -44,12 +43,12 @@ const (
 	redisTimeout       = 500 * time.Millisecond
 )
 
-// NewRedisStores connects the descriptor cache and the idempotency store to
+// NewRedis connects the descriptor cache and the idempotency store to
 // the Redis at url (redis://[user:password@]host:port[/db] or rediss:// for
 // TLS; go-redis URL options such as ?dial_timeout=2s override the defaults
 // here). It does not contact Redis: a Redis that is down at start-up is
 // handled like one that goes down later. Close the io.Closer on shutdown.
-func NewRedisStores(url string) (CacheStore, IdempotencyStore, io.Closer, error) {
+func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse quotes the whole URL in its errors: password included.
@@ -88,16 +87,16 @@ func NewRedisStores(url string) (CacheStore, IdempotencyStore, io.Closer, error)
 }
 
 // SetRedisLogger sends the Redis client library's own messages (failed dials
-// while Redis is down, and the like) to log at warn level instead of plain
-// lines on stderr. The library's logger is process-wide.
-func SetRedisLogger(log *zap.Logger) {
-	redis.SetLogger(redisZapLogger{log.Named("redis")})
+// while Redis is down, and the like) to warn instead of plain lines on
+// stderr. The library's logger is process-wide.
+func SetRedisLogger(warn func(msg string)) {
+	redis.SetLogger(redisLogger(warn))
 }
 
-type redisZapLogger struct{ log *zap.Logger }
+type redisLogger func(msg string)
 
-func (l redisZapLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Warn(strings.TrimSpace(fmt.Sprintf(format, v...)))
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l(strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 func newRedisStore(rdb *redis.Client, lease time.Duration) *redisStore {
@@ -114,27 +113,27 @@ func redisKey(key string) string {
 	return redisKeyPrefix + key
 }
 
-// redisCache is the CacheStore half: one JSON-encoded CacheEntry per key,
+// redisCache is the Cache half: one JSON-encoded Entry per key,
 // expiring with the entry (SET … PX ttl).
 type redisCache struct{ s *redisStore }
 
-func (c redisCache) Get(ctx context.Context, key string) (CacheEntry, bool, error) {
+func (c redisCache) Get(ctx context.Context, key string) (Entry, bool, error) {
 	data, err := c.s.rdb.Get(ctx, redisKey(key)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return CacheEntry{}, false, nil
+		return Entry{}, false, nil
 	}
 	if err != nil {
-		return CacheEntry{}, false, fmt.Errorf("redis cache get: %w", err)
+		return Entry{}, false, fmt.Errorf("redis cache get: %w", err)
 	}
-	var e CacheEntry
+	var e Entry
 	if err := json.Unmarshal(data, &e); err != nil {
 		// Not ours or from an incompatible version: a miss, overwritten by the refetch.
-		return CacheEntry{}, false, nil
+		return Entry{}, false, nil
 	}
 	return e, true, nil
 }
 
-func (c redisCache) Set(ctx context.Context, key string, e CacheEntry, ttl time.Duration) error {
+func (c redisCache) Set(ctx context.Context, key string, e Entry, ttl time.Duration) error {
 	if ttl <= 0 {
 		ttl = time.Until(e.Expires)
 	}
@@ -151,7 +150,7 @@ func (c redisCache) Set(ctx context.Context, key string, e CacheEntry, ttl time.
 	return nil
 }
 
-// redisStore is the IdempotencyStore half, and owns the client.
+// redisStore is the Idempotency half, and owns the client.
 //
 // A key's value is a JSON redisIdemRecord. Begin claims a key with
 // SET NX PX lease: Redis decides atomically which replica's request runs.

@@ -1,9 +1,11 @@
-package gateway
+package store
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 )
 
 // testLegacyStore checks what every LegacyStore must do.
@@ -55,34 +57,34 @@ func testLegacyStore(t *testing.T, s LegacyStore) {
 func TestMemoryLegacyStore(t *testing.T) { testLegacyStore(t, NewMemoryLegacyStore()) }
 
 func TestRedisLegacyStore(t *testing.T) {
-	r := startRedis(t)
-	_, idem, closer, err := NewRedisStores(r.url())
+	r := storetest.StartRedis(t)
+	_, idem, closer, err := NewRedis(r.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closer.Close()
 	s, ok := RedisLegacyStoreFor(idem)
 	if !ok {
-		t.Fatal("RedisLegacyStoreFor refused NewRedisStores' store")
+		t.Fatal("RedisLegacyStoreFor refused NewRedis' store")
 	}
 	testLegacyStore(t, s)
 	// The key expires after Until (a minute's grace), so old records go away.
-	ttl, err := r.client().TTL(context.Background(), legacyRedisKey("up1")).Result()
+	ttl, err := r.Client().TTL(context.Background(), legacyRedisKey("up1")).Result()
 	if err != nil || ttl <= time.Hour || ttl > time.Hour+2*time.Minute {
 		t.Fatalf("TTL of the record = %v, %v; want about an hour and a minute", ttl, err)
 	}
 	// Garbage in the key reads as absent.
-	if err := r.client().Set(context.Background(), legacyRedisKey("up3"), "not json", 0).Err(); err != nil {
+	if err := r.Client().Set(context.Background(), legacyRedisKey("up3"), "not json", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, err := s.Get(context.Background(), "up3"); ok || err != nil {
 		t.Fatalf("garbage record: ok=%v err=%v", ok, err)
 	}
-	if _, ok := RedisLegacyStoreFor(NewMemoryIdempotencyStore(1, time.Minute)); ok {
+	if _, ok := RedisLegacyStoreFor(NewMemoryIdempotency(1, time.Minute)); ok {
 		t.Fatal("RedisLegacyStoreFor accepted a memory store")
 	}
 	// A Redis that is down is an error, not an absent record.
-	r.kill()
+	r.Kill()
 	if _, _, err := s.Get(context.Background(), "up1"); err == nil {
 		t.Fatal("Get against a dead Redis reported no error")
 	}

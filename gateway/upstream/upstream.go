@@ -1,4 +1,8 @@
-package gateway
+// Package upstream is the gateway's Plesk client: one http.Client, the
+// credentials as Plesk's headers, a timeout per attempt, retries for reads
+// and a circuit breaker. It knows nothing of HTTP callers: metrics and the
+// logger come in through Config.
+package upstream
 
 import (
 	"bytes"
@@ -58,75 +62,54 @@ func (c Credentials) Identity() string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// UpstreamErrorKind classifies a failure to get a usable answer from Plesk.
-type UpstreamErrorKind int
+// ErrorKind classifies a failure to get a usable answer from Plesk.
+type ErrorKind int
 
 const (
-	UpstreamUnavailable UpstreamErrorKind = iota + 1 // connection refused, reset, DNS, circuit open
-	UpstreamTimeout                                  // no answer within the timeout
-	UpstreamBadStatus                                // an HTTP status other than 200
-	UpstreamTooLarge                                 // the answer exceeded the size limit
+	Unavailable ErrorKind = iota + 1 // connection refused, reset, DNS, circuit open
+	Timeout                          // no answer within the timeout
+	BadStatus                        // an HTTP status other than 200
+	TooLarge                         // the answer exceeded the size limit
 )
 
-func (k UpstreamErrorKind) status() int {
+// Title is a short human description of the kind.
+func (k ErrorKind) Title() string {
 	switch k {
-	case UpstreamTimeout:
-		return http.StatusGatewayTimeout
-	case UpstreamUnavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusBadGateway
-	}
-}
-
-func (k UpstreamErrorKind) slug() string {
-	switch k {
-	case UpstreamTimeout:
-		return "upstream-timeout"
-	case UpstreamUnavailable:
-		return "upstream-unavailable"
-	default:
-		return "bad-upstream-answer"
-	}
-}
-
-func (k UpstreamErrorKind) title() string {
-	switch k {
-	case UpstreamTimeout:
+	case Timeout:
 		return "Plesk did not answer in time"
-	case UpstreamUnavailable:
+	case Unavailable:
 		return "Plesk is unreachable"
-	case UpstreamTooLarge:
+	case TooLarge:
 		return "Plesk's answer is too large"
 	default:
 		return "Unexpected answer from Plesk"
 	}
 }
 
-// UpstreamError is a transport-level failure talking to Plesk.
-type UpstreamError struct {
-	Kind   UpstreamErrorKind
-	Status int // HTTP status, for UpstreamBadStatus
+// Error is a transport-level failure talking to Plesk.
+type Error struct {
+	Kind   ErrorKind
+	Status int // HTTP status, for BadStatus
 	Err    error
 }
 
-func (e *UpstreamError) Error() string {
+func (e *Error) Error() string {
 	switch e.Kind {
-	case UpstreamBadStatus:
+	case BadStatus:
 		return fmt.Sprintf("plesk answered HTTP %d", e.Status)
-	case UpstreamTooLarge:
+	case TooLarge:
 		return "plesk's answer exceeded the size limit"
 	}
 	if e.Err != nil {
 		return "plesk: " + e.Err.Error()
 	}
-	return "plesk: " + e.Kind.title()
+	return "plesk: " + e.Kind.Title()
 }
 
-func (e *UpstreamError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// UpstreamConfig configures the Plesk client. Zero values take the defaults.
-type UpstreamConfig struct {
+// Config configures the Plesk client. Zero values take the defaults.
+type Config struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
 	Timeout     time.Duration // per attempt; default 30s
 	MaxBodySize int64         // largest answer accepted; default 64 MiB
@@ -145,10 +128,22 @@ type UpstreamConfig struct {
 	BreakerOpenFor  time.Duration
 
 	Logger *zap.Logger // debug dumps of packets (passwords redacted); may be nil
+
+	// Hooks for the caller's metrics; each may be nil.
+	//   - ObserveCall: one call (every attempt of it) finished: the packet's
+	//     operator/operation, its outcome ("ok", "plesk_error" with Plesk's
+	//     code, "malformed", "transport_error") and how long it took.
+	//   - ObserveBreaker: the circuit breaker changed state ("closed",
+	//     "half-open", "open").
+	//   - OnAttempt: one packet is about to be sent (retries included), on
+	//     the context of the call.
+	ObserveCall    func(op, outcome string, code int, d time.Duration)
+	ObserveBreaker func(state string)
+	OnAttempt      func(ctx context.Context)
 }
 
-// Upstream sends packets to one Plesk server.
-type Upstream struct {
+// Client sends packets to one Plesk server.
+type Client struct {
 	url          string
 	timeout      time.Duration
 	maxBody      int64
@@ -158,12 +153,13 @@ type Upstream struct {
 	breaker      *gobreaker.CircuitBreaker[[]byte]
 	log          *zap.Logger
 
-	observe        func(op string, outcome string, code int, d time.Duration) // metrics hook; may be nil
-	onBreakerState func(state gobreaker.State)                                // metrics hook; may be nil
+	observeCall    func(op, outcome string, code int, d time.Duration)
+	observeBreaker func(state string)
+	onAttempt      func(ctx context.Context)
 }
 
-// NewUpstream returns a client for the Plesk server at cfg.BaseURL.
-func NewUpstream(cfg UpstreamConfig) *Upstream {
+// New returns a client for the Plesk server at cfg.BaseURL.
+func New(cfg Config) *Client {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
@@ -188,7 +184,7 @@ func NewUpstream(cfg UpstreamConfig) *Upstream {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	u := &Upstream{
+	u := &Client{
 		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
 		timeout:      cfg.Timeout,
 		maxBody:      cfg.MaxBodySize,
@@ -196,6 +192,10 @@ func NewUpstream(cfg UpstreamConfig) *Upstream {
 		retryMax:     cfg.RetryMax,
 		retryInitial: cfg.RetryInitial,
 		log:          cfg.Logger,
+
+		observeCall:    cfg.ObserveCall,
+		observeBreaker: cfg.ObserveBreaker,
+		onAttempt:      cfg.OnAttempt,
 	}
 	failures := cfg.BreakerFailures
 	// sony/gobreaker: only transport failures count; Plesk's own error
@@ -207,8 +207,8 @@ func NewUpstream(cfg UpstreamConfig) *Upstream {
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 		IsExcluded:  func(err error) bool { return errors.Is(err, context.Canceled) },
 		OnStateChange: func(_ string, _, to gobreaker.State) {
-			if u.onBreakerState != nil {
-				u.onBreakerState(to)
+			if u.observeBreaker != nil {
+				u.observeBreaker(to.String())
 			}
 			u.log.Warn("upstream circuit breaker changed state", zap.String("state", to.String()))
 		},
@@ -216,8 +216,11 @@ func NewUpstream(cfg UpstreamConfig) *Upstream {
 	return u
 }
 
+// Endpoint is the URL packets are posted to.
+func (u *Client) Endpoint() string { return u.url }
+
 // BreakerState reports the circuit breaker's state: closed, half-open or open.
-func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
+func (u *Client) BreakerState() string { return u.breaker.State().String() }
 
 // send posts a packet through the circuit breaker, retrying read-only
 // packets (cenkalti/backoff: exponential, jittered) after a transport error or
@@ -228,7 +231,7 @@ func (u *Upstream) BreakerState() string { return u.breaker.State().String() }
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Upstream) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	start := time.Now()
 	body, err := u.attempt(ctx, creds, packet)
 	if err == nil {
@@ -263,10 +266,10 @@ func (u *Upstream) send(ctx context.Context, creds Credentials, packet []byte, r
 }
 
 // attempt sends the packet once, through the circuit breaker.
-func (u *Upstream) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
 	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		err = &UpstreamError{Kind: UpstreamUnavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
+		err = &Error{Kind: Unavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
 	}
 	return body, err
 }
@@ -281,22 +284,24 @@ func unwrapPermanent(err error) error {
 
 // retryable: the packet may not have reached Plesk, or Plesk failed outright.
 func retryable(err error) bool {
-	var ue *UpstreamError
+	var ue *Error
 	if !errors.As(err, &ue) {
 		return false
 	}
 	switch ue.Kind {
-	case UpstreamUnavailable:
+	case Unavailable:
 		return !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests)
-	case UpstreamBadStatus:
+	case BadStatus:
 		return ue.Status >= 500
 	}
 	return false
 }
 
 // post sends one packet and returns the raw answer, in a buffer of its own.
-func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
-	countPacket(ctx)
+func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+	if u.onAttempt != nil {
+		u.onAttempt(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(packet))
@@ -323,7 +328,7 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, &UpstreamError{Kind: UpstreamBadStatus, Status: resp.StatusCode}
+		return nil, &Error{Kind: BadStatus, Status: resp.StatusCode}
 	}
 	// Size the buffer from Content-Length when Plesk sends one: a large
 	// listing is then read without repeated growth.
@@ -340,10 +345,10 @@ func (u *Upstream) post(ctx context.Context, creds Credentials, packet []byte) (
 		if te := classifyTransport(ctx, err); isTimeout(te) {
 			return nil, te
 		}
-		return nil, &UpstreamError{Kind: UpstreamBadStatus, Err: fmt.Errorf("reading the answer: %w", err)}
+		return nil, &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", err)}
 	}
 	if int64(len(body)) > u.maxBody {
-		return nil, &UpstreamError{Kind: UpstreamTooLarge}
+		return nil, &Error{Kind: TooLarge}
 	}
 	if ce := u.log.Check(zap.DebugLevel, "upstream answer"); ce != nil {
 		ce.Write(zap.ByteString("response", redactPacket(body)))
@@ -367,22 +372,22 @@ func classifyTransport(ctx context.Context, err error) error {
 	case errors.Is(err, context.Canceled) && ctx.Err() != context.DeadlineExceeded:
 		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &UpstreamError{Kind: UpstreamTimeout, Err: err}
+		return &Error{Kind: Timeout, Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The connection broke mid-answer: what we have is not a packet.
-		return &UpstreamError{Kind: UpstreamBadStatus, Err: err}
+		return &Error{Kind: BadStatus, Err: err}
 	default:
-		return &UpstreamError{Kind: UpstreamUnavailable, Err: err}
+		return &Error{Kind: Unavailable, Err: err}
 	}
 }
 
 func isTimeout(err error) bool {
-	var ue *UpstreamError
-	return errors.As(err, &ue) && ue.Kind == UpstreamTimeout
+	var ue *Error
+	return errors.As(err, &ue) && ue.Kind == Timeout
 }
 
 // Call sends reqs in one packet at protocol v and decodes the replies.
-func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Version, reqs ...translator.Request) ([]translator.Reply, error) {
+func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Version, reqs ...translator.Request) ([]translator.Reply, error) {
 	packet, err := translator.EncodeRequest(v, reqs...)
 	if err != nil {
 		return nil, err
@@ -401,7 +406,7 @@ func (u *Upstream) Call(ctx context.Context, creds Credentials, v translator.Ver
 // CallGet sends one get at protocol v and returns its answer checked but
 // undecoded (translator.DecodeGet): a listing page decodes its
 // results one at a time as it writes them.
-func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
+func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
 	packet, err := translator.EncodeRequest(v, req)
 	if err != nil {
 		return nil, err
@@ -419,7 +424,7 @@ func (u *Upstream) CallGet(ctx context.Context, creds Credentials, v translator.
 }
 
 // Protos asks the server which protocol versions it accepts (server/get_protos).
-func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
+func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()
 	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
@@ -433,7 +438,7 @@ func (u *Upstream) Protos(ctx context.Context, creds Credentials) ([]translator.
 
 // recordDecoded records a packet whose answer arrived: ok, a Plesk error
 // (with its code) or a malformed answer.
-func (u *Upstream) recordDecoded(op string, err error, start time.Time) {
+func (u *Client) recordDecoded(op string, err error, start time.Time) {
 	var perr *translator.Error
 	switch {
 	case errors.As(err, &perr):
@@ -445,9 +450,9 @@ func (u *Upstream) recordDecoded(op string, err error, start time.Time) {
 	}
 }
 
-func (u *Upstream) record(op, outcome string, code int, start time.Time) {
-	if u.observe != nil {
-		u.observe(op, outcome, code, time.Since(start))
+func (u *Client) record(op, outcome string, code int, start time.Time) {
+	if u.observeCall != nil {
+		u.observeCall(op, outcome, code, time.Since(start))
 	}
 }
 

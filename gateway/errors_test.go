@@ -1,202 +1,112 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
-// The fault matrix: every way the upstream can fail, the status the gateway
-// documents for it (DESIGN.md §3, gateway/errors.go), a problem+json body, no
-// panic, and no goroutine left behind.
-
-// relFaultGW is a gateway with its own upstream transport, so the test can
-// close the transport's idle connections before looking for leaked goroutines.
-type relFaultGW struct {
-	t    *testing.T
-	gw   *Server
-	tr   *http.Transport
-	logs *observer.ObservedLogs
-}
-
-type relFaultOpt func(*UpstreamConfig, *Config)
-
-func relNewFaultGW(t *testing.T, baseURL string, timeout time.Duration, opts ...relFaultOpt) *relFaultGW {
-	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	core, logs := observer.New(zap.DebugLevel)
-	ucfg := UpstreamConfig{BaseURL: baseURL, Timeout: timeout, HTTPClient: &http.Client{Transport: tr},
-		RetryInitial: 10 * time.Millisecond, BreakerFailures: 1000, BreakerOpenFor: time.Hour}
-	gcfg := Config{Logger: zap.New(core), DescriptorTTL: time.Minute}
-	for _, o := range opts {
-		o(&ucfg, &gcfg)
-	}
-	ucfg.Logger = gcfg.Logger
-	gcfg.Upstream = NewUpstream(ucfg)
-	gw, err := New(gcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &relFaultGW{t: t, gw: gw, tr: tr, logs: logs}
-	t.Cleanup(tr.CloseIdleConnections)
-	return g
-}
-
-// do runs one request as the administrator and checks the invariants every
-// failure must meet; it returns the problem.
-func (g *relFaultGW) do(method, path, body string, want int) Problem {
-	g.t.Helper()
-	var rd io.Reader = http.NoBody
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.SetBasicAuth("admin", adminPass)
-	rec := httptest.NewRecorder()
-	g.gw.Handler().ServeHTTP(rec, req)
-	what := method + " " + path
-	if rec.Code != want {
-		g.t.Fatalf("%s: status %d, want %d: %s", what, rec.Code, want, rec.Body)
-	}
-	for _, e := range g.logs.All() {
-		if strings.Contains(e.Message, "panic") {
-			g.t.Fatalf("%s: panic logged: %v", what, e.ContextMap())
+// TestPleskStatusTable pins every row of pleskStatus (DESIGN.md §3,
+// PROTOCOL.md §9), the default row included, and the problem problemFor
+// builds from each code.
+func TestPleskStatusTable(t *testing.T) {
+	for _, c := range []struct {
+		code   int
+		status int
+		slug   string
+	}{
+		{translator.CodeAuthFailed, http.StatusUnauthorized, "unauthorized"},
+		{translator.CodeUnknownAuthMethod, http.StatusUnauthorized, "unauthorized"},
+		{translator.CodeSecretKeyInvalid, http.StatusUnauthorized, "unauthorized"},
+		{translator.CodeUserExists, http.StatusConflict, "conflict"},
+		{translator.CodeDataExists, http.StatusConflict, "conflict"},
+		{translator.CodeLimitReached, http.StatusConflict, "limit-reached"},
+		{translator.CodePermissionDenied, http.StatusForbidden, "forbidden"},
+		{translator.CodeMultipleAccessDenied, http.StatusForbidden, "forbidden"},
+		{translator.CodeAccessDenied, http.StatusForbidden, "forbidden"},
+		{translator.CodeAccountDisabled, http.StatusForbidden, "forbidden"},
+		{translator.CodeLockedLogin, http.StatusForbidden, "forbidden"},
+		{translator.CodeObjectNotFound, http.StatusNotFound, "not-found"},
+		{translator.CodeOwnerNotFound, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeIPNotFound, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeInvalidValue, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeWrongStatus, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeWrongNetworkInterface, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeIncompleteAccount, http.StatusUnprocessableEntity, "invalid-value"},
+		{translator.CodeFeatureUnsupported, http.StatusNotImplemented, "not-implemented"},
+		{translator.CodeComponentNotInstalled, http.StatusNotImplemented, "not-implemented"},
+		{translator.CodeWebmailNotInstalled, http.StatusNotImplemented, "not-implemented"},
+		{translator.CodeAgentInitFailed, http.StatusServiceUnavailable, "upstream-unavailable"},
+		{translator.CodeSetupIncomplete, http.StatusServiceUnavailable, "upstream-unavailable"},
+		{translator.CodeLicenseExpired, http.StatusServiceUnavailable, "upstream-unavailable"},
+		{translator.CodeComponentNotConfigured, http.StatusServiceUnavailable, "upstream-unavailable"},
+		{translator.CodeParseError, http.StatusBadGateway, "packet-refused"},
+		{translator.CodeVersionUnsupported, http.StatusBadGateway, "packet-refused"},
+		// Not in the table: an upstream failure, not the caller's.
+		{translator.CodeOperationFailed, http.StatusBadGateway, "upstream-error"},
+		{translator.CodeIPOperationFailed, http.StatusBadGateway, "upstream-error"},
+		{translator.CodeInvalidVirtuozzoKey, http.StatusBadGateway, "upstream-error"},
+		{translator.CodeDBServerTypeUnsupported, http.StatusBadGateway, "upstream-error"},
+		{99999, http.StatusBadGateway, "upstream-error"},
+	} {
+		status, slug, title := pleskStatus(c.code)
+		if status != c.status || slug != c.slug || title == "" {
+			t.Errorf("pleskStatus(%d) = %d %q %q, want %d %q", c.code, status, slug, title, c.status, c.slug)
+		}
+		p, h := problemFor(&translator.Error{Code: c.code, Text: "plesk says no"})
+		if p.Status != c.status || p.Type != problemType(c.slug) || p.Title != title {
+			t.Errorf("code %d: problem %+v", c.code, p)
+		}
+		if p.PleskErrcode == nil || *p.PleskErrcode != c.code || p.PleskErrtext == nil || *p.PleskErrtext != "plesk says no" {
+			t.Errorf("code %d: problem does not carry Plesk's code and text: %+v", c.code, p)
+		}
+		if (c.status == http.StatusUnauthorized) != (h.Get("WWW-Authenticate") != "") {
+			t.Errorf("code %d: WWW-Authenticate %q", c.code, h.Get("WWW-Authenticate"))
 		}
 	}
-	if want < 400 {
-		return Problem{}
-	}
-	return relCheckProblem(g.t, rec.Code, rec.Header(), rec.Body.Bytes(), what)
 }
 
-// status runs one request and returns its status only.
-func (g *relFaultGW) status(method, path, body string) int {
-	var rd io.Reader = http.NoBody
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.SetBasicAuth("admin", adminPass)
-	rec := httptest.NewRecorder()
-	g.gw.Handler().ServeHTTP(rec, req)
-	return rec.Code
-}
-
-// relKnownBug fails on a bug this suite once found in non-test code (all
-// since fixed); the message says what went wrong and how it was fixed.
-func relKnownBug(t *testing.T, msg string) {
-	t.Helper()
-	t.Fatal("regression of a bug found by the reliability suite: " + msg)
-}
-
-// relSim serves a plesksim over loopback HTTP.
-func relSim(t *testing.T) (*plesksim.Server, *httptest.Server) {
-	t.Helper()
-	sim, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
-}
-
-// relRawUpstream accepts connections and hands each to serve after reading
-// the request head and body, so a test controls every byte of the answer.
-type relRawUpstream struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func relNewRawUpstream(t *testing.T, serve func(c net.Conn, r *http.Request)) *relRawUpstream {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &relRawUpstream{ln: ln}
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u.mu.Lock()
-			u.conns = append(u.conns, c)
-			u.mu.Unlock()
-			u.wg.Add(1)
-			go func() {
-				defer u.wg.Done()
-				defer c.Close()
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				body, _ := io.ReadAll(req.Body)
-				req.Body = io.NopCloser(bytes.NewReader(body))
-				serve(c, req) // one answer per connection, then close
-			}()
+// TestUpstreamErrorProblems: a failure to reach Plesk is 503 when it is
+// unreachable, 504 when it is slow, and 502 for any other broken answer.
+func TestUpstreamErrorProblems(t *testing.T) {
+	for _, c := range []struct {
+		kind   upstream.ErrorKind
+		status int
+		slug   string
+	}{
+		{upstream.Unavailable, http.StatusServiceUnavailable, "upstream-unavailable"},
+		{upstream.Timeout, http.StatusGatewayTimeout, "upstream-timeout"},
+		{upstream.BadStatus, http.StatusBadGateway, "bad-upstream-answer"},
+		{upstream.TooLarge, http.StatusBadGateway, "bad-upstream-answer"},
+	} {
+		err := &upstream.Error{Kind: c.kind, Status: 500, Err: errors.New("boom")}
+		p, _ := problemFor(err)
+		if p.Status != c.status || p.Type != problemType(c.slug) || p.Title != c.kind.Title() || p.Detail != err.Error() {
+			t.Errorf("kind %d: problem %+v, want %d %s", c.kind, p, c.status, c.slug)
 		}
-	}()
-	t.Cleanup(u.close)
-	return u
-}
-
-func (u *relRawUpstream) url() string { return "http://" + u.ln.Addr().String() }
-
-func (u *relRawUpstream) close() {
-	_ = u.ln.Close()
-	u.mu.Lock()
-	for _, c := range u.conns {
-		_ = c.Close()
 	}
-	u.mu.Unlock()
-	u.wg.Wait()
 }
 
-const relProtosAnswer = `<packet version="1.6.9.1"><server><get_protos><result><status>ok</status><protos><proto>1.6.0.2</proto><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`
-
-func relSystemError(code int) string {
-	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?><packet version="1.6.9.1"><system><status>error</status><errcode>%d</errcode><errtext>simulated &lt;error&gt; %d</errtext></system></packet>`, code, code)
-}
-
-// relIgnoreLRU ignores the TTL goroutine of hashicorp/golang-lru/v2's
-// expirable LRU: every gateway.New starts two (descriptor cache, idempotency
-// store) that never end, as the library documents ("done channel is never
-// closed"). Reported as a finding; one per gateway, not per request.
-var relIgnoreLRU = goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/expirable.NewLRU[...].func1")
-
-func TestReliabilityFaultMatrix(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), relIgnoreLRU)
+func TestFaultMatrix(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(), ignoreLRU)
 
 	t.Run("timeout is 504", func(t *testing.T) {
-		sim, srv := relSim(t)
-		g := relNewFaultGW(t, srv.URL, 500*time.Millisecond)
+		sim, srv := startSim(t)
+		g := newFaultGW(t, srv.URL, 500*time.Millisecond)
 		g.do("GET", "/meta", "", http.StatusOK)
 		sim.SetFaults(plesksim.Faults{Latency: 10 * time.Second})
 		start := time.Now()
@@ -217,7 +127,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		g := relNewFaultGW(t, "http://"+addr, time.Second)
+		g := newFaultGW(t, "http://"+addr, time.Second)
 		p := g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 		if !strings.HasSuffix(p.Type, "/upstream-unavailable") {
 			t.Fatalf("type %q", p.Type)
@@ -226,7 +136,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 	})
 
 	t.Run("unresolvable host is 503", func(t *testing.T) {
-		g := relNewFaultGW(t, "http://pleskgate-no-such-host.invalid", time.Second)
+		g := newFaultGW(t, "http://pleskgate-no-such-host.invalid", time.Second)
 		g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 	})
 
@@ -243,8 +153,8 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 		{plesksim.FaultDrop, http.StatusServiceUnavailable},
 	} {
 		t.Run(string(c.kind), func(t *testing.T) {
-			sim, srv := relSim(t)
-			g := relNewFaultGW(t, srv.URL, 2*time.Second)
+			sim, srv := startSim(t)
+			g := newFaultGW(t, srv.URL, 2*time.Second)
 			g.do("GET", "/meta", "", http.StatusOK)
 			sim.SetFaults(plesksim.Faults{Kind: c.kind, Rate: 1})
 			g.do("GET", "/clients", "", c.want)
@@ -264,8 +174,8 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 	}
 
 	t.Run("reads are retried after HTTP 500", func(t *testing.T) {
-		sim, srv := relSim(t)
-		g := relNewFaultGW(t, srv.URL, 2*time.Second)
+		sim, srv := startSim(t)
+		g := newFaultGW(t, srv.URL, 2*time.Second)
 		g.do("GET", "/meta", "", http.StatusOK)
 		sim.SetFaults(plesksim.Faults{Kind: plesksim.FaultHTTP500, Rate: 1})
 		sim.ResetStats()
@@ -279,9 +189,9 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 	// TCP RST (SO_LINGER 0) halfway through the body.
 	t.Run("TCP reset mid-body is 502", func(t *testing.T) {
 		var packets atomic.Int32
-		u := relNewRawUpstream(t, func(c net.Conn, r *http.Request) {
+		u := newRawUpstream(t, func(c net.Conn, r *http.Request) {
 			packet, _ := io.ReadAll(r.Body)
-			body := relProtosAnswer
+			body := protosAnswer
 			if bytes.Contains(packet, []byte("get_protos")) {
 				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 				return
@@ -294,7 +204,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			}
 			_ = c.Close()
 		})
-		g := relNewFaultGW(t, u.url(), 2*time.Second)
+		g := newFaultGW(t, u.url(), 2*time.Second)
 		g.do("GET", "/meta", "", http.StatusOK)
 		packets.Store(0)
 		st := g.status("POST", "/clients", `{"name":"n","login":"rst","password":"pw-12345"}`)
@@ -302,7 +212,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			t.Fatalf("a write was sent %d times", n)
 		}
 		if st == http.StatusServiceUnavailable {
-			relKnownBug(t, "a TCP reset after Plesk's answer began is classified UpstreamUnavailable (503 \"Plesk is unreachable\", "+
+			knownBug(t, "a TCP reset after Plesk's answer began is classified upstream.Unavailable (503 \"Plesk is unreachable\", "+
 				"and retried for reads) instead of a broken answer (502), though the packet reached Plesk and may have run: "+
 				"Upstream.post passes body-read errors to classifyTransport, which treats only io.ErrUnexpectedEOF as a broken answer")
 		}
@@ -320,8 +230,8 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stop := make(chan struct{})
 			defer close(stop)
-			u := relNewRawUpstream(t, func(c net.Conn, r *http.Request) {
-				body := relProtosAnswer
+			u := newRawUpstream(t, func(c net.Conn, r *http.Request) {
+				body := protosAnswer
 				msg := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n", len(body))
 				if headFirst {
 					_, _ = io.WriteString(c, msg)
@@ -339,7 +249,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 					}
 				}
 			})
-			g := relNewFaultGW(t, u.url(), 500*time.Millisecond)
+			g := newFaultGW(t, u.url(), 500*time.Millisecond)
 			start := time.Now()
 			g.do("GET", "/clients", "", http.StatusGatewayTimeout)
 			if d := time.Since(start); d > 3*time.Second {
@@ -349,11 +259,11 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 	}
 
 	t.Run("oversize answer is 502", func(t *testing.T) {
-		u := relNewRawUpstream(t, func(c net.Conn, r *http.Request) {
-			body := relProtosAnswer + strings.Repeat(" ", 4096)
+		u := newRawUpstream(t, func(c net.Conn, r *http.Request) {
+			body := protosAnswer + strings.Repeat(" ", 4096)
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 		})
-		g := relNewFaultGW(t, u.url(), time.Second, func(u *UpstreamConfig, _ *Config) { u.MaxBodySize = 1024 })
+		g := newFaultGW(t, u.url(), time.Second, func(u *upstream.Config, _ *Config) { u.MaxBodySize = 1024 })
 		g.do("GET", "/clients", "", http.StatusBadGateway)
 	})
 
@@ -363,7 +273,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			_, _ = io.WriteString(w, "<html><body>502 Bad Gateway (nginx)</body></html>")
 		}))
 		defer srv.Close()
-		g := relNewFaultGW(t, srv.URL, time.Second)
+		g := newFaultGW(t, srv.URL, time.Second)
 		g.do("GET", "/clients", "", http.StatusBadGateway)
 	})
 
@@ -389,10 +299,10 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/xml")
-				_, _ = io.WriteString(w, relSystemError(c.code))
+				_, _ = io.WriteString(w, systemErrorAnswer(c.code))
 			}))
 			defer srv.Close()
-			g := relNewFaultGW(t, srv.URL, time.Second)
+			g := newFaultGW(t, srv.URL, time.Second)
 			for _, r := range []struct{ method, path, body string }{
 				{"GET", "/clients", ""},
 				{"GET", "/clients/5", ""},
@@ -416,10 +326,10 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		const openFor = 2 * time.Second
-		g := relNewFaultGW(t, "http://"+addr, time.Second, func(u *UpstreamConfig, _ *Config) {
+		g := newFaultGW(t, "http://"+addr, time.Second, func(u *upstream.Config, _ *Config) {
 			u.BreakerFailures, u.BreakerOpenFor, u.RetryMax = 3, openFor, -1
 		})
-		up := g.gw.cfg.Upstream
+		up := g.gw.upstream
 		for i := 0; i < 3; i++ {
 			g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 		}

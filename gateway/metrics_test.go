@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestMetricsLint(t *testing.T) {
+	h := newHarness(t)
+	h.expect(h.do("GET", "/clients", nil), http.StatusOK)
+	h.do("GET", "/descriptors/limits", nil)
+	problems, err := testutil.GatherAndLint(h.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("metric %s: %s", p.Metric, p.Text)
+	}
+	r := h.anonymous().expect(h.anonymous().do("GET", "/metrics", nil), http.StatusOK)
+	for _, want := range []string{
+		`pleskgate_http_requests_total{method="GET",operation="listClients",status="200"}`,
+		`pleskgate_upstream_packets_total{errcode="0",operation="customer/get",outcome="ok"}`,
+		`pleskgate_descriptor_cache_requests_total{outcome="miss"}`,
+		`pleskgate_upstream_circuit_breaker_state 0`,
+		`pleskgate_http_requests_in_flight`,
+	} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestMetricsCountEachRequest(t *testing.T) {
+	h := newHarness(t)
+	for i := 0; i < 3; i++ {
+		h.expect(h.do("GET", "/descriptors/limits", nil), http.StatusOK)
+	}
+	h.expect(h.anonymous().do("GET", "/descriptors/limits", nil), http.StatusUnauthorized)
+	if n := testutil.ToFloat64(h.gw.metrics.httpRequests.WithLabelValues("getLimitDescriptor", "GET", "200")); n != 3 {
+		t.Fatalf("200s counted: %v, want 3", n)
+	}
+	if n := testutil.ToFloat64(h.gw.metrics.httpRequests.WithLabelValues("getLimitDescriptor", "GET", "401")); n != 1 {
+		t.Fatalf("401s counted: %v, want 1", n)
+	}
+	if n := testutil.ToFloat64(h.gw.metrics.cacheRequests.WithLabelValues("hit")); n != 2 {
+		t.Fatalf("hits counted: %v, want 2", n)
+	}
+}

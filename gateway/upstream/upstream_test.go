@@ -1,0 +1,221 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// TestReadsWholeAnswer: an answer announced by Content-Length is
+// read whole into the buffer sized from it.
+func TestReadsWholeAnswer(t *testing.T) {
+	answer := strings.Repeat("<x>answer</x>", 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
+	body, err := u.send(context.Background(), Credentials{}, []byte("<packet/>"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != answer {
+		t.Fatalf("answer %.40q…", body)
+	}
+}
+
+// TestCredentialsHeaders: a login travels as HTTP_AUTH_LOGIN and
+// HTTP_AUTH_PASSWD, a secret key as KEY, and the packet as text/xml.
+func TestCredentialsHeaders(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL + "/", Timeout: 5 * time.Second})
+	if u.Endpoint() != srv.URL+"/enterprise/control/agent.php" {
+		t.Fatalf("endpoint %q", u.Endpoint())
+	}
+	ctx := context.Background()
+	if _, err := u.send(ctx, Credentials{Login: "admin", Password: "pw"}, []byte("<packet/>"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("HTTP_AUTH_LOGIN") != "admin" || got.Get("HTTP_AUTH_PASSWD") != "pw" || got.Get("KEY") != "" || got.Get("Content-Type") != "text/xml; charset=UTF-8" {
+		t.Fatalf("login headers %v", got)
+	}
+	if _, err := u.send(ctx, Credentials{Key: "k1"}, []byte("<packet/>"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("KEY") != "k1" || got.Get("HTTP_AUTH_LOGIN") != "" {
+		t.Fatalf("key headers %v", got)
+	}
+	for _, c := range []struct {
+		creds Credentials
+		want  string
+	}{
+		{Credentials{Key: "secret"}, "key:[redacted]"},
+		{Credentials{Login: "admin", Password: "secret"}, "login:admin:[redacted]"},
+		{Credentials{}, "anonymous"},
+	} {
+		if s := c.creds.String(); s != c.want || strings.Contains(s, "secret") {
+			t.Errorf("String() = %q, want %q", s, c.want)
+		}
+	}
+}
+
+// TestRetriesOnlyReadOnlyPackets: after an HTTP 5xx a read-only packet is
+// sent again (RetryMax more times at most), a write never is, and
+// OnAttempt sees every packet sent.
+func TestRetriesOnlyReadOnlyPackets(t *testing.T) {
+	var seen, fails atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		if fails.Add(-1) >= 0 {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	var attempts atomic.Int32
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, RetryInitial: time.Millisecond,
+		OnAttempt: func(context.Context) { attempts.Add(1) }})
+	ctx := context.Background()
+
+	fails.Store(2)
+	if _, err := u.send(ctx, Credentials{}, []byte("<packet/>"), true); err != nil {
+		t.Fatalf("a read failing twice: %v", err)
+	}
+	if n := seen.Load(); n != 3 || attempts.Load() != 3 {
+		t.Fatalf("a read took %d attempts (OnAttempt saw %d), want 3", n, attempts.Load())
+	}
+	seen.Store(0)
+	fails.Store(5)
+	_, err := u.send(ctx, Credentials{}, []byte("<packet/>"), true)
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != BadStatus || ue.Status != http.StatusInternalServerError {
+		t.Fatalf("a read failing every time: %v", err)
+	}
+	if n := seen.Load(); n != 3 {
+		t.Fatalf("a read was sent %d times, want 1 + RetryMax (2)", n)
+	}
+	seen.Store(0)
+	fails.Store(1)
+	if _, err := u.send(ctx, Credentials{}, []byte("<packet/>"), false); !errors.As(err, &ue) || ue.Kind != BadStatus {
+		t.Fatalf("a failing write: %v", err)
+	}
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("a write was sent %d times", n)
+	}
+}
+
+// TestBreakerOpensOnTransportFailures: BreakerFailures refused connections
+// open the breaker (ObserveBreaker hears it); while open nothing is sent
+// and the error says why.
+func TestBreakerOpensOnTransportFailures(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	var states []string
+	u := New(Config{BaseURL: url, Timeout: time.Second, RetryMax: -1, BreakerFailures: 3, BreakerOpenFor: time.Hour,
+		ObserveBreaker: func(s string) { states = append(states, s) }})
+	ctx := context.Background()
+	var ue *Error
+	for i := 0; i < 3; i++ {
+		if _, err := u.send(ctx, Credentials{}, []byte("<packet/>"), true); !errors.As(err, &ue) || ue.Kind != Unavailable {
+			t.Fatalf("refused connection %d: %v", i, err)
+		}
+	}
+	if u.BreakerState() != "open" || len(states) != 1 || states[0] != "open" {
+		t.Fatalf("breaker %s, hook saw %v", u.BreakerState(), states)
+	}
+	_, err := u.send(ctx, Credentials{}, []byte("<packet/>"), true)
+	if !errors.As(err, &ue) || ue.Kind != Unavailable || !strings.Contains(err.Error(), "circuit breaker") {
+		t.Fatalf("open breaker: %v", err)
+	}
+}
+
+// TestTimeoutPerAttempt: an answer slower than Timeout is a Timeout error,
+// never retried; an answer over MaxBodySize is TooLarge.
+func TestTimeoutPerAttempt(t *testing.T) {
+	var seen atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		if r.URL.Query().Get("big") != "" {
+			_, _ = io.WriteString(w, strings.Repeat("x", 2048))
+			return
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	u := New(Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond, RetryInitial: time.Millisecond})
+	_, err := u.send(context.Background(), Credentials{}, []byte("<packet/>"), true)
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != Timeout {
+		t.Fatalf("slow answer: %v", err)
+	}
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("a timed-out read was sent %d times", n)
+	}
+	big := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, MaxBodySize: 1024})
+	big.url += "?big=1"
+	if _, err := big.send(context.Background(), Credentials{}, []byte("<packet/>"), true); !errors.As(err, &ue) || ue.Kind != TooLarge {
+		t.Fatalf("large answer: %v", err)
+	}
+}
+
+// TestCallObservesOutcome: Call reports each packet's outcome to
+// ObserveCall, and Plesk's refusal of the credentials is Plesk's error, not
+// a transport failure.
+func TestCallObservesOutcome(t *testing.T) {
+	sim, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: "admin-pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	type call struct {
+		op, outcome string
+		code        int
+	}
+	var calls []call
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second,
+		ObserveCall: func(op, outcome string, code int, _ time.Duration) { calls = append(calls, call{op, outcome, code}) }})
+	ctx := context.Background()
+	vs, err := u.Protos(ctx, Credentials{Login: "admin", Password: "admin-pw"})
+	if err != nil || len(vs) == 0 {
+		t.Fatalf("protos: %v %v", vs, err)
+	}
+	v := vs[len(vs)-1]
+	for _, x := range vs {
+		if x.AtLeast(v) {
+			v = x
+		}
+	}
+	var perr *translator.Error
+	if _, err := u.Call(ctx, Credentials{Login: "admin", Password: "wrong"}, v, &translator.GetRequest{GenInfo: true}); !errors.As(err, &perr) || perr.Code != translator.CodeAuthFailed {
+		t.Fatalf("wrong password: %v", err)
+	}
+	op := v.Dialect().Operator() + "/get"
+	if len(calls) != 2 || calls[0] != (call{"server/get_protos", "ok", 0}) || calls[1] != (call{op, "plesk_error", translator.CodeAuthFailed}) {
+		t.Fatalf("observed %+v", calls)
+	}
+}
