@@ -3,7 +3,8 @@
 # pleskgate's image: the gateway (/pleskgate, the entrypoint) and the Plesk
 # simulator (/plesksim) on distroless static, as uid 65532.
 #
-#   docker build -t pleskgate:dev --build-arg VERSION="$(git describe --always --dirty)" .
+#   docker build -t pleskgate:dev --build-arg VERSION="$(git describe --tags --always --dirty)" \
+#     --build-arg COMMIT="$(git rev-parse HEAD)" .
 #   docker run --rm -p 8080:8080 pleskgate:dev                      # sandbox mode
 #   docker run --rm -p 8880:8880 --entrypoint /plesksim pleskgate:dev --demo
 #
@@ -21,16 +22,20 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
+# What --version prints (the context has no .git to read them from).
+ARG VERSION=dev
+ARG COMMIT=unknown
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -o /out/pleskgate ./cmd/pleskgate && \
-    CGO_ENABLED=0 go build -trimpath -o /out/plesksim ./cmd/plesksim
+    CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/pleskgate/pleskgate/internal/buildinfo.version=${VERSION} -X github.com/pleskgate/pleskgate/internal/buildinfo.commit=${COMMIT}" -o /out/pleskgate ./cmd/pleskgate && \
+    CGO_ENABLED=0 go build -trimpath -ldflags "-X github.com/pleskgate/pleskgate/internal/buildinfo.version=${VERSION} -X github.com/pleskgate/pleskgate/internal/buildinfo.commit=${COMMIT}" -o /out/plesksim ./cmd/plesksim
 
 # distroless static: CA certificates, /etc/passwd with nonroot (65532), tzdata,
 # no shell. Both binaries are static (CGO_ENABLED=0).
 FROM gcr.io/distroless/static-debian12:nonroot
 ARG VERSION=dev
-ARG REVISION=unknown
+ARG COMMIT=unknown
+ARG REVISION=${COMMIT}
 ARG CREATED=unknown
 ARG LICENSES=NOASSERTION
 LABEL org.opencontainers.image.title="pleskgate" \

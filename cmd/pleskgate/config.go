@@ -8,7 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pleskgate/pleskgate/internal/buildinfo"
 )
+
+// errVersionShown ends the program with status 0 after --version.
+var errVersionShown = errors.New("version shown")
 
 // config is DESIGN.md §6: every setting is an environment variable
 // PLESKGATE_X and a flag --x; flags win over the environment.
@@ -113,12 +118,17 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	for _, s := range settings {
 		flagged[s.name] = fs.String(s.name, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, envName(s.name), s.def))
 	}
+	showVersion := fs.Bool("version", false, "print the version, commit and Go version, and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(out, "pleskgate: a REST/JSON gateway in front of Plesk's XML API.\n\nUsage: pleskgate [flags]\nWith no upstream URL it starts in sandbox mode, in front of a built-in simulator.\n\nFlags (each also an environment variable; flags win):")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *showVersion {
+		fmt.Fprintln(out, buildinfo.Get().String("pleskgate"))
+		return c, errVersionShown
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))

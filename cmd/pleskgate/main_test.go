@@ -10,8 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,5 +231,72 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestVersionFlagPrintsBuild(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseConfig([]string{"--version"}, env(nil), &out)
+	if !errors.Is(err, errVersionShown) {
+		t.Fatalf("err %v", err)
+	}
+	if got := out.String(); !strings.HasPrefix(got, "pleskgate ") || !strings.Contains(got, "commit ") || !strings.Contains(got, runtime.Version()) {
+		t.Fatalf("--version printed %q", got)
+	}
+}
+
+// buildBinary builds ./cmd/pleskgate as make build does, with the version
+// and commit stamped.
+func buildBinary(t *testing.T, version, commit string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pleskgate")
+	pkg := "github.com/pleskgate/pleskgate/internal/buildinfo"
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X "+pkg+".version="+version+" -X "+pkg+".commit="+commit, "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The built binary prints the stamped version, and in sandbox mode exits
+// with status 0 after draining on SIGINT and on SIGTERM (Ctrl-C and
+// docker stop are not failures).
+func TestBinaryVersionAndExitStatusOnSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t, "v9.8.7-test", "c0ffee1")
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("--version: %v", err)
+	}
+	if want := "pleskgate v9.8.7-test (commit c0ffee1, " + runtime.Version() + ")\n"; string(out) != want {
+		t.Fatalf("--version printed %q, want %q", out, want)
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		addr := freePort(t)
+		cmd := exec.Command(bin, "--listen", addr, "--log-level", "error", "--sandbox-password", "pw-sig-1")
+		var stdout syncBuffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			if i > 400 {
+				_ = cmd.Process.Kill()
+				t.Fatalf("the binary did not start:\n%s", stdout.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("after %v: %v (want exit status 0)\n%s", sig, err, stdout.String())
+		}
 	}
 }

@@ -18,8 +18,27 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pleskgate/pleskgate/internal/buildinfo"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
+
+// errVersionShown ends the program with status 0 after --version.
+var errVersionShown = errors.New("version shown")
+
+// usageText is the top of --help, before the flags.
+const usageText = `plesksim: a simulator of Plesk's XML API, to develop and test against without a
+panel. It answers POST /enterprise/control/agent.php as Plesk would for the
+customer operator (the legacy client operator below protocol 1.6.3.0) and
+<server><get_protos/>, over every protocol version from 1.4.0.0 up to
+--protocol: it checks the HTTP_AUTH_LOGIN/HTTP_AUTH_PASSWD or KEY headers and
+each packet against the version's schema, keeps its state in memory (lost on
+exit), and can add latency and faults (--latency, --fault) to rehearse
+failures. --demo seeds a few customers to look at.
+
+Usage: plesksim [flags]
+
+Flags:
+`
 
 type options struct {
 	listen          string
@@ -31,6 +50,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("plesksim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageText)
+		fs.PrintDefaults()
+	}
+	showVersion := fs.Bool("version", false, "print the version, commit and Go version, and exit")
 	fs.StringVar(&o.listen, "listen", ":8880", "address to serve on (Plesk's plain-HTTP port is 8880)")
 	fs.StringVar(&o.cfg.Protocol, "protocol", "1.6.9.1", "newest protocol version answered (every known version from 1.0.0.0 up to it is accepted)")
 	fs.StringVar(&o.cfg.AdminLogin, "admin-login", "admin", "administrator login")
@@ -81,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *showVersion {
+		return o, errVersionShown
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -165,7 +192,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(net.Ad
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, flag.ErrHelp) {
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	if errors.Is(err, errVersionShown) {
+		fmt.Println(buildinfo.Get().String("plesksim"))
+		return
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "plesksim:", err)
 		os.Exit(1)
 	}

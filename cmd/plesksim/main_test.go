@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -82,5 +87,41 @@ func TestRunServesAndLogsWithoutSecrets(t *testing.T) {
 	}
 	if strings.Contains(out, "s3cret-pw") || strings.Contains(out, "k3y-value") {
 		t.Fatalf("secret in log:\n%s", out)
+	}
+}
+
+func TestVersionFlag(t *testing.T) {
+	if _, err := parseFlags([]string{"--version"}, io.Discard); !errors.Is(err, errVersionShown) {
+		t.Fatalf("--version: %v", err)
+	}
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "plesksim")
+	pkg := "github.com/pleskgate/pleskgate/internal/buildinfo"
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-X "+pkg+".version=v1.2.3-test -X "+pkg+".commit=abc1234", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "plesksim v1.2.3-test (commit abc1234, " + runtime.Version() + ")\n"; string(out) != want {
+		t.Fatalf("--version printed %q, want %q", out, want)
+	}
+}
+
+// --help starts with what plesksim is, then the flags.
+func TestHelpStartsWithADescription(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := parseFlags([]string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	s := out.String()
+	if !strings.HasPrefix(s, "plesksim: a simulator of Plesk's XML API") || strings.Contains(s, "Usage of plesksim") {
+		t.Fatalf("--help starts %q", s[:min(len(s), 120)])
+	}
+	if i, j := strings.Index(s, "agent.php"), strings.Index(s, "-admin-login"); i < 0 || j < i {
+		t.Fatalf("description then flags expected:\n%s", s)
 	}
 }
