@@ -34,6 +34,8 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		c.SetRequest(r.WithContext(withState(r.Context(), st)))
 		setRequestID(c, st)
+		st.jsonOut.reset(c.Response().Writer)
+		c.Response().Writer = &st.jsonOut
 		s.metrics.inFlight.Inc()
 		defer func() {
 			if p := recover(); p != nil {

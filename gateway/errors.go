@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -265,7 +264,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
 		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))
 	}
-	body, mErr := json.Marshal(p)
+	body, mErr := marshalJSON(p)
 	if mErr != nil {
 		body = []byte(fallbackProblem)
 	}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -66,7 +65,7 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		if r.Descriptor == nil {
 			return nil, errMissingBlock("descriptor")
 		}
-		return json.Marshal(toAPIDescriptor(*r.Descriptor))
+		return marshalJSON(toAPIDescriptor(*r.Descriptor))
 	})
 	if err != nil {
 		return cachedDescriptor{}, err

@@ -16,9 +16,10 @@ import (
 // clients that is an api.Client per item and about twice the body in
 // buffers, all alive at once. listResponse converts one client at a time to
 // api.Client and encodes it with encoding/json, as the generated response
-// does (same fields in the same order, HTML escaping on), into a small
-// buffer that goes out in chunks of listWriteBuffer bytes. The body is byte
-// for byte the generated one: {"items":[…],"next_cursor":…} and a newline.
+// does (same fields in the same order), into a small buffer that goes out
+// in chunks of listWriteBuffer bytes. The body is byte for byte the
+// generated one, {"items":[…],"next_cursor":…} and a newline, except that
+// &, < and > are not escaped (jsonout.go).
 //
 // Every upstream error happens before the handler returns this value, so
 // it becomes a problem answer as before. The status line and headers are
@@ -39,6 +40,7 @@ func (r listResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 	bw := bufio.NewWriterSize(&okOnFirstWrite{w: w, link: r.link}, listWriteBuffer)
 	var item bytes.Buffer
 	enc := json.NewEncoder(&item)
+	enc.SetEscapeHTML(false) // as every JSON answer (jsonout.go)
 	// encode leaves v's JSON in item, without the newline Encode adds.
 	encode := func(v any) ([]byte, error) {
 		item.Reset()

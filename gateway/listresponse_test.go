@@ -32,7 +32,7 @@ func listResultsForTest() []translator.GetResult {
 			CreatedDate: "2026-11-29", Company: `<b>&"Co"</b>`, Name: "Zoë \u2028 \u2029 \x01 ✓", Login: "b<script>",
 			Status: 16, Phone: "+1", Fax: "2", Email: "b@example.com", Address: "Street 1\nline 2", City: "Zürich",
 			State: "ZH", PostalCode: "8000", Country: "CH", Locale: "de-CH", GUID: "g-2", OwnerID: &owner,
-			OwnerLogin: "res1", VendorGUID: "v-2", ExternalID: "ext\t2", Description: `back\slash "quoted"`,
+			OwnerLogin: "res1", VendorGUID: "v-2", ExternalID: "ext\t2", Description: `back\slash "quoted" \u003c&amp;`,
 		},
 			Stat:        &translator.Stat{ActiveDomains: 1, DiskSpace: 1 << 40, Webapps: &webapps, Traffic: 5},
 			Limits:      &translator.Limits{Values: []translator.Limit{{Name: "max_dom", Value: -1}, {Name: "disk_space", Value: 1 << 30}}, Overuse: "block"},
@@ -44,9 +44,50 @@ func listResultsForTest() []translator.GetResult {
 	}
 }
 
+// sentGenerated records what a generated response sends: its body through
+// htmlUnescaper, as handle installs it.
+func sentGenerated(t *testing.T, visit func(http.ResponseWriter) error) (sent, raw *httptest.ResponseRecorder) {
+	t.Helper()
+	sent, raw = httptest.NewRecorder(), httptest.NewRecorder()
+	var u htmlUnescaper
+	u.reset(sent)
+	if err := visit(&u); err != nil {
+		t.Fatal(err)
+	}
+	if err := visit(raw); err != nil {
+		t.Fatal(err)
+	}
+	return sent, raw
+}
+
+// sameJSON fails unless a and b decode to the same value.
+func sameJSON(t *testing.T, a, b []byte) {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatalf("%v: %s", err, a)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if ja, jb := mustMarshal(t, va), mustMarshal(t, vb); !bytes.Equal(ja, jb) {
+		t.Fatalf("different values:\n%s\n%s", a, b)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestListResponseMatchesGenerated: a streamed page is, header for header
-// and byte for byte, what the generated ListClients200JSONResponse writes
-// for the same page built the former way (api.ClientList of toAPIClient).
+// and byte for byte, what the generated ListClients200JSONResponse sends
+// for the same page built the former way (api.ClientList of toAPIClient):
+// its encoding with the HTML escapes undone (htmlUnescaper), the same value.
 func TestListResponseMatchesGenerated(t *testing.T) {
 	all := listResultsForTest()
 	cursor := encodeCursor(listCursor{snapshot: strings.Repeat("ab", 16), after: 42})
@@ -64,10 +105,8 @@ func TestListResponseMatchesGenerated(t *testing.T) {
 					want.Body.NextCursor, want.Headers.Link = &c, &l
 					got.next, got.link = &c, &l
 				}
-				wr, gr := httptest.NewRecorder(), httptest.NewRecorder()
-				if err := want.VisitListClientsResponse(wr); err != nil {
-					t.Fatal(err)
-				}
+				wr, raw := sentGenerated(t, want.VisitListClientsResponse)
+				gr := httptest.NewRecorder()
 				if err := got.VisitListClientsResponse(gr); err != nil {
 					t.Fatal(err)
 				}
@@ -76,6 +115,10 @@ func TestListResponseMatchesGenerated(t *testing.T) {
 				}
 				if !bytes.Equal(gr.Body.Bytes(), wr.Body.Bytes()) {
 					t.Fatalf("include %+v, %d clients, last %v:\nstreamed  %s\ngenerated %s", inc, len(recs), last, gr.Body, wr.Body)
+				}
+				sameJSON(t, gr.Body.Bytes(), raw.Body.Bytes())
+				if len(recs) > 1 && (!bytes.Contains(gr.Body.Bytes(), []byte(`"login":"b<script>"`)) || !bytes.Contains(gr.Body.Bytes(), []byte(`\\u003c&amp;`))) {
+					t.Fatalf("&<> escaped, or a literal \\u003c lost: %s", gr.Body)
 				}
 			}
 		}
@@ -105,8 +148,8 @@ func TestListResponseLargePage(t *testing.T) {
 		recs[i].Result.ID = i + 1
 		want.Body.Items = append(want.Body.Items, toAPIClient(recordOf(&recs[i], include{Stat: true}, translator.Version{})))
 	}
-	wr, gr := httptest.NewRecorder(), httptest.NewRecorder()
-	_ = want.VisitListClientsResponse(wr)
+	wr, _ := sentGenerated(t, want.VisitListClientsResponse)
+	gr := httptest.NewRecorder()
 	if err := (listResponse{recs: recs, inc: include{Stat: true}}).VisitListClientsResponse(gr); err != nil {
 		t.Fatal(err)
 	}

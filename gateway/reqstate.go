@@ -27,6 +27,9 @@ type reqState struct {
 
 	errcode    int // Plesk error code of the problem written, when hasErrcode
 	hasErrcode bool
+
+	// jsonOut writes the answer: JSON without HTML escapes (jsonout.go).
+	jsonOut htmlUnescaper
 }
 
 type reqStateKey struct{}

@@ -165,6 +165,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
+	e.JSONSerializer = jsonSerializer{}
 	if len(s.cfg.CORSOrigins) > 0 {
 		// Off unless origins are configured: browsers on other origins get nothing.
 		s.cors = middleware.CORSWithConfig(middleware.CORSConfig{
@@ -227,8 +228,9 @@ type specRoute struct {
 	// function, only reads the body into memory once per scheme.
 	route       *routers.Route
 	operationID string
-	needsAuth   bool // the operation declares security (or inherits the spec's)
-	hasParams   bool // path parameters or a request body to validate
+	needsAuth   bool     // the operation declares security (or inherits the spec's)
+	hasParams   bool     // path parameters or a request body to validate
+	query       []string // the declared query parameters, sorted (queryparams.go)
 	// checks vouch for path and header parameters when fast is set (no
 	// request body in the operation, every such parameter simple).
 	checks []paramCheck
@@ -271,6 +273,7 @@ func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
 				operationID: op.OperationID,
 				needsAuth:   needsAuth,
 				hasParams:   hasParams,
+				query:       declaredQuery(item, op),
 				checks:      checks,
 				fast:        simple && op.RequestBody == nil,
 			}
@@ -318,6 +321,9 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
 			return s.idempotent(c, next)
 		}
+	}
+	if err := checkQuery(r.URL.RawQuery, info.query); err != nil {
+		return err
 	}
 	pathParams := make(map[string]string, len(c.ParamNames()))
 	for i, name := range c.ParamNames() {
