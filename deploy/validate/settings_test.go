@@ -35,17 +35,47 @@ var designEnv = []string{
 	"PLESKGATE_DESCRIPTOR_TTL",
 	"PLESKGATE_REDIS_URL",
 	"PLESKGATE_LOG_LEVEL",
+	"PLESKGATE_CORS_ORIGINS",
+	"PLESKGATE_IDEMPOTENCY_TTL",
+	"PLESKGATE_MAX_BODY_BYTES",
+	"PLESKGATE_SANDBOX_PASSWORD",
+	"PLESKGATE_STATE_SECRET",
+	"PLESKGATE_AUTH_RECHECK",
+	"PLESKGATE_UPSTREAM_CONCURRENCY",
+	"PLESKGATE_UPSTREAM_QUEUE",
+	"PLESKGATE_AUTH_FAILURES_PER_MINUTE",
+	"PLESKGATE_UPSTREAM_AUTH_FAILURES_PER_MINUTE",
+	"PLESKGATE_TRUSTED_PROXIES",
+	"PLESKGATE_MAX_HEADER_BYTES",
+	"PLESKGATE_MAX_CONNECTIONS",
+}
+
+// notYetRead are §6 variables the binary does not read yet: the settings of
+// the open issues [shield] (admission, failed-login budgets, server limits)
+// and [safety] (state secret, auth recheck). A deployment file may not set
+// them, since the binary would ignore them; each leaves this list with the
+// change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
+var notYetRead = map[string]bool{
+	"PLESKGATE_STATE_SECRET":                      true,
+	"PLESKGATE_AUTH_RECHECK":                      true,
+	"PLESKGATE_UPSTREAM_CONCURRENCY":              true,
+	"PLESKGATE_UPSTREAM_QUEUE":                    true,
+	"PLESKGATE_AUTH_FAILURES_PER_MINUTE":          true,
+	"PLESKGATE_UPSTREAM_AUTH_FAILURES_PER_MINUTE": true,
+	"PLESKGATE_TRUSTED_PROXIES":                   true,
+	"PLESKGATE_MAX_HEADER_BYTES":                  true,
+	"PLESKGATE_MAX_CONNECTIONS":                   true,
 }
 
 // extraEnv are variables the binary reads beyond §6, each with the reason a
 // deployment file may set it.
 var extraEnv = map[string]string{
-	"PLESKGATE_SANDBOX_PASSWORD": "sandbox overlay: one administrator password for every pod's simulator (README; not in DESIGN.md §6)",
+	"PLESKGATE_LEGACY_RETRY": "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
 }
 
 func allowedEnv(name string) bool {
 	_, extra := extraEnv[name]
-	return extra || slices.Contains(designEnv, name)
+	return extra || slices.Contains(designEnv, name) && !notYetRead[name]
 }
 
 // TestDesignEnvList compares designEnv with DESIGN.md §6, which lives in
@@ -94,6 +124,12 @@ func TestBinaryReadsEnv(t *testing.T) {
 		t.Skip("no settings table found in cmd/pleskgate/config.go")
 	}
 	for _, name := range append(slices.Clone(designEnv), slices.Collect(maps.Keys(extraEnv))...) {
+		if notYetRead[name] {
+			if read[name] {
+				t.Errorf("%s is read by cmd/pleskgate now: remove it from notYetRead", name)
+			}
+			continue
+		}
 		if !read[name] {
 			t.Errorf("%s is allowed in deployment files but cmd/pleskgate does not read it", name)
 		}
