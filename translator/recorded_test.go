@@ -134,18 +134,18 @@ func TestRecordedReseller1019(t *testing.T) {
 
 // REC-1: server get stat answers plesk_version.
 func TestRecordedServerInfo(t *testing.T) {
-	info, err := DecodeServerInfo(readFile(t, filepath.Join("testdata", "recorded", "server_get_stat.xml")))
+	info, err := decodeServerInfo(readFile(t, filepath.Join("testdata", "recorded", "server_get_stat.xml")))
 	if err != nil || info.PleskVersion != "11.5.30" {
 		t.Fatalf("%+v %v", info, err)
 	}
-	if !strings.Contains(string(EncodeServerInfo()), "<server><get><key></key><gen_info></gen_info><stat></stat></get></server>") {
-		t.Error("EncodeServerInfo")
+	if !strings.Contains(string(encodeServerInfo()), "<server><get><key></key><gen_info></gen_info><stat></stat></get></server>") {
+		t.Error("encodeServerInfo")
 	}
-	_, err = DecodeServerInfo([]byte(`<packet><server><get><result><status>error</status><errcode>1006</errcode><errtext>Permission denied.</errtext></result></get></server></packet>`))
+	_, err = decodeServerInfo([]byte(`<packet><server><get><result><status>error</status><errcode>1006</errcode><errtext>Permission denied.</errtext></result></get></server></packet>`))
 	if !errors.Is(err, ErrPermission) {
 		t.Errorf("op error %v", err)
 	}
-	if _, err := DecodeServerInfo([]byte(`<packet><server/></packet>`)); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeServerInfo([]byte(`<packet><server/></packet>`)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("empty %v", err)
 	}
 }

@@ -101,23 +101,25 @@ func protoVersions(body []byte, protos []string) ([]Version, error) {
 // statistics: what real client libraries call before anything else (§15).
 const serverInfoRequest = `<packet><server><get><key></key><gen_info></gen_info><stat></stat></get></server></packet>`
 
-// EncodeServerInfo builds <packet><server><get> with key, gen_info and stat.
-func EncodeServerInfo() []byte { return []byte(serverInfoRequest) }
+// encodeServerInfo builds <packet><server><get> with key, gen_info and stat.
+func encodeServerInfo() []byte { return []byte(serverInfoRequest) }
 
-// ServerInfo is what DecodeServerInfo reads of a server get answer: the
+// serverInfo is what decodeServerInfo reads of a server get answer: the
 // panel version (stat/version/plesk_version, e.g. "11.5.30" in REC-1), the
 // server's name and GUID (gen_info) and the license key's properties.
-type ServerInfo struct {
+type serverInfo struct {
 	PleskVersion string
 	ServerName   string
 	ServerGUID   string
 	Key          map[string]string
 }
 
-// DecodeServerInfo reads the answer to EncodeServerInfo (or to a server get
-// with any of its parts). Errors as DecodeGetProtos.
-func DecodeServerInfo(body []byte) (ServerInfo, error) {
-	var info ServerInfo
+// decodeServerInfo reads the answer to encodeServerInfo (or to a server get
+// with any of its parts). Errors as DecodeGetProtos. Unexported: the gateway
+// sends no server get; this holds the recorded server answer (§15) to a
+// golden test, and plesksim is checked against it.
+func decodeServerInfo(body []byte) (serverInfo, error) {
+	var info serverInfo
 	var opErr error
 	seen := false
 	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {
@@ -167,13 +169,13 @@ func DecodeServerInfo(body []byte) (ServerInfo, error) {
 	})
 	switch {
 	case sysErr != nil:
-		return ServerInfo{}, sysErr
+		return serverInfo{}, sysErr
 	case err != nil:
-		return ServerInfo{}, err
+		return serverInfo{}, err
 	case opErr != nil:
-		return ServerInfo{}, opErr
+		return serverInfo{}, opErr
 	case !seen:
-		return ServerInfo{}, newParseError(body, -1, nil, "no server/get/result")
+		return serverInfo{}, newParseError(body, -1, nil, "no server/get/result")
 	}
 	return info, nil
 }
