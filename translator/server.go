@@ -116,8 +116,8 @@ type serverInfo struct {
 
 // decodeServerInfo reads the answer to encodeServerInfo (or to a server get
 // with any of its parts). Errors as DecodeGetProtos. Unexported: the gateway
-// sends no server get; this holds the recorded server answer (§15) to a
-// golden test, and plesksim is checked against it.
+// sends no server get; this holds the recorded server answer (§15) to a golden
+// test.
 func decodeServerInfo(body []byte) (serverInfo, error) {
 	var info serverInfo
 	var opErr error
