@@ -703,3 +703,24 @@ func TestServiceModeKeysAndScopes(t *testing.T) {
 		h.expect(anon.with("X-API-Key", "not-a-key").do("GET", "/descriptors/limits", nil), http.StatusUnauthorized)
 	}
 }
+
+// TestUnsendableCredentialsAre401: a Basic password with a control character
+// (printf 'x:\001' | base64) is a 401 before any packet, however often it
+// comes, and it does not open the breaker for everyone else.
+func TestUnsendableCredentialsAre401(t *testing.T) {
+	h := newHarness(t)
+	before := h.sim.Stats().Requests
+	for range 20 {
+		p := h.anonymous().with("Authorization", "Basic eDoB").expect(h.anonymous().with("Authorization", "Basic eDoB").do("GET", "/clients/3", nil), http.StatusUnauthorized).problem(t)
+		if !strings.Contains(p.Detail, "control characters") {
+			t.Fatalf("detail %q does not say why", p.Detail)
+		}
+	}
+	if n := h.sim.Stats().Requests - before; n != 0 {
+		t.Fatalf("%d packets sent for unsendable credentials", n)
+	}
+	if st := h.gw.upstream.BreakerState(); st != "closed" {
+		t.Fatalf("breaker %s after unsendable credentials", st)
+	}
+	h.expect(h.do("GET", "/clients", nil), http.StatusOK)
+}

@@ -127,6 +127,11 @@ func problemFor(err error) (Problem, http.Header) {
 	if le, ok := legacyRefusalOf(err); ok {
 		return le.problem(), nil
 	}
+	if errors.Is(err, upstream.ErrUnsendableCredentials) {
+		// Checked before any packet, so a caller cannot make the panel look
+		// down (it would be a transport failure) with a password Go refuses.
+		err = errUnauthorized(err.Error())
+	}
 	switch {
 	case errors.As(err, &gerr):
 		return Problem{Type: problemType(gerr.Slug), Title: gerr.Title, Status: gerr.Status, Detail: gerr.Detail, Errors: gerr.Errors}, gerr.Header

@@ -327,7 +327,7 @@ func TestFaultMatrix(t *testing.T) {
 		ln.Close()
 		const openFor = 2 * time.Second
 		g := newFaultGW(t, "http://"+addr, time.Second, func(u *upstream.Config, _ *Config) {
-			u.BreakerFailures, u.BreakerOpenFor, u.RetryMax = 3, openFor, -1
+			u.BreakerMinCalls, u.BreakerOpenFor, u.RetryMax = 3, openFor, -1
 		})
 		up := g.gw.upstream
 		for i := 0; i < 3; i++ {

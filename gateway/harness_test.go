@@ -618,7 +618,7 @@ func newFaultGW(t *testing.T, baseURL string, timeout time.Duration, opts ...fau
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	core, logs := observer.New(zap.DebugLevel)
 	ucfg := upstream.Config{BaseURL: baseURL, Timeout: timeout, HTTPClient: &http.Client{Transport: tr},
-		RetryInitial: 10 * time.Millisecond, BreakerFailures: 1000, BreakerOpenFor: time.Hour}
+		RetryInitial: 10 * time.Millisecond, BreakerMinCalls: 1000, BreakerOpenFor: time.Hour}
 	gcfg := Config{Logger: zap.New(core), DescriptorTTL: time.Minute}
 	for _, o := range opts {
 		o(&ucfg, &gcfg)

@@ -61,7 +61,7 @@ func TestRetriesOnlyReads(t *testing.T) {
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
 		gc.Upstream = upstream.Config{Timeout: time.Second, RetryMax: -1,
-			BreakerFailures: 3, BreakerOpenFor: 300 * time.Millisecond}
+			BreakerMinCalls: 3, BreakerOpenFor: 300 * time.Millisecond}
 	})
 	h.expect(h.do("GET", "/meta", nil), http.StatusOK)
 	h.sim.SetFaults(plesksim.Faults{Kind: plesksim.FaultDrop, Rate: 1})

@@ -121,11 +121,16 @@ type Config struct {
 	RetryMax     int
 	RetryInitial time.Duration
 
-	// The circuit breaker opens after BreakerFailures consecutive transport
-	// failures (default 5) and lets a trial request through after
-	// BreakerOpenFor (default 30s).
-	BreakerFailures uint32
-	BreakerOpenFor  time.Duration
+	// The circuit breaker counts only failures of the panel itself
+	// (refused, reset, timeout, HTTP 5xx; see panelFailure). It opens when,
+	// within one BreakerWindow (default 30s), at least BreakerMinCalls
+	// calls (default 5) were made and at least BreakerFailureRatio of them
+	// (default 0.5) failed; after BreakerOpenFor (default 30s) it lets one
+	// trial call through (half-open), which closes it again or reopens it.
+	BreakerMinCalls     uint32
+	BreakerFailureRatio float64
+	BreakerWindow       time.Duration
+	BreakerOpenFor      time.Duration
 
 	Logger *zap.Logger // debug dumps of packets (passwords redacted); may be nil
 
@@ -175,8 +180,14 @@ func New(cfg Config) *Client {
 	if cfg.RetryInitial <= 0 {
 		cfg.RetryInitial = 100 * time.Millisecond
 	}
-	if cfg.BreakerFailures == 0 {
-		cfg.BreakerFailures = 5
+	if cfg.BreakerMinCalls == 0 {
+		cfg.BreakerMinCalls = 5
+	}
+	if cfg.BreakerFailureRatio <= 0 || cfg.BreakerFailureRatio > 1 {
+		cfg.BreakerFailureRatio = 0.5
+	}
+	if cfg.BreakerWindow <= 0 {
+		cfg.BreakerWindow = 30 * time.Second
 	}
 	if cfg.BreakerOpenFor <= 0 {
 		cfg.BreakerOpenFor = 30 * time.Second
@@ -197,15 +208,20 @@ func New(cfg Config) *Client {
 		observeBreaker: cfg.ObserveBreaker,
 		onAttempt:      cfg.OnAttempt,
 	}
-	failures := cfg.BreakerFailures
-	// sony/gobreaker: only transport failures count; Plesk's own error
-	// answers are answers, and a caller that gave up says nothing about Plesk.
+	minCalls, ratio := cfg.BreakerMinCalls, cfg.BreakerFailureRatio
+	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
+	// answers are answers, an HTTP 4xx is the panel refusing what we sent,
+	// and a caller that gave up says nothing about Plesk (panelFailure).
 	u.breaker = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
 		Name:        "plesk",
 		MaxRequests: 1,
+		Interval:    cfg.BreakerWindow,
 		Timeout:     cfg.BreakerOpenFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
-		IsExcluded:  func(err error) bool { return errors.Is(err, context.Canceled) },
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.Requests >= minCalls && float64(c.TotalFailures) >= ratio*float64(c.Requests)
+		},
+		IsSuccessful: func(err error) bool { return !panelFailure(err) },
+		IsExcluded:   func(err error) bool { return errors.Is(err, context.Canceled) },
 		OnStateChange: func(_ string, _, to gobreaker.State) {
 			if u.observeBreaker != nil {
 				u.observeBreaker(to.String())
@@ -218,6 +234,42 @@ func New(cfg Config) *Client {
 
 // Endpoint is the URL packets are posted to.
 func (u *Client) Endpoint() string { return u.url }
+
+// panelFailure says whether err shows the panel itself failing: it could not
+// be reached, reset the connection, did not answer in time, or answered an
+// HTTP 5xx. An HTTP 4xx (say a 413 for a huge packet) is the panel refusing
+// one request, and an error that is not an *Error never reached it.
+func panelFailure(err error) bool {
+	var ue *Error
+	if err == nil || !errors.As(err, &ue) {
+		return false
+	}
+	switch ue.Kind {
+	case Unavailable, Timeout:
+		return true
+	case BadStatus:
+		return ue.Status == 0 || ue.Status >= 500 // 0: the answer broke off
+	}
+	return false
+}
+
+// ErrUnsendableCredentials: the credentials hold bytes that an HTTP header
+// cannot carry (control characters other than tab), so no packet can be
+// sent with them. The gateway answers 401 (errors.go).
+var ErrUnsendableCredentials = errors.New("the credentials contain control characters, which cannot be sent to Plesk")
+
+// sendable reports whether every credential can travel as a header value:
+// no control characters but tab (RFC 9110 field-value; what net/http checks).
+func (c Credentials) sendable() bool {
+	for _, s := range []string{c.Key, c.Login, c.Password} {
+		for i := 0; i < len(s); i++ {
+			if b := s[i]; b < 0x20 && b != '\t' || b == 0x7f {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // BreakerState reports the circuit breaker's state: closed, half-open or open.
 func (u *Client) BreakerState() string { return u.breaker.State().String() }
@@ -232,6 +284,9 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	if !creds.sendable() {
+		return nil, ErrUnsendableCredentials // before the breaker: nothing was sent
+	}
 	start := time.Now()
 	body, err := u.attempt(ctx, creds, packet)
 	if err == nil {

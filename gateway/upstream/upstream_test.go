@@ -91,7 +91,7 @@ func TestRetriesOnlyReadOnlyPackets(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var attempts atomic.Int32
-	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, RetryInitial: time.Millisecond,
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, RetryInitial: time.Millisecond, BreakerMinCalls: 100,
 		OnAttempt: func(context.Context) { attempts.Add(1) }})
 	ctx := context.Background()
 
@@ -122,7 +122,7 @@ func TestRetriesOnlyReadOnlyPackets(t *testing.T) {
 	}
 }
 
-// TestBreakerOpensOnTransportFailures: BreakerFailures refused connections
+// TestBreakerOpensOnTransportFailures: BreakerMinCalls refused connections
 // open the breaker (ObserveBreaker hears it); while open nothing is sent
 // and the error says why.
 func TestBreakerOpensOnTransportFailures(t *testing.T) {
@@ -130,7 +130,7 @@ func TestBreakerOpensOnTransportFailures(t *testing.T) {
 	url := srv.URL
 	srv.Close() // nothing listens there any more
 	var states []string
-	u := New(Config{BaseURL: url, Timeout: time.Second, RetryMax: -1, BreakerFailures: 3, BreakerOpenFor: time.Hour,
+	u := New(Config{BaseURL: url, Timeout: time.Second, RetryMax: -1, BreakerMinCalls: 3, BreakerOpenFor: time.Hour,
 		ObserveBreaker: func(s string) { states = append(states, s) }})
 	ctx := context.Background()
 	var ue *Error
@@ -218,4 +218,70 @@ func TestCallObservesOutcome(t *testing.T) {
 	if len(calls) != 2 || calls[0] != (call{"server/get_protos", "ok", 0}) || calls[1] != (call{op, "plesk_error", translator.CodeAuthFailed}) {
 		t.Fatalf("observed %+v", calls)
 	}
+}
+
+// TestUnsendableCredentialsSendNothing: a password with a control character
+// (printf 'x:\001' | base64 as a caller's Basic header) is refused before
+// the breaker and the transport: no packet, no failure counted.
+func TestUnsendableCredentialsSendNothing(t *testing.T) {
+	var packets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { packets.Add(1) }))
+	defer srv.Close()
+	u := New(Config{BaseURL: srv.URL, Timeout: time.Second, BreakerMinCalls: 2, BreakerOpenFor: time.Hour})
+	for _, c := range []Credentials{{Login: "x", Password: "\x01"}, {Login: "a\nb", Password: "p"}, {Key: "k\x7f"}, {Login: "x", Password: "p\r\n"}} {
+		for range 10 {
+			if _, err := u.Protos(context.Background(), c); !errors.Is(err, ErrUnsendableCredentials) {
+				t.Fatalf("%q: err %v, want ErrUnsendableCredentials", c.Password, err)
+			}
+		}
+	}
+	if n := packets.Load(); n != 0 || u.BreakerState() != "closed" {
+		t.Fatalf("%d packets sent, breaker %s; want 0 and closed", n, u.BreakerState())
+	}
+	// Tabs and non-ASCII bytes are valid header text and do go out.
+	_, _ = u.Protos(context.Background(), Credentials{Login: "x", Password: "p\tä"})
+	if packets.Load() != 1 {
+		t.Fatalf("a sendable password was not sent")
+	}
+}
+
+// TestBreakerCountsOnlyPanelFailures: HTTP 4xx answers (a 413 for a huge
+// packet) never open the breaker; a failure ratio under BreakerFailureRatio
+// (30% HTTP 500) does not either; a ratio above it does.
+func TestBreakerCountsOnlyPanelFailures(t *testing.T) {
+	var n atomic.Int32
+	status := atomic.Int32{}
+	everyThird := atomic.Bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		if everyThird.Load() && i%10 >= 3 {
+			_, _ = w.Write([]byte(`<?xml version="1.0"?><packet version="1.6.9.1"><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`))
+			return
+		}
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer srv.Close()
+	u := New(Config{BaseURL: srv.URL, Timeout: time.Second, RetryMax: -1, BreakerMinCalls: 5, BreakerOpenFor: time.Hour})
+	status.Store(http.StatusRequestEntityTooLarge)
+	for range 50 {
+		_, _ = u.Protos(context.Background(), Credentials{Login: "a", Password: "b"})
+	}
+	if u.BreakerState() != "closed" {
+		t.Fatalf("50 HTTP 413 answers opened the breaker")
+	}
+	status.Store(http.StatusInternalServerError)
+	everyThird.Store(true) // 3 of every 10 answers are HTTP 500
+	for range 300 {
+		_, _ = u.Protos(context.Background(), Credentials{Login: "a", Password: "b"})
+	}
+	if u.BreakerState() != "closed" {
+		t.Fatalf("a 30%% HTTP 500 rate opened the breaker")
+	}
+	everyThird.Store(false) // every answer an HTTP 500
+	for range 300 {
+		if _, err := u.Protos(context.Background(), Credentials{Login: "a", Password: "b"}); err != nil && u.BreakerState() == "open" {
+			return
+		}
+	}
+	t.Fatalf("only HTTP 500s did not open the breaker")
 }
