@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -427,13 +428,28 @@ func classifyTransport(ctx context.Context, err error) error {
 	case errors.Is(err, context.Canceled) && ctx.Err() != context.DeadlineExceeded:
 		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return &Error{Kind: Timeout, Err: err}
+		return &Error{Kind: Timeout, Err: causeOf(err)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		// The connection broke mid-answer: what we have is not a packet.
-		return &Error{Kind: BadStatus, Err: err}
+		return &Error{Kind: BadStatus, Err: causeOf(err)}
 	default:
-		return &Error{Kind: Unavailable, Err: err}
+		return &Error{Kind: Unavailable, Err: causeOf(err)}
 	}
+}
+
+// causeOf keeps what went wrong and drops what names the panel, since the
+// error reaches callers as a problem's detail: net/http's *url.Error carries
+// the method and the URL (with any userinfo), a *net.OpError the address.
+func causeOf(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("%s: %w", oe.Op, oe.Err)
+	}
+	return err
 }
 
 func isTimeout(err error) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -284,4 +285,29 @@ func TestBreakerCountsOnlyPanelFailures(t *testing.T) {
 		}
 	}
 	t.Fatalf("only HTTP 500s did not open the breaker")
+}
+
+// TestTransportErrorsDoNotNameThePanel: what a failed call says (and so a
+// 503's problem detail) names neither the URL, its userinfo, nor the address.
+func TestTransportErrorsDoNotNameThePanel(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now: connection refused
+	u := New(Config{BaseURL: "http://gwuser:s3cretpw@" + addr, Timeout: time.Second, RetryMax: -1})
+	_, err = u.Protos(context.Background(), Credentials{Login: "a", Password: "b"})
+	var ue *Error
+	if !errors.As(err, &ue) || ue.Kind != Unavailable {
+		t.Fatalf("err %v, want Unavailable", err)
+	}
+	for _, leak := range []string{"s3cretpw", "gwuser", addr, "agent.php", "http://"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Fatalf("error %q names %q", err, leak)
+		}
+	}
+	if !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("error %q lost its cause", err)
+	}
 }
