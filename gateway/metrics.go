@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -61,8 +62,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func (m *metrics) observeHTTP(op, method string, status int, d time.Duration) {
+	method = methodLabel(method)
 	m.httpRequests.WithLabelValues(op, method, strconv.Itoa(status)).Inc()
 	m.httpDuration.WithLabelValues(op, method).Observe(d.Seconds())
+}
+
+// methodLabel is method when it is one of HTTP's own, else "other": a caller
+// may send any token as a method, and each would be a new series.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func (m *metrics) observeUpstream(op, outcome string, code int, d time.Duration) {

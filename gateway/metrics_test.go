@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,5 +48,29 @@ func TestMetricsCountEachRequest(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(h.gw.metrics.cacheRequests.WithLabelValues("hit")); n != 2 {
 		t.Fatalf("hits counted: %v, want 2", n)
+	}
+}
+
+// TestMadeUpMethodsShareOneSeries: 300 requests with invented HTTP methods
+// add one "other" series, not one per method, so /metrics stays small.
+func TestMadeUpMethodsShareOneSeries(t *testing.T) {
+	h := newHarness(t)
+	for i := range 300 {
+		req, err := http.NewRequest(fmt.Sprintf("X%dY", i), h.srv.URL+"/clients", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	body := string(h.anonymous().expect(h.anonymous().do("GET", "/metrics", nil), http.StatusOK).body)
+	if strings.Contains(body, `method="X1Y"`) || !strings.Contains(body, `method="other"`) {
+		t.Fatal("made-up methods became label values of their own")
+	}
+	if n := strings.Count(body, "\n"); n > 2000 {
+		t.Fatalf("/metrics has %d lines after 300 made-up methods", n)
 	}
 }

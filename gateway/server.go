@@ -48,6 +48,7 @@ type Config struct {
 // Server is the HTTP gateway.
 type Server struct {
 	cfg         Config
+	readiness   readyProbe // the last /readyz probe (service.go)
 	log         *zap.Logger
 	echo        *echo.Echo
 	specJSON    []byte

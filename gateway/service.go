@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,10 +44,37 @@ func (s *Server) registerServiceRoutes(e *echo.Echo) {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry})))
 }
 
+// readyProbeFor is how long one probe's outcome answers /readyz. The route
+// is unauthenticated, so without it every call would be a packet to the panel.
+const readyProbeFor = 2 * time.Second
+
+// readyProbe is the last /readyz probe: when it ran and whether Plesk answered.
+type readyProbe struct {
+	mu    sync.Mutex // held during a probe, so concurrent calls share it
+	at    time.Time
+	ready bool
+}
+
 // readyz reports whether Plesk answers at all: any XML API answer, even an
 // authentication error, shows the panel is up and speaking the protocol.
+// It says ready or not and nothing else (no URL, no error text).
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	if !s.probeReady() {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// probeReady sends at most one get_protos per readyProbeFor, whoever asks;
+// a caller that goes away does not cut the probe short for the others.
+func (s *Server) probeReady() bool {
+	p := &s.readiness
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.at.IsZero() && time.Since(p.at) < readyProbeFor {
+		return p.ready
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	creds := upstream.Credentials{}
 	if s.cfg.AuthMode == AuthService {
@@ -54,8 +82,7 @@ func (s *Server) readyz(c echo.Context) error {
 	}
 	_, err := s.upstream.Protos(ctx, creds)
 	var perr *translator.Error
-	if err == nil || errors.As(err, &perr) {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	}
-	return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": err.Error()})
+	p.ready = err == nil || errors.As(err, &perr)
+	p.at = time.Now()
+	return p.ready
 }
