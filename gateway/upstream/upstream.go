@@ -125,7 +125,8 @@ type Config struct {
 	// The circuit breaker counts only failures of the panel itself
 	// (refused, reset, timeout, HTTP 5xx; see panelFailure). It opens when,
 	// within one BreakerWindow (default 30s), at least BreakerMinCalls
-	// calls (default 5) were made and at least BreakerFailureRatio of them
+	// calls (default 20: fewer would let a partly failing panel trip it by
+	// chance early in a window) were made and at least BreakerFailureRatio of them
 	// (default 0.5) failed; after BreakerOpenFor (default 30s) it lets one
 	// trial call through (half-open), which closes it again or reopens it.
 	BreakerMinCalls     uint32
@@ -182,7 +183,7 @@ func New(cfg Config) *Client {
 		cfg.RetryInitial = 100 * time.Millisecond
 	}
 	if cfg.BreakerMinCalls == 0 {
-		cfg.BreakerMinCalls = 5
+		cfg.BreakerMinCalls = 20
 	}
 	if cfg.BreakerFailureRatio <= 0 || cfg.BreakerFailureRatio > 1 {
 		cfg.BreakerFailureRatio = 0.5
