@@ -81,6 +81,8 @@ func (k ErrorKind) Title() string {
 		return "Plesk is unreachable"
 	case TooLarge:
 		return "Plesk's answer is too large"
+	case Busy:
+		return "Too many requests waiting for Plesk"
 	default:
 		return "Unexpected answer from Plesk"
 	}
@@ -140,6 +142,15 @@ type Config struct {
 	ObserveCall    func(op, outcome string, code int, d time.Duration)
 	ObserveBreaker func(state string)
 	OnAttempt      func(ctx context.Context)
+
+	// Admission (admission.go): at most Concurrency packets in flight
+	// (0: unbounded), up to Queue callers waiting. ObserveAdmission gets
+	// the in-flight and queued counts as they change, ObserveShed one
+	// call per shed request; each may be nil.
+	Concurrency      int
+	Queue            int
+	ObserveAdmission func(inflight, queued int)
+	ObserveShed      func()
 }
 
 // Client sends packets to one Plesk server.
@@ -156,6 +167,7 @@ type Client struct {
 	observeCall    func(op, outcome string, code int, d time.Duration)
 	observeBreaker func(state string)
 	onAttempt      func(ctx context.Context)
+	admit          *admission
 }
 
 // New returns a client for the Plesk server at cfg.BaseURL.
@@ -196,6 +208,7 @@ func New(cfg Config) *Client {
 		observeCall:    cfg.ObserveCall,
 		observeBreaker: cfg.ObserveBreaker,
 		onAttempt:      cfg.OnAttempt,
+		admit:          newAdmission(cfg.Concurrency, cfg.Queue, cfg.ObserveAdmission, cfg.ObserveShed),
 	}
 	failures := cfg.BreakerFailures
 	// sony/gobreaker: only transport failures count; Plesk's own error
@@ -232,6 +245,13 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	if u.admit != nil {
+		release, err := u.admit.acquire(ctx, creds.Identity())
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	start := time.Now()
 	body, err := u.attempt(ctx, creds, packet)
 	if err == nil {
