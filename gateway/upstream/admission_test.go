@@ -1,5 +1,8 @@
 package upstream
 
+// The admission tests send writes: identical reads would share one flight
+// (coalesce.go) and never queue.
+
 import (
 	"context"
 	"errors"
@@ -54,7 +57,7 @@ func TestAdmissionBoundsPackets(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			creds := Credentials{Login: fmt.Sprintf("c%d", i%50), Password: "pw"}
-			if _, err := u.send(context.Background(), creds, []byte("<packet/>"), true); err != nil {
+			if _, err := u.send(context.Background(), creds, []byte("<packet/>"), false); err != nil {
 				failed.Add(1)
 			}
 		}()
@@ -94,13 +97,13 @@ func TestAdmissionShedsWhenQueueFull(t *testing.T) {
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() {
-			_, err := u.send(context.Background(), creds, []byte("<packet/>"), true)
+			_, err := u.send(context.Background(), creds, []byte("<packet/>"), false)
 			errs <- err
 		}()
 	}
 	<-arrived
 	waitCounts(t, u.admit, 1, 1)
-	_, err := u.send(context.Background(), creds, []byte("<packet/>"), true)
+	_, err := u.send(context.Background(), creds, []byte("<packet/>"), false)
 	var ue *Error
 	if !errors.As(err, &ue) || ue.Kind != Busy || !errors.Is(err, ErrBusy) {
 		t.Fatalf("full queue: %v", err)
@@ -148,7 +151,7 @@ func TestAdmissionFair(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := u.send(context.Background(), Credentials{Login: login, Password: "pw"}, []byte("<packet/>"), true); err != nil {
+			if _, err := u.send(context.Background(), Credentials{Login: login, Password: "pw"}, []byte("<packet/>"), false); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -21,6 +21,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -168,6 +169,7 @@ type Client struct {
 	observeBreaker func(state string)
 	onAttempt      func(ctx context.Context)
 	admit          *admission
+	flight         singleflight.Group // coalesce.go
 }
 
 // New returns a client for the Plesk server at cfg.BaseURL.
@@ -244,7 +246,7 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	if u.admit != nil {
 		release, err := u.admit.acquire(ctx, creds.Identity())
 		if err != nil {
