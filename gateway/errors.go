@@ -154,7 +154,11 @@ func problemFor(err error) (Problem, http.Header) {
 		return p, h
 	case errors.As(err, &upErr):
 		status, slug := upstreamStatus(upErr.Kind)
-		return Problem{Type: problemType(slug), Title: upErr.Kind.Title(), Status: status, Detail: upErr.Error()}, nil
+		var h http.Header
+		if upErr.Kind == upstream.Busy {
+			h = http.Header{"Retry-After": {"1"}}
+		}
+		return Problem{Type: problemType(slug), Title: upErr.Kind.Title(), Status: status, Detail: upErr.Error()}, h
 	case errors.Is(err, translator.ErrMalformed):
 		return Problem{Type: problemType("bad-upstream-answer"), Title: "Malformed answer from Plesk", Status: http.StatusBadGateway, Detail: err.Error()}, nil
 	case errors.Is(err, translator.ErrInvalidInput):
@@ -290,6 +294,8 @@ func upstreamStatus(k upstream.ErrorKind) (int, string) {
 		return http.StatusGatewayTimeout, "upstream-timeout"
 	case upstream.Unavailable:
 		return http.StatusServiceUnavailable, "upstream-unavailable"
+	case upstream.Busy:
+		return http.StatusServiceUnavailable, "upstream-busy"
 	default:
 		return http.StatusBadGateway, "bad-upstream-answer"
 	}

@@ -17,7 +17,8 @@ type metrics struct {
 	upstreamLatency *prometheus.HistogramVec
 	cacheRequests   *prometheus.CounterVec
 	breakerState    prometheus.Gauge
-	idempotency     *prometheus.CounterVec
+	admission
+	idempotency *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -57,6 +58,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error).",
 		}, []string{"outcome"}),
 	}
+	m.admission = newAdmissionMetrics(reg)
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
 	return m
 }

@@ -152,6 +152,12 @@ func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 	if uc.OnAttempt == nil {
 		uc.OnAttempt = countPacket
 	}
+	if uc.ObserveAdmission == nil {
+		uc.ObserveAdmission = s.metrics.observeAdmission
+	}
+	if uc.ObserveShed == nil {
+		uc.ObserveShed = s.metrics.upstreamShed.Inc
+	}
 	return uc
 }
 

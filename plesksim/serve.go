@@ -63,6 +63,15 @@ func (s *Server) serveAgent(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		body, readErr = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	}
+	if g := s.workers; g != nil {
+		if !g.acquire(r.Context()) {
+			return
+		}
+		defer g.release()
+		if g.held != nil {
+			g.held(body)
+		}
+	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {

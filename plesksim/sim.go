@@ -37,6 +37,9 @@ type Config struct {
 	Faults         Faults
 	RefuseLegacy   bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
 	Now            func() time.Time // default time.Now (for cr_date)
+	// Workers, when > 0, is how many packets are processed at once (a
+	// panel's PHP workers); the others wait in FIFO order (workers.go).
+	Workers int
 }
 
 // Plan is a service (hosting) plan. Owner is the login of the reseller that
@@ -132,6 +135,7 @@ type Server struct {
 	randSrc func() float64
 	salt    string            // crypt salt of this server's password hashes
 	hashes  map[string]string // password → hash memo (bounded, see passwordHash)
+	workers *workerGate       // nil without Config.Workers (workers.go)
 }
 
 // New returns a simulator configured by cfg.
@@ -198,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.randSrc = defaultRand
+	s.workers = newWorkerGate(cfg.Workers)
 	s.salt = newSalt()
 	s.nextID = 1
 	admin := &user{kind: kindAdmin, id: s.allocID(), login: cfg.AdminLogin, password: cfg.AdminPassword, guid: newGUID()}

@@ -37,6 +37,9 @@ type config struct {
 	IdempotencyTTL   time.Duration
 	MaxBodyBytes     int64
 	LegacyRetry      time.Duration
+
+	UpstreamConcurrency int // packets in flight to Plesk at once (admission)
+	UpstreamQueue       int // callers waiting for a slot before 503 upstream-busy
 }
 
 type setting struct {
@@ -61,6 +64,17 @@ func dur(dst func(*config) *time.Duration) func(*config, string) error {
 	}
 }
 
+func posInt(dst func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", v)
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
 var settings = []setting{
 	{"listen", ":8080", "address to serve on", str(func(c *config) *string { return &c.Listen })},
 	{"upstream-url", "", "Plesk base URL, e.g. https://panel:8443 (the gateway appends /enterprise/control/agent.php); unset = sandbox mode", str(func(c *config) *string { return &c.UpstreamURL })},
@@ -71,6 +85,8 @@ var settings = []setting{
 	{"upstream-key", "", "service mode: the gateway's Plesk secret key (instead of login and password)", str(func(c *config) *string { return &c.UpstreamKey })},
 	{"api-keys-file", "", "service mode: JSON file of callers' API keys [{name, scope: read|write, sha256}]", str(func(c *config) *string { return &c.APIKeysFile })},
 	{"upstream-timeout", "30s", "per-call timeout for Plesk", dur(func(c *config) *time.Duration { return &c.UpstreamTimeout })},
+	{"upstream-concurrency", "8", "at most this many packets in flight to Plesk at once; no caller identity holds more than half while others wait", posInt(func(c *config) *int { return &c.UpstreamConcurrency })},
+	{"upstream-queue", "64", "callers that may wait for a free slot; beyond it, or past the request's deadline, 503 upstream-busy with Retry-After", posInt(func(c *config) *int { return &c.UpstreamQueue })},
 	{"upstream-ca-file", "", "PEM file of CAs to trust for the panel (default: system roots)", str(func(c *config) *string { return &c.UpstreamCAFile })},
 	{"upstream-insecure", "false", "skip TLS verification of the panel (self-signed panels; logs a warning)", func(c *config, v string) error {
 		b, err := strconv.ParseBool(v)

@@ -111,9 +111,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	gcfg.Upstream = upstream.Config{
-		BaseURL:    upstreamURL,
-		Timeout:    cfg.UpstreamTimeout,
-		HTTPClient: &http.Client{Transport: transport},
+		BaseURL:     upstreamURL,
+		Timeout:     cfg.UpstreamTimeout,
+		HTTPClient:  &http.Client{Transport: transport},
+		Concurrency: cfg.UpstreamConcurrency,
+		Queue:       cfg.UpstreamQueue,
 	}
 	srv, err := gateway.New(gcfg)
 	if err != nil {

@@ -98,6 +98,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cfg.Locale, "locale", "en-US", "default locale of clients added without one")
 	fs.StringVar(&o.cfg.PleskVersion, "plesk-version", "18.0.41", "panel version server get reports")
 	fs.DurationVar(&o.cfg.Faults.Latency, "latency", 0, "added latency per request")
+	fs.IntVar(&o.cfg.Workers, "workers", 0, "at most N packets processed at once, the others wait in FIFO order (0: unbounded)")
 	var kind string
 	fs.StringVar(&kind, "fault", "", "fault kind: http500, malformed, truncated, drop, reset")
 	fs.Float64Var(&o.cfg.Faults.Rate, "fault-rate", 0, "fraction 0..1 of requests hit by --fault (0 with --fault set means all)")

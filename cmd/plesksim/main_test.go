@@ -22,7 +22,7 @@ import (
 func TestParseFlags(t *testing.T) {
 	o, err := parseFlags([]string{"--listen", "127.0.0.1:9", "--protocol", "1.6.0.2", "--admin-login", "root",
 		"--admin-password", "pw", "--reseller", "r1:p1", "--reseller", "r2:p:2", "--ip", "10.0.0.1", "--ip", "10.0.0.2",
-		"--key", "k1", "--demo", "--latency", "20ms", "--fault", "reset", "--fault-rate", "0.25"}, io.Discard)
+		"--key", "k1", "--demo", "--latency", "20ms", "--fault", "reset", "--fault-rate", "0.25", "--workers", "4"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestParseFlags(t *testing.T) {
 	if o.listen != "127.0.0.1:9" || c.Protocol != "1.6.0.2" || c.AdminLogin != "root" || c.AdminPassword != "pw" ||
 		len(c.Resellers) != 2 || c.Resellers[1] != (plesksim.Account{Login: "r2", Password: "p:2"}) ||
 		len(c.IPs) != 2 || c.Keys[0] != "k1" || !c.DemoClients || c.Faults.Latency != 20*time.Millisecond ||
-		c.Faults.Kind != plesksim.FaultReset || c.Faults.Rate != 0.25 {
+		c.Faults.Kind != plesksim.FaultReset || c.Faults.Rate != 0.25 || c.Workers != 4 {
 		t.Fatalf("parsed %+v", o)
 	}
 	d, err := parseFlags(nil, io.Discard)

@@ -51,15 +51,13 @@ var designEnv = []string{
 }
 
 // notYetRead are §6 variables the binary does not read yet: the settings of
-// the open issues [shield] (admission, failed-login budgets, server limits)
+// the open issues [shield] (failed-login budgets, server limits)
 // and [safety] (state secret, auth recheck). A deployment file may not set
 // them, since the binary would ignore them; each leaves this list with the
 // change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
 var notYetRead = map[string]bool{
 	"PLESKGATE_STATE_SECRET":                      true,
 	"PLESKGATE_AUTH_RECHECK":                      true,
-	"PLESKGATE_UPSTREAM_CONCURRENCY":              true,
-	"PLESKGATE_UPSTREAM_QUEUE":                    true,
 	"PLESKGATE_AUTH_FAILURES_PER_MINUTE":          true,
 	"PLESKGATE_UPSTREAM_AUTH_FAILURES_PER_MINUTE": true,
 	"PLESKGATE_TRUSTED_PROXIES":                   true,

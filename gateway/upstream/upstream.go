@@ -22,6 +22,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -82,6 +83,8 @@ func (k ErrorKind) Title() string {
 		return "Plesk is unreachable"
 	case TooLarge:
 		return "Plesk's answer is too large"
+	case Busy:
+		return "Too many requests waiting for Plesk"
 	default:
 		return "Unexpected answer from Plesk"
 	}
@@ -147,6 +150,15 @@ type Config struct {
 	ObserveCall    func(op, outcome string, code int, d time.Duration)
 	ObserveBreaker func(state string)
 	OnAttempt      func(ctx context.Context)
+
+	// Admission (admission.go): at most Concurrency packets in flight
+	// (0: unbounded), up to Queue callers waiting. ObserveAdmission gets
+	// the in-flight and queued counts as they change, ObserveShed one
+	// call per shed request; each may be nil.
+	Concurrency      int
+	Queue            int
+	ObserveAdmission func(inflight, queued int)
+	ObserveShed      func()
 }
 
 // Client sends packets to one Plesk server.
@@ -163,6 +175,8 @@ type Client struct {
 	observeCall    func(op, outcome string, code int, d time.Duration)
 	observeBreaker func(state string)
 	onAttempt      func(ctx context.Context)
+	admit          *admission
+	flight         singleflight.Group // coalesce.go
 }
 
 // New returns a client for the Plesk server at cfg.BaseURL.
@@ -209,6 +223,7 @@ func New(cfg Config) *Client {
 		observeCall:    cfg.ObserveCall,
 		observeBreaker: cfg.ObserveBreaker,
 		onAttempt:      cfg.OnAttempt,
+		admit:          newAdmission(cfg.Concurrency, cfg.Queue, cfg.ObserveAdmission, cfg.ObserveShed),
 	}
 	minCalls, ratio := cfg.BreakerMinCalls, cfg.BreakerFailureRatio
 	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
@@ -285,9 +300,16 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	if !creds.sendable() {
-		return nil, ErrUnsendableCredentials // before the breaker: nothing was sent
+		return nil, ErrUnsendableCredentials // before admission and the breaker: nothing was sent
+	}
+	if u.admit != nil {
+		release, err := u.admit.acquire(ctx, creds.Identity())
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	start := time.Now()
 	body, err := u.attempt(ctx, creds, packet)

@@ -1,0 +1,114 @@
+package upstream
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// coalescePanel holds every packet until release is closed and counts them.
+func coalescePanel(t *testing.T) (*httptest.Server, chan struct{}, *atomic.Int64) {
+	release := make(chan struct{})
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		n.Add(1)
+		<-release
+		_, _ = io.WriteString(w, "<packet>"+r.Header.Get("HTTP_AUTH_LOGIN")+"</packet>")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, release, &n
+}
+
+// runConcurrent sends packet once per creds, concurrently, and lets the
+// panel answer only when every caller has joined a flight and the panel
+// saw wantPackets packets.
+func runConcurrent(t *testing.T, u *Client, creds []Credentials, packet string, readOnly bool, release chan struct{}, seen *atomic.Int64, wantPackets int64) []string {
+	t.Helper()
+	var wg sync.WaitGroup
+	out := make([]string, len(creds))
+	var joined atomic.Int64
+	joinedHook = func() { joined.Add(1) }
+	defer func() { joinedHook = nil }()
+	for i, c := range creds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := u.send(context.Background(), c, []byte(packet), readOnly)
+			if err != nil {
+				t.Error(err)
+			}
+			out[i] = string(b)
+		}()
+	}
+	want := int64(len(creds))
+	if !readOnly {
+		want = 0 // writes do not join flights
+	}
+	for joined.Load() < want || seen.Load() < wantPackets {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	return out
+}
+
+// TestCoalesceSameCaller: 50 concurrent identical reads by one caller make
+// one packet, and each caller gets the answer.
+func TestCoalesceSameCaller(t *testing.T) {
+	srv, release, n := coalescePanel(t)
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	creds := make([]Credentials, 50)
+	for i := range creds {
+		creds[i] = Credentials{Login: "a", Password: "pw"}
+	}
+	out := runConcurrent(t, u, creds, "<packet><get/></packet>", true, release, n, 1)
+	if n.Load() != 1 {
+		t.Fatalf("%d packets for 50 identical reads, want 1", n.Load())
+	}
+	for _, o := range out {
+		if o != "<packet>a</packet>" {
+			t.Fatalf("answer %q", o)
+		}
+	}
+}
+
+// TestCoalesceNeverAcrossIdentities: the same read by two identities makes
+// two packets, each answered with its own caller's answer.
+func TestCoalesceNeverAcrossIdentities(t *testing.T) {
+	srv, release, n := coalescePanel(t)
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	var creds []Credentials
+	for range 10 {
+		creds = append(creds, Credentials{Login: "a", Password: "pw"}, Credentials{Login: "b", Password: "pw"})
+	}
+	out := runConcurrent(t, u, creds, "<packet><get/></packet>", true, release, n, 2)
+	if n.Load() != 2 {
+		t.Fatalf("%d packets for two identities, want 2", n.Load())
+	}
+	for i, o := range out {
+		if o != "<packet>"+creds[i].Login+"</packet>" {
+			t.Fatalf("caller %s got %q", creds[i].Login, o)
+		}
+	}
+}
+
+// TestCoalesceNotWrites: writes are never shared.
+func TestCoalesceNotWrites(t *testing.T) {
+	srv, release, n := coalescePanel(t)
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	creds := make([]Credentials, 5)
+	for i := range creds {
+		creds[i] = Credentials{Login: "a", Password: "pw"}
+	}
+	runConcurrent(t, u, creds, "<packet><add/></packet>", false, release, n, 5)
+	if n.Load() != 5 {
+		t.Fatalf("%d packets for 5 writes", n.Load())
+	}
+}
