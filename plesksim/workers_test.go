@@ -26,6 +26,11 @@ func TestWorkersFIFO(t *testing.T) {
 		mu.Unlock()
 		<-gate // the packet is slow until the test lets it go
 	}
+	recorded := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order)
+	}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	var wg sync.WaitGroup
@@ -44,7 +49,7 @@ func TestWorkersFIFO(t *testing.T) {
 		// arrival order is the loop's order.
 		for {
 			busy, _, waiting := s.WorkerStats()
-			if busy+waiting == i+1 {
+			if busy+waiting == i+1 && (i >= 2 || recorded() == i+1) {
 				break
 			}
 			runtime.Gosched()
@@ -53,8 +58,14 @@ func TestWorkersFIFO(t *testing.T) {
 	if busy, _, waiting := s.WorkerStats(); busy != 2 || waiting != 8 {
 		t.Fatalf("busy %d waiting %d, want 2 and 8", busy, waiting)
 	}
-	for range 10 {
+	for i := range 10 {
 		gate <- struct{}{}
+		// The freed worker goes to the next waiter; let it record itself
+		// before another worker is freed, so the recorded order is the
+		// order the workers were handed out.
+		for recorded() < min(i+3, 10) {
+			runtime.Gosched()
+		}
 	}
 	wg.Wait()
 	busy, maxBusy, waiting := s.WorkerStats()
