@@ -32,13 +32,15 @@ func credentialsFrom(ctx context.Context) upstream.Credentials {
 	return upstream.Credentials{}
 }
 
-// identityFrom returns credentialsFrom(ctx).Identity(), computed once per
-// request by authenticate.
+// identityFrom returns the caller's identity in stores and memos, computed
+// once per request by authenticate: the HMAC of the caller's credentials
+// (passthrough) or of its API key's name (service mode) under the state
+// secret (DESIGN.md §5). Requests without credentials share "anonymous".
 func identityFrom(ctx context.Context) string {
 	if st := stateFrom(ctx); st != nil && st.hasCreds {
 		return st.identity
 	}
-	return credentialsFrom(ctx).Identity()
+	return "anonymous"
 }
 
 // firstHeader is Header.Get for a key already in canonical form.
@@ -79,14 +81,14 @@ func (s *Server) authenticate(c echo.Context, st *reqState) error {
 			return &Error{Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden",
 				Detail: "the API key " + k.Name + " has scope " + k.Scope + " and cannot " + r.Method}
 		}
-		st.creds, st.hasCreds, st.identity, st.caller = s.cfg.ServiceCredentials, true, s.serviceIdentity, "key:"+k.Name
+		st.creds, st.hasCreds, st.identity, st.caller = s.cfg.ServiceCredentials, true, s.keyed("apikey", k.Name), "key:"+k.Name
 		return nil
 	}
 	creds, ok := callerCredentials(r)
 	if !ok {
 		return errUnauthorized("credentials are required: HTTP Basic with a Plesk login and password, or X-API-Key with a Plesk secret key")
 	}
-	st.creds, st.hasCreds, st.identity, st.caller = creds, true, creds.Identity(), "key"
+	st.creds, st.hasCreds, st.identity, st.caller = creds, true, creds.Identity(s.cfg.StateSecret), "key"
 	if creds.Login != "" {
 		st.caller = "login:" + creds.Login
 	}

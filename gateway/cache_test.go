@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
 
 func TestRedisReplicasShareDescriptorCache(t *testing.T) {
@@ -50,5 +54,47 @@ func TestRedisReplicasShareDescriptorCache(t *testing.T) {
 		if ttl := rdb.PTTL(context.Background(), k).Val(); ttl <= 0 || ttl > time.Minute {
 			t.Fatalf("key %q has TTL %v, want at most the 1m descriptor TTL", k, ttl)
 		}
+	}
+}
+
+// TestStateSecretKeysIdentities: a caller's identity in Redis is an HMAC
+// under the state secret (DESIGN.md §5). The plain hash of the credentials,
+// which anyone reading Redis could test passwords against, appears nowhere;
+// and a gateway with another secret finds none of the entries.
+func TestStateSecretKeysIdentities(t *testing.T) {
+	r := storetest.StartRedis(t)
+	a, _ := redisReplicas(t, r)
+	a.expect(a.do("GET", "/descriptors/limits", nil), http.StatusOK)
+
+	keys, err := r.Client().Keys(context.Background(), "pleskgate:descriptor:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys %v (%v), want one descriptor entry", keys, err)
+	}
+	plain := sha256.Sum256([]byte("pw\x00admin\x00" + adminPass))
+	creds := upstream.Credentials{Login: "admin", Password: adminPass}
+	if strings.Contains(keys[0], hex.EncodeToString(plain[:16])) {
+		t.Fatalf("key %q holds the unsalted hash of the credentials", keys[0])
+	}
+	if want := creds.Identity(replicaSecret); !strings.Contains(keys[0], want) {
+		t.Fatalf("key %q does not hold the HMAC identity %s", keys[0], want)
+	}
+	if creds.Identity([]byte("another-secret-another-secret-xx")) == creds.Identity(replicaSecret) {
+		t.Fatal("the identity does not depend on the secret")
+	}
+
+	// A gateway with its own secret shares the Redis but none of the entries.
+	cache, idem := newRedisStoresT(t, r.URL())
+	other, err := New(Config{Upstream: upstream.Config{BaseURL: a.simSrv.URL, Timeout: 5 * time.Second},
+		Cache: cache, Idempotency: idem, StateSecret: []byte("another-secret-another-secret-xx")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(other.Handler())
+	t.Cleanup(srv.Close)
+	c := *a
+	c.gw, c.srv = other, srv
+	got := c.expect(c.do("GET", "/descriptors/limits", nil), http.StatusOK)
+	if cs := got.Header.Get("Cache-Status"); !strings.HasPrefix(cs, "pleskgate; fwd=miss") {
+		t.Fatalf("a gateway with another secret: Cache-Status %q, want a miss", cs)
 	}
 }

@@ -219,6 +219,10 @@ func newRedisStoresT(t *testing.T, url string) (store.Cache, store.Idempotency) 
 	return cache, idem
 }
 
+// replicaSecret is the PLESKGATE_STATE_SECRET that redisReplicas share, as
+// every replica of one deployment must.
+var replicaSecret = []byte("replicas-share-this-state-secret-0123456789")
+
 // redisReplicas is two gateways (two "replicas") in front of one plesksim,
 // each with its own connection to the same Redis. a is a full harness; b is
 // a copy of it that sends its requests to the second gateway.
@@ -226,6 +230,7 @@ func redisReplicas(t *testing.T, r *storetest.Redis) (a, b *harness) {
 	t.Helper()
 	a = newHarness(t, func(_ *plesksim.Config, gc *Config) {
 		gc.Cache, gc.Idempotency = newRedisStoresT(t, r.URL())
+		gc.StateSecret = replicaSecret
 	})
 	cache, idem := newRedisStoresT(t, r.URL())
 	gwB, err := New(Config{
@@ -233,6 +238,7 @@ func redisReplicas(t *testing.T, r *storetest.Redis) (a, b *harness) {
 		DescriptorTTL: time.Minute,
 		Cache:         cache,
 		Idempotency:   idem,
+		StateSecret:   replicaSecret,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -309,6 +309,7 @@ func TestLegacyRefusedSharedRecovery(t *testing.T) {
 	gw := func() *harness {
 		return newHarness(t, withLegacyStore(store), func(_ *plesksim.Config, gc *Config) {
 			gc.Upstream = upstream.Config{BaseURL: panelURL, Timeout: 5 * time.Second}
+			gc.StateSecret = replicaSecret // replicas of one deployment share it
 		})
 	}
 	a := gw()
@@ -373,6 +374,7 @@ func replica(t *testing.T, h *harness, ls store.LegacyStore) *harness {
 	gw, err := New(Config{
 		Upstream:    upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second},
 		LegacyStore: ls, Logger: zap.NewNop(), DescriptorTTL: time.Minute,
+		StateSecret: h.gw.cfg.StateSecret, // replicas of one deployment share it
 	})
 	if err != nil {
 		t.Fatal(err)

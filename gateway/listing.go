@@ -302,7 +302,7 @@ func (s *Server) snapshotKey(ctx context.Context, snap string, f translator.Filt
 		h.Write(n[:binary.PutUvarint(n[:], uint64(len(v)))])
 		h.Write([]byte(v))
 	}
-	field(credentialsFrom(ctx).Identity())
+	field(identityFrom(ctx))
 	field(s.upstreamID)
 	field(string(f.Kind))
 	field(strconv.Itoa(len(f.Values)))

@@ -23,7 +23,7 @@ type reqState struct {
 	// Set by authenticate.
 	creds    upstream.Credentials
 	hasCreds bool
-	identity string // creds.Identity()
+	identity string // identityFrom: an HMAC under the state secret
 
 	errcode    int // Plesk error code of the problem written, when hasErrcode
 	hasErrcode bool

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,6 +46,10 @@ type Config struct {
 	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
 	LegacyStore        store.LegacyStore    // refusals of the legacy operator (legacy.go); in memory when nil
 	LegacyRetry        time.Duration        // how long such a refusal is believed; 10m when zero
+	// StateSecret keys every caller identity in stores and memos (an
+	// HMAC-SHA256, DESIGN.md §5). Replicas sharing a store must share it;
+	// random per process when nil.
+	StateSecret []byte
 }
 
 // Server is the HTTP gateway.
@@ -61,8 +68,6 @@ type Server struct {
 	upstream    *upstream.Client
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
-
-	serviceIdentity string // service mode: cfg.ServiceCredentials.Identity()
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -104,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if len(cfg.StateSecret) == 0 {
+		cfg.StateSecret = upstream.NewSecret()
+	}
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
@@ -126,12 +134,9 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
-	if cfg.AuthMode == AuthService {
-		s.serviceIdentity = cfg.ServiceCredentials.Identity()
-	}
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
-	s.upstreamID = etagOf([]byte(s.upstream.Endpoint()))[1:9]
+	s.upstreamID = s.keyed("upstream", s.upstream.Endpoint())[:16]
 	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.echo = s.newEcho()
 	return s, nil
@@ -142,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 	if uc.Logger == nil {
 		uc.Logger = s.log
+	}
+	if uc.IdentitySecret == nil {
+		uc.IdentitySecret = s.cfg.StateSecret
 	}
 	if uc.ObserveCall == nil {
 		uc.ObserveCall = s.metrics.observeUpstream
@@ -159,6 +167,15 @@ func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 		uc.ObserveShed = s.metrics.upstreamShed.Inc
 	}
 	return uc
+}
+
+// keyed is the hex HMAC-SHA256 of kind and value under the state secret: the
+// name of something secret (credentials, a URL with userinfo) in shared
+// state that nobody can reverse or test guesses against without the secret.
+func (s *Server) keyed(kind, value string) string {
+	h := hmac.New(sha256.New, s.cfg.StateSecret)
+	h.Write([]byte(kind + "\x00" + value))
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Upstream is the gateway's Plesk client.

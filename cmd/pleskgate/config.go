@@ -12,6 +12,10 @@ import (
 	"github.com/pleskgate/pleskgate/internal/buildinfo"
 )
 
+// minStateSecret is the shortest PLESKGATE_STATE_SECRET accepted: 32
+// characters of `openssl rand -hex 32`'s 64 are 128 bits.
+const minStateSecret = 32
+
 // errVersionShown ends the program with status 0 after --version.
 var errVersionShown = errors.New("version shown")
 
@@ -37,6 +41,7 @@ type config struct {
 	IdempotencyTTL   time.Duration
 	MaxBodyBytes     int64
 	LegacyRetry      time.Duration
+	StateSecret      string // HMAC key for caller identities in shared state
 
 	UpstreamConcurrency int // packets in flight to Plesk at once (admission)
 	UpstreamQueue       int // callers waiting for a slot before 503 upstream-busy
@@ -98,6 +103,7 @@ var settings = []setting{
 	}},
 	{"descriptor-ttl", "10m", "descriptor cache lifetime", dur(func(c *config) *time.Duration { return &c.DescriptorTTL })},
 	{"redis-url", "", "Redis shared by every replica for the descriptor cache and Idempotency-Key records, e.g. redis://redis:6379/0 (rediss:// for TLS); unset = in memory", str(func(c *config) *string { return &c.RedisURL })},
+	{"state-secret", "", "HMAC key (at least 32 characters) for caller identities in the descriptor cache, Idempotency-Key records and every memo; required with PLESKGATE_REDIS_URL (every replica must share it); unset = random per process", str(func(c *config) *string { return &c.StateSecret })},
 	{"log-level", "info", "debug, info, warn or error", str(func(c *config) *string { return &c.LogLevel })},
 	{"sandbox-password", "", "sandbox mode: the simulated administrator's password (random when unset)", str(func(c *config) *string { return &c.SandboxPassword })},
 	{"cors-origins", "", "comma-separated origins allowed by CORS, e.g. https://app.example; empty = CORS off", func(c *config, v string) error {
@@ -170,6 +176,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.AuthMode != "passthrough" && c.AuthMode != "service" {
 		return c, fmt.Errorf("PLESKGATE_AUTH_MODE: %q is not passthrough or service", c.AuthMode)
+	}
+	if c.RedisURL != "" && c.StateSecret == "" {
+		return c, errors.New("PLESKGATE_STATE_SECRET is required with PLESKGATE_REDIS_URL: every replica must key caller identities in Redis with the same secret (e.g. `openssl rand -hex 32`)")
+	}
+	if c.StateSecret != "" && len(c.StateSecret) < minStateSecret {
+		return c, fmt.Errorf("PLESKGATE_STATE_SECRET: at least %d characters are needed (e.g. `openssl rand -hex 32`)", minStateSecret)
 	}
 	if c.AuthMode == "service" {
 		if c.APIKeysFile == "" {

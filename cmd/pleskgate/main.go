@@ -65,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LegacyRetry:    cfg.LegacyRetry,
 	}
+	if cfg.StateSecret != "" {
+		gcfg.StateSecret = []byte(cfg.StateSecret)
+	}
 	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
 		return err
 	}

@@ -59,6 +59,8 @@ func TestConfigErrors(t *testing.T) {
 		{[]string{"--log-level", "loud"}, nil, "PLESKGATE_LOG_LEVEL"},
 		{[]string{"--upstream-insecure", "perhaps"}, nil, "PLESKGATE_UPSTREAM_INSECURE"},
 		{[]string{"stray"}, nil, "unexpected argument"},
+		{nil, map[string]string{"PLESKGATE_REDIS_URL": "redis://redis:6379/0"}, "PLESKGATE_STATE_SECRET"},
+		{nil, map[string]string{"PLESKGATE_STATE_SECRET": "short"}, "PLESKGATE_STATE_SECRET"},
 	} {
 		_, err := parseConfig(c.args, env(c.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -166,6 +166,13 @@ func TestCompose(t *testing.T) {
 	if err != nil || up.Hostname() != "plesksim" {
 		t.Fatalf("gateway: PLESKGATE_UPSTREAM_URL=%q, want http://plesksim:8880", env["PLESKGATE_UPSTREAM_URL"])
 	}
+	if _, ok := env["PLESKGATE_REDIS_URL"]; ok {
+		// Required with Redis; taken from the caller's shell, never a
+		// literal in the file.
+		if v := gw.Environment["PLESKGATE_STATE_SECRET"]; !strings.HasPrefix(v, "${PLESKGATE_STATE_SECRET:?") {
+			t.Errorf("gateway: PLESKGATE_STATE_SECRET=%q: want ${PLESKGATE_STATE_SECRET:?…} (required, from the environment)", v)
+		}
+	}
 	if r, ok := env["PLESKGATE_REDIS_URL"]; ok {
 		if u, err := url.Parse(r); err != nil || cf.Services[u.Hostname()].Image == "" {
 			t.Errorf("gateway: PLESKGATE_REDIS_URL=%q names no service", r)

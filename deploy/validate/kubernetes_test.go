@@ -97,6 +97,7 @@ func TestProductionOverlay(t *testing.T) {
 	}
 	checkAPIKeysFile(t, objs, gw, env["PLESKGATE_API_KEYS_FILE"])
 	checkRedis(t, objs, env["PLESKGATE_REDIS_URL"])
+	checkStateSecret(t, gw)
 
 	hpa := named[*autoscalingv2.HorizontalPodAutoscaler](objs, gatewayName)
 	if hpa == nil {
@@ -114,6 +115,26 @@ func TestProductionOverlay(t *testing.T) {
 	if img := gw.Spec.Template.Spec.Containers[0].Image; strings.HasSuffix(img, ":latest") || !strings.Contains(path.Base(img), ":") && !strings.Contains(img, "@") {
 		t.Errorf("production image %q: pin a tag or digest", img)
 	}
+}
+
+// checkStateSecret: with Redis, PLESKGATE_STATE_SECRET is required
+// (DESIGN.md §5), so it comes from a Secret that must exist, never from the
+// ConfigMap or a literal.
+func checkStateSecret(t *testing.T, gw *appsv1.Deployment) {
+	t.Helper()
+	for _, e := range gw.Spec.Template.Spec.Containers[0].Env {
+		if e.Name != "PLESKGATE_STATE_SECRET" {
+			continue
+		}
+		if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			t.Fatal("PLESKGATE_STATE_SECRET must come from a Secret (secretKeyRef)")
+		}
+		if o := e.ValueFrom.SecretKeyRef.Optional; o != nil && *o {
+			t.Error("PLESKGATE_STATE_SECRET's secretKeyRef must not be optional: the gateway refuses to start without it")
+		}
+		return
+	}
+	t.Error("production shares state in Redis but sets no PLESKGATE_STATE_SECRET")
 }
 
 // checkNamespace: every object lives in ns, which the overlay creates under

@@ -14,13 +14,14 @@ import (
 // be modified. A caller whose flight ended because its leader's caller went
 // away, while its own context is alive, sends again.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	identity := creds.Identity(u.secret)
 	if !readOnly {
-		return u.sendAdmitted(ctx, creds, packet, false)
+		return u.sendAdmitted(ctx, creds, identity, packet, false)
 	}
-	key := creds.Identity() + "\x00" + string(packet)
+	key := identity + "\x00" + string(packet)
 	for {
 		ch := u.flight.DoChan(key, func() (any, error) {
-			return u.sendAdmitted(ctx, creds, packet, true)
+			return u.sendAdmitted(ctx, creds, identity, packet, true)
 		})
 		if joinedHook != nil {
 			joinedHook()

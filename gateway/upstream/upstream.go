@@ -7,6 +7,8 @@ package upstream
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -52,16 +54,29 @@ func (c Credentials) String() string {
 // Empty reports whether no credential was given.
 func (c Credentials) Empty() bool { return c.Key == "" && c.Login == "" && c.Password == "" }
 
-// Identity is a stable, non-reversible name for these credentials, used to key
-// caches so that one caller never sees what another caller's rights produced.
-func (c Credentials) Identity() string {
-	h := sha256.New()
+// Identity is a stable name for these credentials, used to key caches and
+// shared state so that one caller never sees what another caller's rights
+// produced. It is an HMAC-SHA256 under secret (DESIGN.md §5), never a plain
+// hash: whoever reads the shared state cannot test passwords against it
+// without the secret.
+func (c Credentials) Identity(secret []byte) string {
+	h := hmac.New(sha256.New, secret)
 	if c.Key != "" {
 		h.Write([]byte("key\x00" + c.Key))
 	} else {
 		h.Write([]byte("pw\x00" + c.Login + "\x00" + c.Password))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// NewSecret returns 32 random bytes: the state secret of a process that
+// shares no state with others.
+func NewSecret() []byte {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("upstream: no randomness: " + err.Error()) // crypto/rand never fails on supported platforms
+	}
+	return b
 }
 
 // ErrorKind classifies a failure to get a usable answer from Plesk.
@@ -118,6 +133,10 @@ type Config struct {
 	Timeout     time.Duration // per attempt; default 30s
 	MaxBodySize int64         // largest answer accepted; default 64 MiB
 	HTTPClient  *http.Client  // transport with pooling and TLS settings
+
+	// IdentitySecret keys Credentials.Identity for admission fairness and
+	// coalescing, both in this process only; random when nil.
+	IdentitySecret []byte
 
 	// Retries of read-only packets after a transport error or an HTTP 5xx:
 	// at most RetryMax more attempts (default 2; negative disables), with
@@ -177,6 +196,7 @@ type Client struct {
 	onAttempt      func(ctx context.Context)
 	admit          *admission
 	flight         singleflight.Group // coalesce.go
+	secret         []byte             // Config.IdentitySecret
 }
 
 // New returns a client for the Plesk server at cfg.BaseURL.
@@ -211,6 +231,9 @@ func New(cfg Config) *Client {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if cfg.IdentitySecret == nil {
+		cfg.IdentitySecret = NewSecret()
+	}
 	u := &Client{
 		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
 		timeout:      cfg.Timeout,
@@ -224,6 +247,7 @@ func New(cfg Config) *Client {
 		observeBreaker: cfg.ObserveBreaker,
 		onAttempt:      cfg.OnAttempt,
 		admit:          newAdmission(cfg.Concurrency, cfg.Queue, cfg.ObserveAdmission, cfg.ObserveShed),
+		secret:         cfg.IdentitySecret,
 	}
 	minCalls, ratio := cfg.BreakerMinCalls, cfg.BreakerFailureRatio
 	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
@@ -300,12 +324,12 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
 	if !creds.sendable() {
 		return nil, ErrUnsendableCredentials // before admission and the breaker: nothing was sent
 	}
 	if u.admit != nil {
-		release, err := u.admit.acquire(ctx, creds.Identity())
+		release, err := u.admit.acquire(ctx, identity)
 		if err != nil {
 			return nil, err
 		}
