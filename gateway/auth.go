@@ -81,7 +81,7 @@ func (s *Server) authenticate(c echo.Context, st *reqState) error {
 			return &Error{Status: http.StatusForbidden, Slug: "forbidden", Title: "Forbidden",
 				Detail: "the API key " + k.Name + " has scope " + k.Scope + " and cannot " + r.Method}
 		}
-		st.creds, st.hasCreds, st.identity, st.caller = s.cfg.ServiceCredentials, true, s.keyed("apikey", k.Name), "key:"+k.Name
+		st.creds, st.hasCreds, st.identity, st.caller = s.cfg.ServiceCredentials, true, upstream.Keyed(s.cfg.StateSecret, "apikey", k.Name), "key:"+k.Name
 		return nil
 	}
 	creds, ok := callerCredentials(r)

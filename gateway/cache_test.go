@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -84,15 +83,8 @@ func TestStateSecretKeysIdentities(t *testing.T) {
 
 	// A gateway with its own secret shares the Redis but none of the entries.
 	cache, idem := newRedisStoresT(t, r.URL())
-	other, err := New(Config{Upstream: upstream.Config{BaseURL: a.simSrv.URL, Timeout: 5 * time.Second},
+	c := a.beside(Config{Upstream: upstream.Config{BaseURL: a.simSrv.URL, Timeout: 5 * time.Second},
 		Cache: cache, Idempotency: idem, StateSecret: []byte("another-secret-another-secret-xx")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(other.Handler())
-	t.Cleanup(srv.Close)
-	c := *a
-	c.gw, c.srv = other, srv
 	got := c.expect(c.do("GET", "/descriptors/limits", nil), http.StatusOK)
 	if cs := got.Header.Get("Cache-Status"); !strings.HasPrefix(cs, "pleskgate; fwd=miss") {
 		t.Fatalf("a gateway with another secret: Cache-Status %q, want a miss", cs)

@@ -219,6 +219,25 @@ func newRedisStoresT(t *testing.T, url string) (store.Cache, store.Idempotency) 
 	return cache, idem
 }
 
+// beside is a copy of h that sends its requests to another gateway built
+// from cfg (another replica, or one with another transport), in front of
+// the same simulator and with its own metrics registry.
+func (h *harness) beside(cfg Config) *harness {
+	h.t.Helper()
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	gw, err := New(cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	h.t.Cleanup(srv.Close)
+	c := *h
+	c.gw, c.srv, c.reg = gw, srv, cfg.Registry
+	return &c
+}
+
 // replicaSecret is the PLESKGATE_STATE_SECRET that redisReplicas share, as
 // every replica of one deployment must.
 var replicaSecret = []byte("replicas-share-this-state-secret-0123456789")
@@ -233,21 +252,13 @@ func redisReplicas(t *testing.T, r *storetest.Redis) (a, b *harness) {
 		gc.StateSecret = replicaSecret
 	})
 	cache, idem := newRedisStoresT(t, r.URL())
-	gwB, err := New(Config{
+	b = a.beside(Config{
 		Upstream:      upstream.Config{BaseURL: a.simSrv.URL, Timeout: 5 * time.Second},
 		DescriptorTTL: time.Minute,
 		Cache:         cache,
 		Idempotency:   idem,
 		StateSecret:   replicaSecret,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvB := httptest.NewServer(gwB.Handler())
-	t.Cleanup(srvB.Close)
-	bb := *a
-	bb.gw, bb.srv = gwB, srvB
-	b = &bb
 	// Protocol discovery on both, so that the counts below are only the work under test.
 	a.expect(a.do("GET", "/meta", nil), http.StatusOK)
 	b.expect(b.do("GET", "/meta", nil), http.StatusOK)

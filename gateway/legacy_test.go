@@ -371,19 +371,11 @@ func TestLegacyRefusedShared(t *testing.T) {
 // replica is a second gateway in front of h's simulator, sharing store.
 func replica(t *testing.T, h *harness, ls store.LegacyStore) *harness {
 	t.Helper()
-	gw, err := New(Config{
+	return h.beside(Config{
 		Upstream:    upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second},
 		LegacyStore: ls, Logger: zap.NewNop(), DescriptorTTL: time.Minute,
 		StateSecret: h.gw.cfg.StateSecret, // replicas of one deployment share it
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	c := *h
-	c.gw, c.srv, c.reg = gw, srv, nil
-	return &c
 }
 
 // legacyGauge reads pleskgate_upstream_legacy_refused from h's registry.

@@ -197,18 +197,11 @@ func TestListPageUpstreamFailure(t *testing.T) {
 	h := newHarness(t)
 	seedClients(t, h, 5, "pf", "")
 	fp := &failPages{next: http.DefaultTransport}
-	gw, err := New(Config{
+	f := h.beside(Config{
 		Logger: zap.NewNop(), Registry: prometheus.NewRegistry(), DescriptorTTL: time.Minute,
 		Upstream: upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second, RetryMax: -1,
 			HTTPClient: &http.Client{Transport: fp}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gw.Handler())
-	t.Cleanup(srv.Close)
-	f := *h
-	f.gw, f.srv = gw, srv
 	first := f.page("/clients?limit=2")
 	if first.next == "" || len(first.ids) != 2 {
 		t.Fatalf("first page %+v", first)

@@ -1,9 +1,6 @@
 package gateway
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -136,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(cfg.Registry)
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
-	s.upstreamID = s.keyed("upstream", s.upstream.Endpoint())[:16]
+	s.upstreamID = upstream.Keyed(cfg.StateSecret, "upstream", s.upstream.Endpoint())[:16]
 	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.echo = s.newEcho()
 	return s, nil
@@ -167,15 +164,6 @@ func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 		uc.ObserveShed = s.metrics.upstreamShed.Inc
 	}
 	return uc
-}
-
-// keyed is the hex HMAC-SHA256 of kind and value under the state secret: the
-// name of something secret (credentials, a URL with userinfo) in shared
-// state that nobody can reverse or test guesses against without the secret.
-func (s *Server) keyed(kind, value string) string {
-	h := hmac.New(sha256.New, s.cfg.StateSecret)
-	h.Write([]byte(kind + "\x00" + value))
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Upstream is the gateway's Plesk client.

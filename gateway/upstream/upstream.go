@@ -60,12 +60,18 @@ func (c Credentials) Empty() bool { return c.Key == "" && c.Login == "" && c.Pas
 // hash: whoever reads the shared state cannot test passwords against it
 // without the secret.
 func (c Credentials) Identity(secret []byte) string {
-	h := hmac.New(sha256.New, secret)
 	if c.Key != "" {
-		h.Write([]byte("key\x00" + c.Key))
-	} else {
-		h.Write([]byte("pw\x00" + c.Login + "\x00" + c.Password))
+		return Keyed(secret, "key", c.Key)
 	}
+	return Keyed(secret, "pw", c.Login+"\x00"+c.Password)
+}
+
+// Keyed is the hex HMAC-SHA256 (128 bits of it) of kind and value under
+// secret: the name in shared state of something secret, which nobody can
+// reverse or test guesses against without the secret.
+func Keyed(secret []byte, kind, value string) string {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(kind + "\x00" + value))
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
