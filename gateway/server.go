@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -43,6 +44,13 @@ type Config struct {
 	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
 	LegacyStore        store.LegacyStore    // refusals of the legacy operator (legacy.go); in memory when nil
 	LegacyRetry        time.Duration        // how long such a refusal is believed; 10m when zero
+
+	// The failed-login shield (shield.go, DESIGN.md §7).
+	AuthFailuresPerMinute         int              // failed logins let through per caller address; 10 when zero
+	UpstreamAuthFailuresPerMinute int              // failed logins let through for all callers together; 30 when zero
+	TrustedProxies                []netip.Prefix   // peers whose X-Forwarded-For is believed
+	AuthRecheck                   time.Duration    // how long an accepted login may be served from caches and replays; 60s when zero
+	Now                           func() time.Time // the shield's clock; time.Now when nil (tests inject one)
 }
 
 // Server is the HTTP gateway.
@@ -61,6 +69,7 @@ type Server struct {
 	upstream    *upstream.Client
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
+	shield      *shield
 
 	serviceIdentity string // service mode: cfg.ServiceCredentials.Identity()
 }
@@ -107,6 +116,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
+	if cfg.AuthRecheck <= 0 {
+		cfg.AuthRecheck = defaultAuthRecheck
+	}
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
 	}
@@ -126,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
+	s.shield = newShield(cfg, shieldLimits{}, cfg.Registry)
 	if cfg.AuthMode == AuthService {
 		s.serviceIdentity = cfg.ServiceCredentials.Identity()
 	}
@@ -314,11 +327,13 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 	}
 	st := stateOf(c)
 	st.operation = info.operationID
+	proceed := s.idempotent
 	if info.needsAuth {
 		if err := s.authenticate(c, st); err != nil {
 			return err
 		}
 		r = c.Request()
+		proceed = s.shielded // the failed-login shield (shield.go)
 	}
 	if r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
 		// No query and no body. When the path and header parameters are
@@ -326,7 +341,7 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		// for an operation beyond them, when it has no path parameter and
 		// no body), there is nothing left for the walk to find: skip it.
 		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
-			return s.idempotent(c, next)
+			return proceed(c, next)
 		}
 	}
 	if err := checkQuery(r.URL.RawQuery, info.query); err != nil {
@@ -347,5 +362,5 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		}
 		return err
 	}
-	return s.idempotent(c, next)
+	return proceed(c, next)
 }

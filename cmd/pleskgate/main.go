@@ -64,6 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LegacyRetry:    cfg.LegacyRetry,
+
+		AuthFailuresPerMinute:         cfg.AuthFailuresPerMinute,
+		UpstreamAuthFailuresPerMinute: cfg.UpstreamAuthFailuresPerMinute,
+		TrustedProxies:                cfg.TrustedProxies,
+		AuthRecheck:                   cfg.AuthRecheck,
 	}
 	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
 		return err
