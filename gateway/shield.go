@@ -381,11 +381,11 @@ func isAuthCode(code int) bool {
 func loginResultOf(st *reqState, status int) loginResult {
 	switch {
 	case st.hasErrcode && isAuthCode(st.errcode):
-		return loginRefused
+		return loginRefused // this identity's packet was refused (its own, or one it shared: coalescing is per identity)
+	case st.packets.Load() == 0:
+		return loginNotAsked // e.g. a 501 quoting a remembered legacy refusal: Plesk judged nothing
 	case st.hasErrcode:
 		return loginAccepted // Plesk answered past its authentication check
-	case st.packets.Load() == 0:
-		return loginNotAsked
 	case status < 500 && status != http.StatusUnauthorized && status != 499:
 		return loginAccepted
 	default:

@@ -498,3 +498,36 @@ func TestAuthRecheckReplay(t *testing.T) {
 		t.Fatalf("replay to a now-wrong password after the window: %d %s", r.StatusCode, r.body)
 	}
 }
+
+func TestLoginResultOf(t *testing.T) {
+	for _, c := range []struct {
+		packets int32
+		code    int // 0: none
+		status  int
+		want    loginResult
+	}{
+		{1, 1001, 401, loginRefused},
+		{0, 1001, 401, loginRefused}, // shared the refused answer of a coalesced packet
+		{1, 11003, 401, loginRefused},
+		{1, 1029, 401, loginRefused},
+		{0, 1014, 501, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
+		{1, 1013, 404, loginAccepted},
+		{1, 1006, 403, loginAccepted},
+		{2, 0, 200, loginAccepted},
+		{1, 0, 304, loginAccepted},
+		{0, 0, 200, loginNotAsked}, // a cache hit
+		{1, 0, 503, loginUnknown},
+		{1, 0, 504, loginUnknown},
+		{1, 0, 499, loginUnknown},
+		{1, 0, 401, loginUnknown},
+	} {
+		st := &reqState{}
+		st.packets.Store(c.packets)
+		if c.code != 0 {
+			st.errcode, st.hasErrcode = c.code, true
+		}
+		if got := loginResultOf(st, c.status); got != c.want {
+			t.Errorf("packets %d, errcode %d, status %d: %v, want %v", c.packets, c.code, c.status, got, c.want)
+		}
+	}
+}
