@@ -403,7 +403,7 @@ func (s *Server) shielded(c echo.Context, next echo.HandlerFunc) error {
 	for {
 		var wait <-chan struct{}
 		var err error
-		if t, wait, err = s.shield.admit(st.identity, addr); err != nil {
+		if t, wait, err = s.shield.admit(identityFrom(c.Request().Context()), addr); err != nil {
 			return err
 		}
 		if wait == nil {
