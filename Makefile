@@ -11,7 +11,7 @@ export PLESK_XSD_DIR
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
-.PHONY: help walkthrough-test clients-test generate-ts load deploy-check run build generate check-generated check-translator-deps check-gateway-deps test deps vet lint bench fuzz
+.PHONY: help walkthrough-test clients-test generate-ts load storm deploy-check run build generate check-generated check-translator-deps check-gateway-deps test deps vet lint bench fuzz
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-zA-Z_-]+):.*## (.*)/\1\t\2/' | awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'
@@ -115,3 +115,9 @@ bench: ## micro-benchmarks, then the load comparison of docs/BENCHMARKS.md (abou
 # simulator, then the simulator's state compared with the model (loopback only).
 load: ## 100,000 mixed requests against an in-process gateway and simulator, then a state check
 	$(GO) run ./cmd/pleskload -requests 100000 -concurrency 64 -max-duration 10m
+
+# The brute-force storm of issue 13 at full size: 2,000 wrong passwords from
+# 200 addresses through a trusted proxy beside normal traffic (make test
+# runs a small one); the panel may see no more failed logins than the budget.
+storm: ## 2,000 wrong passwords from 200 addresses beside normal traffic: the panel sees at most the failed-login budget
+	PLESKGATE_STORM=full $(GO) test ./internal/loadtest -run '^TestStorm$$' -count=1 -v

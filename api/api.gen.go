@@ -1035,6 +1035,9 @@ type PreconditionFailed = Problem
 // ServiceUnavailable An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
 type ServiceUnavailable = Problem
 
+// TooManyFailedLogins An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
+type TooManyFailedLogins = Problem
+
 // Unauthorized An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
 type Unauthorized = Problem
 
@@ -2062,6 +2065,15 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableApplicationProblemPlusJSONResponse Problem
 
+type TooManyFailedLoginsResponseHeaders struct {
+	RetryAfter int
+}
+type TooManyFailedLoginsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyFailedLoginsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -2192,6 +2204,23 @@ func (response DeleteClients422ApplicationProblemPlusJSONResponse) VisitDeleteCl
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteClients429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClients429ApplicationProblemPlusJSONResponse) VisitDeleteClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2355,6 +2384,23 @@ func (response ListClients404ApplicationProblemPlusJSONResponse) VisitListClient
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClients429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response ListClients429ApplicationProblemPlusJSONResponse) VisitListClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2585,6 +2631,23 @@ func (response CreateClient422ApplicationProblemPlusJSONResponse) VisitCreateCli
 	return err
 }
 
+type CreateClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClient429ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateClient501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -2781,6 +2844,23 @@ func (response DeleteClient422ApplicationProblemPlusJSONResponse) VisitDeleteCli
 	return err
 }
 
+type DeleteClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteClient429ApplicationProblemPlusJSONResponse) VisitDeleteClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteClient501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -2939,6 +3019,23 @@ func (response GetClient404ApplicationProblemPlusJSONResponse) VisitGetClientRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClient429ApplicationProblemPlusJSONResponse) VisitGetClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3186,6 +3283,23 @@ func (response PatchClient422ApplicationProblemPlusJSONResponse) VisitPatchClien
 	return err
 }
 
+type PatchClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchClient429ApplicationProblemPlusJSONResponse) VisitPatchClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchClient501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -3335,6 +3449,23 @@ func (response ListClientButtons404ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientButtons429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientButtons429ApplicationProblemPlusJSONResponse) VisitListClientButtonsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3558,6 +3689,23 @@ func (response ConvertClientToReseller422ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ConvertClientToReseller429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response ConvertClientToReseller429ApplicationProblemPlusJSONResponse) VisitConvertClientToResellerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ConvertClientToReseller501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -3721,6 +3869,23 @@ func (response GetClientLimitDescriptor404ApplicationProblemPlusJSONResponse) Vi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientLimitDescriptor429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientLimitDescriptor429ApplicationProblemPlusJSONResponse) VisitGetClientLimitDescriptorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3892,6 +4057,23 @@ func (response GetClientPermissionDescriptor404ApplicationProblemPlusJSONRespons
 	return err
 }
 
+type GetClientPermissionDescriptor429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientPermissionDescriptor429ApplicationProblemPlusJSONResponse) VisitGetClientPermissionDescriptorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetClientPermissionDescriptor501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -4041,6 +4223,23 @@ func (response GetClientIPPool404ApplicationProblemPlusJSONResponse) VisitGetCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientIPPool429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientIPPool429ApplicationProblemPlusJSONResponse) VisitGetClientIPPoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4264,6 +4463,23 @@ func (response AddClientIP422ApplicationProblemPlusJSONResponse) VisitAddClientI
 	return err
 }
 
+type AddClientIP429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response AddClientIP429ApplicationProblemPlusJSONResponse) VisitAddClientIPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AddClientIP501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -4444,6 +4660,23 @@ func (response RemoveClientIP422ApplicationProblemPlusJSONResponse) VisitRemoveC
 	return err
 }
 
+type RemoveClientIP429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response RemoveClientIP429ApplicationProblemPlusJSONResponse) VisitRemoveClientIPResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RemoveClientIP501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -4593,6 +4826,23 @@ func (response GetClientLimits404ApplicationProblemPlusJSONResponse) VisitGetCli
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientLimits429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientLimits429ApplicationProblemPlusJSONResponse) VisitGetClientLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4815,6 +5065,23 @@ func (response PatchClientLimits422ApplicationProblemPlusJSONResponse) VisitPatc
 	return err
 }
 
+type PatchClientLimits429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchClientLimits429ApplicationProblemPlusJSONResponse) VisitPatchClientLimitsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchClientLimits501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -4964,6 +5231,23 @@ func (response GetClientOwner404ApplicationProblemPlusJSONResponse) VisitGetClie
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientOwner429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientOwner429ApplicationProblemPlusJSONResponse) VisitGetClientOwnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5203,6 +5487,23 @@ func (response ChangeClientOwner422ApplicationProblemPlusJSONResponse) VisitChan
 	return err
 }
 
+type ChangeClientOwner429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeClientOwner429ApplicationProblemPlusJSONResponse) VisitChangeClientOwnerResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeClientOwner501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -5352,6 +5653,23 @@ func (response GetClientPermissions404ApplicationProblemPlusJSONResponse) VisitG
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientPermissions429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientPermissions429ApplicationProblemPlusJSONResponse) VisitGetClientPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5574,6 +5892,23 @@ func (response PatchClientPermissions422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type PatchClientPermissions429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response PatchClientPermissions429ApplicationProblemPlusJSONResponse) VisitPatchClientPermissionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PatchClientPermissions501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -5723,6 +6058,23 @@ func (response GetClientStat404ApplicationProblemPlusJSONResponse) VisitGetClien
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClientStat429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetClientStat429ApplicationProblemPlusJSONResponse) VisitGetClientStatResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5893,6 +6245,23 @@ func (response GetLimitDescriptor404ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetLimitDescriptor429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetLimitDescriptor429ApplicationProblemPlusJSONResponse) VisitGetLimitDescriptorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetLimitDescriptor501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -6059,6 +6428,23 @@ func (response GetPermissionDescriptor404ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type GetPermissionDescriptor429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetPermissionDescriptor429ApplicationProblemPlusJSONResponse) VisitGetPermissionDescriptorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetPermissionDescriptor501ApplicationProblemPlusJSONResponse struct {
 	NotImplementedApplicationProblemPlusJSONResponse
 }
@@ -6207,6 +6593,23 @@ func (response GetMeta404ApplicationProblemPlusJSONResponse) VisitGetMetaRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMeta429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMeta429ApplicationProblemPlusJSONResponse) VisitGetMetaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7095,233 +7498,238 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tc9s4li/+VVD6b1XsLCVLfsiDXV3zdyfuHk87iTd2NjPT7GtCJCShTQFsArSiSaVqXt2qfXvvfoR7",
-	"94P1J7mFA4AESUiiHScz3et+0bEkPgAHBwfn8Xc+9mI+zzgjTIre4cfejOCE5PDnCxzPyAvOZM5T9Tkh",
-	"Is5pJilnvcPeH/kCpZxNkZwRhJlYkBzN8RKNCcpJIUgy6AU98gHPs5T0DntZTm+wJAGa4w99PCXfPBkO",
-	"e0EvJ78UNCdJ71DmBQl6Ip6ROVZvk8tM3SdkTtm09+lToMdzIbEsRHs4b797gZ7vjkYoVlchAZchPoHh",
-	"TbEkC7x8JJC9iefmwq0ZlQHiOVrMlohKtCBMIsnReUrE9XZjDuo79awjNKPyCEmZfrO/O7rlNE4u8bQ9",
-	"/hMmqVwiiad20DnJciIIk1hdcoQEYYka4RjH1wgLFJ1O+q+wjGeRGr769JozYr6qDzzsxSP8dLw3GT4n",
-	"u8k+ORiFvVuO+oyyaz/Vn+0+e4ZSyq4V2dTAGfkgUYanBG1FOUm/CXvqm7AXbR8hPFYzQpzBlSkW+srG",
-	"cIvhcC/eiVOquPIPKZ1T+c1oOFTf7z6Ji1zw/Buy/NPsr+xtGtPTJ69f/uk53ESOkPvG3oY58RjriTTn",
-	"9e7tmV2GOCdYkgTp0dQHaoe4s7+7lpwTns+x7B32ipz2czIhOWEx6QWeMb1///64kDPCJI2xJO2hXart",
-	"Vl1BOUPwIqLIXwiCtoDCixlh6FssaKxmkKircSoQzgkiHzISS5I0uFtfnBOczr8JK14PewGKZzgXRH4T",
-	"9t5dftd/toGwn4JehnM8J9IKEqDSaeKfDOw0Q15EE7S1h6gA0gvMkjH/ANt2zu0lPyec1Ie+F/SoelqG",
-	"5awX9Bieq/HQpNuaUCaf7PeC3pwyOi/mvcNRuS6USTIluZY+wHbtKbzJ8C8FQRkXFBZjkvM5wijLyQ3l",
-	"hQD2fiRQpDjySvNuhLZ4jqgUKFLbKkJa6G4P0Js5lWjCc5j+hObO9oAZ/lKQfFlNUT+uthhz/OGMsKmc",
-	"9Q5Hw919mFb5hY/hvqOpJPnJB0lyhlPfIl2QlMTSkF+g8VKNjuZqrShDmCFibkZiKSSZo60s55LHPEW/",
-	"/sf/RaPBk8HeYLg9QG9JRrCenyA3JMfpEUo4YlyimM/HlBG0oHKGMONyRnI0gaGha8rMYZKlPCF2KX0E",
-	"sSO5gsWvqEIlmQMrrqVG+QXOc7xUn4Vcwt5QzNIrifV9QTuR6ft3py//gcSYFl+UCt1YhSZfY6qrJnqr",
-	"Td514md8SlmXuafqwq8xfXjRF1zqNwu2dr3hnDTzNscmV7cIPTE5I4IgmgjPZhh+pc0A47n6qnwCVFvP",
-	"LJ0IB6v7j6fdl2Oy0/PjJMmJEOfqAG/R6pih0/ObfaXlnp7fPEFYX1wqaEC/RwJlnKd1lWb0fHcwHOwO",
-	"RsOeX0XI1qoIzlm6f7D5JD1NyDzjkrB4+QNZ+jQF9QdOB+gYTXIiZugGpwVBS16geMa5ILCIBMczxMgC",
-	"qYERIdEWRu/enb4MkMDLIGSiiGeg/xcFTaaERSjLKZNiWymAc3xNEEY5kflSEwjL8kECT8iholnItG5h",
-	"zDYqkJA8JwnCLFH3FjlTH6aYMhiSeiAwmeVKJPCchOyaLOGWMU+WaAt+jEoqyP5bkqV4SZJDpCgbAa8W",
-	"grIpwkjdqtkyZAmdgEos9YOoQBhF+7u70ZHz5hlNiaMW2TnB2GmahiwvGFPPNrcPn0cD9ANZap33mmR6",
-	"i0TnZycXP3x/fHlydfry5NX5m8uT1y/+cnV5eRaFbGt3H82U5E7IBBep3IbZqfszogzGNCX5AJ0RfEOU",
-	"JUbmmVyWBILxhEyt5oKmKWxAWIdByCz7aUWvYkCHZfqKZ1Zw3+5BF/abgOnnV7IjZXVaRdPunBRLRcLo",
-	"+5NLVJoyH2nySSuo8QyzKdk2XBKE7JeCSyIQZXFaJCQJEBlMByjyWZfRkd6b8Ai1JHOcEMRZukR0ErJq",
-	"3+rVQzMsEBjiSkQtqCAo2h/tRi1iS26eGbKCxZwlVO+pdC2VjaFcJ+9Gcipz+jYkVZowzlNKcksy1KDY",
-	"EYr2hvsRMD4vJMKa4cFWo5YUc/VKIgZrZlMZ+rebkh7GuTLO2nN6iSVG45TH10KRGSeJ+gekkbF9PUdN",
-	"yLaiP5jpfSMkltpGt9+A6S7Uzo/UjxFa8PxaKPNf3b5E9kg7Cllkrg1QlJF8ToWgnIkIdmBEMyXcI3Wg",
-	"EW1hAf+SKY6XKNLDi0LGM5Jjqfaj2bbRwXAUafoyZR3jcUrKl6IbkquXGObTDFQeHj/21Ih7P3XTP/V8",
-	"/afjv+Rk0jvs/X87ladtR18mdsyStE7JoFcw+ktBTvVD1Js9B+eZIll7Jc/xlCBB/0YChLMspSQxRpt1",
-	"hKEtbXRTKUg6MRJfmDUB/kNYhoyzmGwP0EstDNFoOGzQ6GC4Qh+FcbnEMAJVGaXDQIk2o10N4eM6y/uT",
-	"OqFFxpkgQM1vcfK9noX6FHOmjhr1J0xVe0R2spyPUzL/15+F9u6UI1YjkZimikpAApLnPEej4e7eIXoD",
-	"7ANGPKap9mCCH+SK5HkMLKAudL6U5IOEk719ozkQlMp52BuO/vjXP+/98Pzfdv/96cv9V88un3w7en3w",
-	"Yvj2T4pKxqV5MNwNepJKWGI9upxkPJdwMOuRVj6jmZSZONzZKR01g4Tc2ImLnSITMid43te3fXIXYx1D",
-	"nusHaMI32AqGpEUbSZDgcyJn1HiALWfFmKmDDxxRc5wqTiUJ+vOrswAOyUkhSIIyHF8TxVCj/UBNrWDX",
-	"jC/MFJGi9PZADflbnLzVZPzMtZ7SG3P6cEZA9VUC22jCWzQJtJIdIGUzB8hxIwTIWg5K/3Q04W21EdR4",
-	"Re/wx4+9CSVp4phicyIEnoKTRlNkTKw6nmjFhya9Tz/dhU/21Z6xfGLogxJOBKgcevuqJTk+P0WKZjmO",
-	"ZWe+ucEpTbRX9D545hIc2SuGSAWMcWuMFUsYj2Ggz0RuDZXtIxRpOkdIiRehjyQzYGCTF5xNUhp/LpO8",
-	"EyQH7yLCaU5wskTkAxVSeMXA8GlbDKx7wF2W+Xm1zMe1B3ZezdhS5r7W0ih09rnCsQhIfkPyRwJCL9rM",
-	"0JsKwXkMip1S2tSpZgwfKpDE14TZ40hRdWc0HO5uK2EBh4i6JlcLrtRN9aCQWXaq2SKO3aFV6ai0DJAx",
-	"DNTZ9SnovSwjQG9+WMMwllG6Ua166CrCVYEnxQ3NKFvfCbP53mOu36mF5GxIrF/FxDbeay51wlDrboFr",
-	"YELf8XxMk4Swzz10S9UOJYTRFWfs8El7c3nvvMuu2nMO2eYzO2+sSUmPe9tZYF1CCFXJyIRrAblVV1OG",
-	"T4yNnmJJb4jYNkaYOlsFgSdIXsRwLFuHDxxaj0QZwfoU9IwGdUnnhBefKzcZt44EtSUpQ3tDcUcFaL+p",
-	"ACU0AXJYTwVDks7J7bUgaWZ6f3pQY2Rm6vVos309Mq8foGO0yKkksMzW8r0haIazjDBlIMYzEl+jMZnw",
-	"nGj3gRJdatyvufyOFyz5zNUyZnd5GMOJ4tuEI4+iu+rmu+xDZ61fc2VUqrl1XVjGZV/fcW/7T09tqzqt",
-	"QN1IEB//TGK53Zi0Ooyo/nxDBVV2pQl/m43c2LijvW27iqdqTeaESXI/a7mjreMrnCRXNLOjgtDcsm3s",
-	"ylzZg1smEBWAI/n5YLR9xx07qq+iKDJjsRiLU1NBKwe3Wl3qUOk+1vg199CiMUAkMoKvBTABeE4db+H5",
-	"2zeXb168OYtCllEmtsFrACKal9afshAyna0R6UWyOit49svrMEu0D8wMROhVGRhX3JxIHKFUaXpooYah",
-	"VBlL2EHILpcZQdGvf/+vHe0B6Vu/R98YWNFh44VabTT+N6ZdwA3vCao5T9TtGWYkLW02XF1pzDcsa5NQ",
-	"D7azPkJRTZ4YN05NnETaOxYyKoWRogOkVkk/Xc1ZbciCSZrWTExFK6G90yHbcpbo7OT74xd/uXp7cvn2",
-	"L1GgnUBS6aO57BfZtlEAX3P5iid0QsmKhAQnR0itMQRSQO1NkKAs1l7oRr4Nknh6hBgH4+U3qeGd42XK",
-	"cXLJ+RnOp+QzJZMiEdhxJiUMSzTnQpn8+88Onj5B46Ukd1MS9kd7besXXiU5RymMvauckZz39R33beva",
-	"QAY8HYRJTTdAOI5JpixDRfmclJ7s78B/dA/EN8dZm3Gn9IYwBOt+N/K7Tipn5Mb11Zn2mXNv39x7H6vg",
-	"pMV5fCJlsDAucog4aS/+IXizOCMlwagcoO+VGJImDmZCY/kS1uyC5Dc0Ju8YvsE0xeP0czdMQnGKZJwh",
-	"G7M8OHy2v793qExtRmKgsBHFdzyp95q6tVEUwLyGGdxaqy6c6d/XDqqdx5XvrHQCVKNOluASqKvcMc3j",
-	"gko0zgm+1rFNnhHIwpD5EkJeOazgO4YLOeM5/dtn77dGOp5mZtRHi5yzKcqwEAueJ15Dd9TWsY87Pe2u",
-	"1u+o7WLW57vJdbSZgt2ZwaXjPSlqzjhgifVIt9Tc5SznxXS23Vh5tCX0jkRznpBtd1bzxnH8/v37fjPF",
-	"ct0R2czIhCG/Y1nOYyIgoqRzdz9faAuCwI0sHL6PU4Jzkhwi61i+pc+ZFWl6Vz/zriPqTxl4hrXnrjNz",
-	"UH1XX99134csFWhB0rRvggxjiKiWrkXDAoeN2FfItnTYWlEmMtF7oKRW+VukD5BccJOWo5TKkLV9jTrj",
-	"vZ5no1QAYNPx0jKwIUfI9CBHw9HzwOxrk7A+Gu4eBGU8BF6qLnO+Oz1XXzyz2uw7VloGr0hC8SWsy+f5",
-	"6I4vX/wRPLMCuffOST4l/Uydpfr+u+kPBxVTOYNHczV6BGzVXfSUt/fh9j7cd19sphbwkUDRC03KviJt",
-	"ZM8fsK8YaVqAmmpbUdOVHIEci9aRMzL5KYr60fYAIvZmpBD3LNLrlyQlEmLCbcvlvWJe60dCksPojBao",
-	"UwrAJsdoXKTXKIEngfM1V6OXVEdXdbSwK92Cno7RXOn97bWmTJBNc7yuaxBFCpt3wvMAKSuafJBI78pa",
-	"1IAmWlttJKr/nHBP7nzQoyvsuVLno0mgcwEawVVaT+vf3w3aCYHtJEBR2mSEFfPe4Y89TdTECmmdO2BH",
-	"Xf3YTsyoUtB+rFO0fMtP5W3aHQXR0ZIj3gJJ1VDqq6lJLTpnIzR4rJW61xiqfbx/cFL6KiuOUVwIyedK",
-	"WkvObCVIlcQHdSN6gSJ9zUssQaxF221+1YqUI8d6r0/eX7188+r49PXVt+8uL9+89rFKzNmMpFl7eLDX",
-	"P0ikfgW+HKy5/crHcbUnXJOl9wGEKb0hqY1cZ5eYS8ecpwSDhJ/mvMiudGaFO9GXfI4pE77HV7eYIVZ3",
-	"TfPs6ipZfesM2MO9Y8dcvaMrYQbZLPtDnF7R5Buoemlvw5izqyJPG0+hczwlYkf9KnYYWZhBDDI29T3l",
-	"Z3HFWZzS2FN19Cd8gy/gM8oLYCG40EtpS7f6E854jFMKCqJaK8OEmt3qwuY4SdBrskCa2qve4OUE8xJ9",
-	"MFwTyMeM1NWN6iz92quriije15DF1YKyhC98sp+AyhGp1QNPHhPgAIY8Un1X7Z0TnAovs0k8piwhH2qL",
-	"N1ydA90cSZRSdn2lZ2QHokd1hKKYz+flb5CmOS5oKvuUIfUTNgnJRpo6T+qpLVfeW5er9cvWy1aQFuYi",
-	"wxrVXlwtxc6o8AhX/c7bCFcY4yahah/rG44upPIKVRO90MKV5NsIxzEvmFTnq3vcQaYbugT3rrYkQaMh",
-	"ytq2mb9tMWtSrutbeoReYcrQhcwJkV4xaayi6paLTP2m7RavXJ1nmC19QhV+AGd6eTrEsJcaysGJ/gud",
-	"yRVvKJjMPW+4XPB+SqRSVcw1kIdUf/i7C+8zdYWgZ9TqBwguY+kMO79Sn5sD3x3u7veHe/3Rs56jfqgr",
-	"fe+svaj53u9yQsrDyyE+nSrVsMiQMaJB6C3IGIkZz7zH1Bwsgo8N5ev/Nx8HMZ97b3OqsDZpZP4SsvrA",
-	"43x+ONrd2z/wvWyC68Kq968jdHBwgIaj4ch7NnqLt2BtHgldslUrLKgPZW9ygONhQvrDeDTp74/3Sf95",
-	"8hT3n02eTkbxkOzi0airbmrfWZY+3kUL1bG/jWmm5+dcxxN0lu2m67WgOdPXqrvUUUZ8maaMpCjFbFq0",
-	"qngJ6/v3S+oviTHPgpqpTvq+/2hX+heOZV1UZD5R8Sc+Y+il/9lluVDr+adJrVIHbeFkThkVUgfPeF5m",
-	"YtRfN+q0nG6pjUehAMOo9vambNcxPsjQ5nMbjBaNmcOQfdN2Mq+7sci5c4O6f8YZWbUdh943ciFxemX1",
-	"+AZLwI8giKulhHhiY0JPdp/6dzvkcHeayYW60tzRmMLp2apH+5AI7LY2Hp0xVfa3uD5E0TBCOJb0hgQo",
-	"2o9QwRKSQzl/ke3kBEpwgpBFoycRSih4Fssweo3JAhQ92W9fo+WIesLuwZMIkQ+Z0ikG6EKn6quRCBuP",
-	"ExC/RZzFpJHT7VX2bghLeH7ll52uzASurK/N0PzX9/zP/rdRc4PCPaOwlYVoq01jvaRw/hKjv5hCkXNH",
-	"rzFacFOXUjqzrXh4raSIDV5yRkCHt8IhCuzfMKRIx/XNV84hGKEtt65ldzfaPiprQDgjgZs3whdM6AC9",
-	"GQMszx3UsWb90K3VM+cBB8Ovoa05L3wyvAflTekWMc6oxKlAW6cXb9De6MmT/gjhNJvh/u62R7vLsHqM",
-	"euj/+PG4/9efPu5++pe7K2Ceos0ng+H219HLNjLA5+tpq6rb7019c+awN/TqEl0UkyNkhbKpQ1E2T0RY",
-	"5NdYNhKugwaD3qSJMbzKJB+cpnxRSpPdIeBq4FiSXNQHMp/jn6HWo7EjNtTZfq5C9ArnS/TqTq9uyTwP",
-	"wo1lHdrUoPx7BB07YtcI1ceRDtW0GcwqXf2nvY6D/VzlrvP4fJrf+vryW2qBtyCVHf5mIpVh6xVsXgai",
-	"wZlgw7CgfZqDG9RRySEKyVkfCjgP9Z4ImS5ME4CCwhes8kZkPKXxEm3xNKkS9hIeF3MLhYQEXgp08Ovf",
-	"//doP2TVHjqC2G9u3fuQSavUsBxmuW0yOCaFIAItCL5W1NIFDCGDU7mhCfVe8Dwnsez/keeC9MHbWS6k",
-	"E9VfR8igB/m+b1i6LKv4NirJm4Te/erMNcSYFXqu5z1KXyZqR2Q5v4HsIvM2u1YC7R44Eg5sErNAViIG",
-	"6GAI36vFVqvRGCIo3pvUkFV6eKVuoy0JaX2mppvnaLOOfWQifOlSh66sFy0lUkDFviDS8VYOg9GTnzZp",
-	"0ZLMsxRLskH0GH+AvRqKcbMsXaKtlSmbapwtTKTbglrY0a04Ru42qqOW9lx7j1KhHbI0edSWnhrH5+Yi",
-	"eNdmaJgL5Y5dbTCclc4Rv3/1kVDynxd5THR5klg9++0BOmUI24BuyAC/DRgKcnp1opnwqfeVj8Zvt6zD",
-	"K+l717ZxgkBlFegDv/7P/6X5e4Au6N+IBkuA5MwARWBBgsjV1VSQsKd+6I+ikM0JZgIVDEar7MzXkOnc",
-	"KNGGVzkZtRDmDVk0xx+uEj5X66/+FMXYfEqouL4SGY6J/U3meDKhsf2YjKPAPGDMP8C3S/FLepWMsSDV",
-	"nc7gtxuC/WOveokSek/3nu6PngFYlh6VloTOuxVdPzXZJuh96E855Bz0xTXN+twAfPQzrmiflxKf35C8",
-	"EF5hDYcdBKWdijfyISYkIckhiqAgX82HcUknS431x9Typ5EbLYHrlI0Ml8Ef6pp6rKT8sb1xVu4I4Yk3",
-	"vGFEB2r5xMLXtGMGZVCkU3TE7HAPWowDnObTRYQAMBSLrCY5mhJZxyHsCDvYRBTc7JSAia0WJ+cWPOJW",
-	"7oc/Xbx5jSA5BEFyCNp6+90L9HTv+ZNtQJkofRPHelImZUxt3JRMZMhwyhk5sglOkMUkbI7TwEQgAxRp",
-	"n0WAIisYTZK+Pk+jkLUyodCWeaackZw4OC1KGWYGoUMTwYq3UD1iZqov78WNoUag821rAfM7uzU2P+8L",
-	"uzk6DODubg+Ph6P5vn+Ax+MVv9E5Sho7lhU4RVmKWa8DNe7m+9j82K/vC9k4ptv5RjY+rvKVbHZ5dHiY",
-	"1zh9TRambsi4QV7UMlG9gZ21noaNA7mD02PtoJyo0OcNbLUBXRHJXmMcVMi1ihsW8fpR38lUXT+F+zBd",
-	"NxPpS5qyG9++KtZz2yNinQmq7CRlhQL4NdidkiNRiEyZA1trbVA/p/oNztGTleN0UWxXaSr1uJ8nsxRX",
-	"uaRLlHBTRWjYeI0R1Dr0GyHGVRZOOzWpwRtV6X5pyExzzFZaIplb6+9iMThmwRwzPCVXCROWhOYbMbvC",
-	"cQy6CmhtbUo2VEN3lqsVxAsTnVxpbRYCA9pGwcCFYjcBYGltt0w2T94O+D/KfD+X0/c6xaMTLLGyq4Qf",
-	"Lwx+KoelLr6CrxobdL/buxyjrPUyKq4R/IYKAWVArJpztQl0deFw2Ol9SpG4glTJOmVG3e+GGt1mrlzX",
-	"mzWslS1LafBAIXn1e0nh8r4mhbu/dsw/+Fbzlf2pkrRcyDH/0HzTqFteSk4Sqk6kOnU6ZlaDM6DFsQed",
-	"bi4t9pYSp3/QGftzzuRsBRc93dsfDvd2O3KRed9VlpObBC9Xv9d490pg8AQvVwxgd/j86ehgt9v7F2R8",
-	"VQjDRLfk4QUZ4yzziXwydks/hGtBt7Tc54NRgBYzGs9QkvMsa2fUd5lJQ4A2JFeNKWqiwuVql+3q+7u9",
-	"5Wo72CWjK/QqdmovtFesc2Z8234jwtQ+aDO+vBZRprSEMrbk8aWsdxjDkwAmbk3S5x2Sy0olf3Mylh37",
-	"lbLjVriQDQU0TI26TldcLbCwOIWmPoMzAt8CAIffI/y2CmRtzBxZvVLykpcP2uSnaZVWbJzv2/pcS4f5",
-	"CkT49yYjhEpbJ6PvnhJp+iEU8xbosfVHi41k2uQ6b5HIAbXy6Ciav4y3x3XwRo569UEkvqqNFY7Cbghb",
-	"ZmmWGzOpnbf8tHZ6J6yY/7utYKqPbUZ1vnXb/sVjknp/KWuhnAx/45xdz6n6xvVDLSfv9clqBzLPHWW3",
-	"TXwTB1tVs2U4J6hkyCLnkjQlSK8/8he2FPMVPUvSlC+IKSAVZqPrA1FPCRzfrJgry0Hv+lsyRrWMHi/y",
-	"5oVsxEjU18i06UgblRx1SgDVr65s7MDnLCE3JPWlClZWgo4M/fr3/zTItuoGpHGvDXSBY8DgLCO4kTTy",
-	"o0EDUueXLiL5yaHgRkz2dn3RmvmIGc59Ce86flZNZWHqUgAlxtbl6pvrSYvgeVa36qHXzWDRsXTFW5Bi",
-	"E39M/eEyIxa2mjIZBSgqzL+TlGP4wzxS/aln3MgSosxb7LDIqVTG99V46TOhORjOFg9b2kHARNWrrLRX",
-	"fxsrurG8Omn3FovqD4fCNT4h8x0laXJi6z/rMsNUmvv2dQncCaXOPFmaYuqthEsJWK9yBjF+RoT67Anz",
-	"2whtaz5lQbvLl43a9k1S1T7DN+Wy8cApyzQM3m0iNVCL3WhG4KJXeNS47MqJeTTUOU+LA10dW4JrGkio",
-	"piSudTm4Zc+CmqZUjc5PrHPuawR3WY2vogcRdY9RIYiPHN3Pf/32EwiEbOJ09dzVMzixwZR1a7OCuit2",
-	"3Kp6PO3R0wxSST5ACdAYAWXvj7yu1UEIzw3vGomrlj1OC0FvSD2yW/7+eUts0Mg96l5SosM74PB2iQ8t",
-	"vPuW+ocKSWOxDQBcQemAWw04FqAV2O9BCfxuAviWGBIrEWzSJOpVC2VFTJ08+o7W8r0iEq9weLrgIteM",
-	"LwTCY62dV7iObZZmZEGEvHKMQIeTtK3sLTexAALdN4Qaeok77jvRrZVxNfc61yNcSB5ValiZpbogEEnG",
-	"0AOkdJ/qHa4WiDJGEnOjIFId5D6YPJd71asUqeDW+sqYn1oUsSRe1zNO2ejo3dszja1gusVFZf+0srhU",
-	"0HmR4qa7t0KXwIykAyd+CMhLvkFZGq04CRvwgh7RvaWmW2LXaHrAidg463V3n91e0DPmoflLsc/dNYCS",
-	"pk3mcGZW40WfjKjznbctKGR6VaCIkwrq24L62QabHuuE4pTE0ldZDOIjss0B2+lmW7/+x/8xfZE+bAco",
-	"0smGkbnaFMbWr2+EaW3lMbxJHabwhEa9sf3Ro+XDnrny+fTf221mRYrdYNLKGhdtUbjtLex4j5DpB6r1",
-	"azkjrFVB+qQ/HPWHu5fDvcPh/uHw4K/NWtJ+HT7XI4FWBsDLK04THf2hosz1bJaXJabl47m35AsAr/hq",
-	"HnrjIlFWjGRCTn9+daZ4qRFX9yCh+t1UWPhe+X62bEBmUoEcfJnSAarFXgnGiezChqwOl+npT+JwngZ7",
-	"qnZayAyMsG5YEq3C9SyrhgAOjbKpTadei5K5HSAqbS8aaxAZxM1GyvNaTjT6XAUUKiuZZyRWC/Z2f/sQ",
-	"neNckFx/d4jeVuhNBg9pgMDsUAucUkbQ7iE60div6JFRiQ7RpeI3Yr6mFolXdzL1Ij+Ui9QJZWOt27YF",
-	"HKsWo84SDq80tPNSlK9XzWobsL1JglIyujPzCWhoO+c3QaG2rNTLrbOhVeOwzhPt1k58Xm1rh3LUf0jZ",
-	"oZ+gL8Byv6WJeAlZiAtTTOIm73lsoZv9q9J4WmEeVsZVqZeVjzcN8Ertp7QlRDEuHyT8zmfwxuVQ6JgS",
-	"bHK1HcPF8ul2U02pbCNXK7llO0Ca3TzZMPUnnabeIQHrx97ucDg6TMbPDg8/b9Tda3QqDuhaK36bMp31",
-	"4RaXRjMupDoyIBpxFzZZkZxfQuPcxtngks8nxSzGmK8bJPR63z94WjaB6YQ2DW38jAblQwFT1IAjyucy",
-	"lybp0GMoQsd4DeIHOpHSsHzKSRs1v+09N9iOrexKDgBqpjGPnbYIYJ8SSPzMoDuCxmjMcC6rLvJw2nZ2",
-	"pzteQN9WZUJiFq+M7emTPcNytq5Retd26C3A1FXO3apvVCMdBLCiWwdRA3F1/VPbOCqdl9NFR2y+5N8K",
-	"HVTRrKiZUHfGNKt7hKjRkRoItymfgprUiPitRV/snLGmlvGPl5fnFr2gRVPdt6GdBaERHVtFYjOeSySK",
-	"+RzbfqRV+62yhZM7DU8riE3etlPAip1Qo6yufXznthLBbZr2u4LNIlgCQdaAFKhFIHGRU7m8gP79OmEr",
-	"oz+Q5XHh64N7XsHfQiHdIcKlvznOiQSMsa2afQ2lET+c/AVKYC4chFx1r7UUlGGuboWD1XHlHJ+fXv1w",
-	"8peLq+9Oz050Q8+QleaFYtsYp2kZJYSeZqaa0wHwXdOX88/94/NT0/fUShqYv1rrMRY07kqIJS8sSrBG",
-	"j1QHQJlA2zp2Q+aU8brlq4KwBLhoXieh2hJXx+8u/3h19ub709cR2gmZ8+X58cXF+5f62NFQWimf6ufo",
-	"6YN0BYtDzaoOcKrhRymbcIvbirX/w1CpZNVe0ANYvZKJp1TOivEg5vOKn6u/2jmT5U9I93vMUkyZrjfh",
-	"atCw8SEXRc/cWNqmI4OwOkPIPBatoy+UThiNa/FYW4+PkTFgtm2DCfUcj1fGr6DCk7Q/pnpS4CxYyEw9",
-	"QQ1AfExmFEKLuh2EnnfdBAY7yAR6tcj/9e//GbIxjq81MYBABtoXzThTR5wjIwchC9njx+dN79/g8WMP",
-	"b+kemy2nhvYbh2xzixLtSJQa7VUgKg+tPffi7buXpl1hyNRsnQwjXSJliY2l81L7qiN0eg56dGCAEEUQ",
-	"6uI+ETjBZwGErHI8TPmVYYj6k9VYSVJ6/s2LjNOkasjq9mHFzEXThfIQ06M6ZNo5wvDcNp2sdVRBmxqq",
-	"iBlfGGgV+8Z4xgVhVdvt8oFmUetY7GpFTxl67OCQPwYB1CgwhkrPSiSFbKXa75NWWGju+laJCt30zj7H",
-	"kfOK6KX81MJ5iaa8ElsFs60M1NNNaTaJaUJEyKACdckL3YeKEKhVfWwg1M2cXGfSjKdJVatvRuMIea1w",
-	"V+NBMc61/6l5yhjCgoYJW+QENoTeeLZrRrQKsjrSxXBK+Vcn2vt1anzQySpQA12GzIoEOLzU7IGhlOoH",
-	"8julMWG6gNNI5eMMGrPsgmu+LpYXi8UAw88Dnk93zL1i5+z0xcnrixO4p1KZavK99EL1hoORvoxnhOGM",
-	"9g57e4PhYE9D1MxAWbBatT4hUyK96Tzqeyt3fHjQBqCZ6rQ7m8pN0qrPD0vUgakTCfU2YUSnnhVp1RX6",
-	"8WPOyOPHze6qVWPPkOmchz8A03/zc8KJ7hatP+N4TiJgj2Pk9niERtlsWY6zRHbXMjnaHw6h3xGkDyVQ",
-	"ehsyfQrrEuXQEAfhNA17+sCvOt9Hu8NhpMjDjG+Xz5VeTuYiZKb3gjogdF82mL368ZEoCyU1hzje8RLs",
-	"+YVZHrVkhggauN9ngFWX7HwHMz1Nep+CjteCv6H75d8X9BYPt8AttxkQ+MxufYOZxk+Nls+7w+G9deps",
-	"gWb7GvyRvK8W2XC4COwpzfOE5B6Bo9vQ7uth+t5eTmfHaWkMt4w23/Ku0WFjf7i3+abv3AaV+8P9zXeU",
-	"/QXhhuebb3jhNJfd393tMpF204xPQe+gCxEaffPgtt1O5LbdwuGWDpTztPaBWzuQsNFWE2w8bfuWktg2",
-	"zrepH8oWwFNR5e+J3k+fgt6USF96nTCZwDZvZG3rwWhKoErI5hXjkBkZWjsMZL35qCCQpadVtwG65EiQ",
-	"FCq69TsDOAu6CHy0FWmMvLLSfFqoL0IWueB4gQOoB4F8F1LP9DcN2dpTw5ZPmtSwOf0AgxL2UDPHSYAE",
-	"D9mU3oD+uOD2Il3HPhxGAwM0YjLPa+fjuJDg7QH3QMhwTpCg8yxd2jCQg3khJJxjEdX5NBHCSSKcFBqh",
-	"FkwvgpIzZfrMgufXAnGmf6usgaNVGTJapTFJMk3oDVC6PcYajO0cTxUVIIbLSKNHiuUg3f6Oke3DEsVF",
-	"DySyJ2QGCz4lICKhR3pC8qMyqyQn4Had89yAHJpz16iHIYscdAc9G4yiM8quD5Fa5b3417//F/xBjlBO",
-	"0m9CgIMIexHSzgQ4m5XqrNkYnmNst1IBDhqtos2CatKZFRqgC8kzGHdzUIo9YIUDWH+D1QHwF5DTxXN5",
-	"aL+IwUJMk5BNyML2fauRDG2BqgFUhSHoLrApwQkyZscxWuD0ujT0iNmAyl55/BhDqqHSxCc0NzAWjx/r",
-	"fo/VN2qPYm0YI5rALZrd9KNI4ubd1jKdCMmMA0QZRUUGZvUBmlNWKDVyCyPBcCZmXAYoy6GstS59HgnU",
-	"NAzA5PqlIPly+8h0b1fEktrzaceZk5jnSTk9pYnTRAzQBYfqopTobpP29YDiIYIqnGkabNjeubqEempa",
-	"AWGAORfXNMsUQ4BKW95pALxRUuTWsoQVMFFmLQqB06CXpJIJOREzuAjoAzJTVskA1SCpQFO1v7aotICs",
-	"gdMQvWpKZD3rpcoLj9EJg7GyJbT9L0yuyJRsB+WfmoiaPGq1q4Z15VSmnIBgwRNp8hI1e0PoTEA889BK",
-	"HYtHbfunm/lzNTrI0652uvaq2NPI0pEyPRalfks613NCMzpVM1YDnFsHok5k10eUMv3VgWH3J3BNxfq0",
-	"4mZoCjNAx2YOEI1XEszkVDrcB2ZAtRnUlMzKHNpuT4ZnFbvBaUpTKpe2EN+n2ytyPGj2d9PsN99jUlDP",
-	"1TddroeSgy4XvtAIQl/UuHAwkzxmxQrUJKc1nTr4NrWjg2vg6b8je+O/iQmgOGOD4p9xH+CWRrJ2cnds",
-	"oadV9XGSRBbhUju5qVMFyvii8uBQaRSi6IzHBt0NvCYQfiz9t6iEnw7ZZQmIanycon7mH2kMhtU42SUq",
-	"tgHKrtT8Gky25CiecS6IPR8HTbhA7diuQQbafuxVb+uViXcwmQuitEyG2l38JEdzfK3b7lMikMATCJRp",
-	"e4ckNbeU0UbUvMEfyxLtviyrNbU2ZhRefSSrQx4UvQnCBk7PgfnWdDaxSnuaag+x0QN1hnMVeRaEJEq1",
-	"ECghc245SxsnylAKEBZzKmcBGs8LtVAByvVFI80r+sOujhrAGWoqkgyUeVmVtK1sJ627WSMlJqBQGF3I",
-	"jO2onBjKC2bTGoUyr55HaExiXAjidHkDLUB3J/edtZoGJfrj7Q5bZ30hplg1wfyWJ8sOQt8uBVRAFSkk",
-	"gFSbuWy6U9KuypvrOWWgZVVJC9pMI5U14MlKuLEGaliJAqZRvBpx9k0Q4gY1q5fPaUpEAyyrhn1Vg6iy",
-	"kFElTpTJdzLPqUK5b2k8w3mCXpmva9lRbjpThYrkwywy+EINUKEaSFAJ9mPAe3qnZyBlAQETN9bIZqUo",
-	"vdsC5SlB4a6PHWQJum2mVEPDXjfsT586d5ys9SX4VE8dMBBLDeVkdM/Kyapml4aXF7hU45u6iTksNuon",
-	"9rrfm45ye5/oqMOYmm334b6DLgTw9H19cMR20cL09it1Ka8i9imoctY+0uRTlxCb03BVHa5gTQP2JbTl",
-	"WTAHKImkAN9EykQI6EJvMnAgZO2+PIJob9XXXnLj7CgrQaqI9pIXKOX8miQIy02hqdsfqRMYgs+K2l8H",
-	"mwhyxThoHmIlow775TwHLQo8M99BGPJhd98mzLJ2d6+Ir7w1ppOzkd1QSpkD5Hiptgeo7uUPmePmLx37",
-	"1qWPOnn0Q1a69Bve/BUmjdpoRoQYt3iMmW7zxCR0mGpIEM4sLjlkw0UvT85OLk8qC0gUOUGMg0Fj00gc",
-	"tAaqHi4XhDCfhJkSeVfxUnP+fHlPzXplqKEAKfpuUn7gmgfnzG9ScHxP5CapcTtuNjWQCXByZrHAG44d",
-	"DZNdvviRQFPCIEBMmc5AVqd6CfxIZLRt5BDkJYbMixQeILNLAPFkQ9/57cOQWUXCGkm6wwVLIHxXxtEM",
-	"iDiUfUtuEcapCFmJEN5KP8YWGBwMru21AOTGu2MSa1ALgPwQrQAgrxw7shKF3bWpCaZp2QhmtBu5jhp+",
-	"Q/JFTsE7JvicQMlFKsgjYejSTChyerf5cNjcEIy+3yNCYXXuRUfr4u9ockTT9+HkJFfb5TVZINKfK8qV",
-	"aCUT/AGxYj4GZAtiECkqPCzjg/iZz9igDdkNaNdqefW2BIDc+isvDGpudRK5j7clDaMntzbINVB/J3v8",
-	"6x5BbWZ5OJO+vtL9YMf/Ux7Y77Lk1nb8jtO1fVOOFaTL21x4yB5ntoNIeVjrDAMHCztkZScIdXybzvQC",
-	"cEajI7Shg9PacPO3ZuhfNDuy7He/Vi49EpYuvzdr/r9TJFKD5Gj2hlBOubgzPtex6tam6ivz9vOU4dae",
-	"NPi1fcn7uYPG+jnatjeKegnWvYs6aKKoDfzdRnQ1ZJFnhFHQRkIeDoZHpU+ugaswx8uQJRxR6aRkRm0Y",
-	"2WhF7bWNy1a1ax2BYXV1SeViAH01ZGDbm27QfE6l1K2ibxMb9UbsNKX0ajjoul89eNdRCWvBAH8yauCX",
-	"0voqhOj1mh8kny1qWBwP8ZQHPeyfMZ6i91CVnNIQp84ZAmFhMaOZTzVzagp3qhaIXi3t0tdaEGvz2rTQ",
-	"kbztxw1ZNCWyD3f2qzu9nt3VulrglGlqCX2gJD90a4GyqqxEdjzUThTHKWGcsSGLTif915wRxw0xJRJF",
-	"e8N9A65nOqdZ98taVyukwTmA3bd3GqixrAzudBA61cvf/KD4aq+jPHjFEzqhVuo86JG/Padptc0eidau",
-	"dDa/s7/vWYF0JUejv9BK8eHtB9RdhlS331qQhKxCPr2zIDFFDsaVeX+CpIIkf5AmD9LkHy1NvJv0q4gU",
-	"gyK82U3kg752TEwDfg3VNBXAvajcRFVkWVnWQu1cE/y9i7eo3McGrfsLWjLmDZv8RAZU4sFP9JsPilaL",
-	"+SW8QqucNsdJImxGebXf9FicHccbflnAA7QHdg0WdvO+QsesRD+sXhmyMu96hm/c6GML9PTZticoCGMK",
-	"WSuicw9Olzrg7j+lo6XRauEr576ul1V2raERVZKQ5KhcL08A7sEL8+CF+SeU1McJCBGnJYnToMFIxJVy",
-	"e4X6s/ORZmtTXy/xNTiYa51QCtlyRjvi2Ko3VwlJQRqvbgzhEce6IrUs+CyPBZtx8ajUsFygmPHSwM17",
-	"ZGdO5vyGOOKzW16rKzP0Ix4SWx926cZd+hZYpbFjIFGp61a9u4rVofjWHtLnWM58VtEGt6xNoPUGorRr",
-	"SKCVhk/IbE7sZg0t6o8iA+9UaJA6kgzQO0FC1s748niWQbeCHgymw5oZHJSibfa0ftEgfO09m8wrPe4H",
-	"6+r3YF2VDY2+hHHlzz+9sCFkw/9V3idL1P6wiBNQjWv6UtWyUW3aZOedq7jX4vzpHFYE+YchMzmsG5JV",
-	"rW6htnlkLCzjHVVv0GW5ZjZQT6y0dttu72NoukaFvUP0MbQ9DtWn0fDTpwhEiBYuE56HrJQtRwgb13aV",
-	"lGqPfY+pZ5fUAmjeNunTETKfmcAJFY6l1HZbrI+GT/ee7o+e7e4HZa/HQ0WF4M5y6msnT95KRj6Ycg+m",
-	"3G8koK67hHY/GVp6Grc9YNaqaQvbEsbxV3doCoO2QGGtgcyt1pd0O5ovKAr0CzbJANMh5kFN+u2rSdxw",
-	"lC+p5PN0pMIXK84xExOl/Di7RPISwct0drFJv7B1+/Bl1E4UeWLiu28Y8iX5lcUicIyKsh9PyJTa5ViM",
-	"W1G9X5BGVKk30om2a61yQnaLNkGBxUoukxI1LosBGdvUVWYOPpuCXat31gEdQe0Lmd9vfuD1m5dv+6yK",
-	"abC7nSXUyiKdICoNzqEsSx0FZTEBXVgjx0m0peuCYMkXVBBv8E3fXhd7X7p2x6PuNVtJNfs0rcDm6Kz3",
-	"uf2wvrLa103WVwzzoOE9VL383g5DelOphq2DqGuuZZcsqUpNNKhgTkpDwmtVL2udem55+2b/QJWABKBi",
-	"AuGchGByT+gHx5evjiyQCodog8fPfb8yyE3mxrxjHtRX8PW5L9sk3NxM/gd19negzta7l38919/3OTat",
-	"53Nyw68ttKzT6GW9MzBkK7yB6HY7XsNX+FyCqJtHsIQI/xi6reBLFx/DU3KV6C9AQfkUrffZ1Zrd3M5x",
-	"1xQb9+C9a4jqaj62ma35RsyucBwD0hw0I711EXRTCH1tb94dpeCDX+/Br/db9et1kf0t3U1I3WG+ewi2",
-	"EABOzwumTge0JvUU4Iq2D0NmsigCNMc0HfMPRARw1RgL+JOKawSBBI0znuPJhMYADLSUftzsUrW6UOP/",
-	"4tIE3rJJjKjpUiFp/KBL/S50qWo9v1Th8i2K1HSOeK3Xig4hOmnj14wvhG1QscxIYBGWYVstZjxkytzS",
-	"Bxs4oqq9u7KODY1TzK4b5SeeRiCbyk/qTUGqEpTS+3bfJSgPVWwPUuQfJUWqTdlPyQ1J61u2Q/VJUzp0",
-	"cbF4RIRT8rJCThgJEUD8DmAFKvFgm37AFCCAoNObqDTtL7sXsXmlyB2K2FZJkS9WyPZQwvYgSv4pRcnt",
-	"qtlAnvBYMZz6c0ZwKmd/M5/mROKVUuUCdrre+LXewW6nJ4lT6ENm2gg1uxeHTImMjOBrgbYgUbJsuKkb",
-	"c5miGOjNpb+ZEnkFzxE7+muISmaUaXj8kDm9xc/fvrl88+LNWbStQ43QgbfRGhkSvaiAzrFlG2Qrd2zT",
-	"X7dPcr3TsmnrDG1+dCv9ojJdQ7YlZ7rRBPiAoLXwqoq6V4rYX9Bgged7TJX31vFedudSpwDCY9sfqsiE",
-	"zAme//6Ml98a5rBatjGpLUpt6zm7HLau3t5zInNa7nDT6XdgmMf9aonnqfkqJzhZghhQQyBxkUMXiR8/",
-	"uh3zf/zpU/DRNNMvv/lJXa8Gow/AOq/V90+uWyTOoD1gXMw1vJpuc7wD56GZTQvP1JTK217j2xZLSe9H",
-	"TZJygwntgwh0/5pA+5ADjY8+qDoxWDg3NadGcaDP9AuQp2t5YGsXQWrM+Jz0AbvNwpiF7KTCax8X0nme",
-	"6U/SqcNMyLyd8I1kqc1HG6TtOYGXCHrxNFJeUNXTXbq/t+CrtvxZJ9UAqtBg+/VggzUwo9x274f1hPkG",
-	"uJSmVQBpIjQHk1YEVdcgY9Qix6a16SK6TwzAzbp6Y8gsV8LscZ4vjeIYoAg0zP4LzmTOU9MMU3934fZm",
-	"NrN2j9f2vDcK29pJOiYzyhJEpUNV2NjtB19WzzR95mybaoG2REbiQO0xESB9wgfISIXtAXrNEa53oK/e",
-	"Zpq19z799On/BQAA//8=",
+	"7L1tc9s4li/+VVD6b1XsLCVLfsiDXF3zdydOj6edxBs7m5lp9hUhEpLQpgA2AVrRdKVqXt2qfXvvfoS9",
+	"+8H6k9zCAUCCFCTRjpO50+1+0bEkPgAHBwfn8Xd+6cR8nnFGmBSd4S+dGcEJyeHPFziekRecyZyn6nNC",
+	"RJzTTFLOOsPOH/kCpZxNkZwRhJlYkBzN8RKNCcpJIUjS6wQd8hHPs5R0hp0spzdYkgDN8ccunpJvnvT7",
+	"naCTk58LmpOkM5R5QYKOiGdkjtXb5DJT9wmZUzbtfPoU6PFcSiwLsTqcd69eoOf7gwGK1VVIwGWIT2B4",
+	"UyzJAi8fCWRv4rm5cGdGZYB4jhazJaISLQiTSHJ0kRJxvduYg/pOPesYzag8RlKm3xzuD245jdMrPF0d",
+	"/ymTVC6RxFM76JxkORGESawuOUaCsESNcIzja4QFis4m3ddYxrNIDV99esMZMV/VBx524gF+Oj6Y9J+T",
+	"/eSQHA3Czi1HfU7ZtZ/qz/afPUMpZdeKbGrgjHyUKMNTgnainKTfhB31TdiJdo8RHqsZIc7gyhQLfWVj",
+	"uEW/fxDvxSlVXPmHlM6p/GbQ76vv95/ERS54/g1Z/mn2V/YujenZkzcv//QcbiLHyH1jZ8uceIz1RJrz",
+	"ev/u3C5DnBMsSYL0aOoDtUPcO9zfSM4Jz+dYdoadIqfdnExITlhMOoFnTO+IzJcnE0ny1VFdkpizRCg6",
+	"L7DiBDLhOUEyX1I2RXiKKauNb7/FElMmyZTk8O4PHz6cFHJGmKQxlmR1AFdqq1dXUM4QPJCoIRWCoB1Y",
+	"3cWMMPQtFjRW1EvU1TgVCOcEkY8ZiSVJGjtLX5wTnM6/Cat9FnYCFM9wLoj8Juy8v3rVfbZlUT8FnQzn",
+	"eE6kFWKwQmeJfzKwy83SIpqgnQNEBSy7wCwZ848gMubcXvJTwkl96AdBh6qnZVjOOkGH4TlQNWnHD5TJ",
+	"J4edoDOnjM6LeWc4CHwL8wJYfnUKbzP8c0FQxgWFxZjkfI4wynJyQ3khYGs9EihSu2Gk902EdniOqBQo",
+	"Uls6Qlrg7/bQ2zmVaMJzmP6E5s7WhBn+XJB8WU1RP662GHP88ZywqZx1hoP+/iFMq/zCx+yvaCpJfvpR",
+	"kpzh1LdIlyQlsTTkF2i8VKOjuVoryhBmiJibkVgKSeZoJ8u55DFP0a//8X/QoPekd9Dr7/bQO5IRrOcn",
+	"yA3JcXqMEo4Ylyjm8zFlBC2onCHMuJyRHE1gaOiaMnOQZSlPiF1KH0HsSEaw+BVVqCRzYMWN1Ci/wHmO",
+	"l+qzkEvYG4pZOiWxvitoKzJ99/7s5T+QGNPii1KhHavQ5GtMdd1Eb7XJ2078nE8pazP3VF34NaYPL/qC",
+	"S/12wTauN5zRZt7myObqFqEnJmdEEEQT4dkM/a+0GWA8o6/KJ0C1zczSinCwuv942n05Jju7OEmSnAhx",
+	"oQ7wFVqdMHR2cXOoNOyzi5snCOuLS+UQ6PdIoIzztK7SDJ7v9/q9/d6g3/GrCNlGFcE5Sw+Ptp+kZwmZ",
+	"Z1wSFi+/J0ufpqD+wGkPnaBJTsQM3eC0IGjJCxTPOBcEFpHgeIYYWSA1MCIk2sHo/fuzlwESeBmETBTx",
+	"DGyPoqDJlLAIZTllUuwqBXCOrwnCKFcarCYQluWDBJ6QoaJZyLRuYUxGKpCQPCcJwixR9xY5Ux+UMgtD",
+	"Ug8EJrNciQSek5BdkyXcMubJEu3Aj1FJBdl9R7IUL0kyRIqyEfBqIUBPRupWzZYhS+gE1HGpH0QFwig6",
+	"3N+Pjp03z2hKHLXIzgnGTtM0ZHnBmHq2ub3/POqh78lS67zXJNNbJLo4P738/ruTq9PR2cvT1xdvr07f",
+	"vPjL6OrqPArZzv4hminJnZAJLlK5C7NT92dEGatpSvIeOif4higrkMwzuSwJBOMJmVrNBU1T2ICwDr2Q",
+	"WfbTil7FgA7LdBXPrOG+/aM27DcBs9OvZEfK4rWKpt05KZaKhNF3p1eoNKN+ocknraDGM8ymZNdwSRCy",
+	"nwsuiUCUxWmRkCRApDftochn2UbHem/CI9SSzHFCEGfpEtFJyKp9q1cPzbBA4ARQImpBBUHR4WA/WiG2",
+	"5OaZISuYssSo3lPpRiobI71O3q3kVKb8bUiqNGGcp5TklmSoQbFjFB30DyNgfF5IhDXDg61GLSnm6pVE",
+	"9DbMpnIy3G5KehgXyjhbndNLLDEapzy+BusWJ4n6B6SRsbs9R03IdqI/mOl9IySW2j9gvwG3gVA7P1I/",
+	"RmjB82uBOEPq9iWyR9pxyCJzbYCijORzKgTlTESwAyOaKeEeqQONaAsL+JdMcbxEkR5eFDKekRxLtR/N",
+	"to2O+oNI05cp6xiPU1K+FN2QXL3EMJ9moPLw+KGjRtz5sZ3+qefrPx3/JSeTzrDz/+1VXr49fZnYM0uy",
+	"ckoGnYLRnwtyph+i3uw5OM8VyVZX8gJPCRL0byRAOMtSShJjtFknHNrRRjeVgqQTI/GFWRPgP4RlyDiL",
+	"yW4PvdTCEA36/QaNjvpr9FEYl0sMI1CVUdoPlGgz2lUfPm6yvD+pE1pknAkC1PwWJ9/pWahPMWfqqFF/",
+	"wlS1R2Qvy/k4JfN//Uloz1I5YjUSiWmqqAQkIHnOczTo7x8M0VtgHzDiMU219xT8ICOS5zGwgLrQ+VKS",
+	"jxJO9tUbzYGgVM5hpz/441//fPD983/b//enLw9fP7t68u3gzdGL/rs/KSoZd+pRfz/oSCphifXocpLx",
+	"XMLBrEda+atmUmZiuLdXOmp6CbmxExd7RSZkTvC8q2/75C7GJoa80A/QhG+wFQxJizaSIMHnRM6o8T5b",
+	"zooxUwcfOKLmOFWcShL059fnARySk0KQBGU4viaKoQaHgZpawa4ZX5gpIkXp3Z4a8rc4eafJ+JlrPaU3",
+	"5vThjIDqqwS20YR3aBJoJTtAymYOkONGCJC1HJT+6WjCu2ojqPGKzvCHXzoTStLEMcXmRAg8BSeNpsiY",
+	"WHU80YoPTTqffrwLnxyqPWP5xNAHJZwIUDn09lVLcnJxhhTNchzL1nxzg1OaaI/sffDMFTjR1wyRChjj",
+	"zhgrljAew0CfidwaKrvHKNJ0jpASL0IfSWbAwCYvOJukNP5cJnkvSA7eRYTTnOBkichHKqTwioH+01Ux",
+	"sOkBd1nm59Uyn9Qe2Ho1Y0uZ+1pLo9DZ5wrHIiD5DckfCQj7aDNDbyoE5zEodkppU6eaMXyoQBJfE2aP",
+	"I0XVvUG/v7+rhAUcIuqaXC24UjfVg0Jm2almizh2h1alo9IyQMYwUGfXp6Dzsow+vf1+A8NYRmlHteqh",
+	"6whXBb0UNzQjfF0nxOd7j7l+rxYOtOG4bhWP23qvudQJgW26Ba6BCb3i+ZgmCWGfe+iWqh1KCKNrztj+",
+	"k9XN5b3zLrvqwDlkm89svbEmJT3ubWeBdQnhWyUjE64F5E5dTek/MTZ6iiW9IWLXGGHqbBUEniB5EcOx",
+	"bB0+cGg9EmX07FPQMRrUFZ0TXnyu3GTcOhLUlqQMHfTFHRWgw6YClNAEyGE9FQxJOie314Kkmen96UGN",
+	"kZmp1yPd9vXIvL6HTtAip5LAMlvL94agGc4ywpSBGM9IfG2jiuA+UKJLjfsNl694wZLPXC1jdpeHMZwo",
+	"vk048Ci6626+yz501voNV0almlvbhWVcdvUd97b/9NR2qtMK1I0E8fFPJJa7jUmrw4jqzzdUUGVXmtC7",
+	"2ciNjTs42LWreKbWZE6YJPezlnvaOh7hJBnRzI4KQnPLVWNX5soe3DGBqAAcyc97g9077thBfRVFkRmL",
+	"xVicmgpaObjV6lKHSvexxm+4hxaNASKREXwtgAnAc+p4Cy/evb16++LteRSyjDKxC14DENG8tP6UhZDp",
+	"TJFIL5LVWcGzX16HWaJ9YGYgQq9Kz7ji5kTiCKVK00MLNQylyljC9kJ2tcwIin79+3/vaQ9I1/o9usbA",
+	"ioaNF2q10fjfmHYBN7wnqOY8UbdnmJG0tNlwdaUx37CsTUI92M76GEU1eWLcODVxEmnvWMioFEaK9pBa",
+	"Jf10NWe1IQsmaVozMRWthPZOh2zHWaLz0+9OXvxl9O706t1fokA7gaTSR3PZLbJdowC+4fI1T+iEkjUJ",
+	"CU5+klpjCKSA2psgQVmsvdCNXB8k8fQYMQ7Gyz+lhneBlynHyRXn5zifks+UTIpEYMeZdDQs0ZwLZfIf",
+	"Pjt6+gSNl5LcTUk4HBysWr/wKsk5SmHsbeWM5Lyr77hvW9cGMuDpIExqugHCcUwyZRkqyuek9GS/Av/R",
+	"PRDfHGerjDulN4QhWPe7kd91UjkjN66v1rTPnHu75t77WAUnJc/jEymDhXGRQ8RJe/GH4M3ijJQEo7KH",
+	"vlNiSJo4mAmN5UtYs0uS39CYvGf4BtMUj9PP3TAJxSmScYZszPJo+Ozw8GCoTG1GYqCwEcV3PKkPmrq1",
+	"URTAvIYZ3FqrLpzp39cOqp3Hle+sdAJUo06W4BKoq9wxzeOCSjTOCb7WsU2eEcjCkPkSQl45rOAV568x",
+	"W+oNB1F6cS8OZXteKmk0VxqYCd+bqAUVZfzamAwYzSkrJDmuJepRWR4+WlYQxX4xYTJdQmhD/eIckDC9",
+	"LiQtImFyFMG0yLC4K88c7jseqCs7H71XzbRuJWrV7Ward83t92ePraN7g8pV9Ejr6Y9EyOyCuLrEyfur",
+	"P45enZydv393ejm6OH03en325v3VabQLrklI8ktT8xARMsmnBIwG9yHvLy6v3p2evN7wtMCqW4KEzGWA",
+	"BTGLvLL8Q/U1WPgLbJQkmyzdC9kL5xnGY7+Wf/BkApmgOqzjqCwON23TIJxkWVib9wwXcsZz+rfPPsca",
+	"aa6G8bpokXM2BcZe8DzxOpAGq7brSaun3dWrNFgN3Rh+1PnLdk3aC1mXjvdkADnjANGpR7qj5i5nOS+m",
+	"s92GREU7Qp90aM4TsuvOat5Qcz98+NBtpi5vYpxmprPhniznMREQqdX5+J+vDAmCIDwjnPMkTgnOSTJE",
+	"NmBzy1gOK9L0rvGbfUeFOmMQcdEe8dbMQfVdXX3XfSuvVEmfNO2a4N0YMhVKl71hgWEjphyyHZ0OoigT",
+	"mawYoKQ2pVdIHyC54CbdTUnBkK368HUVSz1/TanWwKbjpWVgQ46Q6UEO+oPngdnXpghl0N8/Cso4I7xU",
+	"XeZ8d3ahvnhmrcT3rLS4X5OE4itYl8/TD06uXvwRIh4CuffOST4l3UzpqPr+u+nlRxVTOYNHczV6BGzV",
+	"XvSUt3fh9i7cd19sphbwkUDRC03KriJtZPU68Fsw0vSsaKrtRM0QTQRyLNpEzsjkfSnqR7s9yIQxI4V8",
+	"giK9fklSIiHXYtUj8EExr/XPqoMWrARtXelUHfB1YTQu0muUwJMgqJGr0UuqsxZ0FL4t3YKOjn2O9P72",
+	"eilM8FpzvK5VEkUKm3fC8wBhgdTBh/SurEXjaKKtwEYByE8J99TDBB26xk9S2lI0CXSOTSNpgdZLdQ73",
+	"g9VE29XkWlH6Oggr5p3hDx1N1MQKaZ2TY0dd/bia8FSldv5Qp2j5lh/L27SbF7IOSo54ByRVQ6mvpia1",
+	"aJ3l0+CxlZTYxlDt4/2Dk9JXLXWC4kJIPlfSWnJmq7uq5FioBdMLFOlrXmIJYi3aXeVXrUg5cqzz5vTD",
+	"6OXb1ydnb0bfvr+6evvGxyoxZzOSZqvDg73+USL1K/Blb8PtIx/H1Z5wTZbeBxCm9IakNnKdtWUuHXOe",
+	"EgwSfprzIhvpjCV3oi/5HNcsm+rx1S1miNVd0zwbjZL1t86APdw79szVe7q6rZfNsj/E6Ygm30Al2+o2",
+	"jDkbFXnaeAqd4ykRe+pXscfIwgyil7Gp7yk/iRFncUpjTyXhn/ANvoTPKC+AheBCL6Ut3epPOOcxTiko",
+	"iGqtDBNqdqsLm5MkQW/IAmlqr3uDlxPMS/TBcE0gzzlSVzcqLvVrR6OKKN7XkMVoQVnCFz7Zr226SK0e",
+	"eMiZgMAK5Gfru2rvnOBUeJlN4jFlCflYW7z++tqC5kiilLLrkZ6RHYge1TGKYj6fl79B+vO4oKnsUobU",
+	"T9gk+htp6jypo7ZceW9drtYv2yxbQVqYiwxrVHtxvRQ7p8IjXPU7byNcYYzbhKp9rG84ukDRK1RNVFAL",
+	"V5LvKmuaF0yq89U97iCDFF3NSGlJgkZDbkheZtSvilnjeahv6QF6jSlDlzInRHrFpLGKqlsuM/Wbtlu8",
+	"cnWeYbb0CVX4AYJU5ekQw15qKAen+i90Lte8oWAy97zhasG7KZFKVTHXQH5f/eHvL73P1FW/nlGrHyBp",
+	"A0tn2PlIfW4OfL+/f9jtH3QHzzqO+qGu9L2z9qLme1/lhJSHl0N8OlWqYZEhY0SD0FuQMRIznnmPqTlY",
+	"BL80lK//33zsxXzuvc2pbtymkflLM+sDj/P5cLB/cHjke9kE14VV518H6OjoCPUH/YH3bPQWRcLaPBK6",
+	"FLJWsFMfysHkCMf9hHT78WDSPRwfku7z5CnuPps8nQziPtnHg0Fb3dS+sywpvosWqmPqW9O3Ly64jtPp",
+	"7PVt12tBc66vVXepo4z4MrgZSVGK2bRYqcwnrOvfL6m/1Mw8C2oRW+n7/qNd6V84lnVRkflExZ/4jKGX",
+	"/meXZXgrzz9LahVwaAcnc8qokDoozfMyw6n+ukGr5XRL2DwKBRhGtbc3ZbuOnUPlA59b57FozByG7Ju2",
+	"U9HQjkUunBvU/TPOyLrt2Pe+kQuJ05HV4xssAT+CIK6WEuL0jQk92X/q3+1QG9FqJpfqSnNHYwpn5+se",
+	"7UMXsdvaeHTGVNnf4nqIon6EcCzpDQlQdBihgiUkB4iOItvLCZS2BSGLBk8ilFDwLJbpKTUmC1D05HD1",
+	"Gi1H1BP2j55EiHzMlE7RQ5e6BEaNRNg4t4C8CMRZTBq1El5l74awhOcjv+x0ZSZwZX1t+ua/rud/9r+t",
+	"mhsUxBqFrSzwXG8a6yWF85cY/cUUYF04eo3Rgpu6lNKZbSXRGyVFbFIAZwR0eCscosD+DUOKdL6M+co5",
+	"BCO049aL7e9Hu8dlbRVnJHDzsfiCCZ34YsYAy3MHdaxZl3dr9cx5wFH/a2hrzguf9O9BeVO6RYwzKnEq",
+	"0M7Z5Vt0MHjypDtAOM1muLu/69HuMqweox76P3446f71x1/2P/3L3RUwTzH0k15/9+voZVsZ4PP1tHWo",
+	"EfemvjlzOOh7dYk2iskxskLZ1HcpmyciLPJrLFsJ10KDQW/TxBheZfIcTlO+KKXJfh/wanAsSS7qA5nP",
+	"8U9QQ9XYEVvq1z9XIXqN8yV6fadXr8g8D2qVZR3a1KD8ewSdOGLXCNXHkQ7VrDKYVbq6TzstB/u5yl3r",
+	"8fk0v824DbfUAm9BKjv87UQqw9Zr2LwMRIMzwYZhQfs0Bzeoo5JDFJKzLhRGD/WeCJku+BSALsQXrPJG",
+	"ZDyl8RLt8DSpEmETHhdzC2+GBF4KdPTr3//34DBk1R46hthvbt37kKGu1LAcZrlrMqMmhSACLQi+VtTS",
+	"eRchg1O5oQl1XvA8J7Hs/pHngnTB21kupBPV30TIoAN59G9ZuiyrY7cqyduE3v3qzDUkpjV6ruc9Sl8m",
+	"akdkOb+BrD3zNrtWAu0fORIObBKzQFYiBuioD9+rxVar0RgiKN7b1JB1enilbqMdCemyBiuB52i7jn1s",
+	"InzpUoeurBctJVIAEoYg0vFW9oPBkx+3adGSzLMUS7JF9Bh/gL0aityzLF2inbWp0GqcK1hjtwWLsaNb",
+	"c4zcbVTHK9pz7T1KhXbI0uRRW9JtHJ/bwSVcm6FhLpQ7dr3BcF46R/z+1UdCyX9e5DHRZX9i/ex3e+iM",
+	"IWwDuiEDTEZgKMiV1wmcwqfeVz4av92yCQeo613bxgkCFYugD/z6P/+X5u8euqR/IxqEBJKeAxSBBQki",
+	"V1cp6nS9AEXdQRSyOcFMoILBaJWd+QYqCBrQB/AqJ1Mdwrwhi+b44yjhc7X+6k9RjM2nhIrrkchwTOxv",
+	"MseTCY3tx2QcBeYBY/4Rvl2Kn9NRMsaCVHc6g99tCPZfOtVLlNB7evD0cPAMQOj0qLQkdN6t6PqpyTZB",
+	"52N3yiHnoCuuadblBjinm3FF+7yU+PyG5IXwCms47CAo7VSSko8xIQlJhigCoAs1H8YlnSw1fidTy59G",
+	"brQErlM2MlwGf6hr6rGS8sfVjbN2RwhPvOEtIzpQyycWFmo1ZlAGRVpFR8wO96AwOYCEPl1ECAAZsoiF",
+	"kqMpkXVs0ZZQok2U0O1OCZjYenFyYUFZbuV++NPl2zcIkkMQJIegnXevXqCnB8+f7AJ6S+mbONGTMilj",
+	"auOmZCJDhlPOyLFNcIIsJmFznHomAhmgSPssAhRZwWiKX/R5GoVsJRMK7ZhnyhnJiYN/pJRhZpBvNBGs",
+	"eAuZyQG9NzeGGoHOY68FzO/s1tj+vC/s5mgxgLu7PTwejub7/gEej9f8RucoaTxoVuAUZSlmnRbUuJvv",
+	"Y/tjv74vZOuYbucb2fq4yley3eXR4mFe4/QNWZh6POMGeVHLRPUGdjZ6GrYO5A5Oj42DcqJCnzew9QZ0",
+	"RSR7zbFNgXes4oZFvHnUdzJVN0/hPkzX7UT6kqbs1revi/Xc9ojYZIIqO0lZoQBoD3an5EgUIlPmwM5G",
+	"G9TPqX6Dc/Bk7ThddOh1mko97ufJLMVVLukSJdxU5xo23mAErRz6jRDjOgtnNTWpwRsVJEZpyExzzNZa",
+	"IpmLoeFinDhmwRwzPCWjhAlLQvONmI1wHIOuAlrbKiUbqqE7y/UK4qWJTq61NguBAcWmYOBCsZsAMOp2",
+	"V0w2T94O+D/KfD+X0w9axaMTLLGyq4Qfhw9+KoelLh7BV40NetjuXY5RtvIyKq4R/IYKAeV1rJpztQl0",
+	"1W6/3+p9SpEYQapknTKD9ndD7XszV67tzRouzpalNHigkLz6vaRweV+Twu1fO+Yffav52v5USVou5Jh/",
+	"bL5p0C4vJScJVSdSnTotM6vBGbDCsUetbi4t9hUlTv+gM/bnnMnZGi56enDY7x/st+Qi875RlpObBC/X",
+	"v9d490rA/QQv1wxgv//86eBov937F2Q8KoRholvy8IKMcZb5RD4Zu6UfwrWgV7Tc571BgBYzGs9QkvMs",
+	"W82obzOThgBtSK4aU9REhcvVLtvV9/fqlqvtYJeMrtCr2Gl1ob1inTPj2/YbEab2QZvx5bWIMqUllLEl",
+	"jy9ls8MYngTwixuSPu+QXFYq+duTsezYR8qOW+NCNhTQ8E/qOl1xtcDC4n+a+gzOCHwLwDZ+j/C7KpC1",
+	"NXNk/UrJK14+aJufZqW0Yut839XnWjrM13Ra+GAyQqi0dTL67imRps9IMV8BE7f+aLGVTNtc5yskcsDi",
+	"PDqK5i/j7XEdvJGjXn0Uia9qY42jsB1ynVma5dZMauctP26c3ikr5v9uK5jqY5tRnW+9av/iMUm9v5S1",
+	"UE6Gv3HObuZUfePmoZaT9/pktQOZ546yu0p8EwdbV7NlOCeoZMgi55I0JUinO/AXthTzNb2A0pQviCkg",
+	"FWaj6wNRTwkc36yYK8tB7/pbMka1jB4v8vaFbMRI1NfItL9JG5UcdUoA1UcjGzvwOUvIDUl9qYKVlaAj",
+	"Q7/+/T8NYrS6AWk8eQMJ4hgwOMsIbiSN/GBQttT5pYtIfnQouLXXwWp90Yb5iBnOfQnvOn5WTWVh6lIA",
+	"fcnW5eqb60mL4HlWt+qh181g0bJ0xVuQYhN/TP3hMiMWDp4yGQUoKsy/k5Rj+MM8Uv2pZ9zIEqLMW+yw",
+	"yKlUxvdovPSZ0BwMZ4szL+0gYKLqVVbaq7+NFd1YXp20e4tF9YdD4RqfkHlFSZqc2vrPuswwlea+fV0C",
+	"4kKpM0+Wpph6J+FSAoaynEGMnxGhPnvC/DZCuzKfsqDd5ctGbfs2qWqf4Zty2dDjjGUaXvI2kRqoxW40",
+	"+XBRYTxqXDZyYh4Ndc7TOkRXx5agtQZqrSmJa91DbtkLpKYpVaPzE+uC+5o7XlXjq+hBRN1jVAjiI0f7",
+	"81+//RQCIds4XT13/QxObTBl09qsoe6aHbeuHk979DSDVJIPUAI0RkDZUyeva3UQwnPDu0biqmWP00LQ",
+	"G1KP7Ja/f94SG5R/j7qXlF0XnKYLdomHtm3CjvqHCkljoRFjgtIBtx7IL0BreioEZUMFE8C3xJBYiWCT",
+	"JlGvWigrYurk0XesLN9rIvEah6cLLnLN+EIgPNbaeYWXusrSjCyIkCPHCHQ4SdvK3nITCyDQfkOooZd4",
+	"/r4T3VoZo7nXuR7hQvKoUsPKLFUA9EkJht46pftU73C1QJQxkpgbBZHqIPfBT7rcq16lSAW31lfG/LRC",
+	"EUviTb0YlY2O3r8719gKpgtjVPYlLItLBZ0XKW66eyt0CcxI2nPih4Bo5huUpdGak7AB2+kR3TtquiV2",
+	"jaYHnIiNs153zdrvBB1jHpq/FPvcXQMoadpkDmdmNV70yYg633lb/UKmVwU2Oqkg9GkTB2rVOqE4JbH0",
+	"VRaD+Ihs083VdLOdX//jv0y/sY+7AYp0smFkrjaFsfXrG2FaW3kMb1KHKTyhUW9sf/Ro+bBnRj6f/ge7",
+	"zaxIsRtMWlnjopgKt22MHe8xMj1+tX4tZ4StVJA+6fYH3f7+Vf9g2D8c9o/+2qwl7dZhqT0SaG0AvLzi",
+	"LNHRHyrKXM9meVliWqleeEu+APCKr+ehty7Ca8VIJuT059fnipcacXUPwrDfTYWF75UfZssGFC0VyMGX",
+	"KR2gWuyVILfILmzI6jC0nr4/DudpsKdqp4XMwHPrRkDROrzcsmoIYAYpm9p06o3os7sBotL2eLIGkUGy",
+	"baQ8b+REo89VALyyknlGYq3ASR/uDtEFzgXJ9XdD9K5CbzJ4SD0EZoda4JQygvaH6FRjKqNHRiUaoivF",
+	"b8R8TS3Cte4Q7EV+KBepFcrGRrftCiCzWow6Szi80tDOS1G+WTWrbcDVTRKUktGdmU9AQztHvwkKtWWl",
+	"Xm6dDSs1Dps80W7txOfVtrYoR/2HlB36CfoCLPdbmohXkIW4MMUkbvKexxa6ORyVxtMa87Ayrkq9rHy8",
+	"aSxZaj+lLSGKcfkg4Xc+gzcuh0LHlGCTq+0YLpZPd5tqSmUbuVrJLdts0uzmyZapP2k19RYJWD909vv9",
+	"wTAZPxsOP2/U7Wt0Kg5oWyt+mzKdzeEWl0YzLqQ6MiAacRc2WZOcX0Lj3MbZ4JLPJ8Usxpivy+q7Vy/Q",
+	"88Ojp2VzpVYo7tAe02hQPhQwRQ04onwuc2mSDj2G4gIeCCB+oBMpDcunnKx2o1j1nhtsx5XsSg4Aaqbh",
+	"lZ22CGCfEkj8zKDriMZozHAuLfMZhL7W7nTHC+jbqkxIzOK1sT19smdYzuoUKLt21jPTipwq1YbkhMVk",
+	"vapYAqauc+5W/dga6SCAwb5yEDUQVzc/dRVHpfVyuuiIzZf8W6GDKpoVNRPqjrNmdY8RNTpSAzk65VNQ",
+	"kxoRv43oi60z1tQy/vHq6sKiF6zQVPdDWc2C0IiOK0ViM55LJIr5HNs+v1Vbu7I1mjsNT4uVbd62M8CK",
+	"nVCjrG58fOt2Le25tCHYLIIlEGQDSIFaBBIXOZXLS7X3TMJWRr8ny5PC11/6ooK/hUK6IcKlvznOiQSM",
+	"sZ2afQ2lEd+f/gVKYC4dhFx1r7UUlGGuboWD1YWWvjgbfX/6l8vRq7PzU90oN2SleaHYNsZpid6sewWa",
+	"ak4HwHdDv9s/d08uzkw/YStpYP5qrcdY0LgtIZa8sCjBGj1SHQBlAu3KsRsyp4zXLV8VhCXARfM6CdWW",
+	"0ODY52+/O3sTob2QOV9enFxefnipjx0NpZXyqX6Onj5IV7A41KzqAKcafpSyCbe4rVj7PwyVSlbtBB2A",
+	"1SuZeErlrBj3Yj6v+Ln6azVnsvwJ6T6qWYop0/UmXA0aNj7kouiZG0vbdDoRVmcImceidfSF0gmjcS0e",
+	"a+vxMTIGzK5FElfP8Xhl/AoqPEn7Y6onBc6ChczUE9SA+cdkRiG0aPDLYd51ExjsIBPo1SL/17//Z8jG",
+	"OL7WxAACGWhfNONMHXGOjOyFLGSPH180vX+9x489vKV71644NbTfOGTbW/9oR6LUaK8CUTm09tyLd+9f",
+	"mjagIVOzdTKMdImUJTaWzkvtq47R2QXo0YEBQhRBqIv7ROAEnwUQssrxMOVXhiHqT1ZjJUnp+TcvMk6T",
+	"qtGx298YMxdNF8pDTO/3kGnnCMNz28y11qkIbWtUJGZ8YaBV7BvjGReEVe3syweaRa1jsasVPWPosYND",
+	"/hgEUKPAGCo9K5EUsrVqv09aYaG561slKnQzSfscR84ropfyUwvnJZrySmwVzLYIUU83pdkkpgkRIYMK",
+	"1CUvdH83QqBW9bGBUDdzcp1JM54mVa2+GY3bBQAU7mo8KMa59j81TxlDWNAwYYucwobQG892o4nWQVZH",
+	"uhhOKf/qRPuwSY0PWlkFaqDLkFmRAIeXmj0wlFL9QH6nNCZMF3AaqXySQcOjfXDN18XyYrHoYfi5x/Pp",
+	"nrlX7J2fvTh9c3kK91QqU02+l16oTr830JfxjDCc0c6wc9Dr9w40RM0MlAWrVesTMiXSm86jvrdyx4cH",
+	"bQCaqU67s6ncJK36Z7FEHZg6kVBvE0Z06lmRVt3WHz/mjDx+3OxaXDXMDZnOefgDMP03PyWc6C7s+jOO",
+	"5yQC9jhBbu9UaEDPluU4S2R3LZOjw34f+ohB+lACpbch06ewLlEODXEQTtOwow/8UqqgaL/fjxR5mPHt",
+	"8rnSy8lchMz0XlAHhO53CLNXPz4SZaGk5hDHO16CPb8wy6OWzBBBA/f7DLDqkr1XMNOzpPMpaHkt+Bva",
+	"X/5dQW/xcAvccpsBgc/s1jeYafzYaKW+3+/fWwfcFdBsX6MWknfVIhsOF4E9pXmekNwjcHR750M9TN/b",
+	"y+nsOa3C4ZbB9lveNzpsHPYPtt/0ym38etg/3H5H2bcTbni+/YYXTtPmw/39NhNZbZoB97Z4ma8N0qeg",
+	"c9SGgI1elnDbfqulsh384ZYWVPe024JbW5C/0eoW7ENtN5dSHAmD5BeXgkXiqahy/0Tnx09BZ0qkLzVP",
+	"mCxim3OysR1oNCVQYWRzknHIjPytHSSy3hBYEMjw02pfD11xJEgK1eD6nQGcI20OC7QTaXy9skp9Wqgv",
+	"Qha5wHqBA8YHSQAuHJ/pORyyjSeOLb00aWVz+hEGJeyBaI6iAAkesim9Ad1zwe1Fuga+3496BqTEZK3X",
+	"ztZxIcFTBK6FkOGcIEHnWbq0ISQHL0NIOAMjqnNxIoSTRDjpN0ItmF4EJaPK1JsFz68F4kz/VlkSx+uy",
+	"a7Q6ZBJsmrAdoLB7DD0Y2wWeKipA/JeRRn8Vy0G6Kxgju8MSAUYPJLKnawYLPiUgXmmipetxmZGSE3DZ",
+	"znluABLNmW1Uy5BFDjKEng1G0Tll10OkVvkg/vXv/w1/kGOUk/SbEKAkwk6EtCMCznWldms2hucYu69U",
+	"noNG+3azoJp0ZoV66FLyDMbdHJRiD1jhANbf4HwAdAbkg/FcDu0XMViXaRKyCVnYXow1kqEdUFOAqjAE",
+	"3Zk5JThBxmQ5QQucXpdGIjEbUNk6jx9jSFNUWvyE5gYC4/Fj3YO1+kbtUayNakQTuEWzm34USdyc3VqW",
+	"FCGZcZ4og6rIwCQ/Mg3NBNrBSDCciRmXAcpyKImtS59HAjWNCjDXfi5Ivtw91uoXEEtqr6kdZ05inifl",
+	"9JQWTxPRQ5ccKpNSojvA2tcDAogIqlCoac5h+1nr8uupaSOEASJdXNMsUwwB6nB5pwH/RkmRW6sUVsBE",
+	"qLUoBE6D/q5KJuREzOAioA/ITFklElSDpAJN1f7aodKCuWpz0DQYKhsaWa98qS7DY3SyYazsEO07ECbP",
+	"ZEp2g/JPTURNHrXaVRPJcipTTkCwYGjaV+0VCLsJiIUOrdSxWNbC8iY1Sb+xNqmcna49MvY0snSkTI9F",
+	"qe6SzvWc0IxO1YzVAOfW+aiT4PURhdRWUWeA2Z/ANRXr04qboaFMD52YOUAkX0kwk4/pcB+YENVmUFMy",
+	"KzO0naIMzyp2g9OUplQubRG/zy5Q5HiwCu5mFWy/x6SvXqhv2lwP5QptLnyh0Ye+qGHi4C15TJI1iEtO",
+	"Wzt18G1rZQfXwNN/S7bKg/mwzXxQXLXFaMi4D+hLI2g7OUO2wNSaCThJIousqZ3r1Kk+ZXxReY6oNMpU",
+	"dM5jgyoH3hoIe5Z+Y1TCXofsqgRiNb5VUdcXjjX2w3p87hKN2wB0VyZCDZ5bchTPOBfEnq29JkyhdqjX",
+	"oAp13NftVb824Q8mc0mUhsrQavdAydEcXxNo20yJQAJPIECnbSVoiFq5w4wmo+YNfmCWaLdpWSWqNTmj",
+	"LOvjXCkIoCROEDYwfg68uKaziZHak9i2pdUvg8zqKuItCEmUWiJQQubccpY2bJSRFSAs5lTOAjSeF2qh",
+	"ApTriwaaV/SHfR2tgPPXVEIZCPWyGmpX2V1a77MGTkxAGTF6lBnbcTkxlBfMplMKZZo9j9CYxLgQxOku",
+	"BxoELKD3nNY0KFEnb3dQO+sLscyq+ea3PFm2ODDsUkDlVZFC4km1mctmPyXtqny9jlN+WlazrECqaYS0",
+	"BixaCXPWQCsr0cc0elgjvr8NutygdXXyOU2JaIB01TC3atBYFqqqxKcyeVbmOVUI+R2NZzhP0GvzdS0r",
+	"y02jqtCYfFhJBteoAWZUAycqQYYMaFDn7BykLCBv4sYa2WwYpbNbgD4lKNz1sYMswb7NlGoo3JuG/elT",
+	"606XtX4In+opCwbaqaHYDO5ZsVnXZNPw8gKXJkBTrzGHxVbdxl73m9Nvbu2LHbQY0wVephwnV5yf43xK",
+	"9H1HbQjg6Tf74AD+0hqc3rqlHuZV4j4FVZ7dLzT51CYs6DSJVQczWPG6ZzuVOl18x4kI7vYQaDE6eeP0",
+	"Ck8jkzUEYXb35RFEqM8m3ddYxjPQcUwUzlavVFH4JS9Qyvk1SRCW28Jptz+OJzAEn/V2uAnqEWSScQw9",
+	"xHcGLfbLRQ4aGHiE9D59kAxfKzS0UTKsiQm9MyabIwTc8E+Z8+R41nZ7qB6ZCJkTmiiDETYMgVpFIUJW",
+	"hiEaEYg1ppTapEb8GFd+jJlua8UkdNRqSB/OLA47ZP9FL0/PT69OK8tLFDlBjIMhZdNmHHQKqh4uF4Qw",
+	"n3SaEnlX0VRzWH1579JmJayheCn6blO64JoHh9LvTuh8R+Q2iXO7nWDqRRPYBZnFTW84ozSkePniRwJN",
+	"CYOAOGU6W1tpEyVIJpHRrpFhkMMZMi+qeoDMDgN0mC09+neHIbMKjDXsdDcQlkC4sowbGsB1KJGX3KKx",
+	"UxGyEk19JVUbWxB1MBJ3N4K1G4+USUJCK2DtQ7QGrL1yRslKjLbX4iaYpmXTnMF+5DqX+A3JFzkFj57g",
+	"cwLlKakgj4ShSzP5yulz58Osc0NO+n6P+IXVuRfdsI2PpskRTX+Nk79dbZc3ZIFId64oVyK7TPBHxIr5",
+	"GFBAiEHvqLDDjN/kJz5jvVV4c0AGV8urtyWACddfeWkQhqtTzH28Lf8YPLm1E0E3NWjlQ/i6x9cqszyc",
+	"Z19f2X/wPfzmDvv3WXJr38Oe0x1/Wz4alCXYmgPI0me2U0t50OtsDAdzPGRlxw119I/M7YDnGh2jLZ2y",
+	"NobmvzVD/6JZqOoV64K9tXYTZmK/OQ/Ew75rFbXVQEZ6a0DYq2SMGZ/rnICVDdlVJvnnKeEr+9lgDHcl",
+	"7+YOYu7naPneiPMVeCRcZEgTcW5gJDci0SGLPCOMglW06n6vf1z6IBvYF3O8DFnCEZVO6mu0CvUbramP",
+	"tzHsqr6wJXivrgCq3CKgJ4cM/BGmYzefUyl1O+/bxJG90U1NKb0aDgLyVw90tlT+VqCaPxn180tpmxWK",
+	"92aNE5L8FjW8lIfY04P+91uLPen9VyUBNUSxc/5A+F3MaOZTCZ2a0b2qxaVXO7zytY7E2iVgWiRJvuq3",
+	"Dlk0JbILd3arO72e7PU6YuCU4WrpfqRODejGA2VzWYncOdSOH8eRYpzPIYvOJt03nBHHdTIlEkUH/UMD",
+	"nmg641mX0UbXMqQqOoDst3d0qLGsDYS1EFjVy99+r/jqoKUsec0TOqFWYj3or78vJ3G1RR+JlR3tCA5H",
+	"Ntyz4upKnUbvqbWix9srqr38qW6/tRAKWYWKe2chZIpYjOv2/oRQBVf/IIkeJNE/syTybvCvIo4MOvV2",
+	"t5gPUt0xiw2oOlRaVY0TROUWqyL4CZZYqF1vgux38Y6VMsCgwH9B68u8YZtfzICVPPjFftfB54oRvoQX",
+	"bJ2T6iRJhK02qPaqHouzW3nDhw0YlVZRqEEVb9+T6ISViJzVK0NW5uTP8I0b5V0B4n226wm+wphCthI5",
+	"uwcnUx0E+v9Jx1Kj/cdXzoveLOfsWkNztCQhyXG5Xp5A54PX6cHr9BuT8icJCCCnxY7TcMRI07Uyf43a",
+	"tfcLzTamRV/ha3DG1zr7FHLFce+IcqtWjRKSgiRf3+jEI8p1lXRZhFweKTYr5lGp2bnAR+OlaZ/gkbs5",
+	"mfMb4ojedjnPrrzRj3hIen7Y4V90h78DNmvsNkhEa7vN767atSgmt8rBBZYznyW3xYVtk6u9AT/tChNo",
+	"rbEWMpsvvV0zjLqDyECdFRqwkSQ99F6QkK1m9Hm88KDTQT8S023QDA7KI7d7pb9ookTtPdtMQj3uB4vw",
+	"924Rlo3BvoRB6M9NvrRhfrN3qpxglqi9ZdFXoLrc9HerZSrblNrWu15xvsXL1PnNCHJTQ2bym7ckMlud",
+	"RomIyFiFxpOs3qDLzM1soD5eWRq2beUvoem+FnaG6JfQ9gpVnwb9T58iED9aME14HrJSLh0jbMIAVcKy",
+	"VTc85qldUgtEe9uEYEdAfWZyL1TslhLf6T8+HPSfHjw9HDzbPwzKnqlDRYXgzjLuayfW3kq+PpifD+bn",
+	"7yDpQXfqbX+qrOiH3PZh2qgeLmxbJse336IxE9oBRbkG1rheT9Mtob6gGNEv2CY/TJemB/Xs962eccON",
+	"vqShz9PNCl88P8dMTJTS5ewwyUsUPdOZySaTw7bvwpfRaiLQExODf8uQLwG0LGCC41uU/bRCptQ9x8rd",
+	"ier9vjQyUb0RVrRba3UVslu0+Qos1nmZsKrxjQzQ37auUHPwURXsWr2zDqoK6mbI/DGGI2+MoXzbZ6EH",
+	"gK/AWUKtpNIJotJgjcqydFdQFhPQwTV6o0Q7ulYNlnxBBfEGOfXtdZH5pevJPGpmsxVcs8/aGoyb1vqm",
+	"28/uK6ub7c6JimEeNMuHSqyHg7Q6SOlNpZKuHGJt83DbZMFV6qlB5nPSThJeq8Ta6MR0oR62+zSqBDMA",
+	"9hMI5yQEN8GEfnTiHuq4A4kyRFs8nO77Q1bCIs9b5rl9Bd+m+7JtgtGtEHlQo3/nanRW49Kv5+r8LsdM",
+	"Ct3F6IZfW1hpp0HUZudnyNZ4P9HtpIWGgfG5QFE7D2jZHuCXsOO8uXRpMjwlo0R/AYrRp2izj7LWJOt2",
+	"jsqmyLkHb2VDzFfzsU2wzTdiNsJxDEiR0MT41oAATQH2tb2Xd5SgD37MBz/m79GP2ebcWNEZhcTydqHu",
+	"QkBTC14wdbKgDWnJABm2OwyZyXQJ0BzTdMw/EhHAVWMs4E8qrhEEXXR/ghxPJjQGcK6l9OPtlyrdpRr/",
+	"F5dE8JZtIkhNlwpJ4wcd7nevw1W88KWK+G9RdKlrD2r9nXSo1ilHuGZ8IWxTnGVGAovMDltyMeMhUyai",
+	"PlDB8Vbt+7V1mWicYnbdKInyNB/aVhJVb0RUlUWV3sb7Lot6qMp8kED/jBKo2tDdlNyQtL7dW1RENSVL",
+	"G5eSR7w4ZVhrZIyRLgHESQGeoxIttkkRTAGCLTp9jUrT6rd9UaZXAt2hKHOdBPpihZkPJZkPYug3J4Zu",
+	"V50JsojHilnVnzOCUzn7m/k0JxKvlUiXICW00Kj1WHe72kmcQs9F0zKt2eU9ZErcZARfC7QDSbRlY2Ld",
+	"hNAUakEfQv3NlMgRPEfs6a8h+ptRptt5hCy6OD+9/P67k6vT0cW7t1dvX7w9j3Z1SBc6lTdayEMiHxXQ",
+	"YbtsF29llm2O7vaTr3ekN+3voaUZBUybojLVQ7YjZ7oxDvi8oAX7ugrR14rYX9DIgud7zKsPNkhRdiJU",
+	"JwjCY9sLr8iEzAmePxhcrpz5Z8M5V0s+JrUFrW1bR0LAtteiYU5kTkvpYLqp9wzjuV8t8Tw1X+UEJ0sQ",
+	"IWoIJC5y6Jjzwy+dMRY0PinkrDP84cdPgeJm+j1Zlt/8qK5Xg9EHb51P63sv161kZ9BGNS7mGlpRt5Lf",
+	"g3PYzGYFB9lATmjgRJLvWiw0vZc1ScrNKbTPJdC9ugLtbw90P4de1XXGQjmqOTWKXX3mamDS4QLXnRTY",
+	"WlyQODM+J13AbbQQhiE7rfpLjAvpPM/0YmrVTStkLvraf5m0nI9GKtXmo43o1TmBVwz6jjXSknRPSg14",
+	"5P6+Aj+3488MqgZQhWBXXw92YwPzzTnqxLBeiNEAh9O0CiCVh+Zghoug6pBmDHHk2OE2pUf3xAKYaldf",
+	"DZnlSpg9zvOlUVgDFIFm233Bmcx5apoG6+8u3f73Ztbu0bw6762CunYKj8mMsgRR6VAVNvbqg6+qZ5p+",
+	"nIQl0FxOoB2RkThQe0wESGsHATJSYbeH3nCk5DZh0hxKztuElmWdTz9++r8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

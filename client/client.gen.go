@@ -1029,6 +1029,9 @@ type PreconditionFailed = Problem
 // ServiceUnavailable An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
 type ServiceUnavailable = Problem
 
+// TooManyFailedLogins An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
+type TooManyFailedLogins = Problem
+
 // Unauthorized An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
 type Unauthorized = Problem
 
@@ -4092,6 +4095,11 @@ type DeleteClientsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteClientsResponse429Headers the declared response headers of an HTTP 429 response for DeleteClients
+type DeleteClientsResponse429Headers struct {
+	RetryAfter int
+}
+
 type DeleteClientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4109,6 +4117,8 @@ type DeleteClientsResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4119,6 +4129,8 @@ type DeleteClientsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteClientsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteClientsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4154,6 +4166,11 @@ func (r DeleteClientsResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r DeleteClientsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteClientsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4215,6 +4232,11 @@ type ListClientsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListClientsResponse429Headers the declared response headers of an HTTP 429 response for ListClients
+type ListClientsResponse429Headers struct {
+	RetryAfter int
+}
+
 type ListClientsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4228,6 +4250,8 @@ type ListClientsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4240,6 +4264,8 @@ type ListClientsResponse struct {
 	Headers200 *ListClientsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListClientsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListClientsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4265,6 +4291,11 @@ func (r ListClientsResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListClientsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListClientsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4326,6 +4357,11 @@ type CreateClientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateClientResponse429Headers the declared response headers of an HTTP 429 response for CreateClient
+type CreateClientResponse429Headers struct {
+	RetryAfter int
+}
+
 type CreateClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4347,6 +4383,8 @@ type CreateClientResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4359,6 +4397,8 @@ type CreateClientResponse struct {
 	Headers201 *CreateClientResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateClientResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateClientResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -4404,6 +4444,11 @@ func (r CreateClientResponse) GetApplicationproblemJSON415() *UnsupportedMediaTy
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r CreateClientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateClientResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4460,6 +4505,11 @@ type DeleteClientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteClientResponse429Headers the declared response headers of an HTTP 429 response for DeleteClient
+type DeleteClientResponse429Headers struct {
+	RetryAfter int
+}
+
 type DeleteClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4477,6 +4527,8 @@ type DeleteClientResponse struct {
 	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4487,6 +4539,8 @@ type DeleteClientResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteClientResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteClientResponse429Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -4522,6 +4576,11 @@ func (r DeleteClientResponse) GetApplicationproblemJSON412() *PreconditionFailed
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r DeleteClientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteClientResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4583,6 +4642,11 @@ type GetClientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientResponse429Headers the declared response headers of an HTTP 429 response for GetClient
+type GetClientResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4596,6 +4660,8 @@ type GetClientResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4608,6 +4674,8 @@ type GetClientResponse struct {
 	Headers200 *GetClientResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4633,6 +4701,11 @@ func (r GetClientResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4694,6 +4767,11 @@ type PatchClientResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PatchClientResponse429Headers the declared response headers of an HTTP 429 response for PatchClient
+type PatchClientResponse429Headers struct {
+	RetryAfter int
+}
+
 type PatchClientResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4717,6 +4795,8 @@ type PatchClientResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4729,6 +4809,8 @@ type PatchClientResponse struct {
 	Headers200 *PatchClientResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchClientResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClientResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4779,6 +4861,11 @@ func (r PatchClientResponse) GetApplicationproblemJSON415() *UnsupportedMediaTyp
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r PatchClientResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchClientResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4835,6 +4922,11 @@ type ListClientButtonsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListClientButtonsResponse429Headers the declared response headers of an HTTP 429 response for ListClientButtons
+type ListClientButtonsResponse429Headers struct {
+	RetryAfter int
+}
+
 type ListClientButtonsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4848,6 +4940,8 @@ type ListClientButtonsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4858,6 +4952,8 @@ type ListClientButtonsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListClientButtonsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListClientButtonsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4883,6 +4979,11 @@ func (r ListClientButtonsResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListClientButtonsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListClientButtonsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -4939,6 +5040,11 @@ type ConvertClientToResellerResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ConvertClientToResellerResponse429Headers the declared response headers of an HTTP 429 response for ConvertClientToReseller
+type ConvertClientToResellerResponse429Headers struct {
+	RetryAfter int
+}
+
 type ConvertClientToResellerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4960,6 +5066,8 @@ type ConvertClientToResellerResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -4970,6 +5078,8 @@ type ConvertClientToResellerResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ConvertClientToResellerResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConvertClientToResellerResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5015,6 +5125,11 @@ func (r ConvertClientToResellerResponse) GetApplicationproblemJSON415() *Unsuppo
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ConvertClientToResellerResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ConvertClientToResellerResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5085,6 +5200,11 @@ type GetClientLimitDescriptorResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientLimitDescriptorResponse429Headers the declared response headers of an HTTP 429 response for GetClientLimitDescriptor
+type GetClientLimitDescriptorResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientLimitDescriptorResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5098,6 +5218,8 @@ type GetClientLimitDescriptorResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5112,6 +5234,8 @@ type GetClientLimitDescriptorResponse struct {
 	Headers304 *GetClientLimitDescriptorResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientLimitDescriptorResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientLimitDescriptorResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5137,6 +5261,11 @@ func (r GetClientLimitDescriptorResponse) GetApplicationproblemJSON403() *Forbid
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientLimitDescriptorResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientLimitDescriptorResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5207,6 +5336,11 @@ type GetClientPermissionDescriptorResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientPermissionDescriptorResponse429Headers the declared response headers of an HTTP 429 response for GetClientPermissionDescriptor
+type GetClientPermissionDescriptorResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientPermissionDescriptorResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5220,6 +5354,8 @@ type GetClientPermissionDescriptorResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5234,6 +5370,8 @@ type GetClientPermissionDescriptorResponse struct {
 	Headers304 *GetClientPermissionDescriptorResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientPermissionDescriptorResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientPermissionDescriptorResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5259,6 +5397,11 @@ func (r GetClientPermissionDescriptorResponse) GetApplicationproblemJSON403() *F
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientPermissionDescriptorResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientPermissionDescriptorResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5315,6 +5458,11 @@ type GetClientIPPoolResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientIPPoolResponse429Headers the declared response headers of an HTTP 429 response for GetClientIPPool
+type GetClientIPPoolResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientIPPoolResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5328,6 +5476,8 @@ type GetClientIPPoolResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5338,6 +5488,8 @@ type GetClientIPPoolResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientIPPoolResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientIPPoolResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5363,6 +5515,11 @@ func (r GetClientIPPoolResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientIPPoolResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientIPPoolResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5419,6 +5576,11 @@ type AddClientIPResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AddClientIPResponse429Headers the declared response headers of an HTTP 429 response for AddClientIP
+type AddClientIPResponse429Headers struct {
+	RetryAfter int
+}
+
 type AddClientIPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5440,6 +5602,8 @@ type AddClientIPResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5450,6 +5614,8 @@ type AddClientIPResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AddClientIPResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddClientIPResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -5495,6 +5661,11 @@ func (r AddClientIPResponse) GetApplicationproblemJSON415() *UnsupportedMediaTyp
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r AddClientIPResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddClientIPResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5551,6 +5722,11 @@ type RemoveClientIPResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RemoveClientIPResponse429Headers the declared response headers of an HTTP 429 response for RemoveClientIP
+type RemoveClientIPResponse429Headers struct {
+	RetryAfter int
+}
+
 type RemoveClientIPResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5566,6 +5742,8 @@ type RemoveClientIPResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5576,6 +5754,8 @@ type RemoveClientIPResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RemoveClientIPResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RemoveClientIPResponse429Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -5606,6 +5786,11 @@ func (r RemoveClientIPResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r RemoveClientIPResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RemoveClientIPResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5662,6 +5847,11 @@ type GetClientLimitsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientLimitsResponse429Headers the declared response headers of an HTTP 429 response for GetClientLimits
+type GetClientLimitsResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientLimitsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5675,6 +5865,8 @@ type GetClientLimitsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5685,6 +5877,8 @@ type GetClientLimitsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientLimitsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientLimitsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5710,6 +5904,11 @@ func (r GetClientLimitsResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientLimitsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientLimitsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5766,6 +5965,11 @@ type PatchClientLimitsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PatchClientLimitsResponse429Headers the declared response headers of an HTTP 429 response for PatchClientLimits
+type PatchClientLimitsResponse429Headers struct {
+	RetryAfter int
+}
+
 type PatchClientLimitsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5787,6 +5991,8 @@ type PatchClientLimitsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5797,6 +6003,8 @@ type PatchClientLimitsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchClientLimitsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClientLimitsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5842,6 +6050,11 @@ func (r PatchClientLimitsResponse) GetApplicationproblemJSON415() *UnsupportedMe
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r PatchClientLimitsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchClientLimitsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -5898,6 +6111,11 @@ type GetClientOwnerResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientOwnerResponse429Headers the declared response headers of an HTTP 429 response for GetClientOwner
+type GetClientOwnerResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientOwnerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5911,6 +6129,8 @@ type GetClientOwnerResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -5921,6 +6141,8 @@ type GetClientOwnerResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientOwnerResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientOwnerResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5946,6 +6168,11 @@ func (r GetClientOwnerResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientOwnerResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientOwnerResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6002,6 +6229,11 @@ type ChangeClientOwnerResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ChangeClientOwnerResponse429Headers the declared response headers of an HTTP 429 response for ChangeClientOwner
+type ChangeClientOwnerResponse429Headers struct {
+	RetryAfter int
+}
+
 type ChangeClientOwnerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6025,6 +6257,8 @@ type ChangeClientOwnerResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6035,6 +6269,8 @@ type ChangeClientOwnerResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ChangeClientOwnerResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangeClientOwnerResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6085,6 +6321,11 @@ func (r ChangeClientOwnerResponse) GetApplicationproblemJSON415() *UnsupportedMe
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ChangeClientOwnerResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ChangeClientOwnerResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6141,6 +6382,11 @@ type GetClientPermissionsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientPermissionsResponse429Headers the declared response headers of an HTTP 429 response for GetClientPermissions
+type GetClientPermissionsResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientPermissionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6154,6 +6400,8 @@ type GetClientPermissionsResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6164,6 +6412,8 @@ type GetClientPermissionsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientPermissionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientPermissionsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6189,6 +6439,11 @@ func (r GetClientPermissionsResponse) GetApplicationproblemJSON403() *Forbidden 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientPermissionsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientPermissionsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6245,6 +6500,11 @@ type PatchClientPermissionsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// PatchClientPermissionsResponse429Headers the declared response headers of an HTTP 429 response for PatchClientPermissions
+type PatchClientPermissionsResponse429Headers struct {
+	RetryAfter int
+}
+
 type PatchClientPermissionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6266,6 +6526,8 @@ type PatchClientPermissionsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6276,6 +6538,8 @@ type PatchClientPermissionsResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *PatchClientPermissionsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchClientPermissionsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6321,6 +6585,11 @@ func (r PatchClientPermissionsResponse) GetApplicationproblemJSON415() *Unsuppor
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r PatchClientPermissionsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchClientPermissionsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6377,6 +6646,11 @@ type GetClientStatResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetClientStatResponse429Headers the declared response headers of an HTTP 429 response for GetClientStat
+type GetClientStatResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetClientStatResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6390,6 +6664,8 @@ type GetClientStatResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6400,6 +6676,8 @@ type GetClientStatResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetClientStatResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetClientStatResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6425,6 +6703,11 @@ func (r GetClientStatResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetClientStatResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetClientStatResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6495,6 +6778,11 @@ type GetLimitDescriptorResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetLimitDescriptorResponse429Headers the declared response headers of an HTTP 429 response for GetLimitDescriptor
+type GetLimitDescriptorResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetLimitDescriptorResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6508,6 +6796,8 @@ type GetLimitDescriptorResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6522,6 +6812,8 @@ type GetLimitDescriptorResponse struct {
 	Headers304 *GetLimitDescriptorResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetLimitDescriptorResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLimitDescriptorResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6547,6 +6839,11 @@ func (r GetLimitDescriptorResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetLimitDescriptorResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetLimitDescriptorResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6617,6 +6914,11 @@ type GetPermissionDescriptorResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetPermissionDescriptorResponse429Headers the declared response headers of an HTTP 429 response for GetPermissionDescriptor
+type GetPermissionDescriptorResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetPermissionDescriptorResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6630,6 +6932,8 @@ type GetPermissionDescriptorResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
 	ApplicationproblemJSON501 *NotImplemented
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
@@ -6644,6 +6948,8 @@ type GetPermissionDescriptorResponse struct {
 	Headers304 *GetPermissionDescriptorResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetPermissionDescriptorResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetPermissionDescriptorResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6669,6 +6975,11 @@ func (r GetPermissionDescriptorResponse) GetApplicationproblemJSON403() *Forbidd
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetPermissionDescriptorResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetPermissionDescriptorResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
@@ -6725,6 +7036,11 @@ type GetMetaResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetMetaResponse429Headers the declared response headers of an HTTP 429 response for GetMeta
+type GetMetaResponse429Headers struct {
+	RetryAfter int
+}
+
 type GetMetaResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6738,6 +7054,8 @@ type GetMetaResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
 	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
 	ApplicationproblemJSON502 *BadGateway
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -6746,6 +7064,8 @@ type GetMetaResponse struct {
 	ApplicationproblemJSON504 *GatewayTimeout
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetMetaResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetMetaResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -6771,6 +7091,11 @@ func (r GetMetaResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetMetaResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetMetaResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
@@ -7491,6 +7816,13 @@ func ParseDeleteClientsResponse(rsp *http.Response) (*DeleteClientsResponse, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7532,6 +7864,16 @@ func ParseDeleteClientsResponse(rsp *http.Response) (*DeleteClientsResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteClientsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -7586,6 +7928,13 @@ func ParseListClientsResponse(rsp *http.Response) (*ListClientsResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7637,6 +7986,16 @@ func ParseListClientsResponse(rsp *http.Response) (*ListClientsResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListClientsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -7719,6 +8078,13 @@ func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7770,6 +8136,16 @@ func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -7841,6 +8217,13 @@ func ParseDeleteClientResponse(rsp *http.Response) (*DeleteClientResponse, error
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7882,6 +8265,16 @@ func ParseDeleteClientResponse(rsp *http.Response) (*DeleteClientResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -7936,6 +8329,13 @@ func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7987,6 +8387,16 @@ func ParseGetClientResponse(rsp *http.Response) (*GetClientResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8076,6 +8486,13 @@ func ParsePatchClientResponse(rsp *http.Response) (*PatchClientResponse, error) 
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8127,6 +8544,16 @@ func ParsePatchClientResponse(rsp *http.Response) (*PatchClientResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8181,6 +8608,13 @@ func ParseListClientButtonsResponse(rsp *http.Response) (*ListClientButtonsRespo
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8222,6 +8656,16 @@ func ParseListClientButtonsResponse(rsp *http.Response) (*ListClientButtonsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListClientButtonsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8304,6 +8748,13 @@ func ParseConvertClientToResellerResponse(rsp *http.Response) (*ConvertClientToR
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8345,6 +8796,16 @@ func ParseConvertClientToResellerResponse(rsp *http.Response) (*ConvertClientToR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConvertClientToResellerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8401,6 +8862,13 @@ func ParseGetClientLimitDescriptorResponse(rsp *http.Response) (*GetClientLimitD
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
@@ -8491,6 +8959,16 @@ func ParseGetClientLimitDescriptorResponse(rsp *http.Response) (*GetClientLimitD
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientLimitDescriptorResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8547,6 +9025,13 @@ func ParseGetClientPermissionDescriptorResponse(rsp *http.Response) (*GetClientP
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
@@ -8637,6 +9122,16 @@ func ParseGetClientPermissionDescriptorResponse(rsp *http.Response) (*GetClientP
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientPermissionDescriptorResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8691,6 +9186,13 @@ func ParseGetClientIPPoolResponse(rsp *http.Response) (*GetClientIPPoolResponse,
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8732,6 +9234,16 @@ func ParseGetClientIPPoolResponse(rsp *http.Response) (*GetClientIPPoolResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientIPPoolResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8814,6 +9326,13 @@ func ParseAddClientIPResponse(rsp *http.Response) (*AddClientIPResponse, error) 
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8855,6 +9374,16 @@ func ParseAddClientIPResponse(rsp *http.Response) (*AddClientIPResponse, error) 
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddClientIPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -8919,6 +9448,13 @@ func ParseRemoveClientIPResponse(rsp *http.Response) (*RemoveClientIPResponse, e
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8960,6 +9496,16 @@ func ParseRemoveClientIPResponse(rsp *http.Response) (*RemoveClientIPResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RemoveClientIPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9014,6 +9560,13 @@ func ParseGetClientLimitsResponse(rsp *http.Response) (*GetClientLimitsResponse,
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9055,6 +9608,16 @@ func ParseGetClientLimitsResponse(rsp *http.Response) (*GetClientLimitsResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientLimitsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9137,6 +9700,13 @@ func ParsePatchClientLimitsResponse(rsp *http.Response) (*PatchClientLimitsRespo
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9178,6 +9748,16 @@ func ParsePatchClientLimitsResponse(rsp *http.Response) (*PatchClientLimitsRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClientLimitsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9232,6 +9812,13 @@ func ParseGetClientOwnerResponse(rsp *http.Response) (*GetClientOwnerResponse, e
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9273,6 +9860,16 @@ func ParseGetClientOwnerResponse(rsp *http.Response) (*GetClientOwnerResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientOwnerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9362,6 +9959,13 @@ func ParseChangeClientOwnerResponse(rsp *http.Response) (*ChangeClientOwnerRespo
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9403,6 +10007,16 @@ func ParseChangeClientOwnerResponse(rsp *http.Response) (*ChangeClientOwnerRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangeClientOwnerResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9457,6 +10071,13 @@ func ParseGetClientPermissionsResponse(rsp *http.Response) (*GetClientPermission
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9498,6 +10119,16 @@ func ParseGetClientPermissionsResponse(rsp *http.Response) (*GetClientPermission
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientPermissionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9580,6 +10211,13 @@ func ParsePatchClientPermissionsResponse(rsp *http.Response) (*PatchClientPermis
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9621,6 +10259,16 @@ func ParsePatchClientPermissionsResponse(rsp *http.Response) (*PatchClientPermis
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchClientPermissionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9675,6 +10323,13 @@ func ParseGetClientStatResponse(rsp *http.Response) (*GetClientStatResponse, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9716,6 +10371,16 @@ func ParseGetClientStatResponse(rsp *http.Response) (*GetClientStatResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetClientStatResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9772,6 +10437,13 @@ func ParseGetLimitDescriptorResponse(rsp *http.Response) (*GetLimitDescriptorRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
@@ -9862,6 +10534,16 @@ func ParseGetLimitDescriptorResponse(rsp *http.Response) (*GetLimitDescriptorRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLimitDescriptorResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -9918,6 +10600,13 @@ func ParseGetPermissionDescriptorResponse(rsp *http.Response) (*GetPermissionDes
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
 		var dest NotImplemented
@@ -10008,6 +10697,16 @@ func ParseGetPermissionDescriptorResponse(rsp *http.Response) (*GetPermissionDes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetPermissionDescriptorResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -10062,6 +10761,13 @@ func ParseGetMetaResponse(rsp *http.Response) (*GetMetaResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
 		var dest BadGateway
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10096,6 +10802,16 @@ func ParseGetMetaResponse(rsp *http.Response) (*GetMetaResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetMetaResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -67,6 +67,9 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		}
 		return marshalJSON(toAPIDescriptor(*r.Descriptor))
 	})
+	if err == nil && outcome == cacheHit {
+		err = s.recheckAuth(ctx) // a cached answer only for credentials Plesk vouched for lately (shield.go)
+	}
 	if err != nil {
 		return cachedDescriptor{}, err
 	}

@@ -88,6 +88,9 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 			return &Error{Status: http.StatusConflict, Slug: "idempotency-in-flight", Title: "Request still in progress",
 				Detail: "a request with this Idempotency-Key is still being processed; retry after it completes"}
 		}
+		if err := s.recheckAuth(ctx); err != nil { // a replay only for credentials Plesk vouched for lately (shield.go)
+			return err
+		}
 		s.metrics.idempotency.WithLabelValues("replayed").Inc()
 		for k, vs := range existing.Header {
 			c.Response().Header()[k] = vs

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -47,6 +48,13 @@ type Config struct {
 	// HMAC-SHA256, DESIGN.md §5). Replicas sharing a store must share it;
 	// random per process when nil.
 	StateSecret []byte
+
+	// The failed-login shield (shield.go, DESIGN.md §7).
+	AuthFailuresPerMinute         int              // failed logins let through per caller address; 10 when zero
+	UpstreamAuthFailuresPerMinute int              // failed logins let through for all callers together; 30 when zero
+	TrustedProxies                []netip.Prefix   // peers whose X-Forwarded-For is believed
+	AuthRecheck                   time.Duration    // how long an accepted login may be served from caches and replays; 60s when zero
+	Now                           func() time.Time // the shield's clock; time.Now when nil (tests inject one)
 }
 
 // Server is the HTTP gateway.
@@ -65,6 +73,7 @@ type Server struct {
 	upstream    *upstream.Client
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
+	shield      *shield
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -112,6 +121,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
 	}
+	if cfg.AuthRecheck <= 0 {
+		cfg.AuthRecheck = defaultAuthRecheck
+	}
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
 	}
@@ -131,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
+	s.shield = newShield(cfg, shieldLimits{}, cfg.Registry)
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
 	s.upstreamID = upstream.Keyed(cfg.StateSecret, "upstream", s.upstream.Endpoint())[:16]
@@ -319,11 +332,13 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 	}
 	st := stateOf(c)
 	st.operation = info.operationID
+	proceed := s.idempotent
 	if info.needsAuth {
 		if err := s.authenticate(c, st); err != nil {
 			return err
 		}
 		r = c.Request()
+		proceed = s.shielded // the failed-login shield (shield.go)
 	}
 	if r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
 		// No query and no body. When the path and header parameters are
@@ -331,7 +346,7 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		// for an operation beyond them, when it has no path parameter and
 		// no body), there is nothing left for the walk to find: skip it.
 		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
-			return s.idempotent(c, next)
+			return proceed(c, next)
 		}
 	}
 	if err := checkQuery(r.URL.RawQuery, info.query); err != nil {
@@ -352,5 +367,5 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		}
 		return err
 	}
-	return s.idempotent(c, next)
+	return proceed(c, next)
 }

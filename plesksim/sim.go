@@ -293,6 +293,23 @@ func (s *Server) ClientPassword(login string) (string, bool) {
 	return "", false
 }
 
+// SetPassword changes the password of any user (administrator, reseller or
+// client) with this login, as an administrator changing it in the panel
+// would; false when there is none. Tests use it to revoke credentials.
+func (s *Server) SetPassword(login, password string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userByLogin(login)
+	if u == nil {
+		return false
+	}
+	u.password = password
+	if u.pwHash != "" {
+		u.pwHash = s.passwordHash(password)
+	}
+	return true
+}
+
 // ServeHTTP serves AgentPath; every other path is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != AgentPath {

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway"
 	"github.com/pleskgate/pleskgate/internal/buildinfo"
 )
 
@@ -45,6 +47,12 @@ type config struct {
 
 	UpstreamConcurrency int // packets in flight to Plesk at once (admission)
 	UpstreamQueue       int // callers waiting for a slot before 503 upstream-busy
+
+	// The failed-login shield (DESIGN.md §7).
+	AuthFailuresPerMinute         int
+	UpstreamAuthFailuresPerMinute int
+	TrustedProxies                []netip.Prefix
+	AuthRecheck                   time.Duration
 }
 
 type setting struct {
@@ -116,6 +124,17 @@ var settings = []setting{
 		return nil
 	}},
 	{"legacy-retry", "10m", "after a panel refuses the legacy client operator, how long its legacy-only operations answer 501 before a packet is tried again (also tried at start-up)", dur(func(c *config) *time.Duration { return &c.LegacyRetry })},
+	{"auth-recheck", "60s", "how long a login Plesk accepted may be served from the descriptor cache and Idempotency-Key replays; older ones are checked with the panel first (one get_protos packet)", dur(func(c *config) *time.Duration { return &c.AuthRecheck })},
+	{"auth-failures-per-minute", "10", "failed logins let through to Plesk per caller address and minute; beyond, 429 with Retry-After for credentials Plesk has not accepted recently", posInt(func(c *config) *int { return &c.AuthFailuresPerMinute })},
+	{"upstream-auth-failures-per-minute", "30", "failed logins let through to Plesk per minute for all callers together (keep it under the panel's fail2ban threshold)", posInt(func(c *config) *int { return &c.UpstreamAuthFailuresPerMinute })},
+	{"trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed for the caller address; unset = the TCP peer only", func(c *config, v string) error {
+		ps, err := gateway.ParseTrustedProxies(v)
+		if err != nil {
+			return err
+		}
+		c.TrustedProxies = ps
+		return nil
+	}},
 	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
 	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -64,6 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LegacyRetry:    cfg.LegacyRetry,
+
+		AuthFailuresPerMinute:         cfg.AuthFailuresPerMinute,
+		UpstreamAuthFailuresPerMinute: cfg.UpstreamAuthFailuresPerMinute,
+		TrustedProxies:                cfg.TrustedProxies,
+		AuthRecheck:                   cfg.AuthRecheck,
 	}
 	if cfg.StateSecret != "" {
 		gcfg.StateSecret = []byte(cfg.StateSecret)

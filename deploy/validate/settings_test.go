@@ -56,12 +56,8 @@ var designEnv = []string{
 // them, since the binary would ignore them; each leaves this list with the
 // change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
 var notYetRead = map[string]bool{
-	"PLESKGATE_AUTH_RECHECK":                      true,
-	"PLESKGATE_AUTH_FAILURES_PER_MINUTE":          true,
-	"PLESKGATE_UPSTREAM_AUTH_FAILURES_PER_MINUTE": true,
-	"PLESKGATE_TRUSTED_PROXIES":                   true,
-	"PLESKGATE_MAX_HEADER_BYTES":                  true,
-	"PLESKGATE_MAX_CONNECTIONS":                   true,
+	"PLESKGATE_MAX_HEADER_BYTES": true,
+	"PLESKGATE_MAX_CONNECTIONS":  true,
 }
 
 // extraEnv are variables the binary reads beyond §6, each with the reason a

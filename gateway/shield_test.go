@@ -1,0 +1,533 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/plesksim"
+)
+
+// fakeClock is the shield's injected clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// loginCounter wraps a simulator and counts what the panel saw: packets,
+// and failed logins (answers with an authentication system error).
+type loginCounter struct {
+	next    http.Handler
+	packets atomic.Int64
+	failed  atomic.Int64
+}
+
+func (lc *loginCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lc.packets.Add(1)
+	rec := httptest.NewRecorder()
+	lc.next.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	for _, code := range []string{"1001", "1029", "11003"} {
+		if bytes.Contains(body, []byte("<errcode>"+code+"</errcode>")) {
+			lc.failed.Add(1)
+		}
+	}
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+// shieldEnv is a gateway with an injected clock in front of a counted simulator.
+type shieldEnv struct {
+	t     *testing.T
+	sim   *plesksim.Server
+	lc    *loginCounter
+	gw    *Server
+	srv   *httptest.Server
+	clock *fakeClock
+	reg   *prometheus.Registry
+}
+
+func newShieldEnv(t *testing.T, tune func(*Config)) *shieldEnv {
+	t.Helper()
+	sim, err := plesksim.New(plesksim.Config{
+		AdminLogin: "admin", AdminPassword: adminPass,
+		Resellers: []plesksim.Account{{Login: "res1", Password: resellerPass}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := &loginCounter{next: sim}
+	simSrv := httptest.NewServer(lc)
+	t.Cleanup(simSrv.Close)
+	clock := newFakeClock()
+	reg := prometheus.NewRegistry()
+	cfg := Config{
+		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 5 * time.Second},
+		Logger:   zap.NewNop(), Registry: reg, DescriptorTTL: time.Hour, Now: clock.Now,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	gw, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(srv.Close)
+	e := &shieldEnv{t: t, sim: sim, lc: lc, gw: gw, srv: srv, clock: clock, reg: reg}
+	// Learn the protocol versions first, so every count below is the work under test.
+	if r := e.do("GET", "/meta", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+		t.Fatalf("GET /meta: %d %s", r.StatusCode, r.body)
+	}
+	lc.packets.Store(0)
+	lc.failed.Store(0)
+	return e
+}
+
+// do sends one request; xff, when set, is sent as X-Forwarded-For.
+func (e *shieldEnv) do(method, path, login, password string, header http.Header, body string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if login != "" {
+		req.SetBasicAuth(login, password)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{Response: resp, body: data}
+}
+
+func xff(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
+
+func (e *shieldEnv) decisions(d string) float64 {
+	return testutil.ToFloat64(e.gw.shield.decisions.WithLabelValues(d))
+}
+
+// Credentials Plesk refused are answered 401 from memory, with Plesk's own
+// code, and no packet goes, until the memory expires.
+func TestShieldRemembersRefusedCredentials(t *testing.T) {
+	e := newShieldEnv(t, nil)
+	r := e.do("GET", "/clients", "admin", "wrong-1", nil, "")
+	if r.StatusCode != http.StatusUnauthorized || e.lc.failed.Load() != 1 {
+		t.Fatalf("first wrong password: %d, panel saw %d failed logins; body %s", r.StatusCode, e.lc.failed.Load(), r.body)
+	}
+	for i := 0; i < 50; i++ {
+		r := e.do("GET", "/clients", "admin", "wrong-1", nil, "")
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("repeat %d: %d %s", i, r.StatusCode, r.body)
+		}
+		p := r.problem(t)
+		if p.PleskErrcode == nil || *p.PleskErrcode != 1001 || r.Header.Get("WWW-Authenticate") == "" {
+			t.Fatalf("repeat %d: the remembered 401 lacks Plesk's code or the challenge: %s", i, r.body)
+		}
+	}
+	if n := e.lc.packets.Load(); n != 1 {
+		t.Fatalf("the same wrong password 51 times sent %d packets, want 1", n)
+	}
+	if got := e.decisions("refused_remembered"); got != 50 {
+		t.Fatalf("refused_remembered = %v, want 50", got)
+	}
+	// The right password of the same login is other credentials: it goes.
+	e.do("GET", "/clients", "admin", adminPass, nil, "")
+	if n := e.lc.packets.Load(); n != 2 {
+		t.Fatalf("the right password after a wrong one: %d packets in all, want 2", n)
+	}
+	// Once the memory expires, the wrong password is asked about again.
+	e.clock.Advance(refusedFor + time.Second)
+	e.do("GET", "/clients", "admin", "wrong-1", nil, "")
+	if n := e.lc.failed.Load(); n != 2 {
+		t.Fatalf("after the memory expired the panel saw %d failed logins in all, want 2", n)
+	}
+}
+
+// Concurrent requests with one wrong password cost one failed login: the
+// others wait for its outcome and get the remembered 401.
+func TestShieldSameCredentialsJudgedOnce(t *testing.T) {
+	e := newShieldEnv(t, nil)
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := e.do("GET", "/clients/1", "admin", "wrong-same", nil, ""); r.StatusCode != http.StatusUnauthorized {
+				bad.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if bad.Load() != 0 || e.lc.failed.Load() != 1 {
+		t.Fatalf("%d answers were not 401; the panel saw %d failed logins, want 1", bad.Load(), e.lc.failed.Load())
+	}
+}
+
+// Beyond the global budget: 429 with Retry-After and no packet, and the
+// panel saw exactly the budget's failed logins; accepted credentials keep
+// working; after a minute the budget is back.
+func TestShieldGlobalBudget(t *testing.T) {
+	const budget = 7
+	e := newShieldEnv(t, func(c *Config) {
+		c.UpstreamAuthFailuresPerMinute = budget
+		c.AuthFailuresPerMinute = 1000
+	})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var goodErrors atomic.Int64
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.do("GET", "/clients", "admin", "storm-"+strconv.Itoa(i), nil, "")
+			mu.Lock()
+			statuses[r.StatusCode]++
+			mu.Unlock()
+			if r.StatusCode == http.StatusTooManyRequests {
+				p := r.problem(t)
+				ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
+				if !strings.HasSuffix(p.Type, "/too-many-failed-logins") || err != nil || ra < 1 || ra > 60 {
+					t.Errorf("429 without its type or a sane Retry-After (%q): %s", r.Header.Get("Retry-After"), r.body)
+				}
+			}
+		}()
+		// Accepted credentials keep working throughout.
+		if r := e.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+			goodErrors.Add(1)
+		}
+	}
+	wg.Wait()
+	if e.lc.failed.Load() != budget {
+		t.Fatalf("the panel saw %d failed logins, want exactly the budget %d (answers %v)", e.lc.failed.Load(), budget, statuses)
+	}
+	if statuses[http.StatusUnauthorized] != budget || statuses[http.StatusTooManyRequests] != 60-budget {
+		t.Fatalf("answers %v, want %d×401 and %d×429", statuses, budget, 60-budget)
+	}
+	if goodErrors.Load() != 0 {
+		t.Fatalf("accepted credentials got %d errors during the storm", goodErrors.Load())
+	}
+	if got := e.decisions("limited_upstream"); got != float64(60-budget) {
+		t.Fatalf("limited_upstream = %v, want %d", got, 60-budget)
+	}
+	// New credentials are refused too while the budget is spent, even right ones: nothing is known of them.
+	if r := e.do("GET", "/clients", "res1", resellerPass, nil, ""); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("new credentials during the storm: %d, want 429", r.StatusCode)
+	}
+	// A minute later the budget is whole again.
+	e.clock.Advance(time.Minute)
+	for i := 0; i < budget; i++ {
+		if r := e.do("GET", "/clients", "admin", "later-"+strconv.Itoa(i), nil, ""); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("after a minute, wrong password %d: %d, want 401", i, r.StatusCode)
+		}
+	}
+	if r := e.do("GET", "/clients", "admin", "later-x", nil, ""); r.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("past the refilled budget: %d, want 429", r.StatusCode)
+	}
+	if e.lc.failed.Load() != 2*budget {
+		t.Fatalf("the panel saw %d failed logins in all, want %d", e.lc.failed.Load(), 2*budget)
+	}
+}
+
+// Logins Plesk accepts give their token back: any number of new, right
+// credentials pass (one after another), and spend nothing.
+func TestShieldAcceptedLoginsSpendNothing(t *testing.T) {
+	e := newShieldEnv(t, func(c *Config) { c.UpstreamAuthFailuresPerMinute, c.AuthFailuresPerMinute = 2, 2 })
+	for i := 0; i < 10; i++ {
+		login := "cl" + strconv.Itoa(i)
+		body := fmt.Sprintf(`{"name":"C %d","login":%q,"password":"Pw-%s-123"}`, i, login, login)
+		if r := e.do("POST", "/clients", "admin", adminPass, nil, body); r.StatusCode != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", login, r.StatusCode, r.body)
+		}
+	}
+	// Each client logs in for the first time: Plesk accepts (and refuses
+	// the operation with 1006), so no token is spent.
+	budgeted := e.decisions("budgeted")
+	for i := 0; i < 10; i++ {
+		login := "cl" + strconv.Itoa(i)
+		if r := e.do("GET", "/clients", login, "Pw-"+login+"-123", nil, ""); r.StatusCode != http.StatusForbidden {
+			t.Fatalf("client %s: %d %s", login, r.StatusCode, r.body)
+		}
+	}
+	if got := e.decisions("budgeted") - budgeted; got != 10 {
+		t.Fatalf("budgeted = %v, want 10", got)
+	}
+	if r := e.do("GET", "/clients", "admin", "wrong", nil, ""); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the budget should be whole: %d", r.StatusCode)
+	}
+}
+
+// The per-address budget: X-Forwarded-For names the caller only when the
+// peer is a trusted proxy.
+func TestShieldPerAddressBudgetAndTrustedProxies(t *testing.T) {
+	const perAddr = 3
+	t.Run("untrusted peer: X-Forwarded-For ignored", func(t *testing.T) {
+		e := newShieldEnv(t, func(c *Config) { c.AuthFailuresPerMinute = perAddr })
+		for i := 0; i < 10; i++ {
+			r := e.do("GET", "/clients", "admin", "w"+strconv.Itoa(i), xff("198.51.100."+strconv.Itoa(i)), "")
+			want := http.StatusUnauthorized
+			if i >= perAddr {
+				want = http.StatusTooManyRequests
+			}
+			if r.StatusCode != want {
+				t.Fatalf("request %d: %d, want %d (a forged X-Forwarded-For must not buy a new budget)", i, r.StatusCode, want)
+			}
+		}
+		if e.lc.failed.Load() != perAddr || e.decisions("limited_address") != 10-perAddr {
+			t.Fatalf("the panel saw %d failed logins, want %d", e.lc.failed.Load(), perAddr)
+		}
+	})
+	t.Run("trusted proxy: each forwarded address has its budget", func(t *testing.T) {
+		trusted, err := ParseTrustedProxies("127.0.0.0/8, ::1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newShieldEnv(t, func(c *Config) {
+			c.AuthFailuresPerMinute, c.UpstreamAuthFailuresPerMinute, c.TrustedProxies = perAddr, 1000, trusted
+		})
+		statuses := map[string]map[int]int{}
+		for _, addr := range []string{"198.51.100.1", "198.51.100.2"} {
+			statuses[addr] = map[int]int{}
+			for i := 0; i < 6; i++ {
+				// The left-most hop is the caller's own claim: it changes every time and must not matter.
+				h := xff(fmt.Sprintf("203.0.113.%d, %s", i, addr))
+				r := e.do("GET", "/clients", "admin", addr+"-"+strconv.Itoa(i), h, "")
+				statuses[addr][r.StatusCode]++
+			}
+		}
+		for addr, st := range statuses {
+			if st[http.StatusUnauthorized] != perAddr || st[http.StatusTooManyRequests] != 6-perAddr {
+				t.Fatalf("%s: answers %v, want %d×401 and %d×429", addr, st, perAddr, 6-perAddr)
+			}
+		}
+		if e.lc.failed.Load() != 2*perAddr {
+			t.Fatalf("the panel saw %d failed logins, want %d", e.lc.failed.Load(), 2*perAddr)
+		}
+	})
+}
+
+func TestCallerAddress(t *testing.T) {
+	trusted, err := ParseTrustedProxies("10.0.0.0/8,192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := &shield{trusted: trusted}
+	for _, c := range []struct {
+		peer string
+		xff  []string
+		want string
+	}{
+		{"198.51.100.9:1234", nil, "198.51.100.9"},
+		{"198.51.100.9:1234", []string{"203.0.113.1"}, "198.51.100.9"}, // untrusted peer: header ignored
+		{"10.1.2.3:80", []string{"203.0.113.1"}, "203.0.113.1"},
+		{"10.1.2.3:80", []string{"1.1.1.1, 203.0.113.1, 10.9.9.9"}, "203.0.113.1"}, // right-most untrusted
+		{"10.1.2.3:80", []string{"1.1.1.1", "203.0.113.1, 192.0.2.7"}, "203.0.113.1"},
+		{"10.1.2.3:80", []string{"10.4.4.4"}, "10.4.4.4"},                    // all trusted: the left-most
+		{"10.1.2.3:80", []string{"garbage, 10.4.4.4"}, "10.4.4.4"},           // unreadable: stop at the last trusted
+		{"10.1.2.3:80", []string{"203.0.113.1:5555"}, "203.0.113.1"},         // hop with a port
+		{"10.1.2.3:80", nil, "10.1.2.3"},                                     // no header: the proxy itself
+		{"[2001:db8:1:2:3:4:5:6]:443", nil, "2001:db8:1:2::"},                // IPv6 per /64
+		{"10.1.2.3:80", []string{"[2001:db8::1]:80"}, "2001:db8::"},          // bracketed IPv6 hop
+		{"[::ffff:198.51.100.9]:1", []string{"203.0.113.1"}, "198.51.100.9"}, // v4-mapped peer
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.peer
+		for _, v := range c.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got := sh.callerAddress(r); got != netip.MustParseAddr(c.want) {
+			t.Errorf("peer %s, X-Forwarded-For %q: %v, want %s", c.peer, c.xff, got, c.want)
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "not-an-ip", "10.0.0.0/8,,nope/8"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("ParseTrustedProxies(%q) accepted it", bad)
+		}
+	}
+	if ps, err := ParseTrustedProxies(""); err != nil || len(ps) != 0 {
+		t.Fatalf("empty: %v %v", ps, err)
+	}
+}
+
+// The memories and the per-address budgets are bounded: strangers can
+// fill the refused memory and the addresses, never the accepted memory.
+func TestShieldBounded(t *testing.T) {
+	clock := newFakeClock()
+	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000000, UpstreamAuthFailuresPerMinute: 1000000},
+		shieldLimits{refused: 50, accepted: 20, addresses: 30}, prometheus.NewRegistry())
+	sh.settle(mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+	for i := 0; i < 1000; i++ {
+		addr := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		sh.settle(mustAdmit(t, sh, "bad-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001})
+	}
+	if sh.refused.Len() != 50 || sh.addrs.Len() != 30 || len(sh.verifying) != 0 {
+		t.Fatalf("refused %d (bound 50), addresses %d (bound 30), verifying %d", sh.refused.Len(), sh.addrs.Len(), len(sh.verifying))
+	}
+	if !sh.acceptedWithin("good", time.Minute) {
+		t.Fatal("a storm of refusals pushed an accepted login out")
+	}
+	for i := 0; i < 100; i++ {
+		sh.settle(mustAdmit(t, sh, "ok-"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+	}
+	if sh.accepted.Len() != 20 {
+		t.Fatalf("accepted %d, bound 20", sh.accepted.Len())
+	}
+	if got := testutil.ToFloat64(sh.addressesGau); got != 30 {
+		t.Fatalf("address gauge %v, want 30", got)
+	}
+}
+
+func mustAdmit(t *testing.T, sh *shield, id string, addr netip.Addr) ticket {
+	t.Helper()
+	tk, wait, err := sh.admit(id, addr)
+	if err != nil || wait != nil {
+		t.Fatalf("admit %s: %v %v", id, wait, err)
+	}
+	return tk
+}
+
+// PLESKGATE_AUTH_RECHECK: a cached descriptor answer goes only to
+// credentials Plesk accepted within the window; after it, one check packet
+// goes first, and a password changed in the panel gets 401.
+func TestAuthRecheckDescriptor(t *testing.T) {
+	e := newShieldEnv(t, func(c *Config) { c.AuthRecheck = 30 * time.Second })
+	get := func() response { return e.do("GET", "/descriptors/limits", "res1", resellerPass, nil, "") }
+	if r := get(); r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Status"), "stored") {
+		t.Fatalf("first read: %d %s %s", r.StatusCode, r.Header.Get("Cache-Status"), r.body)
+	}
+	// Within the window: from the cache, no packet.
+	before := e.lc.packets.Load()
+	e.clock.Advance(20 * time.Second)
+	if r := get(); r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Status"), "hit") {
+		t.Fatalf("cached read: %d %s", r.StatusCode, r.Header.Get("Cache-Status"))
+	}
+	if e.lc.packets.Load() != before {
+		t.Fatal("a cached read within the window sent a packet")
+	}
+	// Past the window, the password still right: one check packet, then the cached answer.
+	e.clock.Advance(20 * time.Second)
+	if r := get(); r.StatusCode != http.StatusOK || !strings.Contains(r.Header.Get("Cache-Status"), "hit") {
+		t.Fatalf("rechecked read: %d %s", r.StatusCode, r.body)
+	}
+	if n := e.lc.packets.Load() - before; n != 1 {
+		t.Fatalf("the recheck sent %d packets, want 1", n)
+	}
+	// The panel changes the password; within the window the cache still answers.
+	if !e.sim.SetPassword("res1", "changed-pass-1") {
+		t.Fatal("no res1")
+	}
+	e.clock.Advance(31 * time.Second)
+	r := get()
+	if r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a cached answer to a now-wrong password after the window: %d %s", r.StatusCode, r.body)
+	}
+	if p := r.problem(t); p.PleskErrcode == nil || *p.PleskErrcode != 1001 {
+		t.Fatalf("401 without Plesk's code: %s", r.body)
+	}
+	if got := testutil.ToFloat64(e.gw.shield.rechecks.WithLabelValues("refused")); got != 1 {
+		t.Fatalf("recheck refused = %v, want 1", got)
+	}
+	// And the new password works.
+	if r := e.do("GET", "/descriptors/limits", "res1", "changed-pass-1", nil, ""); r.StatusCode != http.StatusOK {
+		t.Fatalf("new password: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// The same for idempotent replays.
+func TestAuthRecheckReplay(t *testing.T) {
+	e := newShieldEnv(t, func(c *Config) { c.AuthRecheck = 30 * time.Second })
+	body := `{"name":"Replay","login":"replay1","password":"Pw-replay-123"}`
+	post := func() response {
+		return e.do("POST", "/clients", "admin", adminPass, http.Header{"Idempotency-Key": {"k-1"}}, body)
+	}
+	if r := post(); r.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.StatusCode, r.body)
+	}
+	before := e.lc.packets.Load()
+	if r := post(); r.StatusCode != http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "true" || e.lc.packets.Load() != before {
+		t.Fatalf("replay within the window: %d, %d packets", r.StatusCode, e.lc.packets.Load()-before)
+	}
+	e.sim.SetPassword("admin", "changed-admin-1")
+	e.clock.Advance(31 * time.Second)
+	if r := post(); r.StatusCode != http.StatusUnauthorized || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("replay to a now-wrong password after the window: %d %s", r.StatusCode, r.body)
+	}
+}
+
+func TestLoginResultOf(t *testing.T) {
+	for _, c := range []struct {
+		packets int32
+		code    int // 0: none
+		status  int
+		want    loginResult
+	}{
+		{1, 1001, 401, loginRefused},
+		{0, 1001, 401, loginRefused}, // shared the refused answer of a coalesced packet
+		{1, 11003, 401, loginRefused},
+		{1, 1029, 401, loginRefused},
+		{0, 1014, 501, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
+		{1, 1013, 404, loginAccepted},
+		{1, 1006, 403, loginAccepted},
+		{2, 0, 200, loginAccepted},
+		{1, 0, 304, loginAccepted},
+		{0, 0, 200, loginNotAsked}, // a cache hit
+		{1, 0, 503, loginUnknown},
+		{1, 0, 504, loginUnknown},
+		{1, 0, 499, loginUnknown},
+		{1, 0, 401, loginUnknown},
+	} {
+		st := &reqState{}
+		st.packets.Store(c.packets)
+		if c.code != 0 {
+			st.errcode, st.hasErrcode = c.code, true
+		}
+		if got := loginResultOf(st, c.status); got != c.want {
+			t.Errorf("packets %d, errcode %d, status %d: %v, want %v", c.packets, c.code, c.status, got, c.want)
+		}
+	}
+}
