@@ -69,11 +69,13 @@ func (w *recordingWriter) Write(b []byte) (int, error) {
 // idemRun follows one keyed POST: whether a write packet went on the wire,
 // and its detachment from the caller's context.
 type idemRun struct {
-	mu       sync.Mutex
-	wrote    bool
-	detached bool               // the caller went away after the write: the run goes on
-	cancel   context.CancelFunc // cancels the run's context
-	bound    time.Duration      // how long a detached run may take
+	mu        sync.Mutex
+	wrote     bool
+	detached  bool               // the caller went away after the write: the run goes on
+	cancel    context.CancelFunc // cancels the run's context
+	bound     time.Duration      // how long a detached run may take
+	log       *zap.Logger
+	requestID string
 }
 
 // onWire notes that a write packet is about to be sent (countPacket, from
@@ -103,6 +105,9 @@ func (r *idemRun) callerGone() {
 	}
 	r.detached = true
 	time.AfterFunc(r.bound, r.cancel)
+	if r.log != nil {
+		r.log.Info("caller went away after the write was sent; finishing it for a retry", zap.String("request_id", r.requestID))
+	}
 }
 
 // writePacketKey marks the context of a call whose packet writes.
@@ -223,7 +228,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 
 	// The run's context ignores the caller going away once a write is on
 	// the wire (idemRun.callerGone).
-	run := &idemRun{bound: 2 * s.upstreamTimeout()}
+	run := &idemRun{bound: 2 * s.upstreamTimeout(), log: s.log, requestID: requestID(c)}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	run.cancel = cancel
 	defer cancel()
@@ -268,10 +273,6 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	}
 
 	wrote := run.sent()
-	if run.detached {
-		s.log.Info("caller went away after the write was sent; its outcome is stored for a retry",
-			zap.String("request_id", requestID(c)), zap.Int("status", rw.status))
-	}
 	var rec store.IdempotencyRecord
 	switch {
 	case answered:
