@@ -354,6 +354,7 @@ func (s *Server) reconcile(c echo.Context, body []byte) (bool, error) {
 		op = st.operation
 	}
 	w := c.Response()
+	reconciled := "true"
 	switch op {
 	case "createClient":
 		var b struct {
@@ -369,9 +370,8 @@ func (s *Server) reconcile(c echo.Context, body []byte) (bool, error) {
 		}
 		for _, rec := range recs {
 			if rec.Info.Login == b.Login && rec.Info.Name == b.Name {
-				w.Header().Set(headerReconciled, "true")
 				return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
-					Location: "/clients/" + strconv.Itoa(rec.ID),
+					Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: &reconciled,
 				}}.VisitCreateClientResponse(w)
 			}
 		}
@@ -397,8 +397,8 @@ func (s *Server) reconcile(c echo.Context, body []byte) (bool, error) {
 		}
 		for _, p := range got.IPPool {
 			if a, err := canonicalIP(p.Address); err == nil && a == ip {
-				w.Header().Set(headerReconciled, "true")
-				return true, api.AddClientIP201JSONResponse(toAPIIPPool(got.IPPool)).VisitAddClientIPResponse(w)
+				return true, api.AddClientIP201JSONResponse{Body: toAPIIPPool(got.IPPool),
+					Headers: api.AddClientIP201ResponseHeaders{IdempotentReconciled: &reconciled}}.VisitAddClientIPResponse(w)
 			}
 		}
 		return false, nil
