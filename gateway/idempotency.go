@@ -72,6 +72,7 @@ type idemRun struct {
 	mu        sync.Mutex
 	wrote     bool
 	detached  bool               // the caller went away after the write: the run goes on
+	timer     *time.Timer        // bounds a detached run
 	cancel    context.CancelFunc // cancels the run's context
 	bound     time.Duration      // how long a detached run may take
 	log       *zap.Logger
@@ -104,7 +105,7 @@ func (r *idemRun) callerGone() {
 		return
 	}
 	r.detached = true
-	time.AfterFunc(r.bound, r.cancel)
+	r.timer = time.AfterFunc(r.bound, r.cancel)
 	if r.log != nil {
 		r.log.Info("caller went away after the write was sent; finishing it for a retry", zap.String("request_id", r.requestID))
 	}
@@ -181,7 +182,9 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	owner := idempotencyOwner(ctx)
 	storeKey := idempotencyStoreKey(owner, key)
 
-	existing, claimed, err := s.cfg.Idempotency.Begin(ctx, owner, storeKey, fp, s.cfg.IdempotencyTTL)
+	// Not cancelled with the caller: a claim made but not reported back
+	// would hold the key until its lease ran out.
+	existing, claimed, err := s.cfg.Idempotency.Begin(context.WithoutCancel(ctx), owner, storeKey, fp, s.cfg.IdempotencyTTL)
 	switch {
 	case errors.Is(err, store.ErrOwnerRecordsExhausted):
 		s.metrics.idempotency.WithLabelValues("quota").Inc()
@@ -231,7 +234,14 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	run := &idemRun{bound: 2 * s.upstreamTimeout(), log: s.log, requestID: requestID(c)}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	run.cancel = cancel
-	defer cancel()
+	defer func() {
+		cancel()
+		run.mu.Lock()
+		if run.timer != nil {
+			run.timer.Stop()
+		}
+		run.mu.Unlock()
+	}()
 	st := stateFrom(ctx)
 	if st != nil {
 		st.idem = run
