@@ -510,6 +510,10 @@ func TestIdempotencyRefusedRequestFreesKey(t *testing.T) {
 	if r := k.do("POST", "/clients", bad); r.StatusCode != http.StatusUnprocessableEntity && r.StatusCode != http.StatusBadRequest {
 		t.Fatalf("invalid body: %d %s", r.StatusCode, r.body)
 	}
+	// Refused by the handler (two owners named): 422, nothing sent.
+	twoOwners := newClientBody("typo")
+	twoOwners["owner_login"], twoOwners["owner_id"] = "admin", 1
+	k.expect(k.do("POST", "/clients", twoOwners), http.StatusUnprocessableEntity)
 	// A wrong password of the caller (Plesk's 401 refuses the packet): no record either.
 	wrong := h.as("admin", "wrong").with("Idempotency-Key", "typo-1")
 	wrong.expect(wrong.do("POST", "/clients", newClientBody("typo")), http.StatusUnauthorized)
