@@ -49,6 +49,12 @@ const (
 // here). It does not contact Redis: a Redis that is down at start-up is
 // handled like one that goes down later. Close the io.Closer on shutdown.
 func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
+	return NewRedisWithOwnerLimit(url, DefaultIdempotencyPerOwner)
+}
+
+// NewRedisWithOwnerLimit is NewRedis with at most perOwner live
+// idempotency records per owner (DefaultIdempotencyPerOwner when <= 0).
+func NewRedisWithOwnerLimit(url string, perOwner int) (Cache, Idempotency, io.Closer, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse quotes the whole URL in its errors: password included.
@@ -83,6 +89,9 @@ func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
 		opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
 	s := newRedisStore(redis.NewClient(opt), redisInFlightLease)
+	if perOwner > 0 {
+		s.perOwner = perOwner
+	}
 	return redisCache{s}, s, s, nil
 }
 

@@ -33,6 +33,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
@@ -228,7 +229,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	defer upTr.CloseIdleConnections()
 	gw, err := gateway.New(gateway.Config{
 		Upstream: upstream.Config{BaseURL: simURL, Timeout: upTimeout, HTTPClient: &http.Client{Transport: upTr}},
-		Logger:   zap.NewNop(),
+		// One identity makes every create here, far more than a caller's
+		// default quota of live records (store.DefaultIdempotencyPerOwner).
+		Idempotency: store.NewMemoryIdempotencyLimited(1<<20, 1<<20),
+		Logger:      zap.NewNop(),
 	})
 	if err != nil {
 		return Report{}, err

@@ -3,6 +3,8 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -16,8 +18,12 @@ func TestInterruptedCreates(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a load run")
 	}
+	n, conc := 600, 8
+	if v, err := strconv.Atoi(os.Getenv("LOADTEST_INTERRUPTED_REQUESTS")); err == nil && v > 0 {
+		n, conc = v, 16 // a larger run by hand
+	}
 	rep, err := Run(context.Background(), Config{
-		Requests: 600, Concurrency: 8, LoginsPerWorker: 6, MaxDuration: 3 * time.Minute, Seed: 14,
+		Requests: n, Concurrency: conc, LoginsPerWorker: 6, MaxDuration: 3 * time.Minute, Seed: 14,
 		Disconnects: 0.3, Timeouts: 0.1, Latency: 10 * time.Millisecond, UpstreamTimeout: time.Second,
 	})
 	if err != nil {
