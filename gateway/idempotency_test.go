@@ -595,3 +595,26 @@ func TestRedisIdempotencyStrangersStoreNothing(t *testing.T) {
 		t.Fatalf("owner set has %d members, want 1", n)
 	}
 }
+
+// The same against Redis: the unknown outcome is a state of the record in
+// Redis, reconciled by the retry.
+func TestRedisIdempotencyTimeoutAfterAddReconciles(t *testing.T) {
+	rs := storetest.StartRedis(t)
+	h, g := newHeldHarness(t, "<add>", 1, false, time.Second, func(_ *plesksim.Config, gc *Config) {
+		gc.Cache, gc.Idempotency = newRedisStoresT(t, rs.URL())
+	})
+	k := h.with("Idempotency-Key", "slow-redis")
+	k.expect(k.do("POST", "/clients", newClientBody("slowredis")), http.StatusGatewayTimeout)
+	<-g.executed
+	keys := rs.Client().Keys(context.Background(), "pleskgate:idem:*").Val()
+	if len(keys) != 1 || !strings.Contains(rs.Client().Get(context.Background(), keys[0]).Val(), `"unknown":true`) {
+		t.Fatalf("after the timeout: keys %v", keys)
+	}
+	r := k.expect(k.do("POST", "/clients", newClientBody("slowredis")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("retry: %v %s", r.Header, r.body)
+	}
+	if n, adds := len(h.sim.Clients()), addCount(h.sim); n != 1 || adds != 1 {
+		t.Fatalf("clients=%d adds=%d", n, adds)
+	}
+}
