@@ -4349,7 +4349,8 @@ func (r ListClientsResponse) ContentType() string {
 
 // CreateClientResponse201Headers the declared response headers of an HTTP 201 response for CreateClient
 type CreateClientResponse201Headers struct {
-	Location string
+	IdempotentReconciled *string
+	Location             string
 }
 
 // CreateClientResponse401Headers the declared response headers of an HTTP 401 response for CreateClient
@@ -5571,6 +5572,11 @@ func (r GetClientIPPoolResponse) ContentType() string {
 	return ""
 }
 
+// AddClientIPResponse201Headers the declared response headers of an HTTP 201 response for AddClientIP
+type AddClientIPResponse201Headers struct {
+	IdempotentReconciled *string
+}
+
 // AddClientIPResponse401Headers the declared response headers of an HTTP 401 response for AddClientIP
 type AddClientIPResponse401Headers struct {
 	WWWAuthenticate *string
@@ -5612,6 +5618,8 @@ type AddClientIPResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
 	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddClientIPResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AddClientIPResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8118,6 +8126,13 @@ func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateClientResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Reconciled"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Reconciled", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReconciled = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
@@ -9364,6 +9379,16 @@ func ParseAddClientIPResponse(rsp *http.Response) (*AddClientIPResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers AddClientIPResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Reconciled"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Reconciled", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReconciled = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers AddClientIPResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -175,7 +175,7 @@ func (s *Server) AddClientIP(ctx context.Context, req api.AddClientIPRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.AddClientIP201JSONResponse(toAPIIPPool(got.IPPool)), nil
+	return api.AddClientIP201JSONResponse{Body: toAPIIPPool(got.IPPool)}, nil
 }
 
 // RemoveClientIP implements DELETE /clients/{id}/ippool/{ip} (legacy client/ippool_del_ip).

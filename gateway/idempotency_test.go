@@ -1,15 +1,23 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -223,5 +231,394 @@ func TestIdempotencyConcurrentPostsCreateOneClient(t *testing.T) {
 	}
 	if created.Load() < 1 || len(seen) != 1 || other.Load() != 0 {
 		t.Fatalf("created=%d in-flight=%d other=%d locations=%v", created.Load(), inFlight.Load(), other.Load(), seen)
+	}
+}
+
+// heldSim sits between the gateway and the simulator and holds the answer
+// to write packets that match hold: the packet is executed by the simulator
+// (or not, with before), then its answer waits for release or until the
+// gateway gives up (its upstream timeout, or a cancelled call).
+type heldSim struct {
+	sim       *plesksim.Server
+	match     string // packets containing it are held
+	before    bool   // hold before executing (the packet never takes effect)
+	remaining atomic.Int32
+	executed  chan struct{} // one send per held packet, once it ran (or would have)
+	release   chan struct{} // closed to let held answers through
+	abandoned atomic.Int32  // held packets whose call the gateway abandoned
+}
+
+func (g *heldSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !bytes.Contains(body, []byte(g.match)) || g.remaining.Add(-1) < 0 {
+		g.sim.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	if !g.before {
+		g.sim.ServeHTTP(rec, r)
+	}
+	g.executed <- struct{}{}
+	select {
+	case <-g.release:
+		if g.before {
+			g.sim.ServeHTTP(w, r)
+			return
+		}
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	case <-r.Context().Done():
+		g.abandoned.Add(1)
+	}
+}
+
+// newHeldHarness is a harness whose upstream is a heldSim holding the first
+// n packets containing match; upstream timeout as given.
+func newHeldHarness(t *testing.T, match string, n int, before bool, timeout time.Duration, opts ...harnessOpt) (*harness, *heldSim) {
+	g := &heldSim{match: match, before: before, executed: make(chan struct{}, 16), release: make(chan struct{})}
+	g.remaining.Store(int32(n))
+	front := httptest.NewServer(g)
+	t.Cleanup(front.Close)
+	t.Cleanup(func() {
+		select {
+		case <-g.release:
+		default:
+			close(g.release)
+		}
+	})
+	opts = append(opts, func(_ *plesksim.Config, gc *Config) {
+		gc.Upstream.BaseURL, gc.Upstream.Timeout = front.URL, timeout
+	})
+	h := newHarness(t, opts...)
+	g.sim = h.sim
+	if match != "get_protos" {
+		h.expect(h.do("GET", "/meta", nil), http.StatusOK) // protocol discovery before the held packets
+	}
+	return h, g
+}
+
+// waitFor polls cond until it holds; it fails the test after 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// doCtx is h.do with a context, returning the transport error instead of failing.
+func (h *harness) doCtx(ctx context.Context, method, path string, body any) (int, error) {
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequestWithContext(ctx, method, h.srv.URL+path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(h.user, h.pass)
+	for k, vs := range h.headers {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+func addCount(sim *plesksim.Server) int64 {
+	var n int64
+	for op, c := range sim.Stats().Operations {
+		if strings.HasSuffix(op, "/add") {
+			n += c
+		}
+	}
+	return n
+}
+
+// Before (issue 14): a caller that gave up after the add was sent got 499
+// stored as the key's answer and replayed for 24 h, though the client
+// existed. After: the add is finished detached from the caller, and the
+// retry replays its true 201.
+func TestIdempotencyCallerGoneAfterAddStoresTrueOutcome(t *testing.T) {
+	h, g := newHeldHarness(t, "<add>", 1, false, 5*time.Second)
+	k := h.with("Idempotency-Key", "gone-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := k.doCtx(ctx, "POST", "/clients", newClientBody("gone")); errc <- err }()
+	<-g.executed // the add ran in Plesk; its answer is held
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("the cancelled request completed")
+	}
+	waitFor(t, "the gateway to see the caller go", func() bool {
+		return h.logs.FilterMessageSnippet("caller went away after the write was sent").Len() > 0
+	})
+	close(g.release)
+	var r response
+	waitFor(t, "the first attempt to finish", func() bool {
+		r = k.do("POST", "/clients", newClientBody("gone"))
+		return r.StatusCode != http.StatusConflict
+	})
+	k.expect(r, http.StatusCreated)
+	if r.Header.Get("Idempotent-Replayed") != "true" || r.Header.Get("Location") == "" {
+		t.Fatalf("retry after a disconnect: headers %v body %s", r.Header, r.body)
+	}
+	if n, adds := len(h.sim.Clients()), addCount(h.sim); n != 1 || adds != 1 || g.abandoned.Load() != 0 {
+		t.Fatalf("clients=%d adds=%d abandoned=%d, want 1 1 0", n, adds, g.abandoned.Load())
+	}
+}
+
+// A caller that goes away before any write leaves no record: the retry
+// runs. The read that comes first (protocol discovery) is held, the caller
+// leaves, the gateway abandons the read and sends nothing else.
+func TestIdempotencyCallerGoneBeforeWriteFreesKey(t *testing.T) {
+	h, g := newHeldHarness(t, "get_protos", 1, true, 5*time.Second)
+	k := h.with("Idempotency-Key", "gone-early")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := k.doCtx(ctx, "POST", "/clients", newClientBody("early")); errc <- err }()
+	<-g.executed
+	cancel()
+	<-errc
+	waitFor(t, "the held read to be abandoned", func() bool { return g.abandoned.Load() == 1 })
+	var r response
+	waitFor(t, "the key to be freed", func() bool {
+		r = k.do("POST", "/clients", newClientBody("early"))
+		return r.StatusCode != http.StatusConflict
+	})
+	k.expect(r, http.StatusCreated)
+	if r.Header.Get("Idempotent-Replayed") != "" || addCount(h.sim) != 1 {
+		t.Fatalf("replayed=%q adds=%d", r.Header.Get("Idempotent-Replayed"), addCount(h.sim))
+	}
+}
+
+// createOne creates a client without a key and returns its id.
+func createOne(h *harness, login string) int {
+	r := h.expect(h.do("POST", "/clients", newClientBody(login)), http.StatusCreated)
+	id, err := strconv.Atoi(strings.TrimPrefix(r.Header.Get("Location"), "/clients/"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// Before (issue 14): the upstream timed out after Plesk created the client,
+// the key was freed, the retry sent add again and Plesk's 409 "already
+// exists" was stored. After: the timeout is stored as an unknown outcome;
+// the retry reads the client by login and answers 201 reconciled, with one add.
+func TestIdempotencyTimeoutAfterAddReconciles(t *testing.T) {
+	h, g := newHeldHarness(t, "<add>", 1, false, time.Second)
+	k := h.with("Idempotency-Key", "slow-1")
+	k.expect(k.do("POST", "/clients", newClientBody("slowadd")), http.StatusGatewayTimeout)
+	<-g.executed
+	r := k.expect(k.do("POST", "/clients", newClientBody("slowadd")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" || r.Header.Get("Location") == "" {
+		t.Fatalf("retry after a timeout: headers %v body %s", r.Header, r.body)
+	}
+	var c obj
+	r.json(t, &c)
+	if c["login"] != "slowadd" {
+		t.Fatalf("reconciled body %s", r.body)
+	}
+	again := k.expect(k.do("POST", "/clients", newClientBody("slowadd")), http.StatusCreated)
+	if again.Header.Get("Idempotent-Replayed") != "true" || again.Header.Get("Idempotent-Reconciled") != "true" || string(again.body) != string(r.body) {
+		t.Fatalf("second retry: %v %s", again.Header, again.body)
+	}
+	if n, adds := len(h.sim.Clients()), addCount(h.sim); n != 1 || adds != 1 {
+		t.Fatalf("clients=%d adds=%d, want 1 and 1", n, adds)
+	}
+	// Another body with the key is still a mismatch.
+	k.expect(k.do("POST", "/clients", newClientBody("slowadd2")), http.StatusUnprocessableEntity)
+}
+
+// A timeout where the add never took effect: the retry finds no client and sends it.
+func TestIdempotencyTimeoutBeforeAddRetriesOnce(t *testing.T) {
+	h, g := newHeldHarness(t, "<add>", 1, true, time.Second)
+	k := h.with("Idempotency-Key", "lost-1")
+	k.expect(k.do("POST", "/clients", newClientBody("lostadd")), http.StatusGatewayTimeout)
+	<-g.executed
+	r := k.expect(k.do("POST", "/clients", newClientBody("lostadd")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "" || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("a fresh add marked %v", r.Header)
+	}
+	if n := len(h.sim.Clients()); n != 1 {
+		t.Fatalf("%d clients", n)
+	}
+}
+
+func TestIdempotencyIPPoolAddReconciles(t *testing.T) {
+	h, g := newHeldHarness(t, "<ippool_add_ip>", 1, false, time.Second)
+	id := createOne(h, "pooled")
+	path := "/clients/" + strconv.Itoa(id) + "/ippool"
+	k := h.with("Idempotency-Key", "ip-1")
+	k.expect(k.do("POST", path, obj{"ip_address": "192.0.2.10"}), http.StatusGatewayTimeout)
+	<-g.executed
+	r := k.expect(k.do("POST", path, obj{"ip_address": "192.0.2.10"}), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" || !strings.Contains(string(r.body), "192.0.2.10") {
+		t.Fatalf("ip pool retry: %v %s", r.Header, r.body)
+	}
+	if n := h.sim.Stats().Operations["client/ippool_add_ip"]; n != 1 {
+		t.Fatalf("%d ippool_add_ip packets, want 1 (ops %v)", n, h.sim.Stats().Operations)
+	}
+}
+
+// convert-to-reseller cannot be confirmed (no reseller read): after an
+// unknown outcome the retry sends nothing and says so.
+func TestIdempotencyConvertUnknownIsNotResent(t *testing.T) {
+	h, g := newHeldHarness(t, "<convert-to-reseller>", 1, false, time.Second)
+	id := createOne(h, "convert1")
+	path := "/clients/" + strconv.Itoa(id) + "/convert-to-reseller"
+	k := h.with("Idempotency-Key", "conv-1")
+	k.expect(k.do("POST", path, obj{}), http.StatusGatewayTimeout)
+	<-g.executed
+	p := k.expect(k.do("POST", path, obj{}), http.StatusConflict).problem(t)
+	if !strings.HasSuffix(p.Type, "idempotency-outcome-unknown") {
+		t.Fatalf("problem %+v", p)
+	}
+	var converts int64
+	for op, n := range h.sim.Stats().Operations {
+		if strings.HasSuffix(op, "convert-to-reseller") {
+			converts += n
+		}
+	}
+	if converts != 1 {
+		t.Fatalf("%d conversions sent, want 1", converts)
+	}
+	// Not converted (held before it ran): the retry converts.
+	h2, g2 := newHeldHarness(t, "<convert-to-reseller>", 1, true, time.Second)
+	id2 := createOne(h2, "convert2")
+	path2 := "/clients/" + strconv.Itoa(id2) + "/convert-to-reseller"
+	k2 := h2.with("Idempotency-Key", "conv-2")
+	k2.expect(k2.do("POST", path2, obj{}), http.StatusGatewayTimeout)
+	<-g2.executed
+	k2.expect(k2.do("POST", path2, obj{}), http.StatusOK)
+}
+
+// Before (issue 14): a request refused before execution consumed its key,
+// so the corrected retry got 422 idempotency-key-reused. After: no record.
+func TestIdempotencyRefusedRequestFreesKey(t *testing.T) {
+	h := newHarness(t)
+	k := h.with("Idempotency-Key", "typo-1")
+	bad := newClientBody("typo")
+	bad["password"] = ""
+	if r := k.do("POST", "/clients", bad); r.StatusCode != http.StatusUnprocessableEntity && r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("invalid body: %d %s", r.StatusCode, r.body)
+	}
+	// Refused by the handler (two owners named): 422, nothing sent.
+	twoOwners := newClientBody("typo")
+	twoOwners["owner_login"], twoOwners["owner_id"] = "admin", 1
+	k.expect(k.do("POST", "/clients", twoOwners), http.StatusUnprocessableEntity)
+	// A wrong password of the caller (Plesk's 401 refuses the packet): no record either.
+	wrong := h.as("admin", "wrong").with("Idempotency-Key", "typo-1")
+	wrong.expect(wrong.do("POST", "/clients", newClientBody("typo")), http.StatusUnauthorized)
+	r := k.expect(k.do("POST", "/clients", newClientBody("typo")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Replayed") != "" {
+		t.Fatal("the corrected retry was a replay")
+	}
+}
+
+// Before (issue 14): service mode had one namespace for every API key, and
+// rw2 was replayed rw's 201. After: records are per API key name.
+func TestIdempotencyServiceModeKeysPerAPIKey(t *testing.T) {
+	keys, err := NewAPIKeys([]APIKey{{Name: "rw", Scope: "write", SHA256: sha256hex("rw-key")}, {Name: "rw2", Scope: "write", SHA256: sha256hex("rw2-key")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.AuthMode, gc.APIKeys, gc.ServiceCredentials = AuthService, keys, upstream.Credentials{Login: "admin", Password: adminPass}
+	}).anonymous().with("Idempotency-Key", "shared")
+	rw, rw2 := h.with("X-API-Key", "rw-key"), h.with("X-API-Key", "rw2-key")
+	rw.expect(rw.do("POST", "/clients", newClientBody("svc")), http.StatusCreated)
+	r := rw2.do("POST", "/clients", newClientBody("svc"))
+	if r.Header.Get("Idempotent-Replayed") != "" || r.StatusCode != http.StatusConflict {
+		t.Fatalf("rw2 with rw's key: %d replayed=%q %s", r.StatusCode, r.Header.Get("Idempotent-Replayed"), r.body)
+	}
+	if again := rw.expect(rw.do("POST", "/clients", newClientBody("svc")), http.StatusCreated); again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("rw's own retry was not replayed")
+	}
+}
+
+// Before (issue 14): strangers with wrong credentials filled the stores with
+// 401 records (Redis noeviction → 503 for everyone; the memory LRU evicted
+// others' records). After: a refused request stores nothing, and a caller
+// holds at most its quota of records (429 beyond, nothing sent), without
+// touching anyone else's.
+func TestIdempotencyStoreCannotBeFilledByStrangers(t *testing.T) {
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.Idempotency = store.NewMemoryIdempotencyLimited(5, 3)
+		// The failed-login shield would answer 429 after ten guesses; this
+		// test is about the store, so every guess reaches Plesk.
+		gc.AuthFailuresPerMinute, gc.UpstreamAuthFailuresPerMinute = 100, 100
+	})
+	for i := range 20 {
+		s := h.as("admin", fmt.Sprintf("guess-%d", i)).with("Idempotency-Key", fmt.Sprintf("k%d", i))
+		s.expect(s.do("POST", "/clients", newClientBody(fmt.Sprintf("s%d", i))), http.StatusUnauthorized)
+	}
+	for i := range 3 {
+		k := h.with("Idempotency-Key", fmt.Sprintf("mine-%d", i))
+		k.expect(k.do("POST", "/clients", newClientBody(fmt.Sprintf("mine%d", i))), http.StatusCreated)
+	}
+	before := h.sim.Stats().Requests
+	k := h.with("Idempotency-Key", "mine-over")
+	r := k.expect(k.do("POST", "/clients", newClientBody("mineover")), http.StatusTooManyRequests)
+	if p := r.problem(t); !strings.HasSuffix(p.Type, "idempotency-quota") || p.Title == "" {
+		t.Fatalf("quota problem %+v", p)
+	}
+	if h.sim.Stats().Requests != before {
+		t.Fatal("a request beyond the quota reached Plesk")
+	}
+	// Another caller still has its own quota; the first caller's records still replay.
+	o := h.as("res1", resellerPass).with("Idempotency-Key", "mine-0")
+	o.expect(o.do("POST", "/clients", newClientBody("other0")), http.StatusCreated)
+	if r := h.with("Idempotency-Key", "mine-0").do("POST", "/clients", newClientBody("mine0")); r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a record was lost: %d", r.StatusCode)
+	}
+}
+
+// The same against Redis: wrong credentials leave no key in Redis.
+func TestRedisIdempotencyStrangersStoreNothing(t *testing.T) {
+	r := storetest.StartRedis(t)
+	a, _ := redisReplicas(t, r)
+	for i := range 8 { // below the shield's budget of ten failed logins per address
+
+		s := a.as("admin", fmt.Sprintf("guess-%d", i)).with("Idempotency-Key", fmt.Sprintf("k%d", i))
+		s.expect(s.do("POST", "/clients", newClientBody(fmt.Sprintf("s%d", i))), http.StatusUnauthorized)
+	}
+	if keys := r.Client().Keys(context.Background(), "pleskgate:idem*").Val(); len(keys) != 0 {
+		t.Fatalf("refused requests left keys in Redis: %v", keys)
+	}
+	k := a.with("Idempotency-Key", "legit")
+	k.expect(k.do("POST", "/clients", newClientBody("legit")), http.StatusCreated)
+	if n := r.Client().ZCard(context.Background(), "pleskgate:idemowner:"+upstream.Credentials{Login: "admin", Password: adminPass}.Identity(replicaSecret)).Val(); n != 1 {
+		t.Fatalf("owner set has %d members, want 1", n)
+	}
+}
+
+// The same against Redis: the unknown outcome is a state of the record in
+// Redis, reconciled by the retry.
+func TestRedisIdempotencyTimeoutAfterAddReconciles(t *testing.T) {
+	rs := storetest.StartRedis(t)
+	h, g := newHeldHarness(t, "<add>", 1, false, time.Second, func(_ *plesksim.Config, gc *Config) {
+		gc.Cache, gc.Idempotency = newRedisStoresT(t, rs.URL())
+	})
+	k := h.with("Idempotency-Key", "slow-redis")
+	k.expect(k.do("POST", "/clients", newClientBody("slowredis")), http.StatusGatewayTimeout)
+	<-g.executed
+	keys := rs.Client().Keys(context.Background(), "pleskgate:idem:*").Val()
+	if len(keys) != 1 || !strings.Contains(rs.Client().Get(context.Background(), keys[0]).Val(), `"unknown":true`) {
+		t.Fatalf("after the timeout: keys %v", keys)
+	}
+	r := k.expect(k.do("POST", "/clients", newClientBody("slowredis")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("retry: %v %s", r.Header, r.body)
+	}
+	if n, adds := len(h.sim.Clients()), addCount(h.sim); n != 1 || adds != 1 {
+		t.Fatalf("clients=%d adds=%d", n, adds)
 	}
 }

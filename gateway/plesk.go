@@ -60,6 +60,7 @@ func (s *Server) send(ctx context.Context, v translator.Version, reqs ...transla
 	if err := s.legacy.checkRequests(ctx, v, reqs); err != nil {
 		return nil, err
 	}
+	ctx = markWrites(ctx, reqs) // a keyed POST learns when its write is on the wire
 	replies, err := s.upstream.Call(ctx, credentialsFrom(ctx), v, reqs...)
 	if err != nil {
 		return nil, s.legacy.learn(ctx, v, reqs, err)

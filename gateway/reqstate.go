@@ -25,6 +25,8 @@ type reqState struct {
 	hasCreds bool
 	identity string // identityFrom: an HMAC under the state secret
 
+	idem *idemRun // set by idempotent for a POST with an Idempotency-Key
+
 	errcode    int // Plesk error code of the problem written, when hasErrcode
 	hasErrcode bool
 
@@ -55,6 +57,7 @@ func stateOf(c echo.Context) *reqState {
 func countPacket(ctx context.Context) {
 	if st := stateFrom(ctx); st != nil {
 		st.packets.Add(1)
+		noteWrite(ctx, st)
 	}
 }
 

@@ -24,26 +24,27 @@ var errVersionShown = errors.New("version shown")
 // config is DESIGN.md §6: every setting is an environment variable
 // PLESKGATE_X and a flag --x; flags win over the environment.
 type config struct {
-	Listen           string
-	UpstreamURL      string
-	Protocol         string
-	AuthMode         string
-	UpstreamLogin    string
-	UpstreamPassword string
-	UpstreamKey      string
-	APIKeysFile      string
-	UpstreamTimeout  time.Duration
-	UpstreamCAFile   string
-	UpstreamInsecure bool
-	DescriptorTTL    time.Duration
-	RedisURL         string
-	LogLevel         string
-	SandboxPassword  string
-	CORSOrigins      []string
-	IdempotencyTTL   time.Duration
-	MaxBodyBytes     int64
-	LegacyRetry      time.Duration
-	StateSecret      string // HMAC key for caller identities in shared state
+	Listen               string
+	UpstreamURL          string
+	Protocol             string
+	AuthMode             string
+	UpstreamLogin        string
+	UpstreamPassword     string
+	UpstreamKey          string
+	APIKeysFile          string
+	UpstreamTimeout      time.Duration
+	UpstreamCAFile       string
+	UpstreamInsecure     bool
+	DescriptorTTL        time.Duration
+	RedisURL             string
+	LogLevel             string
+	SandboxPassword      string
+	CORSOrigins          []string
+	IdempotencyTTL       time.Duration
+	IdempotencyPerCaller int // live Idempotency-Key records one caller may hold
+	MaxBodyBytes         int64
+	LegacyRetry          time.Duration
+	StateSecret          string // HMAC key for caller identities in shared state
 
 	UpstreamConcurrency int // packets in flight to Plesk at once (admission)
 	UpstreamQueue       int // callers waiting for a slot before 503 upstream-busy
@@ -136,6 +137,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
+	{"idempotency-per-caller", "1000", "live Idempotency-Key records one caller (identity, or API key in service mode) may hold; beyond it 429 idempotency-quota and nothing is sent", posInt(func(c *config) *int { return &c.IdempotencyPerCaller })},
 	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

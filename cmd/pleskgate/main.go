@@ -83,8 +83,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		gcfg.ServiceCredentials = upstream.Credentials{Login: cfg.UpstreamLogin, Password: cfg.UpstreamPassword, Key: cfg.UpstreamKey}
 	}
 
-	if cfg.RedisURL != "" {
-		cache, idem, closer, err := store.NewRedis(cfg.RedisURL)
+	if cfg.RedisURL == "" {
+		gcfg.Idempotency = store.NewMemoryIdempotencyLimited(100000, cfg.IdempotencyPerCaller)
+	} else {
+		cache, idem, closer, err := store.NewRedisWithOwnerLimit(cfg.RedisURL, cfg.IdempotencyPerCaller)
 		if err != nil {
 			return fmt.Errorf("PLESKGATE_REDIS_URL: %w", err)
 		}

@@ -63,7 +63,8 @@ var notYetRead = map[string]bool{
 // extraEnv are variables the binary reads beyond §6, each with the reason a
 // deployment file may set it.
 var extraEnv = map[string]string{
-	"PLESKGATE_LEGACY_RETRY": "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
+	"PLESKGATE_IDEMPOTENCY_PER_CALLER": "the bound on one caller's live Idempotency-Key records (issue 14 asks for a bound; DESIGN.md §6 names no variable)",
+	"PLESKGATE_LEGACY_RETRY":           "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
 }
 
 func allowedEnv(name string) bool {

@@ -49,6 +49,12 @@ const (
 // here). It does not contact Redis: a Redis that is down at start-up is
 // handled like one that goes down later. Close the io.Closer on shutdown.
 func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
+	return NewRedisWithOwnerLimit(url, DefaultIdempotencyPerOwner)
+}
+
+// NewRedisWithOwnerLimit is NewRedis with at most perOwner live
+// idempotency records per owner (DefaultIdempotencyPerOwner when <= 0).
+func NewRedisWithOwnerLimit(url string, perOwner int) (Cache, Idempotency, io.Closer, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse quotes the whole URL in its errors: password included.
@@ -83,6 +89,9 @@ func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
 		opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
 	s := newRedisStore(redis.NewClient(opt), redisInFlightLease)
+	if perOwner > 0 {
+		s.perOwner = perOwner
+	}
 	return redisCache{s}, s, s, nil
 }
 
@@ -101,7 +110,7 @@ func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 
 func newRedisStore(rdb *redis.Client, lease time.Duration) *redisStore {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &redisStore{rdb: rdb, lease: lease, claims: map[string]*redisClaim{}, ctx: ctx, cancel: cancel}
+	return &redisStore{rdb: rdb, lease: lease, perOwner: DefaultIdempotencyPerOwner, claims: map[string]*redisClaim{}, ctx: ctx, cancel: cancel}
 }
 
 // redisKey puts key under the pleskgate: prefix (the gateway's keys already
@@ -152,18 +161,26 @@ func (c redisCache) Set(ctx context.Context, key string, e Entry, ttl time.Durat
 
 // redisStore is the Idempotency half, and owns the client.
 //
-// A key's value is a JSON redisIdemRecord. Begin claims a key with
-// SET NX PX lease: Redis decides atomically which replica's request runs.
-// The claim carries a random token and lives for the lease, renewed while the
-// request runs; Complete and Release act only while the key still holds this
-// replica's claim (compare-and-set / compare-and-delete in Lua), so a replica
-// whose claim lapsed cannot overwrite or delete another request's record.
+// A key's value is a JSON redisIdemRecord. Begin claims a key in one script
+// (SET PX lease when the key is free): Redis decides atomically which
+// replica's request runs. The claim carries a random token and lives for the
+// lease, renewed while the request runs; Complete and Release act only while
+// the key still holds this replica's claim (compare-and-set /
+// compare-and-delete in Lua), so a replica whose claim lapsed cannot
+// overwrite or delete another request's record.
+//
+// Each owner's live keys are also members of a sorted set
+// (pleskgate:idemowner:<owner>), scored by when they expire: the claim
+// script drops expired members and refuses a new key when the owner already
+// holds perOwner, so one caller cannot fill Redis (maxmemory noeviction) for
+// the others.
 type redisStore struct {
-	rdb    *redis.Client
-	lease  time.Duration
-	ctx    context.Context // ends on Close: stops the renewals
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	rdb      *redis.Client
+	lease    time.Duration
+	perOwner int
+	ctx      context.Context // ends on Close: stops the renewals
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 
 	mu     sync.Mutex
 	claims map[string]*redisClaim // keys this replica claimed and has not yet completed or released
@@ -180,14 +197,46 @@ type redisIdemRecord struct {
 	Claim string `json:"claim,omitempty"`
 }
 
+// redisOwnerKey is the sorted set of owner's live keys.
+func redisOwnerKey(owner string) string { return redisKeyPrefix + "idemowner:" + owner }
+
 var (
-	// KEYS[1] key; ARGV[1] our in-flight value; ARGV[2] lease in ms.
+	// KEYS[1] key, KEYS[2] owner set; ARGV[1] in-flight value, ARGV[2] lease
+	// in ms, ARGV[3] fingerprint, ARGV[4] now in ms, ARGV[5] per-owner limit,
+	// ARGV[6] ttl in ms. Returns {1, previous} when claimed (previous is ''
+	// for a free key, the Unknown record claimed again otherwise), {0,
+	// current} when the key is taken, {2, ''} when the owner holds its limit.
+	redisClaimScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local now = tonumber(ARGV[4])
+if cur then
+  local ok, rec = pcall(cjson.decode, cur)
+  if ok and type(rec) == 'table' and rec.done == true and rec.unknown == true and rec.fingerprint == ARGV[3] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
+    return {1, cur}
+  end
+  return {0, cur}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
+  return {2, ''}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
+return {1, ''}`)
+	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value; ARGV[2] lease in ms; ARGV[3] now in ms.
 	redisRenewScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), KEYS[1])
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`)
-	// KEYS[1] key; ARGV[1] our in-flight value ('' if none); ARGV[2] final value; ARGV[3] ttl in ms.
+	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value ('' if
+	// none); ARGV[2] final value; ARGV[3] ttl in ms; ARGV[4] now in ms.
 	// Stores the final record over our own claim, or over nothing (our claim
 	// lapsed and nobody took the key: recording the outcome still spares a
 	// retry a duplicate), never over another request's claim or record.
@@ -195,18 +244,23 @@ return 0`)
 local cur = redis.call('GET', KEYS[1])
 if cur == false or cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[3]), KEYS[1])
+  if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
+    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  end
   return 1
 end
 return 0`)
-	// KEYS[1] key; ARGV[1] our in-flight value.
+	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value.
 	redisReleaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('ZREM', KEYS[2], KEYS[1])
   return redis.call('DEL', KEYS[1])
 end
 return 0`)
 )
 
-func (s *redisStore) Begin(ctx context.Context, key, fp string, ttl time.Duration) (IdempotencyRecord, bool, error) {
+func (s *redisStore) Begin(ctx context.Context, owner, key, fp string, ttl time.Duration) (IdempotencyRecord, bool, error) {
 	key = redisKey(key)
 	var token [16]byte
 	_, _ = rand.Read(token[:])
@@ -216,30 +270,30 @@ func (s *redisStore) Begin(ctx context.Context, key, fp string, ttl time.Duratio
 	}
 	ttl = idemTTL(ttl)
 	lease := min(s.lease, ttl)
-	// The key can expire between a failed SET NX and the GET: try again then.
-	for range 3 {
-		ok, err := s.rdb.SetNX(ctx, key, value, lease).Result()
-		if err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: %w", err)
-		}
-		if ok {
-			s.hold(key, string(value), lease, ttl)
-			return IdempotencyRecord{}, true, nil
-		}
-		data, err := s.rdb.Get(ctx, key).Bytes()
-		if errors.Is(err, redis.Nil) {
-			continue
-		}
-		if err != nil {
-			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency get: %w", err)
-		}
-		var rec redisIdemRecord
-		if err := json.Unmarshal(data, &rec); err != nil {
+	res, err := redisClaimScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)},
+		value, lease.Milliseconds(), fp, time.Now().UnixMilli(), s.perOwner, ttl.Milliseconds()).Slice()
+	if err != nil {
+		return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: %w", err)
+	}
+	if len(res) != 2 {
+		return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: unexpected answer %v", res)
+	}
+	code, _ := res[0].(int64)
+	data, _ := res[1].(string)
+	var prev redisIdemRecord
+	if data != "" {
+		if err := json.Unmarshal([]byte(data), &prev); err != nil {
 			return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency record %q: %w", key, err)
 		}
-		return rec.IdempotencyRecord, false, nil
 	}
-	return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: key %q keeps expiring", key)
+	switch code {
+	case 1:
+		s.hold(key, owner, string(value), lease, ttl)
+		return prev.IdempotencyRecord, true, nil
+	case 2:
+		return IdempotencyRecord{}, false, ErrOwnerRecordsExhausted
+	}
+	return prev.IdempotencyRecord, false, nil
 }
 
 // idemTTL is ttl, or the gateway's default when unset; at least 1ms (PX 0 is an error).
@@ -253,7 +307,7 @@ func idemTTL(ttl time.Duration) time.Duration {
 // hold remembers a claim and renews its lease until Complete, Release or
 // Close, and at most for ttl (a request that never finishes, e.g. a panic,
 // must not hold its key forever).
-func (s *redisStore) hold(key, value string, lease, ttl time.Duration) {
+func (s *redisStore) hold(key, owner, value string, lease, ttl time.Duration) {
 	c := &redisClaim{value: value, stop: make(chan struct{})}
 	s.mu.Lock()
 	if old := s.claims[key]; old != nil {
@@ -279,7 +333,7 @@ func (s *redisStore) hold(key, value string, lease, ttl time.Duration) {
 				return
 			case <-tick.C:
 				ctx, cancel := context.WithTimeout(s.ctx, lease/3)
-				n, err := redisRenewScript.Run(ctx, s.rdb, []string{key}, value, lease.Milliseconds()).Int()
+				n, err := redisRenewScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, value, lease.Milliseconds(), time.Now().UnixMilli()).Int()
 				cancel()
 				if err == nil && n == 0 {
 					return // the claim is gone (it lapsed while Redis was unreachable)
@@ -302,14 +356,14 @@ func (s *redisStore) take(key string) string {
 	return c.value
 }
 
-func (s *redisStore) Complete(ctx context.Context, key string, rec IdempotencyRecord, ttl time.Duration) error {
+func (s *redisStore) Complete(ctx context.Context, owner, key string, rec IdempotencyRecord, ttl time.Duration) error {
 	key = redisKey(key)
 	claim := s.take(key)
 	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: rec})
 	if err != nil {
 		return err
 	}
-	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key}, claim, value, idemTTL(ttl).Milliseconds()).Int()
+	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, claim, value, idemTTL(ttl).Milliseconds(), time.Now().UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("redis idempotency complete: %w", err)
 	}
@@ -319,13 +373,13 @@ func (s *redisStore) Complete(ctx context.Context, key string, rec IdempotencyRe
 	return nil
 }
 
-func (s *redisStore) Release(ctx context.Context, key string) error {
+func (s *redisStore) Release(ctx context.Context, owner, key string) error {
 	key = redisKey(key)
 	claim := s.take(key)
 	if claim == "" {
 		return nil // nothing of ours to release
 	}
-	if err := redisReleaseScript.Run(ctx, s.rdb, []string{key}, claim).Err(); err != nil {
+	if err := redisReleaseScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, claim).Err(); err != nil {
 		return fmt.Errorf("redis idempotency release: %w", err)
 	}
 	return nil

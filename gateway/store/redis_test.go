@@ -44,11 +44,11 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	const ttl = time.Hour
 
 	// A claims; B sees the claim in flight, even after several leases (A renews it).
-	if _, claimed, err := a.Begin(ctx, "pleskgate:idem:t:k1", "fp1", ttl); err != nil || !claimed {
+	if _, claimed, err := a.Begin(ctx, "t", "pleskgate:idem:t:k1", "fp1", ttl); err != nil || !claimed {
 		t.Fatalf("first Begin: claimed=%v err=%v", claimed, err)
 	}
 	time.Sleep(9 * lease / 4)
-	rec, claimed, err := b.Begin(ctx, "pleskgate:idem:t:k1", "fp1", ttl)
+	rec, claimed, err := b.Begin(ctx, "t", "pleskgate:idem:t:k1", "fp1", ttl)
 	if err != nil || claimed || rec.Done || rec.Fingerprint != "fp1" {
 		t.Fatalf("Begin on a renewed claim: rec=%+v claimed=%v err=%v", rec, claimed, err)
 	}
@@ -57,10 +57,10 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	}
 	// A completes: B replays the record, kept for the full TTL.
 	done := IdempotencyRecord{Fingerprint: "fp1", Done: true, Status: 201, Header: map[string][]string{"Content-Type": {"application/json"}}, Body: []byte(`{"id":1}`)}
-	if err := a.Complete(ctx, "pleskgate:idem:t:k1", done, ttl); err != nil {
+	if err := a.Complete(ctx, "t", "pleskgate:idem:t:k1", done, ttl); err != nil {
 		t.Fatal(err)
 	}
-	rec, claimed, err = b.Begin(ctx, "pleskgate:idem:t:k1", "fp1", ttl)
+	rec, claimed, err = b.Begin(ctx, "t", "pleskgate:idem:t:k1", "fp1", ttl)
 	if err != nil || claimed || !rec.Done || rec.Status != 201 || string(rec.Body) != `{"id":1}` || rec.Header["Content-Type"][0] != "application/json" {
 		t.Fatalf("Begin on a completed key: rec=%+v claimed=%v err=%v", rec, claimed, err)
 	}
@@ -68,10 +68,10 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 		t.Fatalf("completed record lives %v, want %v", pttl, ttl)
 	}
 	// Releasing a completed key (or one never claimed here) deletes nothing.
-	if err := a.Release(ctx, "pleskgate:idem:t:k1"); err != nil {
+	if err := a.Release(ctx, "t", "pleskgate:idem:t:k1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Release(ctx, "pleskgate:idem:t:k1"); err != nil {
+	if err := b.Release(ctx, "t", "pleskgate:idem:t:k1"); err != nil {
 		t.Fatal(err)
 	}
 	if n := rdb.Exists(ctx, "pleskgate:idem:t:k1").Val(); n != 1 {
@@ -79,20 +79,20 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	}
 
 	// Release frees a claimed key for the next request.
-	if _, claimed, _ := a.Begin(ctx, "pleskgate:idem:t:k2", "fp2", ttl); !claimed {
+	if _, claimed, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k2", "fp2", ttl); !claimed {
 		t.Fatal("k2 not claimed")
 	}
-	if err := a.Release(ctx, "pleskgate:idem:t:k2"); err != nil {
+	if err := a.Release(ctx, "t", "pleskgate:idem:t:k2"); err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, _ := b.Begin(ctx, "pleskgate:idem:t:k2", "fp2", ttl); !claimed {
+	if _, claimed, _ := b.Begin(ctx, "t", "pleskgate:idem:t:k2", "fp2", ttl); !claimed {
 		t.Fatal("a released key could not be claimed again")
 	}
 
 	// A replica that stops renewing (crashed, or cut off from Redis) loses its
 	// claim after the lease; the next request claims the key, and the stale
 	// replica can neither overwrite nor delete the new claim.
-	if _, claimed, _ := a.Begin(ctx, "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
+	if _, claimed, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
 		t.Fatal("k3 not claimed")
 	}
 	a.mu.Lock()
@@ -100,24 +100,24 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	a.claims["pleskgate:idem:t:k3"].stop = make(chan struct{})
 	a.mu.Unlock()
 	time.Sleep(lease + 300*time.Millisecond)
-	if _, claimed, _ := b.Begin(ctx, "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
+	if _, claimed, _ := b.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
 		t.Fatal("a lapsed claim was not taken over")
 	}
-	if err := a.Complete(ctx, "pleskgate:idem:t:k3", IdempotencyRecord{Fingerprint: "fp3", Done: true, Status: 201}, ttl); err == nil {
+	if err := a.Complete(ctx, "t", "pleskgate:idem:t:k3", IdempotencyRecord{Fingerprint: "fp3", Done: true, Status: 201}, ttl); err == nil {
 		t.Fatal("a stale replica completed over another request's claim")
 	}
-	if rec, _, _ := a.Begin(ctx, "pleskgate:idem:t:k3", "fp3", ttl); rec.Done {
+	if rec, _, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); rec.Done {
 		t.Fatal("the stale replica's record replaced the live claim")
 	}
-	if err := b.Complete(ctx, "pleskgate:idem:t:k3", IdempotencyRecord{Fingerprint: "fp3", Done: true, Status: 202}, ttl); err != nil {
+	if err := b.Complete(ctx, "t", "pleskgate:idem:t:k3", IdempotencyRecord{Fingerprint: "fp3", Done: true, Status: 202}, ttl); err != nil {
 		t.Fatalf("the live claim could not complete: %v", err)
 	}
-	if rec, _, _ := a.Begin(ctx, "pleskgate:idem:t:k3", "fp3", ttl); !rec.Done || rec.Status != 202 {
+	if rec, _, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !rec.Done || rec.Status != 202 {
 		t.Fatalf("record %+v, want the live request's 202", rec)
 	}
 
 	// A claim never outlives the idempotency TTL, however short.
-	if _, claimed, _ := a.Begin(ctx, "pleskgate:idem:t:k4", "fp4", 100*time.Millisecond); !claimed {
+	if _, claimed, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k4", "fp4", 100*time.Millisecond); !claimed {
 		t.Fatal("k4 not claimed")
 	}
 	if pttl := rdb.PTTL(ctx, "pleskgate:idem:t:k4").Val(); pttl > 100*time.Millisecond {
@@ -173,7 +173,7 @@ func TestRedisUnreachableFailsFast(t *testing.T) {
 	if err := cache.Set(ctx, "k", Entry{}, time.Minute); err == nil {
 		t.Fatal("Set on a dead Redis: no error")
 	}
-	if _, _, err := idem.Begin(ctx, "k", "fp", time.Hour); err == nil {
+	if _, _, err := idem.Begin(ctx, "t", "k", "fp", time.Hour); err == nil {
 		t.Fatal("Begin on a dead Redis: no error")
 	}
 	if d := time.Since(start); d > 5*time.Second { // ~ms when refused; the bound allows for a loaded machine
@@ -210,7 +210,7 @@ func TestRedisCloseStopsGoroutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, claimed, err := idem.Begin(context.Background(), "pleskgate:idem:t:held", "fp", time.Hour); err != nil || !claimed {
+	if _, claimed, err := idem.Begin(context.Background(), "t", "pleskgate:idem:t:held", "fp", time.Hour); err != nil || !claimed {
 		t.Fatalf("claimed=%v err=%v", claimed, err)
 	}
 	if err := closer.Close(); err != nil {

@@ -33,6 +33,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/gateway"
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
@@ -44,6 +45,20 @@ type Config struct {
 	LoginsPerWorker int           // logins each worker owns; default 40
 	MaxDuration     time.Duration // hard bound on the run; default 10m
 	Seed            uint64        // 0 = random
+
+	// Interruptions (0 = none). Disconnects is the fraction of creates
+	// whose caller gives up mid-request: its context is cancelled at a
+	// random point within 2×Latency, and the simulator adds Latency before
+	// every packet, so the cancel often lands after the add was sent.
+	// Timeouts is the fraction of add packets the simulator runs but whose
+	// answer never comes back before the gateway's upstream timeout
+	// (UpstreamTimeout, default 1.5s when Timeouts is set, else 30s). Each
+	// interrupted create is retried with the same Idempotency-Key and body,
+	// as a real client would, until it gets a final answer.
+	Disconnects     float64
+	Timeouts        float64
+	Latency         time.Duration // default 20ms when Disconnects is set
+	UpstreamTimeout time.Duration
 }
 
 // Report is what a run did.
@@ -60,6 +75,15 @@ type Report struct {
 	Latency    struct{ P50, P90, P99, Max time.Duration }
 	Final      Comparison
 	Incomplete bool // MaxDuration ended the run before Requests were sent
+	Interrupts Interrupts
+}
+
+// Interrupts counts what the interruptions did.
+type Interrupts struct {
+	Disconnects int64 // creates whose caller gave up mid-request
+	Timeouts    int64 // add packets run by the simulator whose answer was withheld past the upstream timeout
+	Retries     int64 // requests re-sent with the same key after an interruption
+	Reconciled  int64 // answers marked Idempotent-Reconciled
 }
 
 // Comparison is the end state: the model against the simulator.
@@ -128,6 +152,11 @@ func (r Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "  - %s\n", s)
 		}
 	}
+	if i := r.Interrupts; i != (Interrupts{}) {
+		fmt.Fprintf(w, "interruptions:     %d disconnects, %d upstream timeouts injected; %d retries with the same key, %d answers reconciled\n",
+			i.Disconnects, i.Timeouts, i.Retries, i.Reconciled)
+	}
+	fmt.Fprintf(w, "clients:           expected %d, found %d\n", f.ModelClients, f.SimClients)
 	if r.Incomplete {
 		fmt.Fprintln(w, "INCOMPLETE: the time bound ended the run")
 	}
@@ -175,7 +204,21 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	simSrv, simURL, err := serveLoopback(sim)
+	upTimeout := cfg.UpstreamTimeout
+	if upTimeout <= 0 {
+		upTimeout = 30 * time.Second
+		if cfg.Timeouts > 0 {
+			upTimeout = 1500 * time.Millisecond
+		}
+	}
+	if cfg.Disconnects > 0 && cfg.Latency <= 0 {
+		cfg.Latency = 20 * time.Millisecond
+	}
+	if cfg.Latency > 0 {
+		sim.SetFaults(plesksim.Faults{Latency: cfg.Latency})
+	}
+	front := &withholder{sim: sim, rate: cfg.Timeouts, rng: rand.New(rand.NewPCG(cfg.Seed, 1<<40))}
+	simSrv, simURL, err := serveLoopback(front)
 	if err != nil {
 		return Report{}, err
 	}
@@ -185,8 +228,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	upTr.MaxIdleConns = cfg.Concurrency * 4
 	defer upTr.CloseIdleConnections()
 	gw, err := gateway.New(gateway.Config{
-		Upstream: upstream.Config{BaseURL: simURL, Timeout: 30 * time.Second, HTTPClient: &http.Client{Transport: upTr}},
-		Logger:   zap.NewNop(),
+		Upstream: upstream.Config{BaseURL: simURL, Timeout: upTimeout, HTTPClient: &http.Client{Transport: upTr}},
+		// One identity makes every create here, far more than a caller's
+		// default quota of live records (store.DefaultIdempotencyPerOwner).
+		Idempotency: store.NewMemoryIdempotencyLimited(1<<20, 1<<20),
+		Logger:      zap.NewNop(),
 	})
 	if err != nil {
 		return Report{}, err
@@ -204,6 +250,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	r := &runner{
 		base: gwURL, password: password, client: &http.Client{Transport: tr, Timeout: time.Minute},
 		total: int64(cfg.Requests), byOp: map[string]map[int]int64{},
+		disconnects: cfg.Disconnects, latency: cfg.Latency,
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
 	defer cancel()
@@ -240,6 +287,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.Final = compare(models, sim.Clients())
 	rep.Final.Creates, rep.Final.Deletes = r.creates.Load(), r.deletes.Load()
+	rep.Interrupts = Interrupts{Disconnects: r.disconnected.Load(), Timeouts: front.withheld.Load(), Retries: r.retries.Load(), Reconciled: r.reconciled.Load()}
 	return rep, nil
 }
 
@@ -320,6 +368,68 @@ type runner struct {
 	mu             sync.Mutex
 	byOp           map[string]map[int]int64
 	samples        []string
+
+	disconnects  float64       // Config.Disconnects
+	latency      time.Duration // Config.Latency
+	disconnected atomic.Int64
+	retries      atomic.Int64
+	reconciled   atomic.Int64
+}
+
+// withholder is the simulator's front: it runs every packet, and for a
+// fraction rate of add packets withholds the answer until the gateway gives
+// up (its upstream timeout): the client exists, and the gateway cannot know.
+type withholder struct {
+	sim      http.Handler
+	rate     float64
+	mu       sync.Mutex
+	rng      *rand.Rand
+	withheld atomic.Int64
+}
+
+func (h *withholder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.rate <= 0 {
+		h.sim.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	h.mu.Lock()
+	hit := bytes.Contains(body, []byte("<add>")) && h.rng.Float64() < h.rate
+	h.mu.Unlock()
+	if !hit {
+		h.sim.ServeHTTP(w, r)
+		return
+	}
+	rec := &discardWriter{header: http.Header{}}
+	h.sim.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+	if rec.status == http.StatusOK {
+		h.withheld.Add(1)
+	}
+	<-r.Context().Done() // the gateway's upstream timeout
+}
+
+// discardWriter keeps only the status of an answer.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header { return d.header }
+func (d *discardWriter) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+func (d *discardWriter) Write(b []byte) (int, error) {
+	if d.status == 0 {
+		d.status = http.StatusOK
+	}
+	return len(b), nil
 }
 
 func (r *runner) count(op string, status int) {
@@ -474,7 +584,7 @@ func (w *worker) create(ctx context.Context, login string, m *clientModel) error
 	body, _ := json.Marshal(map[string]string{"login": login, "password": "Pw-" + randomHex(6), "name": fields["name"],
 		"email": fields["email"], "city": fields["city"], "company": fields["company"]})
 	key := "lt-" + randomHex(8)
-	status, data, _, err := w.do(ctx, "createClient", "POST", "/clients", body, "Idempotency-Key", key)
+	status, data, err := w.createKeyed(ctx, login, body, key)
 	if err != nil {
 		return err
 	}
@@ -495,6 +605,94 @@ func (w *worker) create(ctx context.Context, login string, m *clientModel) error
 	w.last = &lastCreate{key: key, body: body, id: c.ID}
 	w.r.creates.Add(1)
 	return nil
+}
+
+// createKeyed sends a create with its Idempotency-Key. Some callers give up
+// mid-request (Config.Disconnects); an interrupted attempt (given up, or
+// answered 5xx, or 409 while the first attempt still runs) is retried with
+// the same key and body until a final answer comes, as a real client would.
+// The final answer must be what the model expects of the first attempt:
+// never a 409 "already exists" for a login the model says is free.
+func (w *worker) createKeyed(ctx context.Context, login string, body []byte, key string) (int, []byte, error) {
+	interrupted := false
+	if w.r.disconnects > 0 && w.rng.Float64() < w.r.disconnects {
+		cctx, cancel := context.WithCancel(ctx)
+		t := time.AfterFunc(time.Duration(w.rng.Int64N(int64(2*w.r.latency)+1)), cancel)
+		status, data, err := w.doQuiet(cctx, "createClient(interrupted)", body, key)
+		t.Stop()
+		cancel()
+		if ctx.Err() != nil {
+			return 0, nil, errStop
+		}
+		if err == nil {
+			// The answer came before the cancel.
+			if !retryable(status, data) {
+				return status, data, nil
+			}
+		} else {
+			w.r.disconnected.Add(1)
+		}
+		interrupted = true
+	} else {
+		status, data, _, err := w.do(ctx, "createClient", "POST", "/clients", body, "Idempotency-Key", key)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !retryable(status, data) {
+			return status, data, nil
+		}
+		interrupted = true
+	}
+	for attempt := 0; interrupted; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(min(attempt, 20)) * 5 * time.Millisecond)
+		}
+		if ctx.Err() != nil {
+			return 0, nil, errStop
+		}
+		w.r.retries.Add(1)
+		status, data, h, err := w.do(ctx, "createClient(retry)", "POST", "/clients", body, "Idempotency-Key", key)
+		if err != nil {
+			return 0, nil, err
+		}
+		if retryable(status, data) {
+			continue
+		}
+		if h.Get("Idempotent-Reconciled") == "true" {
+			w.r.reconciled.Add(1)
+		}
+		return status, data, nil
+	}
+	return 0, nil, errStop
+}
+
+// retryable: an answer after which a client retries with the same key: the
+// first attempt still running (409 idempotency-in-flight), or a 5xx.
+func retryable(status int, data []byte) bool {
+	return status >= 500 || status == http.StatusConflict && bytes.Contains(data, []byte("idempotency-in-flight"))
+}
+
+// doQuiet is do for a request that may be cancelled on purpose: a
+// cancellation is not a failure.
+func (w *worker) doQuiet(ctx context.Context, op string, body []byte, key string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.r.base+"/clients", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	req.SetBasicAuth("admin", w.r.password)
+	resp, err := w.r.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	w.r.count(op, resp.StatusCode)
+	return resp.StatusCode, data, nil
 }
 
 func (w *worker) checkFields(what string, c apiClient, want map[string]string) {

@@ -1757,6 +1757,14 @@ export interface components {
     requestBodies: never;
     headers: {
         /**
+         * @description `true` when this answer was built by reading back the effect of an
+         *     earlier attempt with the same `Idempotency-Key` whose outcome was
+         *     unknown (Plesk did not answer in time): that attempt took effect, and
+         *     the request was not sent again. Absent otherwise.
+         * @example true
+         */
+        IdempotentReconciled: "true";
+        /**
          * @description Entity tag of the representation; send it back as `If-Match` or `If-None-Match`.
          * @example "c1a7b3f09e2d4e51"
          */
@@ -1880,6 +1888,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2354,6 +2363,7 @@ export interface operations {
             /** @description The address was added; the pool after the change. */
             201: {
                 headers: {
+                    "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
                     [name: string]: unknown;
                 };
                 content: {
