@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -198,7 +200,7 @@ func validationProblem(rerr *openapi3filter.RequestError) Problem {
 	if rerr.Parameter != nil {
 		field = rerr.Parameter.In + "." + rerr.Parameter.Name
 	} else if rerr.RequestBody != nil {
-		field = "body"
+		field = bodyPointer(rerr.Err)
 	}
 	msg := rerr.Reason
 	if rerr.Err != nil {
@@ -211,6 +213,34 @@ func validationProblem(rerr *openapi3filter.RequestError) Problem {
 		Type: problemType("validation"), Title: "Request does not match the API contract", Status: http.StatusBadRequest,
 		Detail: firstLine(rerr.Error()), Errors: []FieldError{{Field: field, Message: firstLine(msg)}},
 	}
+}
+
+// bodyPointer is the JSON pointer (RFC 6901) of the body member a schema
+// error is about: "/name", "/limits/max_dom"; "" (the whole body) when the
+// error is not a schema error or concerns the body itself. kin-openapi
+// names a missing required member by its own pointer, an unknown one by
+// its object's.
+func bodyPointer(err error) string {
+	var serr *openapi3.SchemaError
+	if !errors.As(err, &serr) {
+		return ""
+	}
+	var b strings.Builder
+	for _, tok := range serr.JSONPointer() {
+		b.WriteByte('/')
+		b.WriteString(escapePointer(tok))
+	}
+	// An unknown member is reported at its object: name the member itself
+	// (kin-openapi's reason is `property "extra" is unsupported`).
+	if serr.SchemaField == "properties" {
+		if q, ok := strings.CutSuffix(strings.TrimPrefix(serr.Reason, "property "), " is unsupported"); ok {
+			if name, err := strconv.Unquote(q); err == nil {
+				b.WriteByte('/')
+				b.WriteString(escapePointer(name))
+			}
+		}
+	}
+	return b.String()
 }
 
 func firstLine(s string) string {

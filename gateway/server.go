@@ -330,6 +330,9 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 		// Not an API route (or wrong method): Echo answers 404/405.
 		return s.idempotent(c, next)
 	}
+	if err := requireJSONPost(r); err != nil {
+		return err // before anything else: a forged POST gets no further
+	}
 	st := stateOf(c)
 	st.operation = info.operationID
 	proceed := s.idempotent
