@@ -1456,7 +1456,10 @@ type ClientInterface interface {
 	// `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 	// do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 	// reseller gets the sum of the client's resources and permissions. The
-	// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+	// body may be empty, but `Content-Type: application/json` is required
+	// all the same (415 otherwise, nothing sent): a form or text/plain POST
+	// from another site's page cannot then convert a client. Send an
+	// `Idempotency-Key` to make retries safe.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1469,7 +1472,10 @@ type ClientInterface interface {
 	// `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 	// do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 	// reseller gets the sum of the client's resources and permissions. The
-	// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+	// body may be empty, but `Content-Type: application/json` is required
+	// all the same (415 otherwise, nothing sent): a form or text/plain POST
+	// from another site's page cannot then convert a client. Send an
+	// `Idempotency-Key` to make retries safe.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1946,7 +1952,10 @@ func (c *APIClient) ListClientButtons(ctx context.Context, id ClientId, reqEdito
 // `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 // do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 // reseller gets the sum of the client's resources and permissions. The
-// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+// body may be empty, but `Content-Type: application/json` is required
+// all the same (415 otherwise, nothing sent): a form or text/plain POST
+// from another site's page cannot then convert a client. Send an
+// `Idempotency-Key` to make retries safe.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1969,7 +1978,10 @@ func (c *APIClient) ConvertClientToResellerWithBody(ctx context.Context, id Clie
 // `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 // do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 // reseller gets the sum of the client's resources and permissions. The
-// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+// body may be empty, but `Content-Type: application/json` is required
+// all the same (415 otherwise, nothing sent): a form or text/plain POST
+// from another site's page cannot then convert a client. Send an
+// `Idempotency-Key` to make retries safe.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3834,7 +3846,10 @@ type ClientWithResponsesInterface interface {
 	// `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 	// do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 	// reseller gets the sum of the client's resources and permissions. The
-	// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+	// body may be empty, but `Content-Type: application/json` is required
+	// all the same (415 otherwise, nothing sent): a form or text/plain POST
+	// from another site's page cannot then convert a client. Send an
+	// `Idempotency-Key` to make retries safe.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3847,7 +3862,10 @@ type ClientWithResponsesInterface interface {
 	// `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 	// do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 	// reseller gets the sum of the client's resources and permissions. The
-	// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+	// body may be empty, but `Content-Type: application/json` is required
+	// all the same (415 otherwise, nothing sent): a form or text/plain POST
+	// from another site's page cannot then convert a client. Send an
+	// `Idempotency-Key` to make retries safe.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7380,7 +7398,10 @@ func (c *ClientWithResponses) ListClientButtonsWithResponse(ctx context.Context,
 // `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 // do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 // reseller gets the sum of the client's resources and permissions. The
-// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+// body may be empty, but `Content-Type: application/json` is required
+// all the same (415 otherwise, nothing sent): a form or text/plain POST
+// from another site's page cannot then convert a client. Send an
+// `Idempotency-Key` to make retries safe.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7399,7 +7420,10 @@ func (c *ClientWithResponses) ConvertClientToResellerWithBodyWithResponse(ctx co
 // `convert-to-reseller`, protocol ≥ 1.6.0.0; only the administrator may
 // do it). Without `reseller_plan_name` (protocol ≥ 1.6.3.0) the new
 // reseller gets the sum of the client's resources and permissions. The
-// body may be omitted. Send an `Idempotency-Key` to make retries safe.
+// body may be empty, but `Content-Type: application/json` is required
+// all the same (415 otherwise, nothing sent): a form or text/plain POST
+// from another site's page cannot then convert a client. Send an
+// `Idempotency-Key` to make retries safe.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
