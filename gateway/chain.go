@@ -34,6 +34,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		c.SetRequest(r.WithContext(withState(r.Context(), st)))
 		setRequestID(c, st)
+		if s.tracer != nil {
+			s.startServerSpan(c, st)
+		}
 		st.jsonOut.reset(c.Response().Writer)
 		c.Response().Writer = &st.jsonOut
 		s.metrics.inFlight.Inc()
@@ -52,6 +55,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.metrics.inFlight.Dec()
 		s.logRequest(c, st, r.Method, start)
+		if st.span != nil {
+			endServerSpan(st, c.Response().Status)
+		}
 		return nil
 	}
 }
@@ -87,6 +93,9 @@ func (s *Server) logRequest(c echo.Context, st *reqState, method string, start t
 	}
 	if st.hasErrcode {
 		fields = append(fields, zap.Int("plesk_errcode", st.errcode))
+	}
+	if st.traceID != "" {
+		fields = append(fields, zap.String("trace_id", st.traceID))
 	}
 	if st.caller != "" {
 		fields = append(fields, zap.String("caller", st.caller))

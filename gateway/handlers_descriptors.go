@@ -36,6 +36,7 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		return cachedDescriptor{}, err
 	}
 	key := s.descriptorKey(identityFrom(ctx), kind, v, clientID)
+	ctx, span := s.cacheLookupSpan(ctx)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		filter := translator.Filter{}
 		if clientID > 0 {
@@ -67,6 +68,7 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		}
 		return marshalJSON(toAPIDescriptor(*r.Descriptor))
 	})
+	endCacheLookup(span, outcome, err)
 	if err != nil {
 		return cachedDescriptor{}, err
 	}

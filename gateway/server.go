@@ -13,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate"
@@ -43,6 +45,9 @@ type Config struct {
 	CORSOrigins        []string             // origins allowed by CORS; none (CORS off) when empty
 	LegacyStore        store.LegacyStore    // refusals of the legacy operator (legacy.go); in memory when nil
 	LegacyRetry        time.Duration        // how long such a refusal is believed; 10m when zero
+
+	TracerProvider trace.TracerProvider          // tracing.go: nil, no spans
+	Propagator     propagation.TextMapPropagator // W3C Trace Context + Baggage when nil
 }
 
 // Server is the HTTP gateway.
@@ -63,6 +68,9 @@ type Server struct {
 	legacy      *legacyGuard
 
 	serviceIdentity string // service mode: cfg.ServiceCredentials.Identity()
+
+	tracer     trace.Tracer // nil when tracing is off (tracing.go)
+	propagator propagation.TextMapPropagator
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -129,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuthMode == AuthService {
 		s.serviceIdentity = cfg.ServiceCredentials.Identity()
 	}
+	s.setupTracing()
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
 	s.upstreamID = etagOf([]byte(s.upstream.Endpoint()))[1:9]
@@ -154,6 +163,9 @@ func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 	}
 	if uc.ObserveAdmission == nil {
 		uc.ObserveAdmission = s.metrics.observeAdmission
+	}
+	if uc.TracerProvider == nil {
+		uc.TracerProvider, uc.Propagator = s.cfg.TracerProvider, s.cfg.Propagator
 	}
 	if uc.ObserveShed == nil {
 		uc.ObserveShed = s.metrics.upstreamShed.Inc

@@ -21,12 +21,15 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
 	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/internal/buildinfo"
+	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -55,6 +58,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	defer func() { _ = log.Sync() }()
 
+	// Tracing: off unless an OTLP endpoint is set (OTEL_* variables,
+	// internal/telemetry). Shut down last, after the drain, so the spans
+	// of the drained requests are flushed.
+	tracing, err := telemetry.Setup(ctx, getenv, "pleskgate", buildinfo.Get().Version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("flushing traces", zap.Error(err))
+		}
+	}()
+	if tracing.Enabled() {
+		otel.SetTracerProvider(tracing.Provider)
+		otel.SetTextMapPropagator(tracing.Propagator)
+		log.Info("tracing on", zap.String("endpoint", tracing.Endpoint), zap.String("protocol", tracing.Protocol))
+	}
+
 	gcfg := gateway.Config{
 		Logger:         log,
 		DescriptorTTL:  cfg.DescriptorTTL,
@@ -64,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		LegacyRetry:    cfg.LegacyRetry,
+		TracerProvider: tracing.Provider,
+		Propagator:     tracing.Propagator,
 	}
 	if gcfg.Protocol, err = gateway.ParseProtocolSetting(cfg.Protocol); err != nil {
 		return err
@@ -76,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 
 	if cfg.RedisURL != "" {
-		cache, idem, closer, err := store.NewRedis(cfg.RedisURL)
+		cache, idem, closer, err := store.NewRedis(cfg.RedisURL, store.WithTracerProvider(tracing.Provider))
 		if err != nil {
 			return fmt.Errorf("PLESKGATE_REDIS_URL: %w", err)
 		}

@@ -48,7 +48,7 @@ const (
 // TLS; go-redis URL options such as ?dial_timeout=2s override the defaults
 // here). It does not contact Redis: a Redis that is down at start-up is
 // handled like one that goes down later. Close the io.Closer on shutdown.
-func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
+func NewRedis(url string, opts ...RedisOption) (Cache, Idempotency, io.Closer, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse quotes the whole URL in its errors: password included.
@@ -82,7 +82,11 @@ func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
 	if opt.MaintNotificationsConfig == nil {
 		opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
-	s := newRedisStore(redis.NewClient(opt), redisInFlightLease)
+	rdb := redis.NewClient(opt)
+	if err := instrumentRedis(rdb, opts); err != nil {
+		return nil, nil, nil, err
+	}
+	s := newRedisStore(rdb, redisInFlightLease)
 	return redisCache{s}, s, s, nil
 }
 
