@@ -18,6 +18,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
@@ -376,6 +378,53 @@ func TestTracingRecordsNoSecrets(t *testing.T) {
 		for k := range s.attrs {
 			if strings.Contains(strings.ToLower(k), "header") {
 				t.Errorf("span %q records a header: %s", s.name, k)
+			}
+		}
+	}
+}
+
+// TestTracingRedisSpans: with Redis as the cache, a cached descriptor read
+// is server span → cache lookup (hit) → the Redis GET (redisotel), still no
+// upstream span; statements (cached bodies) are not recorded.
+func TestTracingRedisSpans(t *testing.T) {
+	r := storetest.StartRedis(t)
+	rcv := newOTLPReceiver(t)
+	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.srv.URL}
+	tr, err := telemetry.Setup(context.Background(), func(k string) string { return env[k] }, "pleskgate", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	cache, idem, closer, err := store.NewRedis(r.URL(), store.WithTracerProvider(tr.Provider))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closer.Close() })
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.TracerProvider, gc.Propagator = tr.Provider, tr.Propagator
+		gc.Cache, gc.Idempotency = cache, idem
+	})
+	h.expect(h.do("GET", "/descriptors/permissions", nil), http.StatusOK)
+	const id = "44444444444444444444444444444444"
+	hit := h.expect(h.with("Traceparent", "00-"+id+"-00f067aa0ba902b7-01").do("GET", "/descriptors/permissions", nil), http.StatusOK)
+	if cs := hit.Header.Get("Cache-Status"); !strings.Contains(cs, "hit") {
+		t.Fatalf("Cache-Status %q, want a hit", cs)
+	}
+	flush(t, tr)
+	roots := rcv.tree(id)
+	t.Logf("GET /descriptors/permissions (cached in Redis):\n%s", render(roots))
+	if len(roots) != 1 || len(roots[0].children) != 1 {
+		t.Fatalf("want server span → cache lookup only:\n%s", render(roots))
+	}
+	lookup := roots[0].children[0]
+	if lookup.name != "descriptor cache lookup" || lookup.attrs["pleskgate.cache.outcome"] != "hit" ||
+		len(lookup.children) != 1 || lookup.children[0].attrs["db.system.name"]+lookup.children[0].attrs["db.system"] != "redis" {
+		t.Fatalf("want the lookup (hit) with one Redis span under it:\n%s", render(roots))
+	}
+	for _, s := range rcv.spans {
+		for _, k := range []string{"db.statement", "db.query.text"} {
+			if st := s.attrs[k]; st != "" && st != "<nil>" {
+				t.Errorf("redis span %q records its statement %s=%q", s.name, k, st)
 			}
 		}
 	}
