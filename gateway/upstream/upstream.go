@@ -514,7 +514,9 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 		return nil, err
 	}
 	start := time.Now()
-	ctx = u.withPacket(ctx, packetOpName(v, reqs), v)
+	if u.tracer != nil { // the name costs an allocation: only for the spans
+		ctx = u.withPacket(ctx, packetOpName(v, reqs), v)
+	}
 	body, err := u.send(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
 		u.record(packetOpName(v, reqs), "transport_error", 0, start)
