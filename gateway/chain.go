@@ -48,6 +48,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 				s.metrics.inFlight.Dec()
 				s.log.Error("panic serving request", zap.String("request_id", st.requestID), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
+				if st.span != nil {
+					endServerSpan(st, http.StatusInternalServerError)
+				}
 			}
 		}()
 		if err := checked(c); err != nil {
