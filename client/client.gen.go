@@ -948,6 +948,11 @@ type Problem struct {
 	// Example: Not found
 	Title string `json:"title"`
 
+	// TraceId The W3C trace id of the request, present when the gateway exports traces (OpenTelemetry); it leads to the request's trace.
+	//
+	// Example: 4bf92f3577b34da6a3ce929d0e0e4736
+	TraceId *string `json:"trace_id,omitempty"`
+
 	// Type Identifies the kind of problem.
 	//
 	// Example: https://pleskgate.dev/problems/not-found

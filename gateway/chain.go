@@ -34,6 +34,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		c.SetRequest(r.WithContext(withState(r.Context(), st)))
 		setRequestID(c, st)
+		if s.tracer != nil {
+			s.startServerSpan(c, st)
+		}
 		st.jsonOut.reset(c.Response().Writer)
 		c.Response().Writer = &st.jsonOut
 		s.metrics.inFlight.Inc()
@@ -45,6 +48,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 				s.metrics.inFlight.Dec()
 				s.log.Error("panic serving request", zap.String("request_id", st.requestID), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = &Error{Status: http.StatusInternalServerError, Slug: "internal", Title: "Internal error", Detail: "an unexpected error occurred; the request id identifies it in the logs"}
+				if st.span != nil {
+					endServerSpan(st, http.StatusInternalServerError)
+				}
 			}
 		}()
 		if err := checked(c); err != nil {
@@ -52,6 +58,9 @@ func (s *Server) chain(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		s.metrics.inFlight.Dec()
 		s.logRequest(c, st, r.Method, start)
+		if st.span != nil {
+			endServerSpan(st, c.Response().Status)
+		}
 		return nil
 	}
 }
@@ -87,6 +96,9 @@ func (s *Server) logRequest(c echo.Context, st *reqState, method string, start t
 	}
 	if st.hasErrcode {
 		fields = append(fields, zap.Int("plesk_errcode", st.errcode))
+	}
+	if st.traceID != "" {
+		fields = append(fields, zap.String("trace_id", st.traceID))
 	}
 	if st.caller != "" {
 		fields = append(fields, zap.String("caller", st.caller))

@@ -25,6 +25,7 @@ type Problem struct {
 	Detail       string       `json:"detail,omitempty"`
 	Instance     string       `json:"instance,omitempty"`
 	RequestID    string       `json:"request_id,omitempty"`
+	TraceID      string       `json:"trace_id,omitempty"` // when tracing is on (tracing.go)
 	PleskErrcode *int         `json:"plesk_errcode,omitempty"`
 	PleskErrtext *string      `json:"plesk_errtext,omitempty"`
 	Errors       []FieldError `json:"errors,omitempty"`
@@ -284,6 +285,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	p, hdr := problemFor(err)
 	p.RequestID = requestID(c)
+	p.TraceID = traceIDOf(c)
 	p.Instance = c.Request().URL.Path
 	for k, vs := range hdr {
 		for _, v := range vs {

@@ -36,6 +36,7 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		return cachedDescriptor{}, err
 	}
 	key := s.descriptorKey(identityFrom(ctx), kind, v, clientID)
+	ctx, span := s.cacheLookupSpan(ctx)
 	entry, outcome, err := s.descriptors.get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		filter := translator.Filter{}
 		if clientID > 0 {
@@ -70,6 +71,7 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 	if err == nil && outcome == cacheHit {
 		err = s.recheckAuth(ctx) // a cached answer only for credentials Plesk vouched for lately (shield.go)
 	}
+	endCacheLookup(span, outcome, err)
 	if err != nil {
 		return cachedDescriptor{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
@@ -29,6 +30,11 @@ type reqState struct {
 
 	errcode    int // Plesk error code of the problem written, when hasErrcode
 	hasErrcode bool
+
+	// Tracing (tracing.go): the server span, nil when tracing is off, and
+	// its trace id for the access log and problems.
+	span    trace.Span
+	traceID string
 
 	// jsonOut writes the answer: JSON without HTML escapes (jsonout.go).
 	jsonOut htmlUnescaper

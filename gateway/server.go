@@ -14,6 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate"
@@ -55,6 +57,9 @@ type Config struct {
 	TrustedProxies                []netip.Prefix   // peers whose X-Forwarded-For is believed
 	AuthRecheck                   time.Duration    // how long an accepted login may be served from caches and replays; 60s when zero
 	Now                           func() time.Time // the shield's clock; time.Now when nil (tests inject one)
+
+	TracerProvider trace.TracerProvider          // tracing.go: nil, no spans
+	Propagator     propagation.TextMapPropagator // W3C Trace Context + Baggage when nil
 }
 
 // Server is the HTTP gateway.
@@ -74,6 +79,9 @@ type Server struct {
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
 	shield      *shield
+
+	tracer     trace.Tracer // nil when tracing is off (tracing.go)
+	propagator propagation.TextMapPropagator
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -144,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
 	s.metrics = newMetrics(cfg.Registry)
 	s.shield = newShield(cfg, shieldLimits{}, cfg.Registry)
+	s.setupTracing()
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
 	s.upstreamID = upstream.Keyed(cfg.StateSecret, "upstream", s.upstream.Endpoint())[:16]
@@ -172,6 +181,9 @@ func (s *Server) upstreamConfig(uc upstream.Config) upstream.Config {
 	}
 	if uc.ObserveAdmission == nil {
 		uc.ObserveAdmission = s.metrics.observeAdmission
+	}
+	if uc.TracerProvider == nil {
+		uc.TracerProvider, uc.Propagator = s.cfg.TracerProvider, s.cfg.Propagator
 	}
 	if uc.ObserveShed == nil {
 		uc.ObserveShed = s.metrics.upstreamShed.Inc

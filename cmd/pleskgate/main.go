@@ -21,12 +21,15 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway"
 	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/internal/buildinfo"
+	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -55,6 +58,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	defer func() { _ = log.Sync() }()
 
+	// Tracing: off unless an OTLP endpoint is set (OTEL_* variables,
+	// internal/telemetry). Shut down last, after the drain, so the spans
+	// of the drained requests are flushed.
+	tracing, err := telemetry.Setup(ctx, getenv, "pleskgate", buildinfo.Get().Version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			log.Warn("flushing traces", zap.Error(err))
+		}
+	}()
+	if tracing.Enabled() {
+		otel.SetTracerProvider(tracing.Provider)
+		otel.SetTextMapPropagator(tracing.Propagator)
+		log.Info("tracing on", zap.String("endpoint", tracing.Endpoint), zap.String("protocol", tracing.Protocol))
+	}
+
 	gcfg := gateway.Config{
 		Logger:         log,
 		DescriptorTTL:  cfg.DescriptorTTL,
@@ -69,6 +92,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		UpstreamAuthFailuresPerMinute: cfg.UpstreamAuthFailuresPerMinute,
 		TrustedProxies:                cfg.TrustedProxies,
 		AuthRecheck:                   cfg.AuthRecheck,
+
+		TracerProvider: tracing.Provider,
+		Propagator:     tracing.Propagator,
 	}
 	if cfg.StateSecret != "" {
 		gcfg.StateSecret = []byte(cfg.StateSecret)
@@ -86,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if cfg.RedisURL == "" {
 		gcfg.Idempotency = store.NewMemoryIdempotencyLimited(100000, cfg.IdempotencyPerCaller)
 	} else {
-		cache, idem, closer, err := store.NewRedisWithOwnerLimit(cfg.RedisURL, cfg.IdempotencyPerCaller)
+		cache, idem, closer, err := store.NewRedis(cfg.RedisURL, store.WithOwnerLimit(cfg.IdempotencyPerCaller), store.WithTracerProvider(tracing.Provider))
 		if err != nil {
 			return fmt.Errorf("PLESKGATE_REDIS_URL: %w", err)
 		}

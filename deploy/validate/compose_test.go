@@ -36,6 +36,7 @@ type composeService struct {
 	ReadOnly    bool     `yaml:"read_only"`
 	CapDrop     []string `yaml:"cap_drop"`
 	SecurityOpt []string `yaml:"security_opt"`
+	Profiles    []string `yaml:"profiles"` // only started with --profile
 }
 
 type composeBuild struct {
@@ -225,6 +226,22 @@ func TestCompose(t *testing.T) {
 	}
 	if net.ParseIP(args["ip"]) == nil {
 		t.Errorf("plesksim --ip %q is not an address", args["ip"])
+	}
+
+	// Tracing is optional: a trace backend in the "tracing" profile, which
+	// no default service depends on, and the gateway's endpoint empty by default.
+	if j, ok := cf.Services["jaeger"]; !ok || !slices.Contains(j.Profiles, "tracing") {
+		t.Errorf("want a jaeger service in the tracing profile")
+	}
+	for name, s := range cf.Services {
+		for dep := range s.dependsOn(t) {
+			if len(cf.Services[dep].Profiles) > 0 && len(s.Profiles) == 0 {
+				t.Errorf("%s depends on %s, which only starts with --profile", name, dep)
+			}
+		}
+	}
+	if v, ok := gw.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"]; !ok || composeDefault(v) != "" {
+		t.Errorf("gateway: OTEL_EXPORTER_OTLP_ENDPOINT=%q, want it present and empty by default (tracing off)", v)
 	}
 
 	for _, name := range []string{"redis", "prometheus"} {

@@ -60,6 +60,19 @@ var notYetRead = map[string]bool{
 	"PLESKGATE_MAX_CONNECTIONS":  true,
 }
 
+// otelEnv are the OpenTelemetry SDK's standard variables the gateway honours
+// (internal/telemetry): tracing is off unless an endpoint is set.
+var otelEnv = map[string]bool{
+	"OTEL_EXPORTER_OTLP_ENDPOINT": true, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": true,
+	"OTEL_EXPORTER_OTLP_PROTOCOL": true, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": true,
+	"OTEL_EXPORTER_OTLP_HEADERS": true, "OTEL_EXPORTER_OTLP_TIMEOUT": true,
+	"OTEL_SERVICE_NAME": true, "OTEL_RESOURCE_ATTRIBUTES": true,
+	"OTEL_TRACES_SAMPLER": true, "OTEL_TRACES_SAMPLER_ARG": true,
+	"OTEL_BSP_SCHEDULE_DELAY": true, "OTEL_BSP_EXPORT_TIMEOUT": true,
+	"OTEL_BSP_MAX_QUEUE_SIZE": true, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": true,
+	"OTEL_SDK_DISABLED": true, "OTEL_TRACES_EXPORTER": true,
+}
+
 // extraEnv are variables the binary reads beyond §6, each with the reason a
 // deployment file may set it.
 var extraEnv = map[string]string{
@@ -69,6 +82,9 @@ var extraEnv = map[string]string{
 
 func allowedEnv(name string) bool {
 	_, extra := extraEnv[name]
+	if otelEnv[name] {
+		return true // read by internal/telemetry and the OTLP exporter, not config.go
+	}
 	return extra || slices.Contains(designEnv, name) && !notYetRead[name]
 }
 

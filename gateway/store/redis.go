@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	neturl "net/url"
 	"strings"
@@ -43,18 +44,30 @@ const (
 	redisTimeout       = 500 * time.Millisecond
 )
 
+// RedisOption configures NewRedis.
+type RedisOption func(*redisOptions)
+
+type redisOptions struct {
+	tp       trace.TracerProvider // WithTracerProvider (redis_tracing.go)
+	perOwner int                  // WithOwnerLimit
+}
+
+// WithOwnerLimit keeps at most n live idempotency records per owner
+// (DefaultIdempotencyPerOwner when n <= 0).
+func WithOwnerLimit(n int) RedisOption {
+	return func(o *redisOptions) { o.perOwner = n }
+}
+
 // NewRedis connects the descriptor cache and the idempotency store to
 // the Redis at url (redis://[user:password@]host:port[/db] or rediss:// for
 // TLS; go-redis URL options such as ?dial_timeout=2s override the defaults
 // here). It does not contact Redis: a Redis that is down at start-up is
 // handled like one that goes down later. Close the io.Closer on shutdown.
-func NewRedis(url string) (Cache, Idempotency, io.Closer, error) {
-	return NewRedisWithOwnerLimit(url, DefaultIdempotencyPerOwner)
-}
-
-// NewRedisWithOwnerLimit is NewRedis with at most perOwner live
-// idempotency records per owner (DefaultIdempotencyPerOwner when <= 0).
-func NewRedisWithOwnerLimit(url string, perOwner int) (Cache, Idempotency, io.Closer, error) {
+func NewRedis(url string, opts ...RedisOption) (Cache, Idempotency, io.Closer, error) {
+	var o redisOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		// url.Parse quotes the whole URL in its errors: password included.
@@ -88,9 +101,13 @@ func NewRedisWithOwnerLimit(url string, perOwner int) (Cache, Idempotency, io.Cl
 	if opt.MaintNotificationsConfig == nil {
 		opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
-	s := newRedisStore(redis.NewClient(opt), redisInFlightLease)
-	if perOwner > 0 {
-		s.perOwner = perOwner
+	rdb := redis.NewClient(opt)
+	if err := instrumentRedis(rdb, o); err != nil {
+		return nil, nil, nil, err
+	}
+	s := newRedisStore(rdb, redisInFlightLease)
+	if o.perOwner > 0 {
+		s.perOwner = o.perOwner
 	}
 	return redisCache{s}, s, s, nil
 }

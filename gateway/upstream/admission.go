@@ -5,6 +5,10 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Busy is the kind of a request shed by admission: the queue was full or
@@ -149,4 +153,22 @@ func (a *admission) release(id string, held time.Duration) {
 		close(w.ready)
 	}
 	a.report()
+}
+
+// admitTraced is acquire inside an "admission wait" span when tracing is
+// on; a shed request is an event on it ("shed").
+func (u *Client) admitTraced(ctx context.Context, id string) (func(), error) {
+	if u.tracer == nil {
+		return u.admit.acquire(ctx, id)
+	}
+	ctx, span := u.tracer.Start(ctx, "admission wait")
+	defer span.End()
+	release, err := u.admit.acquire(ctx, id)
+	if err != nil {
+		if errors.Is(err, ErrBusy) {
+			span.AddEvent("shed", trace.WithAttributes(attribute.String("reason", "queue full or the wait would outlast the deadline")))
+		}
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return release, err
 }

@@ -23,6 +23,9 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
@@ -184,6 +187,12 @@ type Config struct {
 	Queue            int
 	ObserveAdmission func(inflight, queued int)
 	ObserveShed      func()
+
+	// Tracing (tracing.go): nil TracerProvider, no spans and no otelhttp
+	// transport. Propagator injects traceparent; W3C Trace Context and
+	// Baggage when nil.
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 }
 
 // Client sends packets to one Plesk server.
@@ -203,6 +212,7 @@ type Client struct {
 	admit          *admission
 	flight         singleflight.Group // coalesce.go
 	secret         []byte             // Config.IdentitySecret
+	tracer         trace.Tracer       // nil when tracing is off (tracing.go)
 }
 
 // New returns a client for the Plesk server at cfg.BaseURL.
@@ -254,6 +264,10 @@ func New(cfg Config) *Client {
 		onAttempt:      cfg.OnAttempt,
 		admit:          newAdmission(cfg.Concurrency, cfg.Queue, cfg.ObserveAdmission, cfg.ObserveShed),
 		secret:         cfg.IdentitySecret,
+	}
+	if cfg.TracerProvider != nil {
+		u.tracer = cfg.TracerProvider.Tracer(tracerName)
+		u.client = tracedClient(u.client, cfg.TracerProvider, cfg.Propagator)
 	}
 	minCalls, ratio := cfg.BreakerMinCalls, cfg.BreakerFailureRatio
 	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
@@ -335,7 +349,7 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 		return nil, ErrUnsendableCredentials // before admission and the breaker: nothing was sent
 	}
 	if u.admit != nil {
-		release, err := u.admit.acquire(ctx, identity)
+		release, err := u.admitTraced(ctx, identity)
 		if err != nil {
 			return nil, err
 		}
@@ -354,12 +368,15 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 		return nil, err
 	}
 	first := err
+	tries := 1
 	op := func() ([]byte, error) {
 		if first != nil {
 			err := first
 			first = nil
 			return nil, err
 		}
+		tries++
+		u.event(ctx, "retry", attribute.Int("attempt", tries))
 		body, err := u.attempt(ctx, creds, packet)
 		if err != nil && !retryable(err) {
 			return nil, backoff.Permanent(err)
@@ -376,8 +393,18 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 
 // attempt sends the packet once, through the circuit breaker.
 func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+	var before gobreaker.State
+	if u.tracer != nil {
+		before = u.breaker.State()
+	}
 	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
+	if u.tracer != nil {
+		if after := u.breaker.State(); after != before {
+			u.event(ctx, "circuit breaker state change", attribute.String("from", before.String()), attribute.String("to", after.String()))
+		}
+	}
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		u.event(ctx, "circuit breaker rejected the packet", attribute.String("state", u.breaker.State().String()))
 		err = &Error{Kind: Unavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
 	}
 	return body, err
@@ -517,6 +544,9 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 		return nil, err
 	}
 	start := time.Now()
+	if u.tracer != nil { // the name costs an allocation: only for the spans
+		ctx = u.withPacket(ctx, packetOpName(v, reqs), v)
+	}
 	body, err := u.send(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
 		u.record(packetOpName(v, reqs), "transport_error", 0, start)
@@ -537,6 +567,7 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	}
 	op := packetOpName(v, []translator.Request{req})
 	start := time.Now()
+	ctx = u.withPacket(ctx, op, v)
 	body, err := u.send(ctx, creds, packet, true)
 	if err != nil {
 		u.record(op, "transport_error", 0, start)
@@ -550,6 +581,7 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 // Protos asks the server which protocol versions it accepts (server/get_protos).
 func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()
+	ctx = u.withPacket(ctx, "server/get_protos", translator.Version{})
 	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
 		u.record("server/get_protos", "transport_error", 0, start)

@@ -1365,6 +1365,11 @@ export interface components {
              */
             request_id?: string;
             /**
+             * @description The W3C trace id of the request, present when the gateway exports traces (OpenTelemetry); it leads to the request's trace.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            trace_id?: string;
+            /**
              * @description Plesk's error code.
              * @example 1013
              */
