@@ -51,7 +51,7 @@ var designEnv = []string{
 }
 
 // notYetRead are §6 variables the binary does not read yet: the settings of
-// the open issues [shield] (failed-login budgets, server limits)
+// the open issues [shield] (failed-login budgets)
 // and [safety] (state secret, auth recheck). A deployment file may not set
 // them, since the binary would ignore them; each leaves this list with the
 // change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
@@ -61,14 +61,20 @@ var notYetRead = map[string]bool{
 	"PLESKGATE_AUTH_FAILURES_PER_MINUTE":          true,
 	"PLESKGATE_UPSTREAM_AUTH_FAILURES_PER_MINUTE": true,
 	"PLESKGATE_TRUSTED_PROXIES":                   true,
-	"PLESKGATE_MAX_HEADER_BYTES":                  true,
-	"PLESKGATE_MAX_CONNECTIONS":                   true,
 }
 
 // extraEnv are variables the binary reads beyond §6, each with the reason a
 // deployment file may set it.
 var extraEnv = map[string]string{
 	"PLESKGATE_LEGACY_RETRY": "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
+	// Issue 13: retry and breaker parameters become settings with the
+	// defaults the README documented.
+	"PLESKGATE_RETRY_MAX":             "retries of a read after a panel failure (README; issue 13)",
+	"PLESKGATE_RETRY_INITIAL":         "first backoff between read retries (README; issue 13)",
+	"PLESKGATE_BREAKER_MIN_CALLS":     "calls in a breaker window before it may open (README; issue 13)",
+	"PLESKGATE_BREAKER_FAILURE_RATIO": "failure share that opens the breaker (README; issue 13)",
+	"PLESKGATE_BREAKER_WINDOW":        "window over which the breaker counts (README; issue 13)",
+	"PLESKGATE_BREAKER_OPEN_FOR":      "how long the breaker stays open (README; issue 13)",
 }
 
 func allowedEnv(name string) bool {
