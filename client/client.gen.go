@@ -1048,43 +1048,43 @@ type UnsupportedMediaType = Problem
 
 // DeleteClientsParams defines parameters for DeleteClients.
 type DeleteClientsParams struct {
-	// Id Select clients by id. Repeat for several; do not combine with another filter kind.
+	// Id Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind.
 	Id *FilterId `form:"id,omitempty" json:"id,omitempty"`
 
-	// Login Select clients by login. Repeat for several; do not combine with another filter kind.
+	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind.
 	Login *FilterLogin `form:"login,omitempty" json:"login,omitempty"`
 
-	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind.
+	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	Guid *FilterGuid `form:"guid,omitempty" json:"guid,omitempty"`
 
-	// ExternalId Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind.
+	// ExternalId Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	ExternalId *FilterExternalId `form:"external_id,omitempty" json:"external_id,omitempty"`
 
-	// OwnerId Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind.
+	// OwnerId Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	OwnerId *FilterOwnerId `form:"owner_id,omitempty" json:"owner_id,omitempty"`
 
-	// OwnerLogin Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind.
+	// OwnerLogin Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	OwnerLogin *FilterOwnerLogin `form:"owner_login,omitempty" json:"owner_login,omitempty"`
 }
 
 // ListClientsParams defines parameters for ListClients.
 type ListClientsParams struct {
-	// Id Select clients by id. Repeat for several; do not combine with another filter kind.
+	// Id Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind.
 	Id *FilterId `form:"id,omitempty" json:"id,omitempty"`
 
-	// Login Select clients by login. Repeat for several; do not combine with another filter kind.
+	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind.
 	Login *FilterLogin `form:"login,omitempty" json:"login,omitempty"`
 
-	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind.
+	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	Guid *FilterGuid `form:"guid,omitempty" json:"guid,omitempty"`
 
-	// ExternalId Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind.
+	// ExternalId Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	ExternalId *FilterExternalId `form:"external_id,omitempty" json:"external_id,omitempty"`
 
-	// OwnerId Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind.
+	// OwnerId Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	OwnerId *FilterOwnerId `form:"owner_id,omitempty" json:"owner_id,omitempty"`
 
-	// OwnerLogin Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind.
+	// OwnerLogin Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	OwnerLogin *FilterOwnerLogin `form:"owner_login,omitempty" json:"owner_login,omitempty"`
 
 	// Include Data blocks to add to each client. Repeat for several

@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"operation", "method"}),
 		upstreamPackets: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pleskgate_upstream_packets_total",
-			Help: "Packets sent to Plesk, by operator/operation, outcome (ok, plesk_error, malformed, transport_error) and Plesk errcode (0 when none).",
+			Help: "Packets sent to Plesk, by operator/operation, outcome (ok, plesk_error, malformed, transport_error) and Plesk errcode (0 when none; a code outside PROTOCOL.md §9's list is \"other\").",
 		}, []string{"operation", "outcome", "errcode"}),
 		upstreamLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "pleskgate_upstream_request_duration_seconds",
@@ -81,7 +81,7 @@ func methodLabel(method string) string {
 }
 
 func (m *metrics) observeUpstream(op, outcome string, code int, d time.Duration) {
-	m.upstreamPackets.WithLabelValues(op, outcome, strconv.Itoa(code)).Inc()
+	m.upstreamPackets.WithLabelValues(op, outcome, errcodeLabel(code)).Inc()
 	m.upstreamLatency.WithLabelValues(op).Observe(d.Seconds())
 }
 
@@ -99,4 +99,29 @@ func (m *metrics) observeBreaker(state string) {
 
 func (m *metrics) observeCache(o cacheOutcome) {
 	m.cacheRequests.WithLabelValues(o.String()).Inc()
+}
+
+// knownErrcodes are the codes of Plesk's reduced list (PROTOCOL.md §9). A
+// panel, or anything posing as one, may answer any number as a code: each
+// would be a new series, so the others share the label value "other".
+var knownErrcodes = map[int]string{}
+
+func init() {
+	for _, c := range []int{
+		1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015,
+		1017, 1018, 1019, 1023, 1024, 1025, 1026, 1027, 1029, 1030, 1031, 1032, 1033, 1050,
+		11003, 14008, 14009,
+	} {
+		knownErrcodes[c] = strconv.Itoa(c)
+	}
+	knownErrcodes[0] = "0"
+}
+
+// errcodeLabel is the errcode label value for code: the code itself when
+// it is 0 (none) or on PROTOCOL.md §9's list, else "other".
+func errcodeLabel(code int) string {
+	if l, ok := knownErrcodes[code]; ok {
+		return l
+	}
+	return "other"
 }

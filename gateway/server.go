@@ -60,6 +60,12 @@ type Config struct {
 
 	TracerProvider trace.TracerProvider          // tracing.go: nil, no spans
 	Propagator     propagation.TextMapPropagator // W3C Trace Context + Baggage when nil
+
+	// Server limits (HTTPServer, Listen): the largest request head, 431
+	// above it (64 KiB when zero), and the connections served at once
+	// (4096 when zero; further ones wait to be accepted).
+	MaxHeaderBytes int
+	MaxConnections int
 }
 
 // Server is the HTTP gateway.
@@ -103,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AuthMode == AuthService && (cfg.APIKeys == nil || cfg.ServiceCredentials.Empty()) {
 		return nil, errors.New("gateway: service mode needs API keys and upstream credentials")
 	}
+	if cfg.UpstreamLabel != "sandbox" {
+		cfg.UpstreamLabel = RedactURL(cfg.UpstreamLabel) // never userinfo (DESIGN.md §7)
+	}
 	if cfg.DescriptorTTL <= 0 {
 		cfg.DescriptorTTL = 10 * time.Minute
 	}
@@ -125,6 +134,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.StateSecret) == 0 {
 		cfg.StateSecret = upstream.NewSecret()
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 4096
 	}
 	if cfg.IdempotencyTTL <= 0 {
 		cfg.IdempotencyTTL = 24 * time.Hour
@@ -242,19 +257,28 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// limitBody refuses bodies over the limit with 413 before anything reads them.
+// limitBody refuses bodies over the limit with 413 before anything else
+// reads them; the rest of such a body is read and thrown away (up to a
+// bound: drainOversize), so that a client that writes it all before reading
+// receives the 413.
 func (s *Server) limitBody(c echo.Context) error {
 	r := c.Request()
 	if r.ContentLength > s.cfg.MaxBodyBytes {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-			Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+		drainOversize(r, r.Body)
+		return s.tooLarge()
 	}
 	// A request without a body (http.NoBody: net/http's GET, HEAD, …)
 	// keeps it, so the validator can tell that nothing was sent.
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes)
+		r.Body = limitedBody{limited: http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes), orig: r.Body}
 	}
 	return nil
+}
+
+// tooLarge is the 413 problem for a body over the limit.
+func (s *Server) tooLarge() *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
+		Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
 }
 
 // specRoute is one OpenAPI operation under Echo's spelling of its path.
@@ -374,11 +398,15 @@ func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
 	input := &openapi3filter.RequestValidationInput{
 		Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
 	}
+	body := r.Body // the validator replaces it with what it read
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-				Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
+			// A body without Content-Length (chunked) that ran over.
+			if lb, ok := body.(limitedBody); ok {
+				drainOversize(r, lb.orig)
+			}
+			return s.tooLarge()
 		}
 		return err
 	}

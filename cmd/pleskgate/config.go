@@ -54,6 +54,17 @@ type config struct {
 	UpstreamAuthFailuresPerMinute int
 	TrustedProxies                []netip.Prefix
 	AuthRecheck                   time.Duration
+
+	// Retries and the circuit breaker (upstream.Config), and the server's
+	// limits (issue 13): limitSettings.
+	RetryMax            int // retries of a read; -1 when the setting is 0 (none)
+	RetryInitial        time.Duration
+	BreakerMinCalls     uint32
+	BreakerFailureRatio float64
+	BreakerWindow       time.Duration
+	BreakerOpenFor      time.Duration
+	MaxHeaderBytes      int // largest request head (431 above)
+	MaxConnections      int // connections served at once; more wait in the kernel's backlog
 }
 
 type setting struct {
@@ -89,7 +100,53 @@ func posInt(dst func(*config) *int) func(*config, string) error {
 	}
 }
 
-var settings = []setting{
+var settings = append(baseSettings, limitSettings...)
+
+// limitSettings are the retry, breaker and server-limit settings (issue 13).
+// Their defaults are those gateway/upstream documents for Config.
+var limitSettings = []setting{
+	{"retry-max", "2", "retries of a read (get, descriptors, get_protos) after a panel failure: transport error or HTTP 5xx; 0 = none", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return fmt.Errorf("%q is not a number of retries from 0 to 10", v)
+		}
+		c.RetryMax = n
+		if n == 0 {
+			c.RetryMax = -1 // upstream.Config: 0 is the default, negative disables
+		}
+		return nil
+	}},
+	{"retry-initial", "100ms", "first backoff between retries of a read (exponential, jittered)", dur(func(c *config) *time.Duration { return &c.RetryInitial })},
+	{"breaker-min-calls", "20", "calls a breaker window must hold before its failure ratio can open the breaker", func(c *config, v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return fmt.Errorf("%q is not a positive number of calls", v)
+		}
+		c.BreakerMinCalls = uint32(n)
+		return nil
+	}},
+	{"breaker-failure-ratio", "0.5", "share of panel failures (refused, reset, timeout, HTTP 5xx) in a window that opens the breaker", func(c *config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0 && f <= 1) {
+			return fmt.Errorf("%q is not a ratio above 0 and at most 1", v)
+		}
+		c.BreakerFailureRatio = f
+		return nil
+	}},
+	{"breaker-window", "30s", "window over which the breaker counts calls and failures", dur(func(c *config) *time.Duration { return &c.BreakerWindow })},
+	{"breaker-open-for", "30s", "how long the open breaker answers 503 at once before it lets one trial call through (half-open)", dur(func(c *config) *time.Duration { return &c.BreakerOpenFor })},
+	{"max-header-bytes", "65536", "largest request line and headers accepted (431 above)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1024 || n > 64<<20 {
+			return fmt.Errorf("%q is not a number of bytes from 1024 to 67108864", v)
+		}
+		c.MaxHeaderBytes = n
+		return nil
+	}},
+	{"max-connections", "4096", "connections served at once; further ones wait to be accepted", posInt(func(c *config) *int { return &c.MaxConnections })},
+}
+
+var baseSettings = []setting{
 	{"listen", ":8080", "address to serve on", str(func(c *config) *string { return &c.Listen })},
 	{"upstream-url", "", "Plesk base URL, e.g. https://panel:8443 (the gateway appends /enterprise/control/agent.php); unset = sandbox mode", str(func(c *config) *string { return &c.UpstreamURL })},
 	{"protocol", "auto", "auto (ask the server which versions it speaks, pick per operation), or one version or a comma-separated list to pin", str(func(c *config) *string { return &c.Protocol })},

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Logger:         log,
 		DescriptorTTL:  cfg.DescriptorTTL,
 		AuthMode:       cfg.AuthMode,
-		UpstreamLabel:  cfg.UpstreamURL,
+		UpstreamLabel:  gateway.RedactURL(cfg.UpstreamURL), // no userinfo in /meta or the log
 		CORSOrigins:    cfg.CORSOrigins,
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -152,23 +152,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		HTTPClient:  &http.Client{Transport: transport},
 		Concurrency: cfg.UpstreamConcurrency,
 		Queue:       cfg.UpstreamQueue,
+
+		RetryMax:            cfg.RetryMax,
+		RetryInitial:        cfg.RetryInitial,
+		BreakerMinCalls:     cfg.BreakerMinCalls,
+		BreakerFailureRatio: cfg.BreakerFailureRatio,
+		BreakerWindow:       cfg.BreakerWindow,
+		BreakerOpenFor:      cfg.BreakerOpenFor,
 	}
+	gcfg.MaxHeaderBytes, gcfg.MaxConnections = cfg.MaxHeaderBytes, cfg.MaxConnections
 	srv, err := gateway.New(gcfg)
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := srv.Listen(cfg.Listen) // at most PLESKGATE_MAX_CONNECTIONS at once
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.UpstreamTimeout + 30*time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	hs := srv.HTTPServer() // PLESKGATE_MAX_HEADER_BYTES, timeouts
 	log.Info("pleskgate listening", zap.String("addr", ln.Addr().String()), zap.String("upstream", gcfg.UpstreamLabel),
 		zap.String("protocol", cfg.Protocol), zap.String("auth_mode", cfg.AuthMode))
 	if sandbox {

@@ -51,14 +51,11 @@ var designEnv = []string{
 }
 
 // notYetRead are §6 variables the binary does not read yet: the settings of
-// the open issues [shield] (failed-login budgets, server limits)
+// the open issues [shield] (failed-login budgets)
 // and [safety] (state secret, auth recheck). A deployment file may not set
 // them, since the binary would ignore them; each leaves this list with the
 // change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
-var notYetRead = map[string]bool{
-	"PLESKGATE_MAX_HEADER_BYTES": true,
-	"PLESKGATE_MAX_CONNECTIONS":  true,
-}
+var notYetRead = map[string]bool{}
 
 // otelEnv are the OpenTelemetry SDK's standard variables the gateway honours
 // (internal/telemetry): tracing is off unless an endpoint is set.
@@ -78,6 +75,14 @@ var otelEnv = map[string]bool{
 var extraEnv = map[string]string{
 	"PLESKGATE_IDEMPOTENCY_PER_CALLER": "the bound on one caller's live Idempotency-Key records (issue 14 asks for a bound; DESIGN.md §6 names no variable)",
 	"PLESKGATE_LEGACY_RETRY":           "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
+	// Issue 13: retry and breaker parameters become settings with the
+	// defaults the README documented.
+	"PLESKGATE_RETRY_MAX":             "retries of a read after a panel failure (README; issue 13)",
+	"PLESKGATE_RETRY_INITIAL":         "first backoff between read retries (README; issue 13)",
+	"PLESKGATE_BREAKER_MIN_CALLS":     "calls in a breaker window before it may open (README; issue 13)",
+	"PLESKGATE_BREAKER_FAILURE_RATIO": "failure share that opens the breaker (README; issue 13)",
+	"PLESKGATE_BREAKER_WINDOW":        "window over which the breaker counts (README; issue 13)",
+	"PLESKGATE_BREAKER_OPEN_FOR":      "how long the breaker stays open (README; issue 13)",
 }
 
 func allowedEnv(name string) bool {

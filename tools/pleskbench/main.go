@@ -44,6 +44,10 @@ func main() {
 	var err error
 	if len(os.Args) > 1 && (os.Args[1] == "-client" || os.Args[1] == "--client") {
 		err = runClient(os.Args[1:])
+	} else if len(os.Args) > 1 && (os.Args[1] == "-capacity" || os.Args[1] == "--capacity") {
+		err = runCapacity(os.Args[1:]) // capacity.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-headerflood" || os.Args[1] == "--headerflood") {
+		err = runHeaderFlood(os.Args[1:]) // headerflood.go
 	} else {
 		err = run(os.Args[1:])
 	}

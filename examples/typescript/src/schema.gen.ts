@@ -1736,17 +1736,17 @@ export interface components {
          * @example 192.0.2.10
          */
         IPAddressPath: string;
-        /** @description Select clients by id. Repeat for several; do not combine with another filter kind. */
+        /** @description Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterId: number[];
-        /** @description Select clients by login. Repeat for several; do not combine with another filter kind. */
+        /** @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterLogin: string[];
-        /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+        /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterGuid: string[];
-        /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+        /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterExternalId: string[];
-        /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+        /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterOwnerId: number[];
-        /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+        /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterOwnerLogin: string[];
         /**
          * @description Data blocks to add to each client. Repeat for several
@@ -1840,17 +1840,17 @@ export interface operations {
     listClients: {
         parameters: {
             query?: {
-                /** @description Select clients by id. Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind. */
                 id?: components["parameters"]["FilterId"];
-                /** @description Select clients by login. Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. */
                 login?: components["parameters"]["FilterLogin"];
-                /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 guid?: components["parameters"]["FilterGuid"];
-                /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 external_id?: components["parameters"]["FilterExternalId"];
-                /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 owner_id?: components["parameters"]["FilterOwnerId"];
-                /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 owner_login?: components["parameters"]["FilterOwnerLogin"];
                 /**
                  * @description Data blocks to add to each client. Repeat for several
@@ -1952,17 +1952,17 @@ export interface operations {
     deleteClients: {
         parameters: {
             query?: {
-                /** @description Select clients by id. Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind. */
                 id?: components["parameters"]["FilterId"];
-                /** @description Select clients by login. Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. */
                 login?: components["parameters"]["FilterLogin"];
-                /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 guid?: components["parameters"]["FilterGuid"];
-                /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 external_id?: components["parameters"]["FilterExternalId"];
-                /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select the clients of the owners with these ids (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 owner_id?: components["parameters"]["FilterOwnerId"];
-                /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several; do not combine with another filter kind. */
+                /** @description Select the clients of the owners with these logins (protocol ≥ 1.6.0.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 owner_login?: components["parameters"]["FilterOwnerLogin"];
             };
             header?: never;

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConfigLimits: the retry, breaker and server-limit settings default to
+// upstream.Config's documented values, come from the environment and flags,
+// and a bad value is a start-up error naming the variable.
+func TestConfigLimits(t *testing.T) {
+	c, err := parseConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RetryMax != 2 || c.RetryInitial != 100*time.Millisecond || c.BreakerMinCalls != 20 || c.BreakerFailureRatio != 0.5 ||
+		c.BreakerWindow != 30*time.Second || c.BreakerOpenFor != 30*time.Second || c.MaxHeaderBytes != 65536 || c.MaxConnections != 4096 {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = parseConfig([]string{"--breaker-open-for", "5s", "--max-connections", "10"}, env(map[string]string{
+		"PLESKGATE_RETRY_MAX": "0", "PLESKGATE_RETRY_INITIAL": "1s", "PLESKGATE_BREAKER_MIN_CALLS": "7",
+		"PLESKGATE_BREAKER_FAILURE_RATIO": "0.8", "PLESKGATE_BREAKER_WINDOW": "1m", "PLESKGATE_BREAKER_OPEN_FOR": "1h",
+		"PLESKGATE_MAX_HEADER_BYTES": "8192", "PLESKGATE_MAX_CONNECTIONS": "3",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RetryMax != -1 || c.RetryInitial != time.Second || c.BreakerMinCalls != 7 || c.BreakerFailureRatio != 0.8 ||
+		c.BreakerWindow != time.Minute || c.BreakerOpenFor != 5*time.Second || c.MaxHeaderBytes != 8192 || c.MaxConnections != 10 {
+		t.Fatalf("set: %+v", c)
+	}
+	for name, bads := range map[string][]string{
+		"PLESKGATE_RETRY_MAX":             {"-1", "11", "two"},
+		"PLESKGATE_RETRY_INITIAL":         {"0s", "fast"},
+		"PLESKGATE_BREAKER_MIN_CALLS":     {"0", "-3", "x"},
+		"PLESKGATE_BREAKER_FAILURE_RATIO": {"0", "1.5", "-0.1", "NaN", "half"},
+		"PLESKGATE_BREAKER_WINDOW":        {"-1s", "0"},
+		"PLESKGATE_BREAKER_OPEN_FOR":      {"later"},
+		"PLESKGATE_MAX_HEADER_BYTES":      {"0", "100", "1e9", "big"},
+		"PLESKGATE_MAX_CONNECTIONS":       {"0", "-1", "many"},
+	} {
+		for _, bad := range bads {
+			_, err := parseConfig(nil, env(map[string]string{name: bad}), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v", name, bad, err)
+			}
+		}
+	}
+}
