@@ -1118,7 +1118,11 @@ type CreateClientParams struct {
 type DeleteClientParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
 	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-	// the client still has it, otherwise `412`. Leave it empty to change
+	// the client still has it, otherwise `412`. The check and the change
+	// run under a short per-client lock (shared by replicas through Redis),
+	// so of two changes sent with one `ETag` one succeeds and the other gets
+	// `412`; a change still waiting for the lock after 10 s gets `503`
+	// `client-busy` with `Retry-After`. Leave it empty to change
 	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1136,7 +1140,11 @@ type GetClientParams struct {
 type PatchClientParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
 	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-	// the client still has it, otherwise `412`. Leave it empty to change
+	// the client still has it, otherwise `412`. The check and the change
+	// run under a short per-client lock (shared by replicas through Redis),
+	// so of two changes sent with one `ETag` one succeeds and the other gets
+	// `412`; a change still waiting for the lock after 10 s gets `503`
+	// `client-busy` with `Retry-After`. Leave it empty to change
 	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -1183,7 +1191,11 @@ type AddClientIPParams struct {
 type ChangeClientOwnerParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
 	// quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-	// the client still has it, otherwise `412`. Leave it empty to change
+	// the client still has it, otherwise `412`. The check and the change
+	// run under a short per-client lock (shared by replicas through Redis),
+	// so of two changes sent with one `ETag` one succeeds and the other gets
+	// `412`; a change still waiting for the lock after 10 s gets `503`
+	// `client-busy` with `Retry-After`. Leave it empty to change
 	// unconditionally.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }

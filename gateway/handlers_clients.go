@@ -3,12 +3,15 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
+	"go.uber.org/zap"
 )
 
 const (
@@ -204,21 +207,40 @@ func clientETag(rec clientRecord) string {
 	return clientInfoETag(rec.ID, &rec.Info)
 }
 
-// checkIfMatch reads the client and compares its ETag with If-Match.
-// Plesk has no conditional update, so this narrows, but cannot close, the
-// window between the check and the change.
-func (s *Server) checkIfMatch(ctx context.Context, id int64, ifMatch *string) error {
+// lockWait bounds how long a conditional change waits for another one on
+// the same client to finish before it answers 503.
+const lockWait = 10 * time.Second
+
+// checkIfMatch serialises a conditional change per client: with If-Match it
+// takes the client's lock (in Redis when the stores are there, so across
+// replicas), reads the client and compares its ETag. The change then runs
+// under the lock, and the caller releases it (defer unlock()) on every path:
+// of two changes sent with one ETag, the second reads the first's result
+// and gets 412. unlock is a no-op without If-Match or on error.
+func (s *Server) checkIfMatch(ctx context.Context, id int64, ifMatch *string) (unlock func(), err error) {
 	if ifMatch == nil {
-		return nil
+		return func() {}, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, err = s.cfg.Locks.Lock(wctx, "client:"+s.upstreamID+":"+strconv.FormatInt(id, 10))
+	if err != nil {
+		if ctx.Err() != nil {
+			return func() {}, ctx.Err()
+		}
+		s.log.Warn("client lock", zap.Int64("client_id", id), zap.Error(err))
+		return func() {}, &Error{Status: http.StatusServiceUnavailable, Slug: "client-busy", Title: "Client busy", Header: http.Header{"Retry-After": {"1"}},
+			Detail: "another conditional change of this client is still running (or the lock store is unreachable); nothing was sent: retry"}
 	}
 	rec, err := s.readClient(ctx, id, include{})
+	if err == nil && !etagMatches(*ifMatch, clientETag(rec)) {
+		err = errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
+	}
 	if err != nil {
-		return err
+		unlock()
+		return func() {}, err
 	}
-	if !etagMatches(*ifMatch, clientETag(rec)) {
-		return errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
-	}
-	return nil
+	return unlock, nil
 }
 
 // etagMatches implements If-Match / If-None-Match list matching (strong comparison).
@@ -242,9 +264,11 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpSet, translator.OpGet)
 	if err != nil {
 		return nil, err
@@ -282,9 +306,11 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 
 // DeleteClient implements DELETE /clients/{id} (Plesk del).
 func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestObject) (api.DeleteClientResponseObject, error) {
-	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpDel)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
@@ -365,4 +367,67 @@ func decodeSent(t *testing.T, body []byte, what string) map[string]any {
 		t.Fatalf("%s: success for a body that does not start with a JSON object: %v", what, err)
 	}
 	return sent
+}
+
+// Before (issue 14): two concurrent PATCHes with one If-Match both got 200,
+// the second silently overwriting the first. After: the check and the change
+// run under the client's lock, so exactly one gets 200 and the other 412;
+// with Redis the lock holds across replicas. Every path releases it: a
+// change right after, with the winner's ETag, is not kept waiting.
+func TestConcurrentPatchesWithOneETag(t *testing.T) {
+	t.Run("one replica", func(t *testing.T) {
+		h := newHarness(t)
+		concurrentPatches(t, h, h, h)
+	})
+	t.Run("two replicas sharing Redis", func(t *testing.T) {
+		a, b := redisReplicas(t, storetest.StartRedis(t))
+		concurrentPatches(t, a, a, b)
+	})
+}
+
+func concurrentPatches(t *testing.T, h, first, second *harness) {
+	t.Helper()
+	created := h.expect(h.do("POST", "/clients", newClientBody("racer")), http.StatusCreated)
+	var c struct{ ID int }
+	created.json(t, &c)
+	path := fmt.Sprintf("/clients/%d", c.ID)
+	etag := h.expect(h.do("GET", path, nil), http.StatusOK).Header.Get("ETag")
+	// Each packet takes 150 ms: without the lock both reads of the ETag
+	// happen before either change.
+	h.sim.SetFaults(plesksim.Faults{Latency: 150 * time.Millisecond})
+	type result struct {
+		city   string
+		status int
+		etag   string
+	}
+	results := make(chan result, 2)
+	for _, r := range []struct {
+		h    *harness
+		city string
+	}{{first, "First"}, {second, "Second"}} {
+		go func() {
+			resp := r.h.with("If-Match", etag).do("PATCH", path, obj{"city": r.city}, "application/merge-patch+json")
+			results <- result{r.city, resp.StatusCode, resp.Header.Get("ETag")}
+		}()
+	}
+	var won result
+	statuses := map[int]int{}
+	for range 2 {
+		r := <-results
+		statuses[r.status]++
+		if r.status == http.StatusOK {
+			won = r
+		}
+	}
+	if statuses[http.StatusOK] != 1 || statuses[http.StatusPreconditionFailed] != 1 {
+		t.Fatalf("statuses %v, want one 200 and one 412", statuses)
+	}
+	h.sim.SetFaults(plesksim.Faults{})
+	for _, sc := range h.sim.Clients() {
+		if sc.Login == "racer" && sc.City != won.city {
+			t.Fatalf("Plesk has city %q, the 200 was for %q", sc.City, won.city)
+		}
+	}
+	// A lock left held would make this wait lockWait and answer 503.
+	second.expect(second.with("If-Match", won.etag).do("DELETE", path, nil), http.StatusNoContent)
 }

@@ -268,9 +268,11 @@ func (s *Server) ChangeClientOwner(ctx context.Context, req api.ChangeClientOwne
 			return nil, err
 		}
 	}
-	if err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch); err != nil {
+	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
+	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpChangeOwner, translator.OpGet)
 	if err != nil {
 		return nil, err

@@ -50,6 +50,10 @@ type Config struct {
 	// HMAC-SHA256, DESIGN.md §5). Replicas sharing a store must share it;
 	// random per process when nil.
 	StateSecret []byte
+	// Locks serialises each client's If-Match check with the change it
+	// guards; the Redis of a Redis idempotency store (so across replicas),
+	// else in memory, when nil.
+	Locks store.Locker
 
 	// The failed-login shield (shield.go, DESIGN.md §7).
 	AuthFailuresPerMinute         int              // failed logins let through per caller address; 10 when zero
@@ -149,6 +153,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
+	}
+	if cfg.Locks == nil {
+		var shared bool
+		if cfg.Locks, shared = store.RedisLockerFor(cfg.Idempotency); !shared {
+			cfg.Locks = store.NewMemoryLocker()
+		}
 	}
 	// The spec is loaded from openapi.yaml itself rather than api.GetSpec():
 	// code generation leaves out the service endpoints (tag "service"), and

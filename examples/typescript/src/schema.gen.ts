@@ -1688,7 +1688,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The Plesk server cannot be reached, is not ready, or the gateway's circuit breaker is open. Retry later. */
+        /** @description The Plesk server cannot be reached, is not ready, or the gateway's circuit breaker is open; or (`client-busy`) another conditional change of the client held its lock too long. Retry later. */
         ServiceUnavailable: {
             headers: {
                 [name: string]: unknown;
@@ -1780,7 +1780,11 @@ export interface components {
         /**
          * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
          *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-         *     the client still has it, otherwise `412`. Leave it empty to change
+         *     the client still has it, otherwise `412`. The check and the change
+         *     run under a short per-client lock (shared by replicas through Redis),
+         *     so of two changes sent with one `ETag` one succeeds and the other gets
+         *     `412`; a change still waiting for the lock after 10 s gets `503`
+         *     `client-busy` with `Retry-After`. Leave it empty to change
          *     unconditionally.
          */
         IfMatch: string;
@@ -2047,7 +2051,11 @@ export interface operations {
                 /**
                  * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
                  *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     the client still has it, otherwise `412`. The check and the change
+                 *     run under a short per-client lock (shared by replicas through Redis),
+                 *     so of two changes sent with one `ETag` one succeeds and the other gets
+                 *     `412`; a change still waiting for the lock after 10 s gets `503`
+                 *     `client-busy` with `Retry-After`. Leave it empty to change
                  *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2091,7 +2099,11 @@ export interface operations {
                 /**
                  * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
                  *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     the client still has it, otherwise `412`. The check and the change
+                 *     run under a short per-client lock (shared by replicas through Redis),
+                 *     so of two changes sent with one `ETag` one succeeds and the other gets
+                 *     `412`; a change still waiting for the lock after 10 s gets `503`
+                 *     `client-busy` with `Retry-After`. Leave it empty to change
                  *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
@@ -2552,7 +2564,11 @@ export interface operations {
                 /**
                  * @description The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
                  *     quotes included, e.g. `"c1a7b3f09e2d4e51"`; the change is made only if
-                 *     the client still has it, otherwise `412`. Leave it empty to change
+                 *     the client still has it, otherwise `412`. The check and the change
+                 *     run under a short per-client lock (shared by replicas through Redis),
+                 *     so of two changes sent with one `ETag` one succeeds and the other gets
+                 *     `412`; a change still waiting for the lock after 10 s gets `503`
+                 *     `client-busy` with `Retry-After`. Leave it empty to change
                  *     unconditionally.
                  */
                 "If-Match"?: components["parameters"]["IfMatch"];
