@@ -82,6 +82,7 @@ func (s *Server) authenticate(c echo.Context, st *reqState) error {
 				Detail: "the API key " + k.Name + " has scope " + k.Scope + " and cannot " + r.Method}
 		}
 		st.creds, st.hasCreds, st.identity, st.caller = s.cfg.ServiceCredentials, true, upstream.Keyed(s.cfg.StateSecret, "apikey", k.Name), "key:"+k.Name
+		st.creds.Caller = st.identity
 		return nil
 	}
 	creds, ok := callerCredentials(r)
@@ -89,6 +90,7 @@ func (s *Server) authenticate(c echo.Context, st *reqState) error {
 		return errUnauthorized("credentials are required: HTTP Basic with a Plesk login and password, or X-API-Key with a Plesk secret key")
 	}
 	st.creds, st.hasCreds, st.identity, st.caller = creds, true, creds.Identity(s.cfg.StateSecret), "key"
+	st.creds.Caller = st.identity
 	if creds.Login != "" {
 		st.caller = "login:" + creds.Login
 	}

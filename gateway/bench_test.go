@@ -231,3 +231,59 @@ func TestLoadSmall(t *testing.T) {
 		t.Fatal("load run failed (see the report above)")
 	}
 }
+
+// cannedTransport answers every packet from the simulator in process, and
+// the get of one client from a copy of its first answer: the gateway's own
+// work on GET /clients/{id} without a network or the simulator's time.
+type cannedTransport struct {
+	sim    *plesksim.Server
+	get    string // a packet's bytes
+	answer []byte // its answer
+}
+
+func (t *cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if string(body) != t.get || t.answer == nil {
+		r2 := httptest.NewRequest(r.Method, r.URL.Path, strings.NewReader(string(body)))
+		for k, vs := range r.Header { // as a server reads them: canonical names
+			r2.Header[http.CanonicalHeaderKey(k)] = vs
+		}
+		w := httptest.NewRecorder()
+		t.sim.ServeHTTP(w, r2)
+		if string(body) == t.get {
+			t.answer = w.Body.Bytes()
+		}
+		return w.Result(), nil
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/xml; charset=UTF-8"}},
+		Body: io.NopCloser(strings.NewReader(string(t.answer))), ContentLength: int64(len(t.answer)), Request: r}, nil
+}
+
+// BenchmarkGetClientHandler is GET /clients/{id} through the whole handler
+// with the upstream answered from memory (cannedTransport): what the gateway
+// itself spends and allocates per read, upstream HTTP client excluded.
+func BenchmarkGetClientHandler(b *testing.B) {
+	sim, err := plesksim.New(plesksim.Config{Protocol: "1.6.9.1", AdminLogin: "admin", AdminPassword: benchAdminPassword, DemoClients: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := firstClientID(b, sim)
+	v := translator.MustParseVersion("1.6.9.1")
+	pkt, err := translator.EncodeRequest(v, &translator.GetRequest{Filter: translator.ByID(id), GenInfo: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := gateway.New(gateway.Config{
+		Upstream: upstream.Config{BaseURL: "http://plesk.invalid:8443", Timeout: 10 * time.Second,
+			HTTPClient: &http.Client{Transport: &cannedTransport{sim: sim, get: string(pkt)}}},
+		Logger: zap.NewNop(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &benchEnv{sim: sim, h: srv.Handler(), auth: "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+benchAdminPassword))}
+	e.loop(b, http.MethodGet, fmt.Sprintf("/clients/%d", id), http.StatusOK)
+}

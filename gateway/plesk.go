@@ -13,39 +13,29 @@ import (
 
 // versions returns the protocol versions to choose from for this caller.
 func (s *Server) versions(ctx context.Context) ([]translator.Version, error) {
+	return s.cfg.Protocol.Versions(ctx, s.askProtos(ctx))
+}
+
+func (s *Server) askProtos(ctx context.Context) func(context.Context) ([]translator.Version, error) {
 	creds := credentialsFrom(ctx)
-	return s.cfg.Protocol.Versions(ctx, func(ctx context.Context) ([]translator.Version, error) {
+	return func(ctx context.Context) ([]translator.Version, error) {
 		return s.upstream.Protos(ctx, creds)
-	})
+	}
 }
 
 // versionFor picks the newest available version that has every one of ops,
 // so they can travel in one packet.
 func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (translator.Version, error) {
-	vs, err := s.versions(ctx)
+	newest, err := s.cfg.Protocol.NewestFirst(ctx, s.askProtos(ctx))
 	if err != nil {
 		return translator.Version{}, err
 	}
-	var best translator.Version
-	found := false
-	for _, v := range vs {
-		if found && !v.AtLeast(best) {
-			continue
-		}
-		all := true
-		for _, op := range ops {
-			if !v.Supports(op) {
-				all = false
-				break
-			}
-		}
-		if all {
-			best, found = v, true
+	for _, v := range newest {
+		if supportsAll(v, ops) {
+			return v, s.legacy.check(ctx, v, ops)
 		}
 	}
-	if found {
-		return best, s.legacy.check(ctx, best, ops)
-	}
+	vs := s.cfg.Protocol.Known() // the server's order, for the error
 	for _, op := range ops {
 		if _, err := s.cfg.Protocol.pick(vs, op); err != nil {
 			return translator.Version{}, err
@@ -53,6 +43,15 @@ func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (t
 	}
 	// Each op alone is available but never together: report the first pair.
 	return translator.Version{}, &unsupportedOperationError{op: ops[len(ops)-1], tried: vs, mode: s.cfg.Protocol.Mode()}
+}
+
+func supportsAll(v translator.Version, ops []translator.Operation) bool {
+	for _, op := range ops {
+		if !v.Supports(op) {
+			return false
+		}
+	}
+	return true
 }
 
 // send sends reqs in one packet at version v.

@@ -3,8 +3,9 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
 
@@ -18,11 +19,28 @@ import (
 // and picks for each operation the newest listed version that has it. Pinned,
 // it only ever uses the configured versions.
 type Protocol struct {
-	pinned []translator.Version // nil in auto mode
+	pinned *versionSet // nil in auto mode
 
-	mu     sync.RWMutex
-	listed []translator.Version // learned in auto mode
-	group  singleflight.Group
+	learned atomic.Pointer[versionSet] // in auto mode, once asked
+	group   singleflight.Group
+}
+
+// versionSet is the versions to choose from, as listed and newest first.
+type versionSet struct {
+	listed, newestFirst []translator.Version
+}
+
+func newVersionSet(vs []translator.Version) *versionSet {
+	sorted := slices.Clone(vs)
+	slices.SortStableFunc(sorted, func(a, b translator.Version) int { return b.Compare(a) })
+	return &versionSet{listed: vs, newestFirst: sorted}
+}
+
+func (p *Protocol) known() *versionSet {
+	if p.pinned != nil {
+		return p.pinned
+	}
+	return p.learned.Load()
 }
 
 // ParseProtocolSetting reads PLESKGATE_PROTOCOL: "auto", one version or a
@@ -43,7 +61,7 @@ func ParseProtocolSetting(s string) (*Protocol, error) {
 		}
 		vs = append(vs, v)
 	}
-	return &Protocol{pinned: vs}, nil
+	return &Protocol{pinned: newVersionSet(vs)}, nil
 }
 
 // Mode is "auto" or "pinned".
@@ -57,21 +75,36 @@ func (p *Protocol) Mode() string {
 // Known returns the versions to choose from without asking the server: the
 // pinned ones, or those learned so far (nil before the first successful ask).
 func (p *Protocol) Known() []translator.Version {
-	if p.pinned != nil {
-		return p.pinned
+	if k := p.known(); k != nil {
+		return k.listed
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	return p.listed
+	return nil
 }
 
 // Versions returns the versions to choose from, asking the server once in auto
 // mode. A failed ask is not remembered: the next request asks again.
 func (p *Protocol) Versions(ctx context.Context, ask func(context.Context) ([]translator.Version, error)) ([]translator.Version, error) {
-	if vs := p.Known(); vs != nil {
-		return vs, nil
+	k, err := p.versionSet(ctx, ask)
+	if err != nil {
+		return nil, err
 	}
-	learn := func(ctx context.Context) ([]translator.Version, error) {
+	return k.listed, nil
+}
+
+// NewestFirst is Versions sorted newest first.
+func (p *Protocol) NewestFirst(ctx context.Context, ask func(context.Context) ([]translator.Version, error)) ([]translator.Version, error) {
+	k, err := p.versionSet(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	return k.newestFirst, nil
+}
+
+func (p *Protocol) versionSet(ctx context.Context, ask func(context.Context) ([]translator.Version, error)) (*versionSet, error) {
+	if k := p.known(); k != nil {
+		return k, nil
+	}
+	learn := func(ctx context.Context) (*versionSet, error) {
 		vs, err := ask(ctx)
 		if err != nil {
 			return nil, err
@@ -79,14 +112,13 @@ func (p *Protocol) Versions(ctx context.Context, ask func(context.Context) ([]tr
 		if len(vs) == 0 {
 			return nil, fmt.Errorf("%w: get_protos listed no versions", translator.ErrMalformed)
 		}
-		p.mu.Lock()
-		p.listed = vs
-		p.mu.Unlock()
-		return vs, nil
+		k := newVersionSet(vs)
+		p.learned.Store(k)
+		return k, nil
 	}
 	v, err, shared := p.group.Do("protos", func() (any, error) {
-		if vs := p.Known(); vs != nil {
-			return vs, nil
+		if k := p.known(); k != nil {
+			return k, nil
 		}
 		// The shared ask outlives a caller that gives up.
 		return learn(context.WithoutCancel(ctx))
@@ -99,7 +131,7 @@ func (p *Protocol) Versions(ctx context.Context, ask func(context.Context) ([]tr
 	if err != nil {
 		return nil, err
 	}
-	return v.([]translator.Version), nil
+	return v.(*versionSet), nil
 }
 
 // unsupportedOperationError is the 501 for an operation no available version has.

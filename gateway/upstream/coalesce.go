@@ -7,37 +7,46 @@ import (
 
 // send sends a packet. Identical read-only packets in flight for the same
 // credentials share one upstream call (golang.org/x/sync/singleflight),
-// keyed on the caller's identity plus the packet bytes, so that no answer
+// keyed on the caller's identity (Credentials.Caller, or Identity under
+// Config.IdentitySecret) plus the packet bytes, so that no answer
 // is ever shared across identities. Writes are never coalesced.
 //
 // The answer's bytes are shared by every caller of the flight and must not
 // be modified. A caller whose flight ended because its leader's caller went
 // away, while its own context is alive, sends again.
+//
+// The leader sends in its own goroutine (singleflight's Do, not DoChan, which
+// starts a goroutine per call and, with it, a new stack that grows through
+// the whole HTTP client: a tenth of a read's CPU). A follower therefore
+// waits for the leader's answer even if its own caller has gone; that wait
+// is bounded by the leader's deadline, which is no later than its own.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
-	identity := creds.Identity(u.secret)
+	identity := creds.Caller
+	if identity == "" {
+		identity = creds.Identity(u.secret)
+	}
 	if !readOnly {
 		return u.sendAdmitted(ctx, creds, identity, packet, false)
 	}
 	key := identity + "\x00" + string(packet)
 	for {
-		ch := u.flight.DoChan(key, func() (any, error) {
+		if joiningHook != nil {
+			joiningHook()
+		}
+		v, err, shared := u.flight.Do(key, func() (any, error) {
 			return u.sendAdmitted(ctx, creds, identity, packet, true)
 		})
-		if joinedHook != nil {
-			joinedHook()
+		if err != nil && shared && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+			continue
 		}
-		select {
-		case r := <-ch:
-			if r.Err != nil && r.Shared && ctx.Err() == nil && errors.Is(r.Err, context.Canceled) {
-				continue
-			}
-			body, _ := r.Val.([]byte)
-			return body, r.Err
-		case <-ctx.Done():
+		if err == nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		body, _ := v.([]byte)
+		return body, err
 	}
 }
 
-// joinedHook, set by tests only, runs once the caller has joined a flight.
-var joinedHook func()
+// joiningHook, set by tests only, runs just before a caller joins or starts
+// a flight.
+var joiningHook func()

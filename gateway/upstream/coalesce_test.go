@@ -27,15 +27,17 @@ func coalescePanel(t *testing.T) (*httptest.Server, chan struct{}, *atomic.Int64
 }
 
 // runConcurrent sends packet once per creds, concurrently, and lets the
-// panel answer only when every caller has joined a flight and the panel
-// saw wantPackets packets.
+// panel answer only when every caller is about to join a flight, the panel
+// saw wantPackets packets, and a moment has passed for the last callers to
+// get from the hook into the flight (singleflight says nothing of who
+// waits; a straggler would make a second packet, failing the test).
 func runConcurrent(t *testing.T, u *Client, creds []Credentials, packet string, readOnly bool, release chan struct{}, seen *atomic.Int64, wantPackets int64) []string {
 	t.Helper()
 	var wg sync.WaitGroup
 	out := make([]string, len(creds))
 	var joined atomic.Int64
-	joinedHook = func() { joined.Add(1) }
-	defer func() { joinedHook = nil }()
+	joiningHook = func() { joined.Add(1) }
+	defer func() { joiningHook = nil }()
 	for i, c := range creds {
 		wg.Add(1)
 		go func() {
@@ -54,6 +56,7 @@ func runConcurrent(t *testing.T, u *Client, creds []Credentials, packet string, 
 	for joined.Load() < want || seen.Load() < wantPackets {
 		runtime.Gosched()
 	}
+	time.Sleep(200 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	return out

@@ -41,6 +41,11 @@ type Credentials struct {
 	Login    string
 	Password string
 	Key      string
+	// Caller, when set, is the caller's identity as the gateway already
+	// computed it (an HMAC, never a secret): admission fairness and
+	// coalescing key on it instead of computing Identity again. In service
+	// mode it names the API key, so each key is its own identity there.
+	Caller string
 }
 
 func (c Credentials) String() string {

@@ -39,8 +39,9 @@ func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
 func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 
 type clientConfig struct {
-	url, method, body string
-	headers           headerFlags
+	urls, bodies headerFlags // worker w uses urls[w%len] and bodies[w%len]
+	method       string
+	headers      headerFlags
 	expect            int
 	concurrency       int
 	warmup, duration  time.Duration
@@ -66,9 +67,9 @@ func runClient(args []string) error {
 	fs := flag.NewFlagSet("pleskbench -client", flag.ContinueOnError)
 	var c clientConfig
 	fs.Bool("client", true, "run as the load generator")
-	fs.StringVar(&c.url, "url", "", "target URL (loopback)")
+	fs.Var(&c.urls, "url", "target URL (loopback; repeatable: worker w uses the w-th, round robin)")
 	fs.StringVar(&c.method, "method", http.MethodGet, "HTTP method")
-	fs.StringVar(&c.body, "body", "", "request body")
+	fs.Var(&c.bodies, "body", "request body (repeatable like -url)")
 	fs.Var(&c.headers, "header", `request header "Name: value" (repeatable)`)
 	fs.IntVar(&c.expect, "expect", http.StatusOK, "expected status; others count as errors")
 	fs.IntVar(&c.concurrency, "concurrency", 8, "workers, one keep-alive connection each")
@@ -79,9 +80,14 @@ func runClient(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	u, err := url.Parse(c.url)
-	if err != nil || !isLoopback(u.Hostname()) {
-		return fmt.Errorf("-url %q: must be a loopback http URL", c.url)
+	if len(c.urls) == 0 {
+		return fmt.Errorf("-url is required")
+	}
+	for _, raw := range c.urls {
+		u, err := url.Parse(raw)
+		if err != nil || !isLoopback(u.Hostname()) {
+			return fmt.Errorf("-url %q: must be a loopback http URL", raw)
+		}
 	}
 	hdr := http.Header{}
 	for _, h := range c.headers {
@@ -117,7 +123,6 @@ func load(c clientConfig, hdr http.Header, out *bufio.Writer) (clientResult, err
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	body := []byte(c.body)
 
 	start := time.Now().Add(c.warmup)
 	end := start.Add(c.duration)
@@ -134,12 +139,17 @@ func load(c clientConfig, hdr http.Header, out *bufio.Writer) (clientResult, err
 		go func() {
 			defer wg.Done()
 			own := make([]int64, 0, 1<<16)
+			target := c.urls[w%len(c.urls)]
+			var body []byte
+			if len(c.bodies) > 0 {
+				body = []byte(c.bodies[w%len(c.bodies)])
+			}
 			for !stop.Load() {
 				var rd io.Reader
 				if len(body) > 0 {
 					rd = bytes.NewReader(body)
 				}
-				req, err := http.NewRequest(c.method, c.url, rd)
+				req, err := http.NewRequest(c.method, target, rd)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
 					errs.Add(1)

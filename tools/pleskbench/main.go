@@ -74,6 +74,9 @@ type scenario struct {
 	url       string
 	method    string
 	body      string
+	// urls and bodies, when set, give each load worker its own request
+	// (worker w the w-th, round robin); url and body are the preflight's.
+	urls, bodies []string
 	headers   []string
 	sim       *plesksim.Server // whose packet counter to read; nil: no upstream
 	srv       *served          // the server the load hits: its request counter normalises CPU and packets
@@ -160,18 +163,28 @@ func run(args []string) error {
 	}
 	defer legacyGw.close()
 
-	clientID := sim.Clients()[0].ID
-	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(adminLogin+":"+adminPassword))
-	pleskAuth := []string{"HTTP_AUTH_LOGIN: " + adminLogin, "HTTP_AUTH_PASSWD: " + adminPassword, "Content-Type: text/xml; charset=UTF-8"}
-	// Exactly the packet the gateway sends for GET /clients/{id}.
-	packet, err := translator.EncodeRequest(newestVersion(sim), &translator.GetRequest{Filter: translator.ByID(clientID), GenInfo: true})
-	if err != nil {
+	// Each load worker reads its own client, so that no two identical reads
+	// are ever in flight at once: the gateway coalesces those (one packet for
+	// several requests), which would flatter (a) against (c).
+	if err := seed(sim, o.concurrency); err != nil {
 		return err
 	}
+	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(adminLogin+":"+adminPassword))
+	pleskAuth := []string{"HTTP_AUTH_LOGIN: " + adminLogin, "HTTP_AUTH_PASSWD: " + adminPassword, "Content-Type: text/xml; charset=UTF-8"}
+	var getURLs, packets []string
+	for _, c := range sim.Clients()[:o.concurrency] {
+		// Exactly the packet the gateway sends for GET /clients/{id}.
+		packet, err := translator.EncodeRequest(newestVersion(sim), &translator.GetRequest{Filter: translator.ByID(c.ID), GenInfo: true})
+		if err != nil {
+			return err
+		}
+		getURLs = append(getURLs, fmt.Sprintf("%s/clients/%d", gw.url, c.ID))
+		packets = append(packets, string(packet))
+	}
 
-	scA := &scenario{Key: "a", Name: "GET /clients/{id} via pleskgate", url: fmt.Sprintf("%s/clients/%d", gw.url, clientID), method: http.MethodGet, headers: []string{basic}, sim: sim, srv: gw}
-	scB := &scenario{Key: "b", Name: "customer/get packet straight to plesksim", url: simSrv.url + plesksim.AgentPath, method: http.MethodPost, body: string(packet), headers: pleskAuth, sim: sim, srv: simSrv}
-	scC := &scenario{Key: "c", Name: "same packet via httputil.ReverseProxy", url: proxy.url + plesksim.AgentPath, method: http.MethodPost, body: string(packet), headers: pleskAuth, sim: sim, srv: proxy}
+	scA := &scenario{Key: "a", Name: "GET /clients/{id} via pleskgate", url: getURLs[0], urls: getURLs, method: http.MethodGet, headers: []string{basic}, sim: sim, srv: gw}
+	scB := &scenario{Key: "b", Name: "customer/get packet straight to plesksim", url: simSrv.url + plesksim.AgentPath, method: http.MethodPost, body: packets[0], bodies: packets, headers: pleskAuth, sim: sim, srv: simSrv}
+	scC := &scenario{Key: "c", Name: "same packet via httputil.ReverseProxy", url: proxy.url + plesksim.AgentPath, method: http.MethodPost, body: packets[0], bodies: packets, headers: pleskAuth, sim: sim, srv: proxy}
 	scD := &scenario{Key: "d", Name: "GET /descriptors/limits via pleskgate (cache hit)", url: legacyGw.url + "/descriptors/limits", method: http.MethodGet, headers: []string{basic}, sim: legacySim, srv: legacyGw}
 	scE := &scenario{Key: "e", Name: "static Echo JSON handler, (d)'s body", method: http.MethodGet}
 	scF := &scenario{Key: "f", Name: "bare net/http handler, (d)'s body", method: http.MethodGet}
@@ -273,9 +286,19 @@ func do(method, url, body string, headers []string) (int, http.Header, []byte, e
 var localClient = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 
 func clientArgs(sc *scenario) []string {
-	args := []string{"-client", "-url", sc.url, "-method", sc.method}
-	if sc.body != "" {
-		args = append(args, "-body", sc.body)
+	args := []string{"-client", "-method", sc.method}
+	urls, bodies := sc.urls, sc.bodies
+	if len(urls) == 0 {
+		urls = []string{sc.url}
+	}
+	if len(bodies) == 0 && sc.body != "" {
+		bodies = []string{sc.body}
+	}
+	for _, u := range urls {
+		args = append(args, "-url", u)
+	}
+	for _, b := range bodies {
+		args = append(args, "-body", b)
 	}
 	for _, h := range sc.headers {
 		args = append(args, "-header", h)
