@@ -39,14 +39,14 @@ func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
 func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 
 type clientConfig struct {
-	urls, bodies headerFlags // worker w uses urls[w%len] and bodies[w%len]
-	method       string
-	headers      headerFlags
-	expect            int
-	concurrency       int
-	warmup, duration  time.Duration
-	maxRequests       int64
-	raw               bool
+	urls, bodies     headerFlags // worker w uses urls[w%len] and bodies[w%len]
+	method           string
+	headers          headerFlags
+	expect           int
+	concurrency      int
+	warmup, duration time.Duration
+	maxRequests      int64
+	raw              bool
 }
 
 // clientResult is what the child reports. Durations are nanoseconds.

@@ -77,10 +77,10 @@ type scenario struct {
 	// urls and bodies, when set, give each load worker its own request
 	// (worker w the w-th, round robin); url and body are the preflight's.
 	urls, bodies []string
-	headers   []string
-	sim       *plesksim.Server // whose packet counter to read; nil: no upstream
-	srv       *served          // the server the load hits: its request counter normalises CPU and packets
-	BodyBytes int              `json:"body_bytes"`
+	headers      []string
+	sim          *plesksim.Server // whose packet counter to read; nil: no upstream
+	srv          *served          // the server the load hits: its request counter normalises CPU and packets
+	BodyBytes    int              `json:"body_bytes"`
 
 	Load *pass `json:"load"`
 
