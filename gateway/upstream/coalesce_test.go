@@ -53,7 +53,13 @@ func runConcurrent(t *testing.T, u *Client, creds []Credentials, packet string, 
 	if !readOnly {
 		want = 0 // writes do not join flights
 	}
+	deadline := time.Now().Add(10 * time.Second)
 	for joined.Load() < want || seen.Load() < wantPackets {
+		if time.Now().After(deadline) {
+			close(release)
+			wg.Wait()
+			t.Fatalf("after 10 s: %d of %d callers joined, the panel saw %d packets, want %d", joined.Load(), want, seen.Load(), wantPackets)
+		}
 		runtime.Gosched()
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -113,5 +119,21 @@ func TestCoalesceNotWrites(t *testing.T) {
 	runConcurrent(t, u, creds, "<packet><add/></packet>", false, release, n, 5)
 	if n.Load() != 5 {
 		t.Fatalf("%d packets for 5 writes", n.Load())
+	}
+}
+
+// TestCoalesceKeysOnCaller: with Credentials.Caller set (the gateway's
+// identity: per API key in service mode), reads with the same Plesk
+// credentials but different callers are never shared; the same caller's are.
+func TestCoalesceKeysOnCaller(t *testing.T) {
+	srv, release, n := coalescePanel(t)
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	var creds []Credentials
+	for range 10 {
+		creds = append(creds, Credentials{Login: "svc", Password: "pw", Caller: "key-a"}, Credentials{Login: "svc", Password: "pw", Caller: "key-b"})
+	}
+	runConcurrent(t, u, creds, "<packet><get/></packet>", true, release, n, 2)
+	if n.Load() != 2 {
+		t.Fatalf("%d packets for two callers sharing Plesk credentials, want 2", n.Load())
 	}
 }
