@@ -1,8 +1,14 @@
 package gateway
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/pleskgate/pleskgate/gateway/upstream"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // FuzzParseProtocolSetting: PLESKGATE_PROTOCOL is auto or a list of full
@@ -43,4 +49,41 @@ func FuzzParseProtocolSetting(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestVersionForAnyListedOrder: whatever order the versions are listed in,
+// versionFor picks the newest that has every operation, and Known keeps the
+// listed order (error messages name the versions as listed).
+func TestVersionForAnyListedOrder(t *testing.T) {
+	for _, setting := range []string{"1.6.0.2,1.6.9.1,1.5.2.1", "1.6.9.1,1.5.2.1,1.6.0.2", "1.5.2.1,1.6.0.2,1.6.9.1"} {
+		p, err := ParseProtocolSetting(setting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Upstream: upstream.Config{BaseURL: "http://plesk.invalid:8443"}, Protocol: p, Logger: zap.NewNop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			ops  []translator.Operation
+			want string
+		}{
+			{[]translator.Operation{translator.OpGet}, "1.6.9.1"},
+			{[]translator.Operation{translator.OpGetLimits}, "1.6.0.2"},
+			{[]translator.Operation{translator.OpGet, translator.OpGetLimits}, "1.6.0.2"},
+			{[]translator.Operation{translator.OpGetLimitDescriptor}, "1.6.0.2"},
+		} {
+			v, err := s.versionFor(context.Background(), c.ops...)
+			if err != nil || v.String() != c.want {
+				t.Errorf("%s: versionFor(%v) = %s, %v; want %s", setting, c.ops, v, err, c.want)
+			}
+		}
+		var listed []string
+		for _, v := range p.Known() {
+			listed = append(listed, v.String())
+		}
+		if strings.Join(listed, ",") != setting {
+			t.Errorf("Known() = %v, want the listed order %s", listed, setting)
+		}
+	}
 }
