@@ -11,6 +11,7 @@ package gateway_test
 // work. There are no timing assertions.
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -247,7 +248,7 @@ func (t *cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if string(body) != t.get || t.answer == nil {
-		r2 := httptest.NewRequest(r.Method, r.URL.Path, strings.NewReader(string(body)))
+		r2 := httptest.NewRequest(r.Method, r.URL.Path, bytes.NewReader(body))
 		for k, vs := range r.Header { // as a server reads them: canonical names
 			r2.Header[http.CanonicalHeaderKey(k)] = vs
 		}
@@ -259,7 +260,7 @@ func (t *cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return w.Result(), nil
 	}
 	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"text/xml; charset=UTF-8"}},
-		Body: io.NopCloser(strings.NewReader(string(t.answer))), ContentLength: int64(len(t.answer)), Request: r}, nil
+		Body: io.NopCloser(bytes.NewReader(t.answer)), ContentLength: int64(len(t.answer)), Request: r}, nil
 }
 
 // BenchmarkGetClientHandler is GET /clients/{id} through the whole handler

@@ -18,8 +18,10 @@ import (
 // The leader sends in its own goroutine (singleflight's Do, not DoChan, which
 // starts a goroutine per call and, with it, a new stack that grows through
 // the whole HTTP client: a tenth of a read's CPU). A follower therefore
-// waits for the leader's answer even if its own caller has gone; that wait
-// is bounded by the leader's deadline, which is no later than its own.
+// waits for the leader's answer even if its own caller has gone. That wait
+// is bounded by the leader's attempts, not by any caller's deadline: the
+// admission wait, Config.Timeout per attempt, and for retries a budget of
+// twice Config.Timeout.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	identity := creds.Caller
 	if identity == "" {

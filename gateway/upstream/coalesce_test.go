@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -135,5 +136,68 @@ func TestCoalesceKeysOnCaller(t *testing.T) {
 	runConcurrent(t, u, creds, "<packet><get/></packet>", true, release, n, 2)
 	if n.Load() != 2 {
 		t.Fatalf("%d packets for two callers sharing Plesk credentials, want 2", n.Load())
+	}
+}
+
+// TestCoalesceLeaderCallerLeaves: when the caller whose read leads a flight
+// goes away while others wait on it, the leader gets its context's error and
+// the followers, whose callers are still there, send again and get the
+// answer: two packets in all, nobody left with the leader's cancellation.
+func TestCoalesceLeaderCallerLeaves(t *testing.T) {
+	srv, release, seen := coalescePanel(t)
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
+	creds := Credentials{Login: "a", Password: "pw"}
+	packet := []byte("<packet><get/></packet>")
+	var joined atomic.Int64
+	joiningHook = func() { joined.Add(1) }
+	defer func() { joiningHook = nil }()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(); runtime.Gosched() {
+			if time.Now().After(deadline) {
+				close(release)
+				t.Fatalf("after 10 s: %s (joined %d, packets %d)", what, joined.Load(), seen.Load())
+			}
+		}
+	}
+
+	leaderCtx, leave := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := u.send(leaderCtx, creds, packet, true)
+		leaderErr <- err
+	}()
+	waitFor("the leader's packet reached the panel", func() bool { return seen.Load() == 1 })
+
+	const followers = 10
+	var wg sync.WaitGroup
+	out := make([]string, followers)
+	errs := make([]error, followers)
+	for i := range followers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := u.send(context.Background(), creds, packet, true)
+			out[i], errs[i] = string(b), err
+		}()
+	}
+	waitFor("every follower joined the flight", func() bool { return joined.Load() == 1+followers })
+	time.Sleep(200 * time.Millisecond) // from the hook into the flight
+
+	leave()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader whose caller left: err %v, want context.Canceled", err)
+	}
+	waitFor("a follower sent the packet again", func() bool { return seen.Load() == 2 })
+	time.Sleep(200 * time.Millisecond) // the other followers into the new flight
+	close(release)
+	wg.Wait()
+	for i := range followers {
+		if errs[i] != nil || out[i] != "<packet>a</packet>" {
+			t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
+		}
+	}
+	if n := seen.Load(); n != 2 {
+		t.Fatalf("%d packets, want 2 (the leader's, and one resend for all followers)", n)
 	}
 }

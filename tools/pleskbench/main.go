@@ -114,6 +114,9 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if o.concurrency < 1 || o.rounds < 1 || o.duration <= 0 {
+		return fmt.Errorf("-concurrency and -rounds must be at least 1 and -duration positive (got %d, %d, %s)", o.concurrency, o.rounds, o.duration)
+	}
 	if o.profileDir != "" {
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return err
