@@ -504,7 +504,7 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	defer srv.Close()
 
 	// Default upstream client: system roots only.
-	g := newFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.HTTPClient = nil })
+	g := newFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.Transport = nil })
 	p := g.do("GET", "/clients", "", http.StatusServiceUnavailable)
 	if !strings.Contains(p.Detail, "certificate") {
 		t.Fatalf("detail %q does not say the certificate was refused", p.Detail)
@@ -519,7 +519,7 @@ func TestTLSVerifiedByDefault(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	defer tr.CloseIdleConnections()
-	g = newFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.HTTPClient = &http.Client{Transport: tr} })
+	g = newFaultGW(t, srv.URL, 2*time.Second, func(u *upstream.Config, _ *Config) { u.Transport = tr })
 	g.do("GET", "/clients", "", http.StatusOK)
 
 }

@@ -61,7 +61,7 @@ func newBenchEnv(b *testing.B, newest string, accessLog bool) *benchEnv {
 		log = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel))
 	}
 	srv, err := gateway.New(gateway.Config{
-		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 10 * time.Second, HTTPClient: &http.Client{Transport: tr}},
+		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 10 * time.Second, Transport: tr},
 		Logger:   log,
 	})
 	if err != nil {
@@ -279,7 +279,7 @@ func BenchmarkGetClientHandler(b *testing.B) {
 	}
 	srv, err := gateway.New(gateway.Config{
 		Upstream: upstream.Config{BaseURL: "http://plesk.invalid:8443", Timeout: 10 * time.Second,
-			HTTPClient: &http.Client{Transport: &cannedTransport{sim: sim, get: string(pkt)}}},
+			Transport: &cannedTransport{sim: sim, get: string(pkt)}},
 		Logger: zap.NewNop(),
 	})
 	if err != nil {

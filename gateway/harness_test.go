@@ -374,7 +374,7 @@ func newSimEnv(t testing.TB, version string) *simEnv {
 	e := &simEnv{version: version, sim: sim}
 	logger := zap.New(panicCore{LevelEnabler: zapcore.ErrorLevel, panics: &e.panics, last: &e.last})
 	up := upstream.Config{BaseURL: "http://plesksim.invalid", Timeout: 10 * time.Second,
-		HTTPClient: &http.Client{Transport: simTransport{sim}}}
+		Transport: simTransport{sim}}
 	gw, err := New(Config{Upstream: up, Logger: logger, DescriptorTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -634,7 +634,7 @@ func newFaultGW(t *testing.T, baseURL string, timeout time.Duration, opts ...fau
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	core, logs := observer.New(zap.DebugLevel)
-	ucfg := upstream.Config{BaseURL: baseURL, Timeout: timeout, HTTPClient: &http.Client{Transport: tr},
+	ucfg := upstream.Config{BaseURL: baseURL, Timeout: timeout, Transport: tr,
 		RetryInitial: 10 * time.Millisecond, BreakerMinCalls: 1000, BreakerOpenFor: time.Hour}
 	gcfg := Config{Logger: zap.New(core), DescriptorTTL: time.Minute}
 	for _, o := range opts {

@@ -200,7 +200,7 @@ func TestListPageUpstreamFailure(t *testing.T) {
 	f := h.beside(Config{
 		Logger: zap.NewNop(), Registry: prometheus.NewRegistry(), DescriptorTTL: time.Minute,
 		Upstream: upstream.Config{BaseURL: h.simSrv.URL, Timeout: 5 * time.Second, RetryMax: -1,
-			HTTPClient: &http.Client{Transport: fp}},
+			Transport: fp},
 	})
 	first := f.page("/clients?limit=2")
 	if first.next == "" || len(first.ids) != 2 {

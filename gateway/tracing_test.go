@@ -119,7 +119,7 @@ func tracingHarness(t *testing.T, rcv *otlpReceiver) (*harness, *telemetry.Traci
 	ph := &packetHeaders{}
 	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
 		gc.TracerProvider, gc.Propagator = tr.Provider, tr.Propagator
-		gc.Upstream.HTTPClient = &http.Client{Transport: ph}
+		gc.Upstream.Transport = ph
 		gc.Upstream.Concurrency, gc.Upstream.Queue = 4, 16 // admission on, as cmd/pleskgate has it
 	})
 	return h, tr, ph

@@ -149,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	gcfg.Upstream = upstream.Config{
 		BaseURL:     upstreamURL,
 		Timeout:     cfg.UpstreamTimeout,
-		HTTPClient:  &http.Client{Transport: transport},
+		Transport:   transport,
 		Concurrency: cfg.UpstreamConcurrency,
 		Queue:       cfg.UpstreamQueue,
 

@@ -49,17 +49,12 @@ func (u *Client) withPacket(ctx context.Context, op string, v translator.Version
 	return context.WithValue(ctx, packetInfoKey{}, pi)
 }
 
-// tracedClient is c with otelhttp's transport around its own.
-func tracedClient(c *http.Client, tp trace.TracerProvider, prop propagation.TextMapPropagator) *http.Client {
-	base := c.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
+// tracedTransport is otelhttp's transport around base.
+func tracedTransport(base http.RoundTripper, tp trace.TracerProvider, prop propagation.TextMapPropagator) http.RoundTripper {
 	if prop == nil {
 		prop = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	}
-	cc := *c
-	cc.Transport = otelhttp.NewTransport(pleskAttrs{base},
+	return otelhttp.NewTransport(pleskAttrs{base},
 		otelhttp.WithTracerProvider(tp),
 		otelhttp.WithPropagators(prop),
 		otelhttp.WithMeterProvider(noop.NewMeterProvider()),
@@ -69,7 +64,6 @@ func tracedClient(c *http.Client, tp trace.TracerProvider, prop propagation.Text
 			}
 			return r.Method
 		}))
-	return &cc
 }
 
 // pleskAttrs runs inside otelhttp's transport: the request's context holds

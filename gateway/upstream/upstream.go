@@ -146,7 +146,12 @@ type Config struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
 	Timeout     time.Duration // per attempt; default 30s
 	MaxBodySize int64         // largest answer accepted; default 64 MiB
-	HTTPClient  *http.Client  // transport with pooling and TLS settings
+	// Transport sends each attempt (pooling, TLS settings); when nil,
+	// http.DefaultTransport. It is called directly, not through an
+	// http.Client: a panel's redirect is never followed (it would carry
+	// the KEY or HTTP_AUTH_PASSWD header to wherever it points) but
+	// answered as a BadStatus, and the per-attempt deadline is Timeout.
+	Transport http.RoundTripper
 
 	// IdentitySecret keys Credentials.Identity for admission fairness and
 	// coalescing, both in this process only; random when nil.
@@ -205,7 +210,7 @@ type Client struct {
 	url          string
 	timeout      time.Duration
 	maxBody      int64
-	client       *http.Client
+	transport    http.RoundTripper
 	retryMax     int
 	retryInitial time.Duration
 	breaker      *gobreaker.CircuitBreaker[[]byte]
@@ -228,8 +233,8 @@ func New(cfg Config) *Client {
 	if cfg.MaxBodySize <= 0 {
 		cfg.MaxBodySize = 64 << 20
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport
 	}
 	if cfg.RetryMax == 0 {
 		cfg.RetryMax = 2
@@ -259,7 +264,7 @@ func New(cfg Config) *Client {
 		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
 		timeout:      cfg.Timeout,
 		maxBody:      cfg.MaxBodySize,
-		client:       cfg.HTTPClient,
+		transport:    cfg.Transport,
 		retryMax:     cfg.RetryMax,
 		retryInitial: cfg.RetryInitial,
 		log:          cfg.Logger,
@@ -272,7 +277,7 @@ func New(cfg Config) *Client {
 	}
 	if cfg.TracerProvider != nil {
 		u.tracer = cfg.TracerProvider.Tracer(tracerName)
-		u.client = tracedClient(u.client, cfg.TracerProvider, cfg.Propagator)
+		u.transport = tracedTransport(u.transport, cfg.TracerProvider, cfg.Propagator)
 	}
 	minCalls, ratio := cfg.BreakerMinCalls, cfg.BreakerFailureRatio
 	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
@@ -462,7 +467,7 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 	if ce := u.log.Check(zap.DebugLevel, "upstream packet"); ce != nil {
 		ce.Write(zap.ByteString("request", redactPacket(packet)), zap.String("auth", creds.String()))
 	}
-	resp, err := u.client.Do(req)
+	resp, err := u.transport.RoundTrip(req)
 	if err != nil {
 		return nil, classifyTransport(ctx, err)
 	}

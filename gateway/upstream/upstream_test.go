@@ -77,6 +77,33 @@ func TestCredentialsHeaders(t *testing.T) {
 	}
 }
 
+// TestRedirectIsNotFollowed: a panel answering a redirect (to another host,
+// with any status) gets a BadStatus carrying that status; nothing reaches
+// the place it points to, so the credentials' headers never leave for it.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(other.Close)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/enterprise/control/agent.php", status)
+		}))
+		u := New(Config{BaseURL: panel.URL, Timeout: 5 * time.Second, RetryMax: -1})
+		_, err := u.send(context.Background(), Credentials{Login: "admin", Password: "pw"}, []byte("<packet/>"), true)
+		panel.Close()
+		var ue *Error
+		if !errors.As(err, &ue) || ue.Kind != BadStatus || ue.Status != status {
+			t.Fatalf("a %d redirect gave %v, want BadStatus %d", status, err, status)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("%d packets followed a redirect to another server", n)
+	}
+}
+
 // TestRetriesOnlyReadOnlyPackets: after an HTTP 5xx a read-only packet is
 // sent again (RetryMax more times at most), a write never is, and
 // OnAttempt sees every packet sent.

@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	upTr.MaxIdleConns = cfg.Concurrency * 4
 	defer upTr.CloseIdleConnections()
 	gw, err := gateway.New(gateway.Config{
-		Upstream: upstream.Config{BaseURL: simURL, Timeout: upTimeout, HTTPClient: &http.Client{Transport: upTr}},
+		Upstream: upstream.Config{BaseURL: simURL, Timeout: upTimeout, Transport: upTr},
 		// One identity makes every create here, far more than a caller's
 		// default quota of live records (store.DefaultIdempotencyPerOwner).
 		Idempotency: store.NewMemoryIdempotencyLimited(1<<20, 1<<20),

@@ -151,7 +151,7 @@ func Storm(ctx context.Context, cfg StormConfig) (StormReport, error) {
 	upTr.MaxIdleConnsPerHost = cfg.Concurrency * 2
 	defer upTr.CloseIdleConnections()
 	gw, err := gateway.New(gateway.Config{
-		Upstream:                      upstream.Config{BaseURL: simURL, Timeout: 30 * time.Second, HTTPClient: &http.Client{Transport: upTr}},
+		Upstream:                      upstream.Config{BaseURL: simURL, Timeout: 30 * time.Second, Transport: upTr},
 		Logger:                        zap.NewNop(),
 		TrustedProxies:                []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		AuthFailuresPerMinute:         cfg.PerAddressBudget,

@@ -134,7 +134,7 @@ func capacityRun(o capacityOptions, name string, conc, queue int) (*capacityResu
 	gw, err := gateway.New(gateway.Config{
 		Upstream: upstream.Config{
 			BaseURL: simSrv.url, Timeout: 30 * time.Second,
-			HTTPClient:  &http.Client{Transport: upstreamTransport()},
+			Transport:   upstreamTransport(),
 			Concurrency: conc, Queue: queue,
 		},
 		Protocol: protocol, Logger: benchLogger("discard"), DescriptorTTL: 10 * time.Minute,

@@ -100,7 +100,7 @@ func newGateway(name, upstreamURL, protocol, logMode string) (*served, error) {
 	srv, err := gateway.New(gateway.Config{
 		Upstream: upstream.Config{
 			BaseURL: upstreamURL, Timeout: 30 * time.Second,
-			HTTPClient: &http.Client{Transport: upstreamTransport()},
+			Transport: upstreamTransport(),
 		},
 		Protocol:      p,
 		Logger:        benchLogger(logMode),
