@@ -10,6 +10,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -208,6 +209,7 @@ type Config struct {
 // Client sends packets to one Plesk server.
 type Client struct {
 	url          string
+	basicAuth    string // the Authorization header for BaseURL's userinfo; "" without one
 	timeout      time.Duration
 	maxBody      int64
 	transport    http.RoundTripper
@@ -274,6 +276,12 @@ func New(cfg Config) *Client {
 		onAttempt:      cfg.OnAttempt,
 		admit:          newAdmission(cfg.Concurrency, cfg.Queue, cfg.ObserveAdmission, cfg.ObserveShed),
 		secret:         cfg.IdentitySecret,
+	}
+	if pu, err := url.Parse(u.url); err == nil && pu.User != nil {
+		// What http.Client does for a URL's userinfo (say a front proxy's
+		// login), done here because the transport is called directly.
+		pw, _ := pu.User.Password()
+		u.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(pu.User.Username()+":"+pw))
 	}
 	if cfg.TracerProvider != nil {
 		u.tracer = cfg.TracerProvider.Tracer(tracerName)
@@ -455,6 +463,9 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	if u.basicAuth != "" {
+		req.Header.Set("Authorization", u.basicAuth)
+	}
 	// Plesk's header names contain underscores (PROTOCOL.md §1.1); set them raw
 	// so Go does not canonicalise them.
 	switch {
@@ -528,13 +539,10 @@ func classifyTransport(ctx context.Context, err error) error {
 }
 
 // causeOf keeps what went wrong and drops what names the panel, since the
-// error reaches callers as a problem's detail: net/http's *url.Error carries
-// the method and the URL (with any userinfo), a *net.OpError the address.
+// error reaches callers as a problem's detail: a *net.OpError carries the
+// panel's address. (The transport is called directly, so no *url.Error,
+// which would name the URL, ever wraps it.)
 func causeOf(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		return fmt.Errorf("%s: %w", oe.Op, oe.Err)

@@ -104,6 +104,34 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	}
 }
 
+// TestURLUserinfoIsBasicAuth: a BaseURL with userinfo (a front proxy's
+// login) sends it as HTTP Basic authentication with every packet, beside
+// Plesk's own headers, as it did when packets went through an http.Client.
+func TestURLUserinfoIsBasicAuth(t *testing.T) {
+	var user, pass, login string
+	var ok bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok = r.BasicAuth()
+		login = r.Header.Get("HTTP_AUTH_LOGIN")
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: strings.Replace(srv.URL, "http://", "http://gwuser:s3cret%40pw@", 1), Timeout: 5 * time.Second})
+	if _, err := u.send(context.Background(), Credentials{Login: "admin", Password: "pw"}, []byte("<packet/>"), true); err != nil {
+		t.Fatal(err)
+	}
+	if !ok || user != "gwuser" || pass != "s3cret@pw" || login != "admin" {
+		t.Fatalf("basic auth %v %q %q, HTTP_AUTH_LOGIN %q", ok, user, pass, login)
+	}
+	u = New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second})
+	if _, err := u.send(context.Background(), Credentials{Key: "k"}, []byte("<packet/>"), true); err != nil {
+		t.Fatal(err)
+	}
+	if ok {
+		t.Fatal("basic auth sent for a URL without userinfo")
+	}
+}
+
 // TestRetriesOnlyReadOnlyPackets: after an HTTP 5xx a read-only packet is
 // sent again (RetryMax more times at most), a write never is, and
 // OnAttempt sees every packet sent.
