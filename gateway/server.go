@@ -54,6 +54,9 @@ type Config struct {
 	// guards; the Redis of a Redis idempotency store (so across replicas),
 	// else in memory, when nil.
 	Locks store.Locker
+	// ClientLockWait bounds how long a conditional change waits for another
+	// one on the same client before it answers 503 client-busy; 10s when zero.
+	ClientLockWait time.Duration
 
 	// The failed-login shield (shield.go, DESIGN.md §7).
 	AuthFailuresPerMinute         int              // failed logins let through per caller address; 10 when zero
@@ -153,6 +156,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
+	}
+	if cfg.ClientLockWait <= 0 {
+		cfg.ClientLockWait = 10 * time.Second
 	}
 	if cfg.Locks == nil {
 		var shared bool
