@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
@@ -207,40 +206,71 @@ func clientETag(rec clientRecord) string {
 	return clientInfoETag(rec.ID, &rec.Info)
 }
 
-// lockWait bounds how long a conditional change waits for another one on
-// the same client to finish before it answers 503.
-const lockWait = 10 * time.Second
-
-// checkIfMatch serialises a conditional change per client: with If-Match it
-// takes the client's lock (in Redis when the stores are there, so across
-// replicas), reads the client and compares its ETag. The change then runs
-// under the lock, and the caller releases it (defer unlock()) on every path:
-// of two changes sent with one ETag, the second reads the first's result
-// and gets 412. unlock is a no-op without If-Match or on error.
-func (s *Server) checkIfMatch(ctx context.Context, id int64, ifMatch *string) (unlock func(), err error) {
+// conditional runs change, a write to client id, under If-Match (DESIGN.md
+// §7); without If-Match it simply runs change on ctx.
+//
+// With If-Match: the client is read and its ETag compared first, without
+// the lock, so Plesk has let the caller see the client before the caller
+// may hold it (a stranger's 404 never waits for or holds the lock); a
+// mismatch is 412 at once. Then the client's lock is taken (in Redis when
+// the stores are there, so across replicas), the client is read again and
+// compared under it: the lock is per client, not per caller, so of two
+// changes sent with one ETag by any callers, the second reads the first's
+// result and gets 412.
+//
+// The change runs detached from the caller's cancellation, bounded like a
+// detached keyed write (twice the upstream timeout), and the lock is
+// released only when it returned: a caller that hangs up while its change is
+// at the panel keeps the client locked until the panel answered. Right
+// before the change the lock is confirmed (renewed); one that lapsed is 503
+// client-busy and nothing is sent.
+func (s *Server) conditional(ctx context.Context, id int64, ifMatch *string, change func(ctx context.Context) error) error {
 	if ifMatch == nil {
-		return func() {}, nil
+		return change(ctx)
 	}
-	wctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	unlock, err = s.cfg.Locks.Lock(wctx, "client:"+s.upstreamID+":"+strconv.FormatInt(id, 10))
+	if err := s.matchIfMatch(ctx, id, *ifMatch); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.ClientLockWait)
+	held, err := s.cfg.Locks.Lock(wctx, "client:"+s.upstreamID+":"+strconv.FormatInt(id, 10))
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
-			return func() {}, ctx.Err()
+			return ctx.Err()
 		}
 		s.log.Warn("client lock", zap.Int64("client_id", id), zap.Error(err))
-		return func() {}, &Error{Status: http.StatusServiceUnavailable, Slug: "client-busy", Title: "Client busy", Header: http.Header{"Retry-After": {"1"}},
-			Detail: "another conditional change of this client is still running (or the lock store is unreachable); nothing was sent: retry"}
+		return errClientBusy("another conditional change of this client is still running (or the lock store is unreachable); nothing was sent: retry")
 	}
+	defer held.Unlock()
+	if err := s.matchIfMatch(ctx, id, *ifMatch); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the caller left before the change: send nothing
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*s.upstreamTimeout())
+	defer cancel()
+	if err := held.Confirm(dctx); err != nil {
+		s.log.Warn("client lock lost before the change was sent", zap.Int64("client_id", id), zap.Error(err))
+		return errClientBusy("the lock on this client lapsed before the change could be sent (the lock store was slow or unreachable); nothing was sent: retry")
+	}
+	return change(dctx)
+}
+
+// matchIfMatch reads client id as the caller and compares its ETag with ifMatch.
+func (s *Server) matchIfMatch(ctx context.Context, id int64, ifMatch string) error {
 	rec, err := s.readClient(ctx, id, include{})
-	if err == nil && !etagMatches(*ifMatch, clientETag(rec)) {
-		err = errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
-	}
 	if err != nil {
-		unlock()
-		return func() {}, err
+		return err
 	}
-	return unlock, nil
+	if !etagMatches(ifMatch, clientETag(rec)) {
+		return errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
+	}
+	return nil
+}
+
+func errClientBusy(detail string) error {
+	return &Error{Status: http.StatusServiceUnavailable, Slug: "client-busy", Title: "Client busy", Header: http.Header{"Retry-After": {"1"}}, Detail: detail}
 }
 
 // etagMatches implements If-Match / If-None-Match list matching (strong comparison).
@@ -264,11 +294,6 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpSet, translator.OpGet)
 	if err != nil {
 		return nil, err
@@ -280,7 +305,11 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 		reqs = append(reqs, &translator.SetRequest{Filter: filter, Client: &upd})
 	}
 	reqs = append(reqs, &translator.GetRequest{Filter: filter, GenInfo: true})
-	replies, err := s.send(ctx, v, reqs...)
+	var replies []translator.Reply
+	err = s.conditional(ctx, req.Id, req.Params.IfMatch, func(ctx context.Context) (err error) {
+		replies, err = s.send(ctx, v, reqs...)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -306,16 +335,15 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 
 // DeleteClient implements DELETE /clients/{id} (Plesk del).
 func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestObject) (api.DeleteClientResponseObject, error) {
-	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpDel)
 	if err != nil {
 		return nil, err
 	}
-	replies, err := s.send(ctx, v, &translator.DelRequest{Filter: translator.ByID(int(req.Id))})
+	var replies []translator.Reply
+	err = s.conditional(ctx, req.Id, req.Params.IfMatch, func(ctx context.Context) (err error) {
+		replies, err = s.send(ctx, v, &translator.DelRequest{Filter: translator.ByID(int(req.Id))})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

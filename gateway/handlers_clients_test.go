@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,4 +434,228 @@ func concurrentPatches(t *testing.T, h, first, second *harness) {
 	}
 	// A lock left held would make this wait lockWait and answer 503.
 	second.expect(second.with("If-Match", won.etag).do("DELETE", path, nil), http.StatusNoContent)
+}
+
+// gatedPanel sits between the gateway and the simulator and calls hook with
+// each packet's login and body before the simulator executes it. A hook that
+// blocks holds the packet like a slow panel: the packet is still executed
+// afterwards, whether or not the gateway is still waiting for it (PHP finishes
+// a request after its client left).
+type gatedPanel struct {
+	sim  *plesksim.Server
+	hook func(login string, body []byte)
+}
+
+func (g *gatedPanel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	g.hook(r.Header.Get("HTTP_AUTH_LOGIN"), body)
+	g.sim.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+}
+
+// newGatedHarness is a harness whose upstream is a gatedPanel; the hook is
+// installed after protocol discovery.
+func newGatedHarness(t *testing.T, hook func(login string, body []byte), opts ...harnessOpt) *harness {
+	t.Helper()
+	var installed atomic.Bool
+	g := &gatedPanel{}
+	g.hook = func(login string, body []byte) {
+		if installed.Load() {
+			hook(login, body)
+		}
+	}
+	front := httptest.NewServer(g)
+	t.Cleanup(front.Close)
+	opts = append(opts, func(_ *plesksim.Config, gc *Config) { gc.Upstream.BaseURL = front.URL })
+	h := newHarness(t, opts...)
+	g.sim = h.sim
+	h.expect(h.do("GET", "/meta", nil), http.StatusOK)
+	installed.Store(true)
+	return h
+}
+
+func setCount(sim *plesksim.Server) int64 {
+	var n int64
+	for op, c := range sim.Stats().Operations {
+		if strings.HasSuffix(op, "/set") {
+			n += c
+		}
+	}
+	return n
+}
+
+func cityOf(t *testing.T, sim *plesksim.Server, login string) string {
+	t.Helper()
+	for _, c := range sim.Clients() {
+		if c.Login == login {
+			return c.City
+		}
+	}
+	t.Fatalf("no client %q at the panel", login)
+	return ""
+}
+
+// patchCtx sends a conditional PATCH on ctx and returns the status (0 when
+// the caller hung up).
+func (h *harness) patchCtx(ctx context.Context, path, etag string, patch obj) int {
+	data, _ := json.Marshal(patch)
+	req, _ := http.NewRequestWithContext(ctx, "PATCH", h.srv.URL+path, bytes.NewReader(data))
+	req.Header.Set("Content-Type", "application/merge-patch+json")
+	req.Header.Set("If-Match", etag)
+	req.SetBasicAuth(h.user, h.pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// Before: A's conditional PATCH reached a slow panel and A hung up; the
+// gateway released the client's lock at once, so B's PATCH with the same
+// ETag read the old client, matched and sent its own set: both changes
+// applied, B got 200. After: the change runs detached from the caller and
+// the lock is held until the panel answered, so B reads A's result and gets
+// 412; the panel sees one set.
+func TestConditionalChangeHoldsLockAfterCallerHangsUp(t *testing.T) {
+	arrived := make(chan struct{}, 4)
+	release := make(chan struct{})
+	h := newGatedHarness(t, func(_ string, body []byte) {
+		if bytes.Contains(body, []byte("<set>")) {
+			arrived <- struct{}{}
+			<-release
+		}
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	created := h.expect(h.do("POST", "/clients", newClientBody("hangup")), http.StatusCreated)
+	var c struct{ ID int }
+	created.json(t, &c)
+	path := fmt.Sprintf("/clients/%d", c.ID)
+	etag := h.expect(h.do("GET", path, nil), http.StatusOK).Header.Get("ETag")
+
+	ctx, hangUp := context.WithCancel(context.Background())
+	aDone := make(chan int, 1)
+	go func() { aDone <- h.patchCtx(ctx, path, etag, obj{"city": "A-city"}) }()
+	<-arrived // A's set is at the panel
+	hangUp()
+	if st := <-aDone; st != 0 {
+		t.Fatalf("A got %d, want a hang-up", st)
+	}
+	bDone := make(chan int, 1)
+	go func() { bDone <- h.patchCtx(context.Background(), path, etag, obj{"city": "B-city"}) }()
+	// Without the lock held, B's set reaches the panel while A's is still there.
+	select {
+	case <-arrived:
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if st := <-bDone; st != http.StatusPreconditionFailed {
+		t.Errorf("B got %d, want 412 (A's change was applied first)", st)
+	}
+	if n := setCount(h.sim); n != 1 {
+		t.Errorf("the panel executed %d sets, want 1", n)
+	}
+	if city := cityOf(t, h.sim, "hangup"); city != "A-city" {
+		t.Errorf("city %q, want A's", city)
+	}
+}
+
+// Before: a reseller's conditional PATCHes to an administrator's client it
+// cannot see took the client's lock before Plesk had answered their read
+// (each then 404), so the administrator's own conditional PATCH waited for
+// the lock and got 503 client-busy. After: the If-Match read authorises
+// before the lock is taken; a stranger's requests never hold it.
+func TestStrangersCannotHoldClientLock(t *testing.T) {
+	held := make(chan struct{})
+	var strangerReads atomic.Int32
+	h := newGatedHarness(t, func(login string, body []byte) {
+		if login == "res1" && bytes.Contains(body, []byte("<get>")) {
+			strangerReads.Add(1)
+			<-held
+		}
+	}, func(_ *plesksim.Config, gc *Config) { gc.ClientLockWait = time.Second })
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(held)
+		}
+	}
+	t.Cleanup(release)
+	created := h.expect(h.do("POST", "/clients", newClientBody("admins-own")), http.StatusCreated)
+	var c struct{ ID int }
+	created.json(t, &c)
+	path := fmt.Sprintf("/clients/%d", c.ID)
+	etag := h.expect(h.do("GET", path, nil), http.StatusOK).Header.Get("ETag")
+
+	res := h.as("res1", resellerPass)
+	statuses := make(chan int, 12)
+	for range 12 {
+		go func() { statuses <- res.patchCtx(context.Background(), path, etag, obj{"city": "Stranger"}) }()
+	}
+	waitFor(t, "a stranger's read at the panel", func() bool { return strangerReads.Load() > 0 })
+	if st := h.patchCtx(context.Background(), path, etag, obj{"city": "Admin"}); st != http.StatusOK {
+		t.Errorf("the administrator's conditional PATCH got %d while strangers' reads were at the panel, want 200", st)
+	}
+	release()
+	for range 12 {
+		if st := <-statuses; st != http.StatusNotFound {
+			t.Errorf("a stranger got %d, want 404", st)
+		}
+	}
+	if city := cityOf(t, h.sim, "admins-own"); city != "Admin" {
+		t.Errorf("city %q, want the administrator's", city)
+	}
+}
+
+// Of two concurrent changes with one ETag from two callers who can both see
+// the client (the administrator and the reseller owning it) exactly one wins:
+// authorising before the lock does not make the lock per caller.
+func TestConcurrentPatchesWithOneETagFromTwoCallers(t *testing.T) {
+	h := newHarness(t)
+	res := h.as("res1", resellerPass)
+	concurrentPatches(t, res, h, res)
+}
+
+// Before: a Redis lock that lapsed (Redis paused, another replica took it)
+// was not noticed, and the change was sent anyway: two PATCHes with one ETag
+// could both get 200. After: the lock is confirmed (and renewed) right
+// before the packet goes; a lock no longer held is 503 and nothing is sent.
+func TestRedisLockLostBeforeSendSendsNothing(t *testing.T) {
+	r := storetest.StartRedis(t)
+	rdb := r.Client()
+	var steal atomic.Bool
+	h := newGatedHarness(t, func(_ string, body []byte) {
+		if !steal.Load() || !bytes.Contains(body, []byte("<get>")) {
+			return
+		}
+		// Another replica takes the lock while this one reads the client.
+		ctx := context.Background()
+		keys, _ := rdb.Keys(ctx, "pleskgate:lock:*").Result()
+		for _, k := range keys {
+			rdb.Set(ctx, k, "another-replica", 5*time.Second)
+		}
+	}, func(_ *plesksim.Config, gc *Config) {
+		gc.Cache, gc.Idempotency = newRedisStoresT(t, r.URL())
+		gc.StateSecret = replicaSecret
+	})
+	created := h.expect(h.do("POST", "/clients", newClientBody("fenced")), http.StatusCreated)
+	var c struct{ ID int }
+	created.json(t, &c)
+	path := fmt.Sprintf("/clients/%d", c.ID)
+	etag := h.expect(h.do("GET", path, nil), http.StatusOK).Header.Get("ETag")
+	steal.Store(true)
+	if st := h.patchCtx(context.Background(), path, etag, obj{"city": "Lost"}); st != http.StatusServiceUnavailable {
+		t.Errorf("PATCH under a lost lock got %d, want 503", st)
+	}
+	if n := setCount(h.sim); n != 0 {
+		t.Errorf("the panel executed %d sets, want none", n)
+	}
 }

@@ -268,16 +268,15 @@ func (s *Server) ChangeClientOwner(ctx context.Context, req api.ChangeClientOwne
 			return nil, err
 		}
 	}
-	unlock, err := s.checkIfMatch(ctx, req.Id, req.Params.IfMatch)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
 	v, err := s.versionFor(ctx, translator.OpChangeOwner, translator.OpGet)
 	if err != nil {
 		return nil, err
 	}
-	replies, err := s.send(ctx, v, co, &translator.GetRequest{Filter: translator.ByID(int(req.Id)), GenInfo: true})
+	var replies []translator.Reply
+	err = s.conditional(ctx, req.Id, req.Params.IfMatch, func(ctx context.Context) (err error) {
+		replies, err = s.send(ctx, v, co, &translator.GetRequest{Filter: translator.ByID(int(req.Id)), GenInfo: true})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

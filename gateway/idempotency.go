@@ -46,7 +46,13 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag", headerReconci
 // earlier attempt whose outcome was unknown (openapi.yaml).
 const headerReconciled = "Idempotent-Reconciled"
 
-// recordingWriter tees a response so it can be stored.
+// headerRecorded: false marks an answer whose outcome the gateway could not
+// store (README): the key is left as an unknown outcome, which a retry
+// with the same key and body reconciles.
+const headerRecorded = "Idempotent-Recorded"
+
+// recordingWriter holds a response until its record is stored (flush), so
+// that the answer can say whether it was.
 type recordingWriter struct {
 	http.ResponseWriter
 	status int
@@ -54,16 +60,26 @@ type recordingWriter struct {
 }
 
 func (w *recordingWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
+	if w.status == 0 {
+		w.status = code
+	}
 }
 
 func (w *recordingWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	w.buf.Write(b)
-	return w.ResponseWriter.Write(b)
+	return w.buf.Write(b)
+}
+
+// flush sends the held response.
+func (w *recordingWriter) flush() error {
+	if w.status == 0 {
+		return nil
+	}
+	w.ResponseWriter.WriteHeader(w.status)
+	_, err := w.ResponseWriter.Write(w.buf.Bytes())
+	return err
 }
 
 // idemRun follows one keyed POST: whether a write packet went on the wire,
@@ -145,6 +161,15 @@ func idempotencyStoreKey(owner, key string) string {
 	return "pleskgate:idem:" + owner + ":" + hex.EncodeToString(sum[:16])
 }
 
+// idempotencyFingerprint is what a key's record remembers of its request:
+// an HMAC, keyed like identities, since the body holds the new client's password.
+func (s *Server) idempotencyFingerprint(r *http.Request, body []byte) string {
+	h := hmac.New(sha256.New, s.cfg.StateSecret)
+	h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // idempotent applies Idempotency-Key to POSTs. It runs after the
 // validator, so the body is valid and the caller's credentials are known.
 func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
@@ -164,11 +189,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		return errBadRequest("reading the body: " + err.Error())
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	// Keyed like identities: the body holds the new client's password.
-	h := hmac.New(sha256.New, s.cfg.StateSecret)
-	h.Write([]byte(r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery + "\n"))
-	h.Write(body)
-	fp := hex.EncodeToString(h.Sum(nil))
+	fp := s.idempotencyFingerprint(r, body)
 	ctx := r.Context()
 	owner := identityFrom(ctx) // per API key name in service mode (auth.go)
 	storeKey := idempotencyStoreKey(owner, key)
@@ -244,10 +265,12 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	defer stop()
 	c.SetRequest(r.WithContext(runCtx))
 
+	rw := &recordingWriter{ResponseWriter: c.Response().Writer}
 	defer func() {
 		// A panic leaves no response to store: free the key so a retry can
 		// run, unless a write went out (then the outcome is unknown).
 		if p := recover(); p != nil {
+			c.Response().Writer = rw.ResponseWriter // the panic's 500 goes straight out
 			if run.sent() {
 				_ = s.cfg.Idempotency.Complete(storeCtx, owner, storeKey, unknownRecord(fp, http.StatusInternalServerError), s.cfg.IdempotencyTTL)
 			} else if reconciling {
@@ -258,7 +281,6 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 			panic(p)
 		}
 	}()
-	rw := &recordingWriter{ResponseWriter: c.Response().Writer}
 	c.Response().Writer = rw
 	answered := false // reconcile wrote the final answer without a write
 	if reconciling {
@@ -293,7 +315,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		if err := s.cfg.Idempotency.Release(storeCtx, owner, storeKey); err != nil {
 			s.log.Warn("idempotency release failed", zap.Error(err))
 		}
-		return nil
+		return rw.flush()
 	case rw.status >= 500, rw.status == 0, rw.status == statusClientClosed:
 		// The write went out and no usable answer came back.
 		rec = unknownRecord(fp, rw.status)
@@ -301,9 +323,19 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 		rec = s.finalRecord(c, fp, rw)
 	}
 	if err := s.cfg.Idempotency.Complete(storeCtx, owner, storeKey, rec, s.cfg.IdempotencyTTL); err != nil {
-		s.log.Warn("idempotency record not stored", zap.Error(err))
+		// Decided: the caller still gets the true outcome (the write
+		// happened; a 5xx would invite a retry without the key, and a
+		// duplicate), marked as not recorded. The claim is left as an
+		// unknown outcome, so a retry with the key reconciles it instead of
+		// writing again (DESIGN.md §5).
+		s.metrics.idempotency.WithLabelValues("not_recorded").Inc()
+		s.log.Warn("idempotency record not stored; the key is left for a retry to reconcile", zap.String("request_id", requestID(c)), zap.Error(err))
+		if err := s.cfg.Idempotency.Abandon(storeCtx, owner, storeKey); err != nil {
+			s.log.Warn("idempotency claim not abandoned; it lapses within its lease", zap.Error(err))
+		}
+		c.Response().Header().Set(headerRecorded, "false")
 	}
-	return nil
+	return rw.flush()
 }
 
 // statusClientClosed is nginx's 499, which the gateway answers when the

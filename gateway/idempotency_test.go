@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -620,5 +621,82 @@ func TestRedisIdempotencyTimeoutAfterAddReconciles(t *testing.T) {
 	}
 	if n, adds := len(h.sim.Clients()), addCount(h.sim); n != 1 || adds != 1 {
 		t.Fatalf("clients=%d adds=%d", n, adds)
+	}
+}
+
+// unrecordable is an idempotency store whose final records cannot be
+// written, as when Redis refuses them (maxmemory, noeviction) after the claim.
+type unrecordable struct {
+	store.Idempotency
+	fail atomic.Bool
+}
+
+func (u *unrecordable) Complete(ctx context.Context, owner, key string, rec store.IdempotencyRecord, ttl time.Duration) error {
+	if u.fail.Load() {
+		return errors.New("OOM command not allowed when used memory > 'maxmemory'")
+	}
+	return u.Idempotency.Complete(ctx, owner, key, rec, ttl)
+}
+
+// Before: the add's record could not be stored after the claim; the caller
+// got a plain 201, and the retry got 409 idempotency-in-flight (and, once
+// the claim was gone, 409 "login exists" for its own client). After: the
+// answer says the outcome was not recorded (Idempotent-Recorded: false),
+// the claim is left as an unknown outcome, and the retry reconciles it:
+// 201 with the same client, one add at the panel.
+func TestIdempotencyRecordNotStoredIsReconciled(t *testing.T) {
+	idem := &unrecordable{Idempotency: store.NewMemoryIdempotency(1000, time.Hour)}
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) { gc.Idempotency = idem })
+	k := h.with("Idempotency-Key", "unrecorded-1")
+	idem.fail.Store(true)
+	first := k.expect(k.do("POST", "/clients", newClientBody("unrecorded")), http.StatusCreated)
+	if first.Header.Get("Idempotent-Recorded") != "false" {
+		t.Errorf("an answer whose record was not stored: headers %v", first.Header)
+	}
+	idem.fail.Store(false)
+	r := k.expect(k.do("POST", "/clients", newClientBody("unrecorded")), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" || r.Header.Get("Location") != first.Header.Get("Location") {
+		t.Fatalf("retry: headers %v body %s; first Location %q", r.Header, r.body, first.Header.Get("Location"))
+	}
+	if adds := addCount(h.sim); adds != 1 {
+		t.Fatalf("%d adds, want 1", adds)
+	}
+	k.expect(k.do("POST", "/clients", newClientBody("unrecorded")), http.StatusCreated) // now a replay
+}
+
+// Before: a replica was killed while its keyed add was at the panel; its
+// claim lapsed with no record, the retry sent the add again and got 409
+// "login exists" for its own client. After: the claim outlives its lease as
+// an unknown outcome, and the retry on another replica reconciles it: 201
+// with the same client, one add at the panel.
+func TestRedisIdempotencyDeadReplicasClaimIsReconciled(t *testing.T) {
+	rs := storetest.StartRedis(t)
+	a, b := redisReplicas(t, rs)
+	body := newClientBody("orphaned")
+	data, _ := json.Marshal(body)
+
+	// The dead replica: it claimed the key, its add reached the panel, and it
+	// died before recording the outcome (its renewals stopped with it).
+	_, dead, closer, err := store.NewRedis(rs.URL(), store.WithClaimLease(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := upstream.Credentials{Login: "admin", Password: adminPass}.Identity(replicaSecret)
+	key := idempotencyStoreKey(owner, "dead-1")
+	req := httptest.NewRequest("POST", "/clients", nil)
+	if _, claimed, err := dead.Begin(context.Background(), owner, key, a.gw.idempotencyFingerprint(req, data), time.Hour); err != nil || !claimed {
+		t.Fatalf("dead replica's claim: %v %v", claimed, err)
+	}
+	created := a.expect(a.do("POST", "/clients", body), http.StatusCreated) // its add, at the panel
+	_ = closer.Close()
+	time.Sleep(300 * time.Millisecond) // the lease lapses
+
+	k := b.with("Idempotency-Key", "dead-1")
+	r := k.expect(k.do("POST", "/clients", body), http.StatusCreated)
+	if r.Header.Get("Idempotent-Reconciled") != "true" || r.Header.Get("Location") != created.Header.Get("Location") {
+		t.Fatalf("retry: headers %v body %s", r.Header, r.body)
+	}
+	if adds := addCount(a.sim); adds != 1 {
+		t.Fatalf("%d adds, want 1", adds)
 	}
 }

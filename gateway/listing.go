@@ -316,11 +316,13 @@ func (s *Server) snapshotKey(ctx context.Context, snap string, f translator.Filt
 
 // storeSnapshot keeps ids under a new snapshot id and returns it. A store
 // failure is not an error: the next page finds no snapshot and re-reads.
+// Each caller holds at most Config.SnapshotsPerCaller; a new one beyond it
+// drops the caller's oldest (store.Snapshots).
 func (s *Server) storeSnapshot(ctx context.Context, ids []int, f translator.Filter, in include) string {
 	snap := newSnapshotID()
 	now := time.Now()
 	e := store.Entry{Body: encodeIDs(ids), StoredAt: now, Expires: now.Add(snapshotTTL)}
-	_ = s.snapshots.Set(ctx, s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
+	_ = s.snapshots.Put(ctx, identityFrom(ctx), s.snapshotKey(ctx, snap, f, in), e, snapshotTTL)
 	return snap
 }
 

@@ -440,3 +440,42 @@ func TestSnapshotIDsEncoding(t *testing.T) {
 		}
 	}
 }
+
+// Before: a reseller's 22,000 × GET /clients?limit=1 left a snapshot each in
+// Redis (18,646 keys, 32 MB: maxmemory, noeviction), and other callers'
+// writes failed. After: each caller holds at most SnapshotsPerCaller across
+// replicas, its oldest dropped for a new one; another caller's walk keeps its
+// snapshot, and a list that fits in one page takes none.
+func TestRedisListingSnapshotsBoundedPerCaller(t *testing.T) {
+	r := storetest.StartRedis(t)
+	a, b := redisReplicas(t, r)
+	for _, h := range []*harness{a, b} {
+		h.gw.snapshots = store.NewSnapshots(h.gw.cfg.Cache, 5)
+	}
+	seedClients(t, a, 3, "snap", "res1")
+	ctx := context.Background()
+	listingKeys := func() int { return len(r.Client().Keys(ctx, "pleskgate:listing:*").Val()) }
+
+	walk := a.page("/clients?limit=1") // the administrator's walk
+	res := []*harness{a.as("res1", resellerPass), b.as("res1", resellerPass)}
+	var last listedPage
+	for i := range 40 {
+		last = res[i%2].page("/clients?limit=1")
+	}
+	if n := listingKeys(); n != 1+5 {
+		t.Errorf("%d snapshots in Redis after 40 first pages of one caller, want 1 + 5", n)
+	}
+	if p := a.page(walk.next); p.packets != 1 {
+		t.Errorf("the administrator's next page cost %d packets, want 1 (its snapshot was dropped)", p.packets)
+	}
+	if p := b.as("res1", resellerPass).page(last.next); p.packets != 1 {
+		t.Errorf("the reseller's latest walk cost %d packets, want 1", p.packets)
+	}
+	before := listingKeys()
+	if p := a.page("/clients?limit=100"); p.next != "" {
+		t.Fatal("a list of one page has a next page")
+	}
+	if n := listingKeys(); n != before {
+		t.Errorf("a list that fits in one page took a snapshot (%d → %d keys)", before, n)
+	}
+}

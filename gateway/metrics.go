@@ -55,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		idempotency: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pleskgate_idempotency_requests_total",
-			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error).",
+			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error, not_recorded).",
 		}, []string{"outcome"}),
 	}
 	m.admission = newAdmissionMetrics(reg)

@@ -54,6 +54,13 @@ type Config struct {
 	// guards; the Redis of a Redis idempotency store (so across replicas),
 	// else in memory, when nil.
 	Locks store.Locker
+	// ClientLockWait bounds how long a conditional change waits for another
+	// one on the same client before it answers 503 client-busy; 10s when zero.
+	ClientLockWait time.Duration
+	// SnapshotsPerCaller bounds the live GET /clients listing snapshots of
+	// one caller (across replicas with Redis); its oldest is dropped beyond
+	// it. store.DefaultSnapshotsPerOwner when zero.
+	SnapshotsPerCaller int
 
 	// The failed-login shield (shield.go, DESIGN.md §7).
 	AuthFailuresPerMinute         int              // failed logins let through per caller address; 10 when zero
@@ -83,7 +90,7 @@ type Server struct {
 	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
 	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
 	descriptors *descriptorCache
-	snapshots   store.Cache // GET /clients walk snapshots: cfg.Cache when given (Redis), else a memory store of their own
+	snapshots   store.Snapshots // GET /clients walk snapshots: in cfg.Cache when given (Redis), else a memory store of their own
 	metrics     *metrics
 	upstream    *upstream.Client
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
@@ -154,6 +161,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Idempotency == nil {
 		cfg.Idempotency = store.NewMemoryIdempotency(100000, cfg.IdempotencyTTL)
 	}
+	if cfg.ClientLockWait <= 0 {
+		cfg.ClientLockWait = 10 * time.Second
+	}
 	if cfg.Locks == nil {
 		var shared bool
 		if cfg.Locks, shared = store.RedisLockerFor(cfg.Idempotency); !shared {
@@ -174,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	// The validator must not reject requests for other hosts: the gateway is
 	// reached under many names (localhost, a service name, an ingress host).
 	spec.Servers = nil
-	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: snapshots}
+	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: store.NewSnapshots(snapshots, cfg.SnapshotsPerCaller)}
 	s.metrics = newMetrics(cfg.Registry)
 	s.shield = newShield(cfg, shieldLimits{}, cfg.Registry)
 	s.setupTracing()

@@ -42,6 +42,7 @@ type config struct {
 	CORSOrigins          []string
 	IdempotencyTTL       time.Duration
 	IdempotencyPerCaller int // live Idempotency-Key records one caller may hold
+	SnapshotsPerCaller   int // live GET /clients listing snapshots one caller may hold
 	MaxBodyBytes         int64
 	LegacyRetry          time.Duration
 	StateSecret          string // HMAC key for caller identities in shared state
@@ -194,6 +195,7 @@ var baseSettings = []setting{
 		return nil
 	}},
 	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
+	{"listing-snapshots-per-caller", "100", "live GET /clients listing snapshots one caller may hold (across replicas with Redis); a new walk beyond it drops the caller's oldest, whose next page then re-reads its ids", posInt(func(c *config) *int { return &c.SnapshotsPerCaller })},
 	{"idempotency-per-caller", "1000", "live Idempotency-Key records one caller (identity, or API key in service mode) may hold; beyond it 429 idempotency-quota and nothing is sent", posInt(func(c *config) *int { return &c.IdempotencyPerCaller })},
 	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

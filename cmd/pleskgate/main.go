@@ -79,14 +79,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 
 	gcfg := gateway.Config{
-		Logger:         log,
-		DescriptorTTL:  cfg.DescriptorTTL,
-		AuthMode:       cfg.AuthMode,
-		UpstreamLabel:  gateway.RedactURL(cfg.UpstreamURL), // no userinfo in /meta or the log
-		CORSOrigins:    cfg.CORSOrigins,
-		IdempotencyTTL: cfg.IdempotencyTTL,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		LegacyRetry:    cfg.LegacyRetry,
+		Logger:             log,
+		DescriptorTTL:      cfg.DescriptorTTL,
+		AuthMode:           cfg.AuthMode,
+		UpstreamLabel:      gateway.RedactURL(cfg.UpstreamURL), // no userinfo in /meta or the log
+		CORSOrigins:        cfg.CORSOrigins,
+		IdempotencyTTL:     cfg.IdempotencyTTL,
+		SnapshotsPerCaller: cfg.SnapshotsPerCaller,
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		LegacyRetry:        cfg.LegacyRetry,
 
 		AuthFailuresPerMinute:         cfg.AuthFailuresPerMinute,
 		UpstreamAuthFailuresPerMinute: cfg.UpstreamAuthFailuresPerMinute,

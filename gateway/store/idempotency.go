@@ -51,7 +51,17 @@ type Idempotency interface {
 	Complete(ctx context.Context, owner, key string, rec IdempotencyRecord, ttl time.Duration) error
 	// Release forgets a claimed key: its request executed nothing.
 	Release(ctx context.Context, owner, key string) error
+	// Abandon gives up a claimed key whose outcome could not be stored
+	// (Complete failed): the key stays, as an Unknown outcome, so the next
+	// request with its fingerprint claims it again and reconciles instead
+	// of executing a second time.
+	Abandon(ctx context.Context, owner, key string) error
 }
+
+// A claim whose request can no longer report back (Abandon, or in Redis a
+// replica that died: its lease lapsed) is an unknown outcome, not a free
+// key: Begin with the claim's fingerprint returns it as an Unknown record,
+// claimed again, so the request reconciles (DESIGN.md §5).
 
 // memoryIdempotency is the in-process store: records with expiry times
 // under one lock, so Begin's check-and-claim is atomic, and a count of live
@@ -186,4 +196,19 @@ func (m *memoryIdempotency) Release(_ context.Context, _, key string) error {
 	defer m.mu.Unlock()
 	m.remove(key)
 	return nil
+}
+
+func (m *memoryIdempotency) Abandon(_ context.Context, _, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.records[key]; r != nil && !r.rec.Done {
+		r.rec = lapsedRecord(r.rec.Fingerprint)
+	}
+	return nil
+}
+
+// lapsedRecord is what Begin returns for a claim that lapsed without a
+// record: an unknown outcome, to reconcile.
+func lapsedRecord(fp string) IdempotencyRecord {
+	return IdempotencyRecord{Fingerprint: fp, Done: true, Unknown: true, Header: map[string][]string{}}
 }

@@ -73,6 +73,24 @@ func storeContract(t *testing.T, s Idempotency, perOwner int) {
 		t.Fatalf("after reconciling: %+v claimed=%v", rec, claimed)
 	}
 
+	// A claim whose outcome could not be stored (Abandon) is an unknown
+	// outcome: claimed again by the same body only, to reconcile.
+	if _, claimed, err := s.Begin(ctx, "b", "b:lost", "fp", ttl); err != nil || !claimed {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := s.Abandon(ctx, "b", "b:lost"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, claimed, _ := s.Begin(ctx, "b", "b:lost", "other", ttl); claimed || rec.Fingerprint != "fp" {
+		t.Fatalf("another body on an abandoned claim: %+v claimed=%v", rec, claimed)
+	}
+	if rec, claimed, err := s.Begin(ctx, "b", "b:lost", "fp", ttl); err != nil || !claimed || !rec.Unknown {
+		t.Fatalf("retry of an abandoned claim: %+v claimed=%v err=%v", rec, claimed, err)
+	}
+	if err := s.Release(ctx, "b", "b:lost"); err != nil {
+		t.Fatal(err)
+	}
+
 	// Owner a fills its quota (a:u is one of its records).
 	for i := 1; i < perOwner; i++ {
 		if _, claimed, err := s.Begin(ctx, "a", fmt.Sprintf("a:%d", i), "fp", ttl); err != nil || !claimed {

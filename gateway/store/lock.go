@@ -18,13 +18,38 @@ import (
 // in Redis every replica sharing it.
 type Locker interface {
 	// Lock waits until key is free, and at most until ctx ends (then
-	// ErrLockBusy). unlock releases it; it is safe to call more than once and
-	// must be called on every path (defer it).
-	Lock(ctx context.Context, key string) (unlock func(), err error)
+	// ErrLockBusy). The Held's Unlock must be called on every path (defer it).
+	Lock(ctx context.Context, key string) (Held, error)
 }
 
-// ErrLockBusy is returned when a lock stayed held until the wait ended.
-var ErrLockBusy = errors.New("store: lock still held by another request")
+// Held is a lock taken by Locker.Lock.
+type Held interface {
+	// Confirm reports whether the lock is still held, and renews it for a
+	// full lease: call it right before the work it guards is sent
+	// (ErrLockLost, or the store's error, means send nothing).
+	Confirm(ctx context.Context) error
+	// Unlock releases the lock; it is safe to call more than once.
+	Unlock()
+}
+
+var (
+	// ErrLockBusy is returned when a lock stayed held until the wait ended.
+	ErrLockBusy = errors.New("store: lock still held by another request")
+	// ErrLockLost is returned by Confirm when the lock lapsed and may be
+	// held by another request.
+	ErrLockLost = errors.New("store: lock lapsed and may be held by another request")
+)
+
+// heldFunc is a Held whose Unlock runs once.
+type heldFunc struct {
+	once    sync.Once
+	unlock  func()
+	confirm func(context.Context) error
+}
+
+func (h *heldFunc) Unlock() { h.once.Do(h.unlock) }
+
+func (h *heldFunc) Confirm(ctx context.Context) error { return h.confirm(ctx) }
 
 // NewMemoryLocker is a Locker for one process: one mutex per key, kept only
 // while someone holds or waits for it.
@@ -40,7 +65,7 @@ type memoryLock struct {
 	refs int           // holders and waiters
 }
 
-func (l *memoryLocker) Lock(ctx context.Context, key string) (func(), error) {
+func (l *memoryLocker) Lock(ctx context.Context, key string) (Held, error) {
 	l.mu.Lock()
 	m := l.keys[key]
 	if m == nil {
@@ -51,12 +76,10 @@ func (l *memoryLocker) Lock(ctx context.Context, key string) (func(), error) {
 	l.mu.Unlock()
 	select {
 	case m.ch <- struct{}{}:
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				<-m.ch
-				l.done(key, m)
-			})
+		// An in-process lock cannot lapse: held until Unlock.
+		return &heldFunc{
+			unlock:  func() { <-m.ch; l.done(key, m) },
+			confirm: func(context.Context) error { return nil },
 		}, nil
 	case <-ctx.Done():
 		l.done(key, m)
@@ -117,7 +140,7 @@ type redisLocker struct {
 	poll  time.Duration // first wait between attempts; doubles up to 100ms
 }
 
-func (l *redisLocker) Lock(ctx context.Context, key string) (func(), error) {
+func (l *redisLocker) Lock(ctx context.Context, key string) (Held, error) {
 	key = redisKey("lock:" + key)
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
@@ -163,9 +186,8 @@ func (l *redisLocker) Lock(ctx context.Context, key string) (func(), error) {
 			}
 		}
 	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
+	return &heldFunc{
+		unlock: func() {
 			close(stop)
 			<-renewed
 			// Not the request's context: a request that was cancelled or
@@ -173,6 +195,19 @@ func (l *redisLocker) Lock(ctx context.Context, key string) (func(), error) {
 			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			_ = redisUnlockScript.Run(rctx, l.rdb, []string{key}, token).Err()
-		})
+		},
+		// The renewal above keeps the lock while Redis answers; Confirm
+		// catches the case where it could not (Redis paused or unreachable
+		// for a lease) and another replica took the lock meanwhile.
+		confirm: func(ctx context.Context) error {
+			n, err := redisLockRenewScript.Run(ctx, l.rdb, []string{key}, token, l.lease.Milliseconds()).Int()
+			if err != nil {
+				return fmt.Errorf("redis lock confirm: %w", err)
+			}
+			if n == 0 {
+				return ErrLockLost
+			}
+			return nil
+		},
 	}, nil
 }

@@ -37,13 +37,13 @@ func TestLockExcludes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			other()
+			other.Unlock()
 			done, cancel := context.WithCancel(ctx)
 			cancel() // a wait that has already ended: the holder keeps the key
 			if _, err := ls[1].Lock(done, "client:1"); !errors.Is(err, ErrLockBusy) {
 				t.Fatalf("second holder: %v, want ErrLockBusy", err)
 			}
-			got := make(chan func(), 1)
+			got := make(chan Held, 1)
 			go func() {
 				u, err := ls[1].Lock(ctx, "client:1")
 				if err != nil {
@@ -51,15 +51,15 @@ func TestLockExcludes(t *testing.T) {
 				}
 				got <- u
 			}()
-			unlock()
-			unlock() // twice is harmless
+			unlock.Unlock()
+			unlock.Unlock() // twice is harmless
 			u := <-got
-			u()
+			u.Unlock()
 			again, err := ls[0].Lock(ctx, "client:1")
 			if err != nil {
 				t.Fatal(err)
 			}
-			again()
+			again.Unlock()
 		})
 	}
 }
@@ -78,7 +78,7 @@ func TestLockCountsExactly(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					defer unlock()
+					defer unlock.Unlock()
 					v := n
 					n = v + 1
 				})
@@ -101,7 +101,7 @@ func TestLockReleasedOnPanic(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer unlock()
+				defer unlock.Unlock()
 				panic("boom")
 			}()
 			// Bounded only so that a lock never released fails the test instead of hanging it.
@@ -111,7 +111,7 @@ func TestLockReleasedOnPanic(t *testing.T) {
 			if err != nil {
 				t.Fatalf("after the panic: %v", err)
 			}
-			unlock()
+			unlock.Unlock()
 		})
 	}
 }
@@ -133,12 +133,41 @@ func TestRedisUnlockKeepsAnotherHoldersLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlockA()
+	unlockA.Unlock()
 	if n, _ := rdb.Exists(ctx, "pleskgate:lock:k").Result(); n != 1 {
 		t.Fatal("A's unlock deleted B's lock")
 	}
-	unlockB()
+	unlockB.Unlock()
 	if n, _ := rdb.Exists(ctx, "pleskgate:lock:k").Result(); n != 0 {
 		t.Fatal("B's unlock left the lock")
+	}
+}
+
+// TestRedisLockConfirm: Confirm renews a lock still held, and reports
+// ErrLockLost once it lapsed and another holder took it, so the work it
+// guards is not sent.
+func TestRedisLockConfirm(t *testing.T) {
+	r := storetest.StartRedis(t)
+	rdb := r.Client()
+	l := NewRedisLocker(rdb)
+	ctx := context.Background()
+	held, err := l.Lock(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	rdb.PExpire(ctx, "pleskgate:lock:k", 50*time.Millisecond)
+	if err := held.Confirm(ctx); err != nil {
+		t.Fatalf("confirm while held: %v", err)
+	}
+	if ttl, _ := rdb.PTTL(ctx, "pleskgate:lock:k").Result(); ttl < time.Second {
+		t.Fatalf("confirm left a lease of %v, want it renewed", ttl)
+	}
+	rdb.Set(ctx, "pleskgate:lock:k", "another-replica", time.Minute) // lapsed, taken
+	if err := held.Confirm(ctx); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("confirm after the lock was taken: %v, want ErrLockLost", err)
+	}
+	if v, _ := rdb.Get(ctx, "pleskgate:lock:k").Result(); v != "another-replica" {
+		t.Fatalf("confirm changed the other holder's lock to %q", v)
 	}
 }

@@ -48,8 +48,16 @@ const (
 type RedisOption func(*redisOptions)
 
 type redisOptions struct {
-	tp       trace.TracerProvider // WithTracerProvider (redis_tracing.go)
-	perOwner int                  // WithOwnerLimit
+	tp         trace.TracerProvider // WithTracerProvider (redis_tracing.go)
+	perOwner   int                  // WithOwnerLimit
+	claimLease time.Duration        // WithClaimLease
+}
+
+// WithClaimLease sets how long an in-flight Idempotency-Key claim lives
+// without renewal (30s when d <= 0): how long a retry waits (409) before the
+// claim of a replica that died mid-request is taken as an unknown outcome.
+func WithClaimLease(d time.Duration) RedisOption {
+	return func(o *redisOptions) { o.claimLease = d }
 }
 
 // WithOwnerLimit keeps at most n live idempotency records per owner
@@ -105,7 +113,11 @@ func NewRedis(url string, opts ...RedisOption) (Cache, Idempotency, io.Closer, e
 	if err := instrumentRedis(rdb, o); err != nil {
 		return nil, nil, nil, err
 	}
-	s := newRedisStore(rdb, redisInFlightLease)
+	lease := redisInFlightLease
+	if o.claimLease > 0 {
+		lease = o.claimLease
+	}
+	s := newRedisStore(rdb, lease)
 	if o.perOwner > 0 {
 		s.perOwner = o.perOwner
 	}
@@ -178,12 +190,16 @@ func (c redisCache) Set(ctx context.Context, key string, e Entry, ttl time.Durat
 
 // redisStore is the Idempotency half, and owns the client.
 //
-// A key's value is a JSON redisIdemRecord. Begin claims a key in one script
-// (SET PX lease when the key is free): Redis decides atomically which
-// replica's request runs. The claim carries a random token and lives for the
-// lease, renewed while the request runs; Complete and Release act only while
-// the key still holds this replica's claim (compare-and-set /
-// compare-and-delete in Lua), so a replica whose claim lapsed cannot
+// A key's value is a JSON redisIdemRecord. Begin claims a key in one script:
+// Redis decides atomically which replica's request runs. The claim carries a
+// random token and lives as long as a record would (the idempotency TTL);
+// beside it a lease key (pleskgate:idemlease:…) lives for the lease and is
+// renewed while the request runs. A claim whose lease lapsed — its replica
+// died mid-request, or could not store the outcome (Abandon) — is an unknown
+// outcome: the next Begin with its fingerprint claims it again to reconcile,
+// never as a free key (DESIGN.md §5). Complete, Release and Abandon act only
+// while the key still holds this replica's claim (compare-and-set /
+// compare-and-delete in Lua), so a replica whose claim was taken over cannot
 // overwrite or delete another request's record.
 //
 // Each owner's live keys are also members of a sorted set
@@ -212,26 +228,49 @@ type redisClaim struct {
 type redisIdemRecord struct {
 	IdempotencyRecord
 	Claim string `json:"claim,omitempty"`
+	// Leased: the claim's liveness is its lease key. Claims written by
+	// earlier releases lack it and expire on their own instead.
+	Leased bool `json:"leased,omitempty"`
 }
 
 // redisOwnerKey is the sorted set of owner's live keys.
 func redisOwnerKey(owner string) string { return redisKeyPrefix + "idemowner:" + owner }
 
+// redisLeaseKey is the lease of the claim at key (key carries the prefix).
+func redisLeaseKey(key string) string {
+	return redisKeyPrefix + "idemlease:" + strings.TrimPrefix(key, redisKeyPrefix)
+}
+
 var (
-	// KEYS[1] key, KEYS[2] owner set; ARGV[1] in-flight value, ARGV[2] lease
-	// in ms, ARGV[3] fingerprint, ARGV[4] now in ms, ARGV[5] per-owner limit,
-	// ARGV[6] ttl in ms. Returns {1, previous} when claimed (previous is ''
-	// for a free key, the Unknown record claimed again otherwise), {0,
-	// current} when the key is taken, {2, ''} when the owner holds its limit.
+	// KEYS[1] key, KEYS[2] owner set, KEYS[3] lease; ARGV[1] in-flight
+	// value, ARGV[2] lease in ms, ARGV[3] fingerprint, ARGV[4] now in ms,
+	// ARGV[5] per-owner limit, ARGV[6] ttl in ms. Returns {1, previous} when
+	// claimed (previous is '' for a free key, the Unknown record claimed
+	// again otherwise), {3, previous} when a lapsed claim with this
+	// fingerprint was claimed again, {0, current} when the key is taken,
+	// {2, ''} when the owner holds its limit.
 	redisClaimScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 local now = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[6])
+local function claim(code, prev)
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+  redis.call('ZADD', KEYS[2], now + ttl, KEYS[1])
+  if redis.call('PTTL', KEYS[2]) < ttl then
+    redis.call('PEXPIRE', KEYS[2], ttl)
+  end
+  return {code, prev}
+end
 if cur then
   local ok, rec = pcall(cjson.decode, cur)
-  if ok and type(rec) == 'table' and rec.done == true and rec.unknown == true and rec.fingerprint == ARGV[3] then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
-    return {1, cur}
+  if ok and type(rec) == 'table' and rec.fingerprint == ARGV[3] then
+    if rec.done == true and rec.unknown == true then
+      return claim(1, cur)
+    end
+    if rec.done ~= true and rec.leased == true and redis.call('EXISTS', KEYS[3]) == 0 then
+      return claim(3, cur)
+    end
   end
   return {0, cur}
 end
@@ -239,28 +278,24 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
   return {2, ''}
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), KEYS[1])
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[6]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-end
-return {1, ''}`)
-	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value; ARGV[2] lease in ms; ARGV[3] now in ms.
+return claim(1, '')`)
+	// KEYS[1] key, KEYS[2] lease; ARGV[1] our in-flight value; ARGV[2] lease in ms.
 	redisRenewScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]) + tonumber(ARGV[2]), KEYS[1])
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  return 1
 end
 return 0`)
-	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value ('' if
-	// none); ARGV[2] final value; ARGV[3] ttl in ms; ARGV[4] now in ms.
-	// Stores the final record over our own claim, or over nothing (our claim
-	// lapsed and nobody took the key: recording the outcome still spares a
-	// retry a duplicate), never over another request's claim or record.
+	// KEYS[1] key, KEYS[2] owner set, KEYS[3] lease; ARGV[1] our in-flight
+	// value ('' if none); ARGV[2] final value; ARGV[3] ttl in ms; ARGV[4]
+	// now in ms. Stores the final record over our own claim, or over nothing
+	// (the key expired meanwhile: recording the outcome still spares a retry
+	// a duplicate), never over another request's claim or record.
 	redisCompleteScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur == false or cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  redis.call('DEL', KEYS[3])
   redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[3]), KEYS[1])
   if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then
     redis.call('PEXPIRE', KEYS[2], ARGV[3])
@@ -268,11 +303,20 @@ if cur == false or cur == ARGV[1] then
   return 1
 end
 return 0`)
-	// KEYS[1] key, KEYS[2] owner set; ARGV[1] our in-flight value.
+	// KEYS[1] key, KEYS[2] owner set, KEYS[3] lease; ARGV[1] our in-flight value.
 	redisReleaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('ZREM', KEYS[2], KEYS[1])
+  redis.call('DEL', KEYS[3])
   return redis.call('DEL', KEYS[1])
+end
+return 0`)
+	// KEYS[1] key, KEYS[2] lease; ARGV[1] our in-flight value. Ends the
+	// claim's lease at once: it only deletes, so Redis runs it even when
+	// full (maxmemory with noeviction refuses the writes that need memory).
+	redisAbandonScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[2])
 end
 return 0`)
 )
@@ -281,13 +325,13 @@ func (s *redisStore) Begin(ctx context.Context, owner, key, fp string, ttl time.
 	key = redisKey(key)
 	var token [16]byte
 	_, _ = rand.Read(token[:])
-	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: IdempotencyRecord{Fingerprint: fp}, Claim: hex.EncodeToString(token[:])})
+	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: IdempotencyRecord{Fingerprint: fp}, Claim: hex.EncodeToString(token[:]), Leased: true})
 	if err != nil {
 		return IdempotencyRecord{}, false, err
 	}
 	ttl = idemTTL(ttl)
 	lease := min(s.lease, ttl)
-	res, err := redisClaimScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)},
+	res, err := redisClaimScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner), redisLeaseKey(key)},
 		value, lease.Milliseconds(), fp, time.Now().UnixMilli(), s.perOwner, ttl.Milliseconds()).Slice()
 	if err != nil {
 		return IdempotencyRecord{}, false, fmt.Errorf("redis idempotency claim: %w", err)
@@ -305,8 +349,11 @@ func (s *redisStore) Begin(ctx context.Context, owner, key, fp string, ttl time.
 	}
 	switch code {
 	case 1:
-		s.hold(key, owner, string(value), lease, ttl)
+		s.hold(key, string(value), lease, ttl)
 		return prev.IdempotencyRecord, true, nil
+	case 3:
+		s.hold(key, string(value), lease, ttl)
+		return lapsedRecord(fp), true, nil
 	case 2:
 		return IdempotencyRecord{}, false, ErrOwnerRecordsExhausted
 	}
@@ -324,7 +371,7 @@ func idemTTL(ttl time.Duration) time.Duration {
 // hold remembers a claim and renews its lease until Complete, Release or
 // Close, and at most for ttl (a request that never finishes, e.g. a panic,
 // must not hold its key forever).
-func (s *redisStore) hold(key, owner, value string, lease, ttl time.Duration) {
+func (s *redisStore) hold(key, value string, lease, ttl time.Duration) {
 	c := &redisClaim{value: value, stop: make(chan struct{})}
 	s.mu.Lock()
 	if old := s.claims[key]; old != nil {
@@ -350,7 +397,7 @@ func (s *redisStore) hold(key, owner, value string, lease, ttl time.Duration) {
 				return
 			case <-tick.C:
 				ctx, cancel := context.WithTimeout(s.ctx, lease/3)
-				n, err := redisRenewScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, value, lease.Milliseconds(), time.Now().UnixMilli()).Int()
+				n, err := redisRenewScript.Run(ctx, s.rdb, []string{key, redisLeaseKey(key)}, value, lease.Milliseconds()).Int()
 				cancel()
 				if err == nil && n == 0 {
 					return // the claim is gone (it lapsed while Redis was unreachable)
@@ -380,8 +427,14 @@ func (s *redisStore) Complete(ctx context.Context, owner, key string, rec Idempo
 	if err != nil {
 		return err
 	}
-	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, claim, value, idemTTL(ttl).Milliseconds(), time.Now().UnixMilli()).Int()
+	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner), redisLeaseKey(key)}, claim, value, idemTTL(ttl).Milliseconds(), time.Now().UnixMilli()).Int()
 	if err != nil {
+		// Redis refused the record (full, say) or did not answer: leave the
+		// claim as an unknown outcome for the retry to reconcile, rather
+		// than in flight until its lease runs out.
+		if claim != "" {
+			s.abandon(key, claim)
+		}
 		return fmt.Errorf("redis idempotency complete: %w", err)
 	}
 	if n == 0 {
@@ -396,14 +449,33 @@ func (s *redisStore) Release(ctx context.Context, owner, key string) error {
 	if claim == "" {
 		return nil // nothing of ours to release
 	}
-	if err := redisReleaseScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner)}, claim).Err(); err != nil {
+	if err := redisReleaseScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner), redisLeaseKey(key)}, claim).Err(); err != nil {
 		return fmt.Errorf("redis idempotency release: %w", err)
 	}
 	return nil
 }
 
+func (s *redisStore) Abandon(_ context.Context, _, key string) error {
+	key = redisKey(key)
+	if claim := s.take(key); claim != "" {
+		return s.abandon(key, claim)
+	}
+	return nil // Complete already abandoned it, or it is not ours
+}
+
+// abandon ends claim's lease at once. Its own context: it runs after a
+// failure, possibly of the request's.
+func (s *redisStore) abandon(key, claim string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
+	defer cancel()
+	if err := redisAbandonScript.Run(ctx, s.rdb, []string{key, redisLeaseKey(key)}, claim).Err(); err != nil {
+		return fmt.Errorf("redis idempotency abandon: %w (the claim lapses within its lease)", err)
+	}
+	return nil
+}
+
 // Close stops the renewals and closes the connections. Claims still held
-// lapse within the lease.
+// lapse within the lease, into unknown outcomes that a retry reconciles.
 func (s *redisStore) Close() error {
 	s.cancel()
 	s.wg.Wait()

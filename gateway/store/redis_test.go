@@ -52,8 +52,11 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	if err != nil || claimed || rec.Done || rec.Fingerprint != "fp1" {
 		t.Fatalf("Begin on a renewed claim: rec=%+v claimed=%v err=%v", rec, claimed, err)
 	}
-	if pttl := rdb.PTTL(ctx, "pleskgate:idem:t:k1").Val(); pttl > lease {
-		t.Fatalf("in-flight claim lives %v, want at most the %v lease", pttl, lease)
+	if pttl := rdb.PTTL(ctx, "pleskgate:idemlease:idem:t:k1").Val(); pttl <= 0 || pttl > lease {
+		t.Fatalf("in-flight claim's lease lives %v, want at most the %v lease", pttl, lease)
+	}
+	if pttl := rdb.PTTL(ctx, "pleskgate:idem:t:k1").Val(); pttl < ttl-time.Minute {
+		t.Fatalf("in-flight claim lives %v, want as long as a record (%v): a lapsed one is an unknown outcome", pttl, ttl)
 	}
 	// A completes: B replays the record, kept for the full TTL.
 	done := IdempotencyRecord{Fingerprint: "fp1", Done: true, Status: 201, Header: map[string][]string{"Content-Type": {"application/json"}}, Body: []byte(`{"id":1}`)}
@@ -90,8 +93,10 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	}
 
 	// A replica that stops renewing (crashed, or cut off from Redis) loses its
-	// claim after the lease; the next request claims the key, and the stale
-	// replica can neither overwrite nor delete the new claim.
+	// claim after the lease; the next request with the same body claims the
+	// key as an unknown outcome (to reconcile, never to run as new), another
+	// body is still refused, and the stale replica can neither overwrite nor
+	// delete the new claim.
 	if _, claimed, _ := a.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
 		t.Fatal("k3 not claimed")
 	}
@@ -100,8 +105,11 @@ func TestRedisIdempotencyStoreClaims(t *testing.T) {
 	a.claims["pleskgate:idem:t:k3"].stop = make(chan struct{})
 	a.mu.Unlock()
 	time.Sleep(lease + 300*time.Millisecond)
-	if _, claimed, _ := b.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !claimed {
-		t.Fatal("a lapsed claim was not taken over")
+	if rec, claimed, _ := b.Begin(ctx, "t", "pleskgate:idem:t:k3", "other", ttl); claimed || rec.Fingerprint != "fp3" {
+		t.Fatalf("another body took a lapsed claim: %+v claimed=%v", rec, claimed)
+	}
+	if rec, claimed, _ := b.Begin(ctx, "t", "pleskgate:idem:t:k3", "fp3", ttl); !claimed || !rec.Done || !rec.Unknown {
+		t.Fatalf("a lapsed claim was not taken over as an unknown outcome: %+v claimed=%v", rec, claimed)
 	}
 	if err := a.Complete(ctx, "t", "pleskgate:idem:t:k3", IdempotencyRecord{Fingerprint: "fp3", Done: true, Status: 201}, ttl); err == nil {
 		t.Fatal("a stale replica completed over another request's claim")
@@ -215,5 +223,33 @@ func TestRedisCloseStopsGoroutines(t *testing.T) {
 	}
 	if err := closer.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRedisIdempotencyRecordRefusedIsUnknown: Redis refuses the final record
+// (maxmemory with noeviction) after the claim. Complete fails, and the claim
+// is left as an unknown outcome at once (ending a lease only deletes, which
+// a full Redis still does): the retry with the same body reconciles it,
+// instead of waiting out the lease and then running as new.
+func TestRedisIdempotencyRecordRefusedIsUnknown(t *testing.T) {
+	r := storetest.StartRedis(t)
+	s := newRedisStore(redis.NewClient(&redis.Options{Addr: r.Addr(), ReadTimeout: 5 * time.Second}), time.Minute)
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := context.Background()
+	rdb := r.Client()
+	if _, claimed, err := s.Begin(ctx, "t", "pleskgate:idem:t:oom", "fp", time.Hour); err != nil || !claimed {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	rdb.ConfigSet(ctx, "maxmemory-policy", "noeviction")
+	rdb.ConfigSet(ctx, "maxmemory", "1")
+	done := IdempotencyRecord{Fingerprint: "fp", Done: true, Status: 201, Body: []byte(strings.Repeat("x", 4096))}
+	err := s.Complete(ctx, "t", "pleskgate:idem:t:oom", done, time.Hour)
+	if err == nil || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("Complete on a full Redis: %v, want its OOM error", err)
+	}
+	rdb.ConfigSet(ctx, "maxmemory", "0")
+	rec, claimed, err := s.Begin(ctx, "t", "pleskgate:idem:t:oom", "fp", time.Hour)
+	if err != nil || !claimed || !rec.Unknown {
+		t.Fatalf("retry after the refused record: %+v claimed=%v err=%v, want an unknown outcome to reconcile", rec, claimed, err)
 	}
 }
