@@ -38,12 +38,12 @@ deps: ## install the system tools the tests need (xmllint, redis-server) when mi
 	@command -v redis-server >/dev/null || { echo "installing redis-server"; apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 	@command -v redis-server >/dev/null || { echo "redis-server is required (Debian package redis-server)"; exit 1; }
 
-# translator/ is a standard-library-only package (DESIGN.md §1).
+# translator/ is a standard-library-only package: pure mapping, no dependencies.
 check-translator-deps: ## fail when translator/ imports anything beyond the standard library
 	@deps=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./translator | grep -vx 'github.com/pleskgate/pleskgate/translator' || true); \
 	if [ -n "$$deps" ]; then echo "translator imports non-standard packages: $$deps"; exit 1; fi
 
-# gateway/upstream and gateway/store sit below the HTTP side (DESIGN.md §1):
+# gateway/upstream and gateway/store sit below the HTTP side:
 # neither imports gateway or Echo, and store does not import translator.
 check-gateway-deps: ## fail when gateway/upstream or gateway/store import gateway or Echo, store imports translator, or gateway/ imports unsafe
 	@deps=$$($(GO) list -deps ./gateway/upstream ./gateway/store | grep -E '^github.com/pleskgate/pleskgate/gateway$$|^github.com/labstack/echo' || true); \
