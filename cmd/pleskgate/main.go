@@ -31,6 +31,7 @@ import (
 	"github.com/pleskgate/pleskgate/internal/buildinfo"
 	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 func main() {
@@ -175,6 +176,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		zap.String("protocol", cfg.Protocol), zap.String("auth_mode", cfg.AuthMode))
 	if sandbox {
 		fmt.Fprintf(out, "Swagger UI: http://%s/docs/\n\n", displayAddr(ln.Addr()))
+	} else {
+		go checkUpstream(ctx, srv.Upstream(), gcfg.ServiceCredentials, gcfg.UpstreamLabel, cfg.UpstreamTimeout, log)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -190,6 +193,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// checkUpstream sends one get_protos at start and logs a warning when the
+// panel does not answer it, so that a wrong URL or an unreachable panel
+// shows in the first lines of the log, not only in each request's answer.
+// Any answer from Plesk, an error included (no credentials in passthrough
+// mode), means it is reachable. The gateway serves either way: the panel
+// may come up later.
+func checkUpstream(ctx context.Context, up *upstream.Client, creds upstream.Credentials, label string, timeout time.Duration, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := up.Protos(ctx, creds)
+	var perr *translator.Error
+	if err == nil || errors.As(err, &perr) || errors.Is(ctx.Err(), context.Canceled) {
+		return
+	}
+	log.Warn("the upstream did not answer get_protos at start; serving anyway, requests that need it fail until it answers",
+		zap.String("upstream", label), zap.Error(err))
 }
 
 // startSandbox serves a plesksim on a loopback port and prints how to log in.
