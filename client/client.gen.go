@@ -1389,7 +1389,8 @@ type ClientInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes any type of body and a specified content type.
@@ -1412,7 +1413,8 @@ type ClientInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1841,7 +1843,8 @@ func (c *APIClient) ListClients(ctx context.Context, params *ListClientsParams, 
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes any type of body and a specified content type.
@@ -1874,7 +1877,8 @@ func (c *APIClient) CreateClientWithBody(ctx context.Context, params *CreateClie
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes a body of the `application/json` content type.
@@ -3825,7 +3829,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3848,7 +3853,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7361,7 +7367,8 @@ func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, param
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7390,7 +7397,8 @@ func (c *ClientWithResponses) CreateClientWithBodyWithResponse(ctx context.Conte
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

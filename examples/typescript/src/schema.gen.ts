@@ -63,7 +63,8 @@ export interface paths {
          *
          *     The examples create logins the sandbox does not seed (its demo clients
          *     are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-         *     `reseller`), so each works once on a fresh sandbox; a second run
+         *     `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+         *     the destructive examples), so each works once on a fresh sandbox; a second run
          *     answers `409` because the login then exists.
          */
         post: operations["createClient"];
