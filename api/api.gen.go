@@ -968,6 +968,15 @@ type Problem struct {
 // ClientId defines model for ClientId.
 type ClientId = int64
 
+// ClientIdForConversion defines model for ClientIdForConversion.
+type ClientIdForConversion = int64
+
+// ClientIdForDelete defines model for ClientIdForDelete.
+type ClientIdForDelete = int64
+
+// ClientIdForOwnerChange defines model for ClientIdForOwnerChange.
+type ClientIdForOwnerChange = int64
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -982,6 +991,9 @@ type FilterId = []int64
 
 // FilterLogin defines model for FilterLogin.
 type FilterLogin = []string
+
+// FilterLoginBulkDelete defines model for FilterLoginBulkDelete.
+type FilterLoginBulkDelete = []string
 
 // FilterOwnerId defines model for FilterOwnerId.
 type FilterOwnerId = []int64
@@ -1057,8 +1069,8 @@ type DeleteClientsParams struct {
 	// Id Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind.
 	Id *FilterId `form:"id,omitempty" json:"id,omitempty"`
 
-	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind.
-	Login *FilterLogin `form:"login,omitempty" json:"login,omitempty"`
+	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. The example, bulkdeleteme, is a sandbox demo client kept for this example.
+	Login *FilterLoginBulkDelete `form:"login,omitempty" json:"login,omitempty"`
 
 	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	Guid *FilterGuid `form:"guid,omitempty" json:"guid,omitempty"`
@@ -1252,7 +1264,7 @@ type ServerInterface interface {
 	CreateClient(ctx echo.Context, params CreateClientParams) error
 	// DeleteClient Delete a client
 	// (DELETE /clients/{id})
-	DeleteClient(ctx echo.Context, id ClientId, params DeleteClientParams) error
+	DeleteClient(ctx echo.Context, id ClientIdForDelete, params DeleteClientParams) error
 	// GetClient Get a client
 	// (GET /clients/{id})
 	GetClient(ctx echo.Context, id ClientId, params GetClientParams) error
@@ -1264,7 +1276,7 @@ type ServerInterface interface {
 	ListClientButtons(ctx echo.Context, id ClientId) error
 	// ConvertClientToReseller Convert a client into a reseller
 	// (POST /clients/{id}/convert-to-reseller)
-	ConvertClientToReseller(ctx echo.Context, id ClientId, params ConvertClientToResellerParams) error
+	ConvertClientToReseller(ctx echo.Context, id ClientIdForConversion, params ConvertClientToResellerParams) error
 	// GetClientLimitDescriptor Get one client's limit descriptor
 	// (GET /clients/{id}/descriptors/limits)
 	GetClientLimitDescriptor(ctx echo.Context, id ClientId, params GetClientLimitDescriptorParams) error
@@ -1291,7 +1303,7 @@ type ServerInterface interface {
 	GetClientOwner(ctx echo.Context, id ClientId) error
 	// ChangeClientOwner Give a client to another owner
 	// (PUT /clients/{id}/owner)
-	ChangeClientOwner(ctx echo.Context, id ClientId, params ChangeClientOwnerParams) error
+	ChangeClientOwner(ctx echo.Context, id ClientIdForOwnerChange, params ChangeClientOwnerParams) error
 	// GetClientPermissions Get a client's permissions
 	// (GET /clients/{id}/permissions)
 	GetClientPermissions(ctx echo.Context, id ClientId) error
@@ -1477,7 +1489,7 @@ func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) DeleteClient(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "id" -------------
-	var id ClientId
+	var id ClientIdForDelete
 
 	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -1590,7 +1602,7 @@ func (w *ServerInterfaceWrapper) ListClientButtons(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ConvertClientToReseller(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "id" -------------
-	var id ClientId
+	var id ClientIdForConversion
 
 	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -1822,7 +1834,7 @@ func (w *ServerInterfaceWrapper) GetClientOwner(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ChangeClientOwner(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "id" -------------
-	var id ClientId
+	var id ClientIdForOwnerChange
 
 	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -2734,7 +2746,7 @@ func (response CreateClient504ApplicationProblemPlusJSONResponse) VisitCreateCli
 }
 
 type DeleteClientRequestObject struct {
-	Id     ClientId `json:"id"`
+	Id     ClientIdForDelete `json:"id"`
 	Params DeleteClientParams
 }
 
@@ -3556,7 +3568,7 @@ func (response ListClientButtons504ApplicationProblemPlusJSONResponse) VisitList
 }
 
 type ConvertClientToResellerRequestObject struct {
-	Id     ClientId `json:"id"`
+	Id     ClientIdForConversion `json:"id"`
 	Params ConvertClientToResellerParams
 	Body   *ConvertClientToResellerJSONRequestBody
 }
@@ -5348,7 +5360,7 @@ func (response GetClientOwner504ApplicationProblemPlusJSONResponse) VisitGetClie
 }
 
 type ChangeClientOwnerRequestObject struct {
-	Id     ClientId `json:"id"`
+	Id     ClientIdForOwnerChange `json:"id"`
 	Params ChangeClientOwnerParams
 	Body   *ChangeClientOwnerJSONRequestBody
 }
@@ -6877,7 +6889,7 @@ func (sh *strictHandler) CreateClient(ctx echo.Context, params CreateClientParam
 }
 
 // DeleteClient operation middleware
-func (sh *strictHandler) DeleteClient(ctx echo.Context, id ClientId, params DeleteClientParams) error {
+func (sh *strictHandler) DeleteClient(ctx echo.Context, id ClientIdForDelete, params DeleteClientParams) error {
 	var request DeleteClientRequestObject
 
 	request.Id = id
@@ -7003,7 +7015,7 @@ func (sh *strictHandler) ListClientButtons(ctx echo.Context, id ClientId) error 
 }
 
 // ConvertClientToReseller operation middleware
-func (sh *strictHandler) ConvertClientToReseller(ctx echo.Context, id ClientId, params ConvertClientToResellerParams) error {
+func (sh *strictHandler) ConvertClientToReseller(ctx echo.Context, id ClientIdForConversion, params ConvertClientToResellerParams) error {
 	var request ConvertClientToResellerRequestObject
 
 	request.Id = id
@@ -7305,7 +7317,7 @@ func (sh *strictHandler) GetClientOwner(ctx echo.Context, id ClientId) error {
 }
 
 // ChangeClientOwner operation middleware
-func (sh *strictHandler) ChangeClientOwner(ctx echo.Context, id ClientId, params ChangeClientOwnerParams) error {
+func (sh *strictHandler) ChangeClientOwner(ctx echo.Context, id ClientIdForOwnerChange, params ChangeClientOwnerParams) error {
 	var request ChangeClientOwnerRequestObject
 
 	request.Id = id
@@ -7529,247 +7541,254 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chs3ljd8Kyi+W2XR26RIfTmmKjWvYisZTWRbK8nrmUnnZYPdIImoCXQaaNGclKrmr7dq/32evYR9",
-	"9sJyJU/hAOhGf5BsybJnJ1H+iEWygcbHwcH5/J1fOiFfJJwRJkVn9EtnTnBEUvjzFQ7n5BVnMuWx+hwR",
-	"EaY0kZSzzqjzR75EMWczJOcEYSaWJEULvEITglKSCRL1O16HfMSLJCadUSdJ6S2WxEML/LGHZ+Tro8Gg",
-	"43VS8nNGUxJ1RjLNiNcR4ZwssHqbXCWqnZApZbPO3Z2nx3MlscxEfTiX375CL/eGQxSqp5CAxxCfwvBm",
-	"WJIlXj0TyDbiqXlwZ06lh3iKlvMVohItCZNIcnQRE3HTrcxBfaf6OkZzKo+RlPHXB3vDe07j9BrP6uM/",
-	"ZZLKFZJ4ZgedkiQlgjCJ1SPHSBAWqRFOcHiDsEDB2bT3BstwHqjhq09vOSPmq/LA/U44xC8m+9PBS7IX",
-	"HZDDod+556jPIrJIuCRMXpKQs5DGql11FoHqKEDLOWFIzqmwhLHEAk0yGks0WaGU4IiymZ6ImimZTkko",
-	"1bwx8xnBaUxJirCUZJFItKRyDo8JvCAoyAcSrnrfk5V6GRcE8UyGfEHUm3yWsRvGlwztwC6iiEaIcWkH",
-	"QxmSdEG6IyTnWObvkZzfmKF4CLPIZ3oXfs6IkDAD1YfaEIRnmLI+OpnAJy7nJF1SQfo+Ky27WoyOu6yE",
-	"ZYvO6Af9w49ewzKfU3bTTNxf7X31FYopu1HUqUbGyEeJEjwjaCdISfy131Hf+J2ge4ywGRmDJ2Ms9JMV",
-	"qsgGg/1wN4ypOvx/iOmCyq+Hg4H6fu8ozFLB06/J6k/zv7LLOKRnR29f/+klNCLHyH1jZzPpnPMQ64lU",
-	"5/X+8txSe5gSLEmE9GjKA7VD3D3Y20i1U54usOyMOllKeymZkpSwUO1AfUyXRKark6kkaX1UV4rAI6HW",
-	"eYnVgSNTnhIk05WiWr337vj2WpwkyiSZkRTe/eHDh5NMzgmTNMSS1AdwrThq8QTlDEGHRA0pEwTtwO7C",
-	"KfsGCxqq1YvU0zgWCKcEkY8JCSWJKgxMP5wSHC++9gt25nc8FM5xKoj82u+8v/6299WWTb3zOglO8YJI",
-	"e1fADp1FzZPRx1DvIqIR2tlHVJgzzaIJ/wicecHtIz9FnJSHvu91qOotwXLe8ToML2BVo3b0QJk8Ouh4",
-	"nQVldKGO4NBr2phXQPL1KbxL8M8ZQQkXFDZjmvIFwihJyS3lmYCj9UygQJ2GsT43AdrhKaJSoEAd6QDp",
-	"e7XbR+8WVKIpT2H6U5o6RxNm+HNG0lUxRd1daTMW+OM5YTM574yGg70DmFb+RROxf0tjSdLTj5KkDMdN",
-	"m3RFYsWBzTlTTFrOCU3VXlGGMEPENEZiJSRZoJ0k5ZKHPEa//sf/QcP+UX+/P+j20SVJCNbzE+SWpDj2",
-	"EJZowYVEw8FgcIwiDnw05IsJZURzd8yAh6IpDBTdUGakhyTmEbEb27Q8dlxjIIVijagkCyDMjWvjqbU8",
-	"04+q0eUP4DTFK/W7kCs4OYqUOvlSfpfRVov43fuz1/9jlmqWfdE1akdmNPryC7FuGe7FLh66LOd8Rlmb",
-	"lYnVg19+ceC1X5BM3i3ZRloB2cCsihEVuGoicrlQEEQj0XDMBv+QYwajG/9DaQzWdDOhtVpWoIX/aSv7",
-	"5Qj07OIkilIixIUSOmorecLQ2cXtgVK+zi5ujxDWD+cCLazuM4ESzuOyGDZ8udcf9Pf6w0GnWaxJNoo1",
-	"zv1/cLj99ncUpu/Jqkm6UX/guI9O0DQlYo5ucZwRtOIZCudcKVdqiwkO54iRZa4R7WD0/v3Zaw8JvPJ8",
-	"JrJwDmppltFoRliAkpQyKbpKaF3gG4IwSpXUrRcIy7wjgadE6WLEZ1oesnqaQELylERKG1Nts5SpD0oA",
-	"hyGpDoEESyqiz27ICppMeLRCO/BjoTbK3iVJYrwi0QiBtgqUnAmQ7ZFqqsnUZxGdggohdUdKm0XBwd5e",
-	"cOy8eU5j4ohydk4wdhrHPkszxlTfpvngZdBH35OVltNvSKIPUHBxfnr1/Xcn16fjs9enby7eXZ++ffWX",
-	"8fX1eeCznb0DNFd3QkSmOItlF2an2ickRSGOY5L20TnBtwRRiZQ2u8oXCMbjM7WbSxrHcCBhH7S2CuSn",
-	"hdOCACs69jrpc++wDflNwSLRrBgEp9d4ZoVje3JiLNUSBt+dXqNc9fuFRndaqA7nmM1I11CJ57OfMy6J",
-	"QJSFcRaRyEOkP+ujoMnoERzrswldqC1Z4IggzuIVolOt8BsVBHYPzbFAYB+yKj4KDoZ7QR9dQy8kvIGt",
-	"KPqE/UYZU9PBSMx5KtUm9UyvMQ9v0I6YY0XVYApJYhpipQulPJvN0SWJqOiq48RhOZbcdCy05QFok7N8",
-	"5dSfIgtDQiKRD0Uz2BmRwmcwXkWwZs56XkqvVURp9RAYF1bqMBoOkIC2KDgc7Ac+C/TYe5NMrAI9gADU",
-	"5x7oz0GN8iTPFyNjSpWmmsHEG0nOGLPKtLaVtt5yRu5DX0qVsfYlTT+oQj7HKNgfHOiJ8kwirE8/KNvU",
-	"0sVCvZKI/obZFMa4+01JD+NCadf1Ob3GEqOJ2i0wT+AoUv8AazaGk4Zb2Wc7wR/M9L4WEktt4LHfgN1H",
-	"KDYYqB8DtOTpjUCcIdV8heztf+yzwDzroSAh6YIKQTkTARBeQBN10wUIzHCgIgNlkRkOV8gQUeAznpAU",
-	"S8WcDA8LDgdDYzJkHGUCT2KSvxTdklS9xJzEioXth44acefHdmK/nm+z6PAvKZl2Rp3/Z7ewhu/qx8Su",
-	"2RIlEpREBq+TMfpzRoxQod7cIEWcqyWr7+QFVoeR/o14CCdJTDU/cIzV1nhJpSDx1Fx/wuwJ0B/C0mec",
-	"haTbR6/1zaDkrsoaHQ7WCPowLncxzO0C4hFIS0YwBWFpo+nkTokrIuFMEFjNb3D0nZ6F+hRypu5d9SdM",
-	"VZu0dpOUT2Ky+NefhDYN5iNWI5GYxmqVYAlImnLFmPb2R+gdkA9YYTCNtZcBDFljkqYhkIB60PlSko8S",
-	"xJx6Q3M7Kml91BkM//jXP+9///Lf9v79xeuDN19dH30zfHv4anD5J7VKxu1wONjzOpJK2GI9upQkPJUg",
-	"peiRFgbHuZSJGO3u5pa2fkRu7cTFbpYImRK86Olmd+5mbCLIC92BXvgKWcGQNGsjERJ8QeScGi+NpawQ",
-	"MyUFgCVxgWNFqSRCf35z7oHEMM0EiVCCwxuiCGp44KmpWZu63gy10t2+GvI3OLrUy/iJez2jt+YqVpea",
-	"0gsUwzZqwg6NPK2PeGiWqQ+O5cdDVulSwrijJnTVQVDjFZ3RD790ppTEkaPjLogQeAZWNr0iE2J1lUhf",
-	"dDTq3P34EDo5AAXD0IlZHxRxop0I+viqLTm5OENqzVIcytZ0c4tjGmmT+mPQzLXj5qgNkQoY484EK5Iw",
-	"Jl9P34ncanHdYxTodQ6QYi9CX0lmwEAmrzibxjT8VCJ5L0gK5mGE45TgaIXIRyqkaGQDgxd1NrCpg4ds",
-	"88tim09KHbbezdCuzGPtpZH0bL/CUY9IekvSZwLco1rn0ocKwX0McqMS2tStZrRAKpDENyT3palV3R0O",
-	"BntdxSzgElHPpGrDleytOvJZ7jXb4ruzahIyWpK6u+68zuvcS/vu+w0EYwml3aoVna5buMI5rKih6gnv",
-	"Oa7wpveY53dLbnPrtu4Vfuutbc2jjqt4UxN4Bib0LU8nNIoI+9RLNxftUEQYXXPHDo7qh6ux5UNO1b5z",
-	"yVb7bH2wpvl6PNrJAlUbwhwUj4y4ZpA7ZTFlcGQMFjGW9JaIrtFI1d0qCPQgeRbCtWytYXBpPRO5+/PO",
-	"6xgJ6pouCM8+lW8ynrviqRII0P5APFAAOqgKQM3u9ftLQdLM9PHkoMrIzNTLESH29ci8vo9O0DKlksA2",
-	"WzPALUFznCSEKQVRK/7GLQy2FMW61Ljfcvktz1j0ibtlrAX5ZQw3StMhHDYIuusaP+QcOnv9liulUs2t",
-	"7cYyLnu6xaOdPz21neK2AnEjQnzyEwlltzJpdRlR/fmWCqr0ShM7YQ5y5eAO97t2F8/UniwIk+Rx9nJX",
-	"a8djHEVjmthRgW91VVd2Zar0wR3jK/TA5v6yP+w+8MQOy7sossRoLEbj1KughYN77S51Vukx9vgtb1iL",
-	"ygCRSAi+EUAEYEZ2TKcXl++u3716dx74LKFMdMFqACya59qf0hASHVEV6E2yMiuYzvLn8gggMxChd6Vv",
-	"7JILInGAYiXpoaUahhJl7ML2fXa9SggKfv37f+9qC0jP2j16RsEKRpUXarHRGCOZtodXrCeoZDxRzRPM",
-	"SJzrbLh40qhvWJYmoTq2sz5GQYmfGDNOiZ0E2jrmMyptLFcfqV3SvVNjlcyYpHFJxVRrJbSp3mc7zhad",
-	"n3538uov48vT68u/BJ42Akklj6aylyVdIwC+5fINj+iUkjURJU4c39xEZmmxN0KCslCb5CsxcUji2TFi",
-	"HJSXf0oJ7wKvYo6ja87PcTojn8iZ1BKBHmfCNgvf3cFXhy+O0GQlycOEhIPhfl37hVdJzlEMY2/LZyTn",
-	"Pd3isXVd69WB3oGZlGQDhMOQJEozVCufktyS/S22wY+fuPjmOqsT7ozeEoZg3x+2/K6Ryhm5MX21XvvE",
-	"adszbR9jF5zQ1QabSO45DbMU3G/aij8CaxZnJF8wKvvoO8WGTESm9ROmK9izK5Le0pC8Z/gW0xhP4k89",
-	"MBHFMZJhgqwD93D01cHB/kip2oyEsMKGFT/wpt6vytZGUAD1GmZwb6k6c6b/WCeodB8XtrPcCFCMOlqB",
-	"SaAscoc0DTMq0SQl+EY7enlC2LF6cqfkburmcp7jR7IGjpKjHc1JHEHAHfiygM9wNusjcFWBTzEFqrjm",
-	"/A1mK32IIUhCPIqR2t7B6s0LJdWZ6AnjCaEiDxAwaghGC8oySY5L0ZtU5hea5j9EkXRImIxX4C7Jg5D1",
-	"pet44pAwgaugriRYPJQOD/Ycq9a1nY8+/2Za92LfqrlhHz3T/PF0vHXrXlnlwiOlZf9nwmd2Q1z55OT9",
-	"9R/H356cnb+/PL0aX5xejt+cvX1/fRp0wdwJkZ9xbDoRPpN8RoBA3U7eX1xdX56evNnQm2dFOEF85hLA",
-	"kphNrm3/SH0NVoMlNoKXTVTo++yV04fxAqylHwxR7iCnlsUgh5q2SSVOBDXszXuGMznnKf3bJ9+Nldhn",
-	"Q3g9tEw5mwFhL3kaNRqlhnV9+KRVbw+1VA3r7iBDjzqo3e5Je8btruMjKVXOOIAd65HuqLmbwINuhUuj",
-	"HaFvT7TgEem6s1pUROcPHz70qvHsmwinGv5uqCdJeUgEeH91LsynC1iCIHD5COeOCmOCUxKNkHUC3dM/",
-	"xLI4fqhPaM8Ry84YeHG0lb01cVDdqqdbPbZATBX3ieOecQhOIPohdwMYEhhV/NQ+29HxNmplAhN2BCup",
-	"1fPa0nsQ1aKjDT3I+Kn7BXQGWTlgUInrQKaTlSVgsxw+04McDoYvPXOuTQLYcLB36OW+S3ipesz57uxC",
-	"ffGV1Tzfs1yLf0Miiq9hXz5NPji5fvVH8KII5LZdkHRGeomSe3X7h8n6hwVROYNHCzV6BGTVnvXkzXvQ",
-	"vAftHovM1AY+Eyh4pZeyp5Y2sLIi2EIYqVpr9KrtBFW3TwB8LNi0nIEJrFOrH3T76BQiJy7eXV0jBuFS",
-	"TZ0SpXgZsjPhTNpacJevgo5wyOKb1yQmEqI/6jaKD4r0rcVYXdOgt2hJVQcPgfUNo0kW36AIegI3S6rm",
-	"LqmOo9BxAW1X3etob+xYc4dGu4lxp+vzovPbRBbD0Z/y1ENYIHVtIn2mS/5BGmm9tJJT9FPEG1KsvA5d",
-	"Y7nJtTsaeTrqpxJGQcvZXwd7Xj1quh4pLXLri02y04saWRavo4TsqIsf6yFYReTtD+UVzd9SpO5pwzPE",
-	"QeQUcQlLqoZS3k291KJ13FGFxqrhR9Wh2u6bBydlUwLeCQozIflC8XrJmU0YLGKXIb1Qb1Cgn3mNJTDF",
-	"oFunVy2GOVyw8/b0w/j1uzcnZ2/H37y/vn73tolUQs7mJE7qwwNO8RF0uwTosr+h+biJ4ko93JBVYweE",
-	"KakjKo1cx5GZRyecxwTD/TBLeZaMdQyVO9HXfIFLelHRfdHEDLFoNUuT8Tha33QO5OG22DVP7+qEyX4y",
-	"T/4QxmMafQ3JkfVjGHI2ztK40gtd4BkRu+pXscvI0gyin7BZUy8/iTFnYUzDhuTUP+FbfAWfUZoBCcGD",
-	"jStt163cwzkPcUxBvFR7ZYhQk1uZ2ZxEEXpLlkiv9ro3NFKCeYm+Vm4IhKEH6ulKrrR+7XhcLErja8hy",
-	"vKQs4ssm3q81wkDtHtjsmQBXD4TP61ald05xLBqJTeIJZRH5WNq8QRP7k0ZMqdjZYspuxnpGdiB6VMco",
-	"CPlikf8G0emQod2jDKmfsMnLMNzU6amjjlzetsxXy49t5q3ALcxDhjSKs7iei51T0cBc9Tvvw1xhjNuY",
-	"qu22aTg657WRqRo/pWauJO0qXZxnTKr71b3uIKYVgsmtHgryELklaZ7wUGezxm5RPtJD9AZThq5kSohs",
-	"ZJNGpyqaXCXqN631NPLVRYLZqompwg/gNstvhxDOUkU4ONV/oXO55g0Zk2nDG66XvBcTKcHwB89AxGG5",
-	"8/dXjX3qRPKGUasfIIwES2fY6Vh9rg58b7B30Bvs94ZfdRzxQz3Z9M7Si6rv/TYlJL+8nMWnMyUaZkke",
-	"+6+Y3pJMkJjzpPGaWoA+8UtF+Pp/zcd+yBeNzZwU2W0SWXO2b3ngYboYDff2Dw6bXjbFZWbV+dchOjw8",
-	"RIPhYNh4NzZm0sLePBM6f7Zk5i0PZX96iMNBRHqDcDjtHUwOSO9l9AL3vpq+mA7DAdnDw2Fb2dS+M89S",
-	"f4gUqr38WwPKLy649hzqePptz2tGc66fVa3UVUaaYsoZiVGM2SyrgT0Q1ms+L3FznqDpC5JQW8n7zVe7",
-	"kr9wKMusImliFX/ic4ZeN/ed51TW+j+LSumLaAdHC8qokNpNztM85qr8umGr7XQzDhsEClCMSm+v8nbt",
-	"zYdcDL6wpmdRmTkMuWnaTo5FOxK5cBqo9nPOyLrjOGh8IxcSx2Mrx1dIAn4ERlxsJUQOVCZ0tPei+bRD",
-	"tkarmVypJ02LyhTOztd13YQLZI+1sQdNqNK/xc0IBYMA4VDSW+Kh4CAwOVsTHN5kyW5KIPPQ81kwPApQ",
-	"RMEumQfMlIjMQ8HRQf0ZzUdUD3uHRwEiHxMlU/TRlU7KUSMR1vMuIFIDcRZWMWQahb1bwiKejpt5p8sz",
-	"gSrLezMw//Ua/mf/2yq5QXazEdjyfNz1qrHeUrh/iZFfjCvvwpFrjBRclaWUzGxzm94qLmLDFDgDF2Bg",
-	"mUPg2b9hSIGO4DFfOZdggHbcdL69vaB7nGd7cUY8N0KML5nQoThmDLA9DxDHqmmT9xbPnA4OB19CWnNe",
-	"eDR4BOFNyRYhTqjEsUA7Z1fv0P7w6Kg3RDhO5ri3122Q7hKsulGd/n8/nPT++uMve3f/8nABrCGT/ag/",
-	"6H4ZuWwrAXy6nLYOauTRxDdnDvuDRlmijWByjCxTNhlnSucJCAuaJZatC9dCgkHv4sgoXnk4H45jvsy5",
-	"yd4AIJBwKEkqygNZLPBPkNVVORFb4AY+VSB6g9MVevOgV9d4XgPenCUdWpWgms8IOnHYrmGqzwPt6KkT",
-	"mBW6ei86LQf7qcJd6/E1SX6bQTjuKQXeY6ns8LcvUu70XkPmuRsbjAnWiQvSp7m4QRyVHHyYnPXAtzHS",
-	"Z8JnOgVVQPwMX7LCGpHwmIYrtMPjqAjNjXiYLSwwIRJ4JdDhr3//38MDnxVn6Bg8x6k170PMvBLDUphl",
-	"18RqTTNBBFoSfKNWS0dt+Axu5Sqa3iuepiSUvT/yVJAeWDvzjXRiAjYtpNeByP53LF7l+bpbheRtTO9x",
-	"ZeYSuNcaObfhPUpeJupEJCm/hThCi31o9kqgvUOHw4FOYjbIckQPHQ7ge7XZajcqQwTBe5sYsk4OL8Rt",
-	"tCMhgNdAWfAUbZexj41/MF5p15W1osVECgAqEUQ61sqBNzz6cZsULckiibEkW1iPsQfYpyHtPkniFdpZ",
-	"G5ytxlmDr7sn08lHt+YaediojmvSc+k9SoR2lqVKozbJ3Bg+t2N/uDpDRV3IT+x6heE8N44021efCcX/",
-	"eZaGRCciivWz7/bRGUPYuoN9BmiqQFAQvW9ANprE+8JG06y3bAJ16jXubeUGgRxKkAd+/f//l6bvPrqi",
-	"fyMaIwbCsD0UgAYJLFfnTepgPw8FvWHgswXBTKCMwWiVnvkWchoqYAzwKid2Hty8PgsW+OM44gu1/+pP",
-	"kU3Mp4iKm7FIcEjsbzLF0ykN7cdoEnimgwn/CN+uxM/xOJpgQYqWzuC7Fcb+S6d4iWJ6L/ZfHAy/AlxD",
-	"PSrNCZ13q3W9q5KN1/nYm3GIWOiJG5r0uME16iVcrX2ac3x+S9JMNDJruOzAKe3ktpKPISERiUYoAOgN",
-	"NR/GJZ2uNPIuU9sfB663BJ5TOjI8Bn+oZ8q+kvzH+sFZeyJEg7/hHSPaUcunFtOr7jPInSKtvCPmhN/V",
-	"QbIcjMsmWUQIwICyIJiSoxmRZbjalui0VeDZ7UYJmNh6dnJhYWLuZX7409W7twhCSxCElqCdy29foRf7",
-	"L4+6gCeT2yYMGLAJOFMHNyZT6TMcc0aObXgUxEAJGyHVNx5IDwXaZuGhwDJGk46j79PAZ7U4KrRj+pRz",
-	"khIHnkoJwzZ4RS+CZW8+MxGkj2bGUCPQkfUlh/mDzRrb+/vMZo4WA3i42aPBwlF93z/A4vGG3+oYJY3k",
-	"zjIcoyTGrNNiNR5m+9je7Ze3hWwd0/1sI1u7K2wl200eLTprVE7fkqXJEDRmkFelONZGx85GS8PWgTzA",
-	"6LFxUI5X6NMGtl6BLhbJPnNsA+gdrbiiEW8e9YNU1c1TeAzVdfsifU5Vduvb1/l67ntFbFJBlZ6ktFAo",
-	"RQF6p+RIZCJR6sDORh20mVKbFc7h0dpxuoDj6ySVst+vIbIUF7GkKxRxky9syHiDElS79CsuxnUaTj00",
-	"qUIbBUhHrsjMUszWaiKJi+rhoq44asECMzwj44gJu4TmGzEf4zAEWQWktvpKVkRDd5brBcQr451cq21m",
-	"AgOuTsbAhGIPAaDmdWsqW0PcDtg/8ng/l9L3W/mjIyyx0qtEMzIg/JQPSz08hq8qB/Sg3bscpaz2Mipu",
-	"EPyGMgEJf6yYc3EIdB7xYNDqfUqQGEOoZHllhu1bQzZ+NVaubWMNYGeTWio0kEle/J6vcN6uusLtXzvh",
-	"H5t28439qeC0XMgJ/1h907BdXEpKIqpupPLqtIysBmNAjWIPWzXONfaaEKd/0PH+C87kfA0Vvdg/GAz2",
-	"91pSkXnfOEnJbYRX699rrHt5DYcIr9YMYG/w8sXwcK/d+5dkMs6EIaJ70vCSTHCSNLF8MnETR4SrQdek",
-	"3Jf9oYeWcxrOUZTyJKlH1LeZSYWBVjhXiShKrMKlapfsyue7fuRKJ9hdRpfpFeRU3+hGts6ZsW03KxEm",
-	"90Gr8fmziDIlJeS+pQZbymaDMfQEgJAbgj4fEFyWC/nbg7Hs2MdKj1tjQjYroAGp1HM6X2uJhUUkNfkZ",
-	"nBFd/ggvqlW9rEX4snBkbY0cWb9T8prnHW2z09RSK7bO97I819xgvqY8xwcTEUKlzZPRrQEaGSDtskUN",
-	"693ao8XWZdpmOq8tkQNf1yCjaPoy1h7XwBs44tVHETVlbawxFLbD0jNbs9oaSe285ceN0ztl2eLfbQZT",
-	"eWxzquOt6/ovnpC48Zc8F8qJ8DfG2c2UqhtuHmo++UabrDYg89QRduuLb/xg63K2DOV4BQ9ZplySKgfp",
-	"9IbNiS3ZYk15qTjmS2LST4VnK7YB8DJMCQzfLFsozUGf+nsSRrGNDVbk7RtZ8ZGor5GpqBRXMjnKKwGr",
-	"Ph5b30GTsYTckrgpVLDQErRn6Ne//6fBsFYNkIb7NyAljgKDk4TgStDIDwb3S91fOonkR2cFa0OqWdlr",
-	"+UUb5qPh5BsWTfvE8qksTV4K4EHZrN4Ci95xdmKmoTT00MtqsGiZutKYkGIDf0z+4SohFq2fMhl4KMjM",
-	"v9OYY/jDdKn+1DOuRAlR1pjssEypVMr3eLJqUqE5KM62DIC0g4CJqldZbq/+Nlp0ZXt10O49NrXZHQrP",
-	"NDGZbymJo1Ob/1nmGSZPvelc5xC9kCjNo5VJxd6JuJSA6izn4ONnRKjPDW5+66Gt10+x6fAuXVYy47dx",
-	"VdtH05TzeitnLNGAl/fx1EAmd6UGi4tT0yDGJWPH51ER5xoqu+js2BxG14C/VTlxqbjLPUu1lCSlYnTN",
-	"i3XBm8qyXhfjK9aDiLLFKBOkaTna3//67afgCNlG6arf9TM4tc6UTXuzZnXXnLh1+XjaoqcJpOB8uqKG",
-	"xhiyBZHSslQHLjzXvWs4rtr2MM4EvSVlz27++6dtsak70CDuRXkdCKcMhN3ikS3ksKP+oULSUGi8GS83",
-	"wK2HFvTQmioPXl7iwTjw7WJIrFiwCZMoZy3kGTHl5dEtatv3hki8xuDpQpPcML4UCE+0dF4guNZJmpEl",
-	"EXLsKIEOJWlduTHdxMIPtD8Qauh5hYGmG91qGeNFo3E9wJnkQSGG5VGqAAcUEwylj3LzqT7haoMoYyQy",
-	"DQWB+rpNgJgu9apXqaWCpuWdMT/VVsQu8abynkpHR+8vzzUygynsGeQlZvLkUkEXWYyr5t4CmwIzEvcd",
-	"/yFgrDUNyq7RmpuwAiTawLp31HRz5Bu9HnAjVu56XfJsr+N1jHpo/lLk83AJIF/TKnE4MyvRYhOPKNNd",
-	"Y5FuiPQq4E+nBag/raJI1bUTimMSyqbMYmAfga3jWg832/n1P/7LFIv72PVQoIMNA/O0SYwtP19x09rM",
-	"Y3iTukyhh0q+sf2xQcqHMzNusul/sMfMshR7wKTlNS6uqnAL2djxHiNTnVvL13JOWC2D9Kg3GPYGe9eD",
-	"/dHgYDQ4/Gs1l7RXBspu4EBrHeD5E2eR9v5Qkcd6VtPLIlOd96Ix5Qvgsvh6GnrnYs4WhGRcTn9+c65o",
-	"qeJXb8A8bjZTYdH0yg/zVQUclwrkoNPkBlDN9nLYXWQ31mdlYNyGSkQO5WmoqOKk+cwAhuvSRME6BN88",
-	"awiADymb2XDqjXi4XQ9RaatOWYXIYOtWC4hvokQjzxWQwLLgeYZj1QCuD7ojdIFTQVL93QhdFthPBk2p",
-	"j0DtUBscU0bQ3gidapRn9MyIRCN0reiNmK+pxdzWRacbkR/yTWqFsrHRbFuDiFabUSYJh1Yq0nnOyjeL",
-	"ZqUDWD8kXs4Z3Zk1MWioxdmsgkJuWS6XW2NDLcdhkyXazZ34tNzWFumo/5C0w+YFfQWa+z1VxGuIQlya",
-	"ZBI3eK9BF7o9GOfK0xr1sFCucrks797U/cyln1yXENkk70g0G5/BGpdComNMsInVdhQXS6fdqphS6Eau",
-	"VLIls6QqqNLk9mjL1I9aTb1FANYPnb3BYDiKJl+NRp826vY5OgUFtM0Vv0+azmZ3i7tGcy6gBCN4Ix5C",
-	"JmuC83NonPsYG9zla+JiFmOsqQju5bev0MuDwxd5uadWuPJQvdRIUE0oYGo14IpqMplLE3TYoCguoUOA",
-	"AASZSElYTcJJvT5G3XpukCFr0ZUcANRMCS47beHBOSUQ+JlAHRSN8JjgVFriM/h+rc3pjhWw6agyITEL",
-	"1/r29M2eYDkvr0BeVLUcmZalVIk2JCUsJOtFxRxudZ1xt6gQVwkHAVT42kVUwWvd3GsdR6X1drrYitWX",
-	"/FumnSqaFDUR6oLAZnePETUyUgXLOuYzEJMqHr+N2I2tI9bUNv7x+vrCohfU1lRXaKlHQWg8yFqSGJSj",
-	"FdligW0Z5qLQXl6szZ1GQ9EXhwenOCRrFZQP+68QPOFkmJot8Mon35WTyUftIYeWAu28Swi7BjlTpqsu",
-	"7EJMcCRsuLLp8ZlpUR79wWT6cm+6f/jixWT/IMJHeD8kL/deRgMyIAcv9o/amxDPAD53So0EvnHNWlfF",
-	"aX/0KtzagnrCLm9AXlCURcIspXJ1pRiKiUJL6PdkdZI11TS/KBCBITtwhHBuRA9TIgE4badkNIB8j+9P",
-	"/wJ5PVcOaLBqa7f15OIMmoK04KJtX5yNvz/9y9X427PzU12c2We5zqSII8RxDmitSzKaFFUH03hDWeE/",
-	"904uzkwNa8s+Yf5qrydY0LDtQqx4ZoGTNSSmutXyqOCaLOEzJzfZzckVhEVARYvyEqpzrvHCz999d/Y2",
-	"QLs+c768OLm6+vBa36UaHyzmM92Pnj5cGaBGqVmVMV81IitlU26hbLE26phVykm143UAKzAn4hmV82zS",
-	"D/mioOfir3ogaP4T0uVqkxhTppNouBo0cDMIsNEzN+YDU1BGWEEorzrtqumOEJRbljRYx3OtEj9HRivr",
-	"WnB11U+DqalZ6oaetJGp6MlzNsxnhuuU6h9MyJyCv9RAusO8y3o9KHfGe63vsV///p8+m+DwRi8GLJCF",
-	"nZ1zpu5th/H3feaz588vqibN/vPnDbSlSwTXLDXaGO6z7RWWtHVUaghbgagcWSX11eX716baqs/UbJ2w",
-	"KZ33ZRcbS+el9lXH6OwClAPPoDsKz9cZi8JzPOq6knkRuGJyygxBlHtWYyVR7s4wLzKWoKKetFtGGjMX",
-	"YBhyXnThOuEzbfFheGFr5pYKQqFt9aDEnC8NXox9YzjngmgJH4qi5h2aTS3D06sdPWPouQPN/hwYUCVr",
-	"GtJXC5bks7W6TBO3wkJT1zeKVeianbYfh8+rRc/5p2bOKzTjBdvKmK3Eono3+eYkpBERPoO02hXPdBk9",
-	"QiAB97lBlTdzcm/+OY+jAoDAjMYtjABaRDEeFOJUG9Wqt4xZWBCb4Yho5Gd98GzRn2AdinegM/yURqNu",
-	"tA+bdBOvlaqjBrrymWUJcHmp2QNBKXkW+HdMQ8J0VqrhyicJ1JXaA39DmS0vl8s+hp/7PJ3tmrZi9/zs",
-	"1enbq1NoU8iBJf6em9Y6g/5QP8YTwnBCO6POfn/Q39e4O3MQFqyqoG/ImMjGGCX1veU7TSDXBnWa6lhC",
-	"G59O4qJMGYvUhallP31MGNHxdFlcFLV//pwz8vx5tTh0UZfYZzqQ4w9A9F//FHGii93rzzhckADI4wS5",
-	"JWqhzj9b5ePMwe41Tw4OBgMo1wYxURHkE/tM38I679o3i4NwHPsdfeHnXAUFe4NBYKDFwWDNF0rZIAvh",
-	"M1OOQl0QuqwkzF79+Ezk2Z+aQhyTf45g/cpsj9oyswi6lkGTVlk8svstzPQs6tx5LZ8FI0r7x7/L6D06",
-	"t2g09xkQGALv3cBM48dKxfq9weDRCg3XkMCbateQtKc22VC48OwtzdOIpA0MR1fRPtDDbHp7Pp1dpyI7",
-	"NBlub/K+UnTkYLC/vdG3bn3dg8HB9hZ5eVRo8HJ7g1dObeyDvb02E6nXEYG2LV7WVBnqzusctlnASslQ",
-	"aLbXaqtMmV/dpMWqN1Q1g6Ytlr9SURj0Q20MyLk4EgaeMMwZi8QzUQQ0is6Pd15nRmRTvKEwodE2kGZj",
-	"1dVgRiBtygZaY58Z/lu6SGS57rIgELaoxb4+uuZIkBhS3PU7PbhH2lwWaCfQoIF56v0sU1/4LHDRAj0H",
-	"YRAiG1yMQVPa2WcbbxybT2pi5Rb0IwxK2AsxN4sI7rMZvQXZc8ntQzqxfzAI+gZ5xYTil+7WSSbB/AWm",
-	"BZ/hlCBBF0m8sn4xBwRESLgDA6oDjAKEo0g4MUVgXdGboHhUHk+05OmNQJzp3wpN4nhdyJAWh0zUUBWL",
-	"BAT2BkUPxnaBZ2oVwKnNSKXkjKUgXSiNke4oh7XRAwns7ZrAhs8IsFcaae56nJudUgJ26AVPDeqjubON",
-	"aOmzwIG70LPBKDin7GaE1C7vh7/+/b/hD3KMUhJ/7QM+ht8JkDZEwL2uxG5NxtCP0fty4dmrVMk3G6qX",
-	"zuxQH11JnsC4q4NS5AE77MH+G/ASwAOBIDeeypH9IgTtMo58NiVLW/KytGRoB8QUWFUYgi6AHRMcIaOy",
-	"nKAljm9yJZGYA6h0nefPMcReKil+SlOD6/H8uS51W3yjzijWSjWiETTR5Ka7IpEbiFwK/SIkMcYTpVBl",
-	"Cajkh6bGm0A7GAmGEzHnYGSEPN8y93kmUFWpAHXt54yAgRHEL1gsqU3BdpwpCXka5dNTUjyNRB9dcUi3",
-	"iokutGtfD7Amwiv8u6biiC0brnPKZ6ayEgbcd3FDk0QRBIjDeUuDaI6iLLVaKeyAcbtrVgiUBmV0FU9I",
-	"iZjDQ7A+wDNlER1RDJIKNFPna4dKi1Cr1UFTcymv8WRdDbm4DN3oCMpQ6SHadiBM8MyMdL38T72IennU",
-	"bhe1OvOpzDgBxoKhjmFxVsCXKMDBO7JcxwJ0C0ub1EQyh1qlck66tsjY28iuI2V6LEp0l3Sh54TmdKZm",
-	"rAa4sMZHHdmvryikjoq6A8z5BKopSJ8W1AxVcvroxMwBwhMUBzNBpg71gQpRHAY1JbMzI1s8y9CsIje4",
-	"TWlM5coiEzTpBWo5nrSCh2kF29uYmNwL9U2b5yEHo82DrzSk0mdVTBwQqQaVZA2MlFPpT11826r7wTPQ",
-	"+29JV3lSH7apD4qqtigNCW9CL9Ow4E4glM2atWoCjqLAwoVq4zp1UmoZXxaWIyqNMBWc89BA5YG1Bny5",
-	"ud0Y5VjePrvO0WWNbVWU5YVjDWixHnQ8hxg3qOOFilDCHJcchXPOBbF3a7+KvagN6iX8Re3M1hGmxj6w",
-	"LooRJnNFlITKUL2gouRogW8IVMemRCCBp+Cg07oS1IgtzGFGklHzBjswi7TZNE991ZKcEZb1da4EBBAS",
-	"pwgbbEIHM12vs/GR2pvYVurVL4Nw8cKNLwiJlFgiUEQW3FKWVmyUkuUhLBZUzj00WWRqozyU6oeGmlb0",
-	"hz3trYD716R3GVz4PMWrq/QuLfdZBSckIIwYOcqM7TifGEozZmNEhVLNXgZoQkKcCeKUzAMJAjaw8Z7W",
-	"a5BDad7vonb2F3yZRT3Sb3i0anFh2K2AdLIshmia4jDnFYzytSuCEDtOTm2eolPDidOwbxWstxy7rQLB",
-	"lkOqaUi0StDCNjx2A0HWSRc0JqKCPFYCEivhfVn8rRx0ywSPmX4KF/IlDec4jdAb83Up1MyNDSsgppoA",
-	"oAxYUwWhqYS4lCMnGSSkztk5cFmAE8WVPbIhPkpmt6iDilG4+2MHmSOYmymVoMU3DfvurnXxz1KRh7ty",
-	"yILBq6oINsNHFmzW1R01tLzEuQpQkWvy0yR7l+qAh9RUA9wk6BSNnDZ3XsfePFsFJfvcb05Yurdhd9hi",
-	"TBd4FXMcXXN+jtMZ0e0O2yxAQz3fJ2vy5xYHNR/IhbpGifDOKyIRf6HRXRsfo1NGV93yYBLQNfGp1AH1",
-	"O457sdtHIBLpSJDTazwLTAgS+Ozdlwfg7j6b9t5gGc5BYDIuPZvfU7j0VzxDMec3JEJYbvPN3f9un8IQ",
-	"mlTBg01gmMDgjJXpyVk0bHFeLlIQ58C8pM/pE2f4Un6mjZxhjYPp0uh/DhNwfUl5AJVjpuv2UdnN4TPH",
-	"z5F7NqxPA7Vyafgs92lU3Blr9DJ1SA37MX6BEDNd+ItJqDlW4T6cWaR6CCUMXp+en16fFmqcyFKCGAet",
-	"zMbgOPgdVHUul4SwJu40I/KhrKlk/fr8pqrNEl1FilPru03ogmeerFO/O6bzHZHbOM79ToLJqI3gFCQW",
-	"Wb5i2dKg6/mLnwk0Iwy865Tp0G8lTeQwokQGXcPDICDUZ4248x4yJwzwc8qBbNCgBw10MFt35DMrwFgt",
-	"UddLYRH4PnMnpIGkBxAByS1ePRU+y/Hma3Hf2MLMg8bZ3Qhnb8xbJqIJ1eDsR2gNnH1h2ZIFG20vxU0x",
-	"jfOyQsO9wLVU8VuSLlMK5kHBFwQSeGJBngmzLtVILqcSYBOqn+u/0u0b2C/szqPIhm0MPlWKqBp/nGDw",
-	"4ri8JUtEegu1cjn2zRR/RCxbTAAnhRh8kwJdzRhhfuJz1q8DwAN2utpefSwBbrn8yiuDwVzcYm73NkFm",
-	"eHRvi4Qu+9DKIPFlr686sTzdZ19e2H+yPfzmLvv3SXRv28OuLfQ/+mVrcBvkONgEBgj5Z7aWTX7R69AO",
-	"B5XdZ3lNEnX1j01zQLwNjtGWWmIb/fzfmKF/1pBW9Yp1nuNSQQ4zsd+cBeLp3LVyAWuoJ300wIeWE8ac",
-	"L3SAQe1A9pRK/mlCeO08GxTmnuS91MEU/hQpv9F9fQ0WCRc707ivKyjSFbe2z4KGEQZeHc970B8c5zbI",
-	"CjrIAq98FnFEpRNHG9TBkIM1CALWIV4kK7aEN9bpRIVZBORkn4E9wtQ0B8UA8rxQ8ErzoJ66AEeoyoYC",
-	"F9TCZziOi2DInYPhIcrLdUOII1h7lSrSHSmlhacLZBLDd3W24cW7q2ufgYZg49gElcRyZaN56OxSvQdO",
-	"GS/jQvdZOx96o2dXd6qJx4G0/uJO3payag17+85Iy59LOC5g2TcLyBDguCwB4Dy5yp7E1d+aq6zCg6o3",
-	"h3NdQuiBmNOkSYJ18mV3i5qljcLsdVMtUKwtGKbmleR1M7vPghmRPWjZK1o2Gt7Xi7Sek4KsL6NDdclB",
-	"eSVIGUxyKNaRtlM5dh9jK1fsedp7yxlxLD0zIlGwPzgwaJj2qjAWro2WcAjTdBD272+XUWNZ67drwbCK",
-	"l7/7XtHVfkte8oZHdEotx3oSt39fNu3iiD4TtRPtMA6HNzyynO1ynUoxsbWsp7H4V3v+UzS/NxPyWQFz",
-	"/GAmZBJ4jKX58ZhQUX/giRM9caJ/Zk7UeMC/CDsycOPbrXhNGPmOFm9Q8iHLrKiEIQorXhFwEGGJhTr1",
-	"JibgIca8nAcYWP/PqH2ZN2wz4xmglicz3u/aV14Qwucw2q2zqZ1EkbCZFsVZ1WNxTiuvmNwBdNQKCiXs",
-	"6e1nEp2wHGK1eKXP8nyEOb51ndI1ZOWvug2+YhiTz2qOPnS/RI0mjlFG9f4faViq1HP5wjHhm/mc3Wuo",
-	"dhdFJDrO92ubX/YRo8WfHLdP5qzf2vVxEgFnc4oxOaVpDJtee5msked2f6HJxvDwa3wDTolSDahM1hwY",
-	"zh1h5bVxRGK4ItaXxGm4I3TqeZ7Znd9VNjroWS4yumhSk5UptNHA0FOy4LfE4entYr9dRqa7eAr+fjrh",
-	"n/WEXwKZVU6bdre1POYPlxlbZOhbqeMCy3mTirjFNm6DzBsdn9rGJtBaLdBnNm58u8gZ9IaBwY/LNAom",
-	"ifrovSA+q0c2Npj3QViEyjWmLqUZHOScbjd3f9aAkdJ7tumaetxPqubvXdXMS8h9Dk2zOUb7yoY7mLNT",
-	"xEazSJ0tC2kDYQSmEmApYtuGFrc+9YryLQipjvNGEKPrMxPnvSWg28o0ikUERt00Jmr1Bp27b2YDoANK",
-	"hbEFTn/xTZ0+vzNCv/i2qqz6NBzc3QXAfjRjmvLUZzlfOkbY+BeKwG0rbjTovXZLLbrvfQOjHQb1iUHO",
-	"kAadc3ynUv1oOHix/+Jg+NXegZdX1x2pVfAezOO+dIDxvfhrg177pH4+qZ+/tWgKXdO5/a1Skw+5rdi1",
-	"UTxc2gJejtOgRQkvtAOCcgkBc72cpouHfUY2ol+wjX+Yel5P4tnvWzzjhhqbopE+TTbLmgIFUszEVAld",
-	"zgmTPA/pNDW8bFA9HPsefBnUI4yOjHP/HUNNgbB5Ihdc3yKvvOYzJe45Wu5OUK4Mp+GeyiXTgm6pKJrP",
-	"7lEQzrMA8nngrgaNMuiJ2+qHLcBGlbEb9c4yUi2Imz5rdl4cNjov8rd9EooC2AqcLdRCKp0iKg2Aq8xT",
-	"mAVlIQEZXENiSrSjc/byCOBG76luXmaZnzuvrkHMrBYNrFbkWwMc1FredCsffmFxs909URDMk2T5lJH2",
-	"dJEWFym9LUTS2iXWNsC3TXhdIZ4auEMnniXipYy0jUZMF/Jiu02jiFwDtESBcEp8MBNM6UfH76GuO+Ao",
-	"I7TFwum+32c51vSiZQDdF7Btui/bxhjdTJknMfp3LkYnJSr9cqbO71LMpNCloW75jcXqdqpubTZ++myN",
-	"9RPdj1toOJwmEyhqZwHNay784necN+cmTYZnZBzpL0Awugs22yhLlcfuZ6isspxHsFZW2HwxH1su3Xwj",
-	"5mMchgC/CeWu7w2MUGVgX9p6+UAO+mTHfLJj/h7tmG3ujZrMKCSW93N1ZwKSZHnG1M2CNsQ7A3Rad+Qz",
-	"E+nioQWm8YR/JMKDpyZYwJ9U3CBwuuiiDymeTmkIIGUr2VzEIBfprtT4PzsngrdsY0FqulRIGj7JcL97",
-	"Ga6ghc8FZnCPbE6d1FAqmqVdtU6eww3jS2ErDa0S4lm4eziSyzn3mVIR9YUKhrfi3K9N+ESTGLObSq5V",
-	"Q0WnbblW5epORb5Vbm187Hyrp3TPJw70z8iBigPdi8kticvHvUWqVZWztDEpNbAXJ79rDY8x3MUDPynA",
-	"lBSsxVZ+gimAs0WHr1Fp6ie3z/Zs5EAPyPZcx4E+W8bnU67nExv6zbGh+6V9Ai/ioSJW9eec4FjO/2Y+",
-	"LYjEaznSFXAJzTRKhevdUoESx1DI0tShq5bO95liNwnBNwLtQBBtXu1ZV3Y0GWBQ3FF/MyNyDP2IXf01",
-	"eH8TynSNFJ8FF+enV99/d3J9Or64fHf97tW786CrXbpQ/r1Slx8C+aiAsuV5DX7Ls2zFebdIf7nM/69/",
-	"/08APppjqVgnFSgrVHWf7ci5rjYENi+oa78u9fSNWuzPqGRB/w3q1QfrpMjLO6obBOGJLTCYJUKmBC+e",
-	"FC6Xz/yz4b2rLZ+Q0oaWjq3DIeDYa9awIDKlOXcwJer7hvDcr1Z4EZuvUoKjFbAQNQQSZimUIfrhl84E",
-	"CxqeZHLeGf3w452nqJl+T1b5Nz+q59Vg9MVbptPy2Ut1fd451KYNs4WGmNT1+XfhHjazqeFBGywLDSBJ",
-	"0q7FhNNnWS9JfjiFtrl4ugCap+3tnq5r0S9K+VhISzWnShZtk7rqmXA4zzUneTbJFzjOnC9ID5DSLJSj",
-	"z06LOhuTTDr9mQJXrUqU+cxFofsvE5bz0XCl0ny0El2fE1jFoJhbJSxJF/rUSEru7zUYvp3myKBiAIUL",
-	"tv560Bsr2HfOVSdG5USMCkieXisPQnloCmq48Iqyc0YRR44ebkN6dKExgOt25VWfWaqE2eM0XRmB1UMB",
-	"SLa9V5zJlMemErP+7kpDcJeW3b2a6/PeyqhLt/CEzCmLEJXOqsLBrnd8XfRpipwSFkHFPoF2REJCT50x",
-	"4SEtHXjIcIVuH73lSPFtwqS5lJy3Cc3LOnc/3v3fAAAA//8=",
+	"7L3rchs5li76KgieibDoSVKkbrapqOijsuVqdcm2RpLH3V1ZhwlmgiRKSSArgRTNrlBE/zoR83fveYTZ",
+	"82D1JDuwAGQiLyRT8qWnq1Q/yhSZQOKysLCu3/qlE/JFwhlhUnRGv3TmBEckhY8vcTgnLzmTKY/V3xER",
+	"YUoTSTnrjDp/5EsUczZDck4QZmJJUrTAKzQhKCWZIFG/43XIR7xIYtIZdZKU3mJJPLTAH3t4Rr45Ggw6",
+	"XiclP2c0JVFnJNOMeB0RzskCq7fJVaLaCZlSNuvc3Xl6PFcSy0zUh3P5+iV6sTccolA9hQQ8hvgUhjfD",
+	"kizx6olAthFPzYM7cyo9xFO0nK8QlWhJmESSo4uYiJtuZQ7qO9XXMZpTeYykjL852Bvecxqn13hWH/8p",
+	"k1SukMQzO+iUJCkRhEmsHjlGgrBIjXCCwxuEBQrOpr03WIbzQA1f/fWWM2K+Kg/c74RD/GyyPx28IHvR",
+	"ATkc+p17jvosIouES8LkJQk5C2ms2lVnEaiOArScE4bknApLGEss0CSjsUSTFUoJjiib6YmomZLplIRS",
+	"zRsznxGcxpSkCEtJFolESyrn8JjAC4KCfCDhqvc9WamXcUEQz2TIF0S9yWcZu2F8ydAO7CKKaIQYl3Yw",
+	"lCFJF6Q7QnKOZf4eyfmNGYqHMIt8pnfh54wICTNQfagNQXiGKeujkwn8xeWcpEsqSN9npWVXi9Fxl5Ww",
+	"bNEZ/aB/+NFrWOZzym6aifv53vPnKKbsRlGnGhkjHyVK8IygnSAl8Td+R33jd4LuMcJmZAyejLHQT1ao",
+	"IhsM9sPdMKbq8P8hpgsqvxkOBur7vaMwSwVPvyGrP83/yi7jkJ4dvX31pxfQiBwj942dzaRzzkOsJ1Kd",
+	"1/vLc0vtYUqwJBHSoykP1A5x92BvI9VOebrAsjPqZCntpWRKUsJCtQP1MV0Sma5OppKk9VFdKQKPhFrn",
+	"JVYHjkx5SpBMV4pq9d6749trcZIok2RGUnj3hw8fTjI5J0zSEEtSH8C14qjFE5QzBB0SNaRMELQDuwun",
+	"7FssaKhWL1JP41ggnBJEPiYklCSqMDD9cEpwvPjGL9iZ3/FQOMepIPIbv/P++nXv+ZZNvfM6CU7xgkh7",
+	"V8AOnUXNk9HHUO8iohHa2UdUmDPNogn/CJx5we0jP0WclIe+73Wo6i3Bct7xOgwvYFWjdvRAmTw66Hid",
+	"BWV0oY7g0GvaGDuJ1zx9ydktSUUj1TbOaDjYPKUQOpQL4qEbkkg05anmkGaK5ekOB195vq9ITNaRYm2u",
+	"zzdPNYK+Ws70+Vee6LslI+nLOWaztrN9sXm2C37bdq4vvspcgW/X5/YuwT9nBCVcUOAo05QvEEZJSm4p",
+	"zwTcD08EChRLH2vmH6AdniIqBQrUvRQgLRx2++jdgtrJEjSlqXO/wAx/zki6KqaouytxlAX+eE7YTM4V",
+	"se8dwLTyL5o49msaS5KefpQkZThu4jRXJFZihLkslKQh54SmahMpQ5ghYhojsRKSLNBOknLJQx6jX//j",
+	"/6Bh/6i/3x90++iSJATr+QlyS1IcewirnRYSDQeDwTGKOAgDIV9MKCNaRMEMBAE0hYGiG8qMCJzEPCJ2",
+	"Y5uWx45rDKRQrBGVZAHcdePaeGotz/SjanT5AzhN8Ur9LuQK2L8ipU6+lN9ltNUifvf+7NX/mKWaZV91",
+	"jdqRGY2+/kKsW4Z7sYuHLss5n1HWZmVi9eDXXxx47VckE1iPb7P4Zt01+hVWBqnLy1w1Hppk8U1xDytF",
+	"zF5fpcur8dIq3Vk/dNyulNLyP3D94VLfcFZBwTBrb/QNrpqIXLkUBNFINLC5wT+EzcHoxv/QMw5ruvmg",
+	"t1pWoIX/aSv79Qj07OIkilIixIUS+morecLQ2cXtAeKp+vcIYf1wrhXD6j4RKOE8Lutywxd7/UF/rz8c",
+	"dJrFymSjWOnIXweH26Uvx+ryPVk1SZfqA4776ARNUyLm6BbHGUErnqFwzrkgsMUEh3PEyDI3q+xg9P79",
+	"2SsPCbzyfCaycA62rSyj0YywACUpZVJ0lea7wDcEYZQq1V0vEJZ5RwJPyUitmc+0PGqNPQIJyVMSIcwi",
+	"1TZLmfpDafEwJNUhkGDJzuSzG7KCJhMerdAO/FjYnmTvkiQxXpFohMDkBZScCTAQINVUk6nPIjoFO4TU",
+	"HQEnDg729oJj581zGhNHlLZzgrHTOPZZmjGm+jbNBy+CPvqerLSynzPx4OL89Or7706uT8dnr07fXLy7",
+	"Pn378i/j6+vzwGc7ewdorm6eiExxFssuzE61T0iKQhzHJO2jc4JvCaISkUUiV/kCwXh8pnZzSeMYDiTs",
+	"gzZ5Aflp5aAgwIqhbp30v3fYhvymYNZs1tiC02s8s8qJPTkxlmoJg+9Or1FuP/qFRndaqQlBA+waKvF8",
+	"9nPGJRGIsjDOIhJ5iPRnfRQ0WU6DY302oQu1JQscEcRZvEJ0qq2G5nqF3UNzLBAYma2dEAUHw71A39jh",
+	"nIQ3sBVFn7DfKGNqOhiJOU+l2qSe6TXm4Q3aEXOsqBrsqUlMQ6yU1JRnszm6JBEVXXWcOCzHkpuOhTZf",
+	"Am1ylq+c+iiyMCQkEvlQNIOdESl8BuNVBGvmrOe1xFQqorR6IIwLTxVDHg6QgLYoOBzsBz4L9Nh7k0ys",
+	"Aj2AAGxwPTDCBTXKkzxfjIyFnEVUM5h4I8kZi3iZ1rbS1lvOyH3oS6mS1kit6QdVyOcYBfuDAz1RnkmE",
+	"9ekHix21dLFQrySiv2E2hUX/flPSw7jAKV7U5/QKS4wmarfAxomjSP0DrNlYXxtuZZ/tBH8w0/tGSCy1",
+	"ldh+A8ZjodhgoH4M0JKnNwJxhlTzFbK3/7HPAvOsh4KEpAsqBOVMBEB4AU3UTRcgsOWDiQIoi8xwuEKG",
+	"iAKf8YSkWCrmZHhYcDgYGr8D4ygTeBKT/KXImPLMSayY6X/oqBG3lGzNfJtFh39JybQz6vw/u4VLbVc/",
+	"JnbNliiRoCQyeJ2M0Z8zYoQK9eYGKeJcLVl9Jy+wOoz0b8RDOEliqvmB4/GyHhAqBYmn5voTZk+A/hCW",
+	"PuMsJN0+eqVvBiV3VdbocLBG0IdxuYthbhcQj0BaMoIpCEsbTVd3SlwRCWeCwGp+i6Pv9CzUXyFn6t5V",
+	"H2Gq2i6+m6R8EpPFv/4ktKU2H7EaicQ0VqsES0DSlCvGtLc/Qu+AfMAKhmmsXZVgDR+TNA2BBNSDzpeS",
+	"fJQg5tQbmttRSeujzmD4x7/+ef/7F/+29+/PXh28eX599O3w7eHLweWf1CoZ3+XhYM/rSCphi/XoUpLw",
+	"VIKUokdaeC3mUiZitLubm+v7Ebm1Exe7WSJkSvCip5vduZuxiSAvdAd64StkBUPSrI1ESPAFkXNqXL2W",
+	"skLMlBQA7ogFjhWlkgj9+c25BxLDNBMkQgkOb4giqOGBp6ZmHXN6M9RKd/tqyN/i6FIv4yfu9YzemqtY",
+	"XWpKL1AM26gJOzTytD7ioVmm/nAsbx6ySpcSxh01oasOghqv6Ix++KUzpSSOHB13QYTAM7By6hWZEKur",
+	"RPqio1Hn7seH0MkBKBiGTsz6oIgT7YnUx1dtycnFGVJrluJQtqabWxzTSPvlPgfNXDu+0toQqYAx7kyw",
+	"IgnjN/L0ncitFtc9RoFe5wAp9iL0lWQGDGTykrNpTMNPJZL3gqTgY0I4TgmOVoh8pEKKRjYweFZnA5s6",
+	"eMg2vyi2+aTUYevdDO3KfK69NJKe7Vc46hFJb0n6RECMhda59KFCcB+D3KiENnWrGS2QCiTxDckd8mpV",
+	"d4eDwV5XMQu4RNQzqdpwJXurjnyWu963BABYNQkZLUndXXde51Ue6vHu+w0EYwml3aoVna5buCLCRFFD",
+	"NZym58TTNL3HPL9bir2xsS+9Ivhla1vzqBNvsqkJPAMTes3TCY0iwj710s1FOxQRRtfcsYOj+uFqbPmQ",
+	"U7XvXLLVPlsfrGm+Hp/tZIGqDbFSikdGXDPInbKYMjgyBosYS3pLRNdopOpuFQR6kDwL4Vq21jC4tJ6I",
+	"PIbizusYCeqaLgjPPpVvMp7H81AlEKD9gXigAHRQFYCaY3TuLwVJM9PPJwdVRmamXg4rs69H5vV9dIKW",
+	"KZUEttmaAW4JmuMkIUwpiFrxN7ElYEtRrEuN+y2Xr3nGok/cLeuNt5cx3ChNh3DYIOiua/yQc+js9Vuu",
+	"lEo1t7Yby7js6Raf7fzpqe0UtxWIGxHik59IKLuVSavLiOq/b6mgSq80AVjmIFcO7nC/a3fxTO3JgjBJ",
+	"Ps9e7mrteIyjaEwTOyrwba/qyq5MlT64Y3y1HtjcX/SH3Qee2GF5F0WWGI3FaJx6FbRwcK/dpc4qfY49",
+	"fssb1qIyQCQSgm8EEAGYkR3T6cXlu+t3L9+dBz5LKBNdsBoAi+a59qc0hESHZQZ6k6zMCqaz/Lk8jNAM",
+	"ROhd6Ru75IJIHKBYSXpoqYahRBm7sH2fXa8SgoJf//7fu9oC0rN2j55RsIJR5YVabDTGSKbt4RXrCSoZ",
+	"T1TzBDMS5zobLp406huWpUmoju2sj1FQ4ifGjFNiJ4G2jvmMShsQ2kdql3Tv1FglMyZpXFIx1VoJbar3",
+	"2Y6zReen3528/Mv48vT68i+Bp41AUsmjqexlSdcIgG+5fMMjOqVkTViaEww8N+GdWuyNkKAs1Cb5SmAt",
+	"knh2jBgH5eWfUsK7wKuY4+ia83Oc6iioT+BMaolAjzOx34Xv7uD54bMjNFlJ8jAh4WC4X9d+4VWScxTD",
+	"2NvyGcl5T7f43Lqu9epA78BMSrIBwmFIEqUZqpVPSW7Jfo1tBPUnLr6NL6wR7ozeEoZg3x+2/K6Ryhm5",
+	"MX21XvvEadszbT/HLjjx7w02kdxzGmYpuN+0FX8E1izOSL5gVPbRd4oNmbBu6ydMV7BnVyS9pSF5z/At",
+	"pjGexJ96YCKKYyTDBFkH7uHo+cHB/kip2oyEsMKGFT/wpt6vytZGUAD1GmZwb6k6c6b/uU5Q6T4ubGe5",
+	"EaAYdbQCk0BZ5A5pGmZUoklK8I129PKEsGP15E7J3dTN5TzHj2QNHCVHO5qTOIKAR/BlAZ/hbNZH4KoC",
+	"n2IKVHHN+RvMVvoQQ5CE+CxGansHqzcvlFRnoieMJ4SKPEDAqCEYLSjLJDkuhYBTmV9omv8QRdIhYTJe",
+	"gbskz2TQl67jiUPCRL+DupJg8VA6PNhzrFrXdj76/Jtp3Yt9q+aGffRM88+n461b98oqFx4pLfs/ET6z",
+	"G+LKJyfvr/84fn1ydv7+8vRqfHF6OX5z9vb99WnQBXMnRN7GselE+EzyGQECdTt5f3F1fXl68mZDb54V",
+	"4QTxmUsAS2I2ubb9I/U1WA2W2AheNtup77OXTh/GC7CWfjCkyoCcWhaDHGraJpU4aRiwN+8ZzuScp/Rv",
+	"n3w3VhIoDOH10DLlbAaEveRp1GiUGtb14ZNWvT3UUjWsu4MMPerMGLsn7Rm3u46fSalyxgHsWI90R83d",
+	"BB50K1wa7Qh9e6IFj0jXndWiIjp/+PChV02K2UQ41RwaQz1JykMiwPurE+o+XcASBIHLRzh3VBgTnJJo",
+	"hKwT6J7+IZbF8UN9QnuOWHbGwIujreytiYPqVj3d6nMLxFRxnzjuGYfgBKIfcjeAIYFRxU/tsx0db6NW",
+	"JjBhR7CSWj2vLb0HUS062tCDtMG6X0CnoZYDBpW4DmQ6WVkCNsvhMz3I4WD4wjPn2mSRDgd7h17uu4SX",
+	"qsec784u1BfPreb5nuVa/BsSUXwN+/Jp8sHJ9cs/ghdFILftgqQz0kuU3KvbP0zWPyyIyhk8WqjRIyCr",
+	"9qwnb96D5j1o97nITG3gE4GCl3ope2ppAysrgi2Ekaq1Rq/aTlB1+wTAx4JNyxmYwDq1+kG3j04hcuLi",
+	"3dU1YhAu1dQpUYqXITsTzqStBXf5KugIhzxi/EyShkCdD4r0rcVYXdOgt5i0IwgeAusbhmhvk3YFbpZU",
+	"zV1SHUeh4wLarrrX0d7YseYOjXYT407X50UnyYoshqM/5amHsEDq2kT6TJf8gzTSemklMfGniDfkaXod",
+	"usZyk2t3NPJ01E8ljIKWU0gP9rx61HQ9Ulrk1hebqasXNbIsXkcJ2VEXP9ZDsIrI2x/KK5q/pcj/1YZn",
+	"iIPIKeISllQNpbybeqlF67ijCo1Vw4+qQ7XdNw9OyqZ8yBMUZkLyheL1kjObdVzELkOOst6gQD/zCktg",
+	"ikG3Tq9aDHO4YOft6Yfxq3dvTs7ejr99f3397m0TqYSczUmc1IcHnOIj6HYJ0GV/Q/NxE8WVerghq8YO",
+	"CFNSR1QauY4jM49OOI8JhvthlvIsGesYKneir/gCl/SiovuiiRli0WqWJuNxtL7pHMjDbbFrnt7VWdf9",
+	"ZJ78IYzHNPoGMqzrxzDkbJylcaUXusAzInbVr2KXkaUZRD9hs6ZefhJjzsKYhg0Z7n/Ct/gK/kZpBiQE",
+	"DzautF23cg/nPMQxBfFS7ZUhQk1uZWZzEkXoLVkivdrr3tBICeYl+lq5IRCGHqinK4AL+rXjcbEoja8h",
+	"y/GSsogvm3i/1ggDtXtgs2cCXD0QPq9bld45xbFoJDaJJ5RF5GNp8wZN7E8aMaViZ4spuxnrGdmB6FEd",
+	"oyDki0X+G0SnA8xDjzKkfsImL8NwU6enjjpyedsyXy0/tpm3ArcwDxnSKM7iei52TkUDc9XvvA9zhTFu",
+	"Y6q226bh6NTkRqZq/JSauZK0q3RxnjGp7lf3uoOYVggmt3ooyEPklqR5wkOdzRq7RflID9EbTBm6kikh",
+	"spFNGp2qaHKVqN+01tPIVxcJZqsmpgo/gNssvx1COEsV4eBUf0Lncs0bMibThjdcL3kvJlKC4Q+egYjD",
+	"cufvrxr71GgUDaNWP0AYCZbOsNOx+rs68L3B3kFvsN8bPu844od6sumdpRdV3/s6JSS/vJzFpzMlGmZJ",
+	"HvuvmN6STJCY86TxmlqAPvFLRfj6f23uX8gXjc2cFOVtEllztnV54GG6GA339g8Om142xWVm1fnXITo8",
+	"PESD4WDYeDc2ZjLD3jwROn+5ZOYtD2V/eojDQUR6g3A47R1MDkjvRfQM955Pn02H4YDs4eGwrWxq35nD",
+	"BzxECtVe/q0B5RcXXHsOdTz9tuc1oznXz6pW6iojTTHljMQoxmyW1RBjCOs1n5e4OU/Q9AWprq3k/ear",
+	"XclfOJRlVpE0sYo/8TlDr5r7znMqa/2fRaX0RbSDowVlVEjtJudpHnNVQelotZ1uxmGDQAGKUentVd6u",
+	"vfmQi8EX1vQsKjOHITdN28mxaEciF04D1X7OGVl3HAeNb+RC4nhs5fgKScCPwIiLrYTIgcqEjvaeNZ92",
+	"yNZoNZMr9aRpUZnC2fm6rpvAxeyxNvagCVX6t7gZoWAQIBxKeks8FBwEJmdrgsObLNlNCWQeej4LhkcB",
+	"iijYJfOAmRKReSg4Oqg/o/mI6mHv8ChA5GOiZIo+utJJOWokwnreBURqIM7CKhBVo7B3S1jE03Ez73R5",
+	"JlBleW8G5r9ew//sf1slN8huNgJbno+7XjXWWwr3LzHyi3HlXThyjZGCq7KUkpltbtNbxUVsmAJn4AIM",
+	"LHMIPPsZhhToCB7zlXMJBmjHTefb2wu6x3m2F2fEcyPE+JIJHYpjxgDb8wBxrJo2eW/xzOngcPA1pDXn",
+	"hUeDzyC8KdkixAmVOBZo5+zqHdofHh31hgjHyRz39roN0l2CVTeq0//vh5PeX3/8Ze/uXx4ugDVksh/1",
+	"B92vI5dtJYBPl9PWQb18NvHNmcP+oFGWaCOYHCPLlE3GmdJ5AsKCZoll68K1kGDQuzgyilcezofjmC9z",
+	"brI3ABw1HEqSivJAFgv8E2R1VU7EFriBTxWI3uB0hd486NU1ntcAWmlJh1YlqOYzgk4ctmuY6tNAO3rq",
+	"BGaFrt6zTsvBfqpw13p8TZLfZhCOe0qB91gqO/zti5Q7vdeQee7GBmOCdeKC9GkubhBHJQcfJmc98G2M",
+	"9JnwmU5BFRA/w5essEYkPKbhCu3wOCpCcyMeZguLbooEXgl0+Ovf//fwwGfFGToGz3FqzfsQM6/EsBRm",
+	"2TWxWtNMEIGWBN+o1dJRGz6DW7kKyfmSpykJZe+PPBWkB9bOfCOdmIBNC+l1ILL/HYtXeb7uViF5G9P7",
+	"vDJzCVxtjZzbhFKkvlYnIkn5LcQRWgBVs1cC7R06HA50ErNBliN66HAA36vNVrtRGSII3tvEkHVyeCFu",
+	"ox0JAbwGyoKnaLuMfWz8g/FKu66sFS0mUgBQiSDSsVYOvOHRj9ukaEkWSYwl2cJ6jD3APg1p90kSr9DO",
+	"2uBsNc4aBuY9mU4+ujXXyMNGdVyTnkvvUSK0syxVGrVJ5sbwuR37w9UZKupCfmLXKwznuXGk2b76RCj+",
+	"z7M0JDoRUayffbePzhjC1h3sM4BkBoKC6H0DstEk3hc2mma9ZROoU69xbys3CORQgjzw6///vzR999EV",
+	"/RvRGDEQhu2hADRIYLk6b1IH+3ko6A0Dny0IZgJlDEar9My3kNNQAWOAVzmx8+Dm9VmwwB/HEV+o/Vcf",
+	"RTYxf0VU3IxFgkNif5Mpnk5paP+MJoFnOpjwj/DtSvwcj6MJFqRo6Qy+W2Hsv3SKlyim92z/2cHwOeBK",
+	"6lFpTui8W63rXZVsvM7H3oxDxEJP3NCkxw2uUS/hau3TnOPzW5JmopFZw2UHTmknt5V8DAmJSDRCAUBv",
+	"qPkwLul0peG7mdr+OHC9JfCc0pHhMfignin7SvIf6wdn7YkQDf6Gd4xoRy2fWkyvus8gd4q08o6YE35X",
+	"B8lyMEabZBEhAAPKgpBKjmZEljGvW0JcV9GrtxslYGLr2cmFhYm5l/nhT1fv3iIILUEQWoJ2Ll+/RM/2",
+	"Xxx1AU8mt00YRHETcKYObkym0mc45owc2/AoiIESNkKqbzyQHgq0zcJDgWWMJh1H36eBz2pxVGjH9Cnn",
+	"JCUOPJUShm3wil4Ey958ZiJIP5sZQ41AR9aXHOYPNmts7+8LmzlaDODhZo8GC0f1ff8Ai8cbfqtjlHQ5",
+	"CJbhGCUxZp0Wq/Ew28f2br++LWTrmO5nG9naXWEr2W7yaNFZo3L6lixNhqAxg7wsxbE2OnY2Whq2DuQB",
+	"Ro+Ng3K8Qp82sPUKdLFI9pljG0DvaMUVjXjzqB+kqm6ewudQXbcv0pdUZbe+fZ2v575XxCYVVOlJSguF",
+	"ejagd0qORCYSpQ7sbNRBmym1WeEcHq0dpwv4vk5SKfv9GiJLcRFLukIRN/nChow3KEG1S7/iYlyn4dRD",
+	"kyq0UYB05IrMLMVsrSaSuKgeLuqKoxYsMMMzMo6YsEtovhHzMQ5DkFVAaquvZEU0dGe5XkC8Mt7Jtdpm",
+	"JjDg6mQMTCj2EABqXremsjXE7YD9I4/3cyl9v5U/OsISK71KNCMDwk/5sNTDY/iqckAP2r3LUcpqL6Pi",
+	"BsFvKBOQ8MeKOTuVMCCPeDBo9T4lSIwhVLK8MsP2rSEbvxor17axBrCzSS0VGsgkL37PVzhvV13h9q+d",
+	"8I9Nu/nG/lRwWi7khH+svmnYLi4lJRFVN1J5dVpGVoMxoEaxh60a5xp7TYjTP+h4/wVncr6Gip7tHwwG",
+	"+3stqci8b5yk5DbCq/XvNda9vIZGhFdrBrA3ePFseLjX7v1LMhlnwhDRPWl4SSY4SZpYPpm4iSPC1aBr",
+	"Uu6L/tBDyzkN5yhKeZLUI+rbzKTCQCucq0QUJVbhUrVLduXzXT9ypRPsLqPL9Apyqm90I1vfUgnI5D5o",
+	"NT5/FlGmpITct9RgS9lsMNblgki0MejzAcFluZC/PRjLjn2s9Lg1JmSzAhqQSj2n87WWWFhEUpOfwRnR",
+	"NdTwoloa0FqELwtH1tbIkfU7Ja953tE2O00ttWLrfC/Lc80N5mvKo3wwESFU2jwZ3RqgkQHSLlvUsN6t",
+	"PVpsXaZtpvPaEjnwdQ0yiqYvY+1xDbyBI159FFFT1sYaQ2E7LD2zNautkdTOW37cOL1Tli3+3WYwlcc2",
+	"pzreuq7/4gmJG3/Jc6GcCH9jnN1Mqbrh5qHmk2+0yWoDMk8dYbe++MYPti5ny1COV/CQZcolqXKQTm/Y",
+	"nNiSLdbUqItjviQm/VR4tuwjAC/DlMDwzbKF0hz0qb8nYRTb2GBF3r6RFR+J+hqZilZxJZOjvBKw6uOx",
+	"9R00GUvILYmbQgULLUF7hn79+38aDGvVAGm4fwNS4igwOEkIrgSN/GBwv9T9pZNIfnRWsDakmpW9ll+0",
+	"YT4aTr5h0bRPLJ/K0uSlAB6UzeotsOgdZydmGkpDD72sBouWqSuNCSk28MfkH64SYtH6KZOBh4LM/DuN",
+	"OYYPpkv1Uc+4EiVEWWOywzKlUinf48mqSYXmoDjbMgDSDgImql5lub36bLToyvbqoN17bGqzOxSeaWIy",
+	"rymJo1Ob/1nmGSZPvelc5xC9kCjNo5VJxd6JuJSA6izn4ONnRKi/G9z81kNbr59i0+Fduqxkxm/jqraP",
+	"pinn9VbOWKIBL+/jqYFM7koNFhenpkGMS8aOz6MizjVUdtHZsTmMrgF/q3LiUnGXe5ZqKUlKxeiaF+uC",
+	"N9V2vi7GV6wHEWWLUSZI03K0v//120/BEbKN0lW/62dwap0pm/ZmzequOXHr8vG0RU8TSMH5dEUNjTFk",
+	"CyKlZakOXHiue9dwXLXtYZwJekvKnt3890/bYlN3oEHci/I6EE4ZCLvFI1vIYUf9Q4WkodB4M15ugFsP",
+	"LeihNVUevLzEg3Hg28WQWLFgEyZRzlrIM2LKy6Nb1LbvDZF4jcHThSa5YXwpEJ5o6bxAcK2TNCNLIuTY",
+	"UQIdStK6cmO6iYUfaH8g1NDzCgNNN7rVMsaLRuN6gDPJg0IMy6NUAQ4oJhhKH+XmU33C1QZRxkhkGgoC",
+	"RbqbADFd6lWvUksFTcs7Y36qrYhd4k11V5WOjt5fnmtkBlOyLshLzOTJpYIushhXzb0FNgVmJO47/kPA",
+	"WGsalF2jNTdhBUi0gXXvqOnmyDd6PeBGrNz1uuTZXsfrGPXQfFLk83AJIF/TKnE4MyvRYhOPKNNdY6V/",
+	"iPQq4E+nBag/raJI1bUTimMSyqbMYmAfgS2wWw832/n1P/7LFIv72PVQoIMNA/O0SYwtP19x09rMY3iT",
+	"ukyhh0q+sf2xQcqHMzNusul/sMfMshR7wKTlNS6uqnAL2djxHiNT4l/L13JOWC2D9Kg3GPYGe9eD/dHg",
+	"YDQ4/Gs1l7RXBspu4EBrHeD5E2eR9v5Qkcd6VtPLIlNE+aIx5Qvgsvh6GnrnYs4WhGRcTn9+c65oqeJX",
+	"b8A8bjZTYdH0yg/zVQUclwrkoNPkBlDN9nLYXWQ31mdlYNyGSkQO5WmoqOKk+cwAhuvSRME6BN88awiA",
+	"Dymb2XDqjXi4XQ9RaatOWYXIYOtWQp43UqKR5wpIYFnwPMOxagDXB90RusCpIKn+boQuC+wng6bUR6B2",
+	"qA2OKSNob4RONcozemJEohG6hqKj5mtqMbd15fpG5Id8k1qhbGw029YgotVmlEnCoZWKdJ6z8s2iWekA",
+	"1g+Jl3NGd2ZNDBpqcTaroJBblsvl1thQy3HYZIl2cyc+Lbe1RTrqPyTtsHlBiyrw91ARryEKcWmSSdzg",
+	"vQZd6PZgnCtPa9TDQrnK5bK8e1P3M5d+cl1CZJO8I9FsfAZrXAqJjjHBJlbbUVwsnXarYkqhG7lSyZbM",
+	"kqqgSpPboy1TP2o19RYBWD909gaD4SiaPB+NPm3U7XN0Cgpomyt+nzSdze4Wd43mXEAJRvBGPIRM1gTn",
+	"59A49zE2uMvXxMUsxlhTEdzL1y/Ri4PDZ3m5p1a48lC91EhQTShgajXgimoymUsTdNigKC6hQ4AABJlI",
+	"SVhNwkm9Pkbdem6QIWvRlRwA1EwJLjtt4cE5JRD4mUAdFI3wmOBUWuIz+H6tzemOFbDpqDIhMQvX+vb0",
+	"zZ5gOS+vQF5UtRyZlqVUiTYkJSwk60XFHG51nXG3qBBXCQcBVPjaRVTBa93cax1HpfV2utiK1Zf8W6ad",
+	"KpoUNRHqgsBmd48RNTJSBcs65jMQkyoev43Yja0j1tQ2/vH6+sKiF9TWVFdoqUdBaDzIWpIYlKMV2WKB",
+	"bRnmotBeXqzNnUZD0ReHB6c4JGsVlA/7LxE84WSYmi3wyifflZPJR+0hh5YC7bxLCLsGOVOmqy7sQkxw",
+	"JGy4sunxiWlRHv3BZPpib7p/+OzZZP8gwkd4PyQv9l5EAzIgB8/2j9qbEM8APndKjQS+cc1aV8Vpf/Qq",
+	"3NqCesIub0BeUJRFwiylcnWlGIqJQkvo92R1kjXVNL8oEIEhO3CEcG5ED1MiAThtp2Q0gHyP70//Ank9",
+	"Vw5osGprt/Xk4gyagrTgom1fnI2/P/3L1fj12fmpLs7ss1xnUsQR4jgHtNYlGU2KqoNpvKGs8J97Jxdn",
+	"poa1ZZ8wf7XXEyxo2HYhVjyzwMkaElPdanlUcE2W8JmTm+zm5ArCIqCiRXkJ1TnXeOHn7747exugXZ85",
+	"X16cXF19eKXvUo0PFvOZ7kdPH64MUKPUrMqYrxqRlbIpt1C2WBt1zCrlpNrxOoAVmBPxjMp5NumHfFHQ",
+	"c/GpHgia/4R0udokxpTpJBquBg3cDAJs9MyN+cAUlBFWEMqrTrtquiME5ZYlDdbxVKvET5HRyroWXF31",
+	"02Bqapa6oSdtZCp68pwN85nhOqX6BxMyp+AvNZDuMO+yXg/KnfFe63vs17//p88mOLzRiwELZGFn55yp",
+	"e9th/H2f+ezp04uqSbP/9GkDbekSwTVLjTaG+2x7hSVtHZUawlYgKkdWSX15+f6VqbbqMzVbJ2xK533Z",
+	"xcbSeal91TE6uwDlwDPojsLzdcai8ByPuq5kXgSumJwyQxDlntVYSZS7M8yLjCWoqCftlpHGzAUYhpwX",
+	"XbhO+ExbfBhe2Jq5pYJQaFs9KDHnS4MXY98YzrkgWsKHoqh5h2ZTy/D0akfPGHrqQLM/BQZUyZqG9NWC",
+	"JflsrS7TxK2w0NT1rWIVuman7cfh82rRc/6pmfMKzXjBtjJmK7Go3k2+OQlpRITPIK12xTNdRo8QSMB9",
+	"alDlzZzcm3/O46gAIDCjcQsjgBZRjAeFONVGteotYxYWxGY4Ihr5WR88W/QnWIfiHegMP6XRqBvtwybd",
+	"xGul6qiBrnxmWQJcXmr2QFBKngX+HdOQMJ2VarjySQJ1pfbA31Bmy8vlso/h5z5PZ7umrdg9P3t5+vbq",
+	"FNoUcmCJv+emtc6gP9SP8YQwnNDOqLPfH/T3Ne7OHIQFqyroGzImsjFGSX1v+U4TyLVBnaY6ltDGp5O4",
+	"KFPGInVhatlPHxNGdDxdFhdF7Z8+5Yw8fVotDl3UJfaZDuT4AxD9Nz9FnOhi9/pvHC5IAORxgtwStVDn",
+	"n63yceZg95onBweDAZRrg5ioCPKJfaZvYZ137ZvFQTiO/Y6+8HOugoK9wSAw0OJgsOYLpWyQhfCZKUeh",
+	"LghdVhJmr358IvLsTxjy1RLPZiRF78+U+NybUiUY6bzRbyZZfKNHANmkGBn3G4rIgtstuSGJ9Jm+YSGt",
+	"GSTWkdFsDCI2EPeUpkKC6ox2YPBFuRJjXlcDzMNZg4PBQQB14bQf3fSMwGJti/Y7Doscf/ulIS5FcGYL",
+	"dSWGJp24eGT3NezTWdS581o+CyagAlC7fcPvMnqP11hUnfsMDQya924AEzKFKJzK+3uDwWcrmFxDNG+q",
+	"wUPSnqEFQB/3rLTB04ikDYxTVwM/0MNsens+nV2nsjw0GW5v8r5SPOVgsL+90Wu3TvDB4GB7i7zMKzR4",
+	"sb3BS6fG98HeXpuJ1OuhQNsWL2uqcHXndQ7bLGCl9Ck022u1VaZcsW7SYtUbqrNB0xbLX6mMDHquNmrk",
+	"txESBmYxzFmMxDNRBGaKzo93XmdGZFPcpDAh3jYgaGP12GBGIP3LBoxjn5l7pHQhynL9aEEg/FKLr310",
+	"zZEgMaTq63d6cB+2ufTQTqDBD3MIgVmmvvBZ4KIeeg5SIkRouFiJpkS1zzbenDYv1sT8LehHGJSwF3tu",
+	"3hHcZzN6CzL0ktuHNEDBYBD0DYKMSSkoyQiTTIIZD0wkPsMpQYIuknhl/XsOmImQcDEGVAdKBQhHkXBi",
+	"o8BKpDdB8ag8LmrJ0xuBONO/FRrR8brQJy3WmeinKqYKKB4NCiuM7QLP1CqAc56RSukcS0G64Bsj3VEO",
+	"z6MHElgpIYENnxFgrzTS3PU4N5+lBOzpC54a9EojexgR2WeBA9uhZ4NRcE7ZzQipXd4Pf/37f8MHcoxS",
+	"En/jA86H3wmQNqiAfKLUB03G0I/RX3MlwKtU+zcbqpfO7FAfXUmewLirg1LkATvswf4bEBbANYFgPZ7K",
+	"kf0iBC05jnw2JUtburO0ZGgHxC1YVRiCLuQdExwho3qdoCWOb3Jll5gDqHS2p08xxJAqbUTLQuq1T5+O",
+	"HOlIfaPOKNbGAUQjaKLJTXdFIjeguhTCRkhijEBKHssSMC0cmlp1Au1gJBhOxJyDsRTylcvc54lAVeUI",
+	"BLOfMwKGUhAjYbGkNmnbcaYk5GmUT09pIzQSfXTFIW0sJrpgsH09wLMIr/BTWznRlD/XufEzUyEKA369",
+	"uKFJoggCxPq8pUFmR1GWWu0adsCED2hWCJQG5YAVT0iJmMNDsD7AM2UR5VEMkgo0U+drh0qLtKvVWlM7",
+	"Kq9VZV0mudgP3ehI0FDpU9oGIkwQ0Ix0vfyjXkS9PGq3i5qj+VRmnABjwVCPsTgr4BMV4KgeWa5jgcaF",
+	"pU1qIrJDrRo6J11L3/Y2sutImR6LUkFAVofzN6czNWM1wIU1ouoMBX1FIXVU1B1gzidQTUH6tKBmqPbT",
+	"RydmDhBmoTiYCZZ1qA9UoeIwqCmZnRnZImCGZhW5wW1KYypXFmGhSUNQy/GV9YPfjFawvY2JLb5Q37R5",
+	"HnJJ2jz4UkNDfVHFxAHDalBJ1sBhORUL1cW3rUohPAO9/5Z0lUf1YZv6oKhqi9KQ8CYUNg1v7gR02exf",
+	"qybgKAos7Kl2ElAnNZjxZWEBo9IIU8E5Dw3kH1idwCed279Rjknus+scJdfYiEVZXjjWwBzrwdNzqHSD",
+	"nl6oCCXsdMlROOdcEHu39qsYktoxUMKR1E55HSlr7AProjG1qYsoCZWhemFIydEC3xCo8k2JQAJPwdGo",
+	"dSWodVuY9Ywko+YN9mwWafNvnsKrJTkjLOvrXAkIICROETYYiw72u15nY9+yN7GtOKxfZuxuNhxBEBIp",
+	"sUS4pjihFRulZHkIiwWVcw9NFpnaKA+l+qGhphX9x572usD9a9LUDL69k6qmvSbaCuihBb+Ff00++kJL",
+	"Fa6l0AOToJJA9UpFRMg00yCtdo5dpc1padKqTSEBEcdIZ2bGx/lyoTRjNoIWbIMvAjQhIc4EcQoKglwC",
+	"ZNF4++uVzYFG73f9O1QDnt6iWuu3PFq1uIbs5CHZLosh1qhgEXl9p3xHihDNjpNxnCcw1VD0NCheBQkv",
+	"R7arANTlgHMaMK4S0rENrd4AtHXSBY2JqOCylWDWSmhoFp0shyQzoXWmn8LBfknDOU4j9MZ8XQrEcyPn",
+	"CgCuJngsA2VVwa8q4VHluFIGJ6pzdg68G8BWcWWPbACU0gQsJqNiP+7+2EHm+O5mSiXg9U3DvrtrXRq1",
+	"VALjrhzQYdC8KuLS8DOLS+uqshpaXuJcsahIS/lpkr1LdcBDamolbhKfikZOmzuvY++zreKXfe43J4Ld",
+	"21w8bDGmC7yKOY6uOT/H6YzododtFqCh2vGjjfpLC5maD+SiYqOceecVcZq/0OiujQfWKTKs7nowNADe",
+	"K5SiWjIHHIzEAFlG8jiZ02s8C0yAFkQ0uC8PIBjgbNp7g2U4BzHMODxt9lMR8LDiGYo5vyERwnKD51L3",
+	"C2Luc68sPBWSks8Cx69pxZWSA1PJJ3neVskBKZ7kvezseyBudZGQeCXA6enIMzvB3uAg0LYehhzZ5SDY",
+	"5r28t3RikrGi1zxt74w8m8LKN+nVB5sQUoGvG5Pdo+dt2IJNXKQgxYKtTrOnR4b4tZx2GxniGm/dpVGm",
+	"Hd7nOubyqDrH5tnto7LPyGeO0yh3E1kHEWrlH/JZ7iCq+IbWKLnqkBqua5wsIWa6GhyTUIiuwnQ5s+UL",
+	"IL40eHV6fnp9WujEIksJYhxUXBuY5YC6UNW5XBLCmljajMiHalslU+KXt/ttFmQrwqta322yJjzzaOr7",
+	"3TGd74jcxnEedrPDKUhsuYGKmVAj8ecvfiLQjDAIVaBM5wMoISrHliUy6BoeBlHCPmssRgBmHglxBquE",
+	"lKMboUEPGugIx+7IZ1Zus8qxLqLDInAk5x5dU6cAkCUkt0UMqPBZXoSglgyAbe0BULS7G2scGFuhCXND",
+	"tRoHI7SmxkFhJpQFG20vvE4xjfNaU8O9wDX78VuSLlMKtlbBFwSyumJBngizLtXwPqc8ZBPUo+sM1O0b",
+	"2C/szkMZcEk2bGPnqlJE1eblZAgUx+UtWSLSW6iVywGRpvgjYtliAuA5xIDeFJB7xvb0E5+zfr0qAADq",
+	"q+3VxxIwuMuvvDLA3MUt5nZvs6aGR/c2xOhaIK3sMF/3+qoTy+N99vWF/UeTy2/usn+fRPc2ueyaJBX1",
+	"6m2RgpD4YrNaIA+E2QJH+UWv42QcqH6f5YVq1NU/Ns0BBjk4RlsKzG0MmvjWDP2LxgerV6xzw5eqtJiJ",
+	"/eYsEI/nrpU/XeN/6aMBrsOcMOZ8oaM1ageyp1TyTxPCa+fZuEJ7kvdSB2j6U6T8xliAa7BIuICqJhag",
+	"Ai1eiRHwWdAwwsCrg7wP+oPj3PRagYxZ4JXPIo6odIKSgzpCdrAGVsJGFxQZrC0xr3WOWWEWATnZZ2CP",
+	"MIXuQTGA5D8UvNQ8qKcuwBGqsqHARTrxGY7jIrJ052B4iPIa7hAvCkZupYp0R0pp4ekCGbSAXZ2CevHu",
+	"6tpnoCHYoEBBJbFc2WgeOuVY74FT283EI/isXUBCO6P3cLDJ6p177deZvUdl0PpCdcpYBFXsBfdZ3co9",
+	"CLpFKk/J0K3jB36KOEE7+8ZOjnC58H3FSa/HqA+Eg93+CRZxB7K/jVX8Ux39LQX3Gjr9nVEdvpSm4KzC",
+	"Rm0BQmeXJYioR3fpo+z+W3OXVhhy9Rp1ZAcIPxFzmjSJ805G+W5R1bdRsr9uqpaLtTnHVIWTvO5z8Fkw",
+	"I7IHLXtFy0YvxHr53nOS9PXNfKhufChABkm1SQ5WPNJGO8cIZhwH6q6a9t5yRhyz14xIFOwPDgxerL03",
+	"jblvo1sAAoCdGhT3N1Kpsax1YrZgWMXL332v6Gq/JS95wyM6pZZjPeoevy8Df3FEn4jaiXYYh8MbPrPS",
+	"4XKdSrm9taynsTxee/5TNL83E/JZAQT+YCZkUsOM2f3zMaGiQscjJ3rkRP/MnKjxgH8VdmQA+bebNJuq",
+	"SDgmDVNHAvTSolaMKEyaRfRFhCUW6tSbAImHWDZzHmAKX3xB7cu8YZtN00AZPdo0f9eBAwUhfAkL5joD",
+	"40kUCZvDU5xVPRbntPKK/wFgea2gUEJn334m0QnLQYiLV/osz3SZ41vXQ1/DHn/ebXCcw5h8VvN6ovul",
+	"ADVxjDLu/VfOIGnLaUoVj75yXsBmPmf3GupBRhGJjvP92uak/owZA49e7Edz1m/t+jiJgLM55cqc4k2G",
+	"Ta+9TNbIc7u/0GRjisA1vgEPTalKWiZr3hznjrDy2jgiMVwR64tGNdwRGtQgxwzI7yrrUHiSi4wu3tpk",
+	"ZUrRNDD0lCz4LXF4ertAeJeR6S4eI+EfT/gXPeGXQGaV06Z9jy2P+cNlxhZeMyt1XGA5b1IRt9jGbcR9",
+	"oxdY29gEWqsF+swG0W8XOYPeMDAIi5nGiSVRH70XxGf1MM8G8z4Ii1DbyVRuNYODvOPt5u4vGj1Tes82",
+	"XVOP+1HV/L2rmnmRxS+haTYHrF/Z2A9zdopAcRaps2XBkiCmwtTKLIWv2zjr1qdeUb6F6dVB7wgCln1m",
+	"gt63RLdbmUaxiMCom8ZErd6gsQ7MbADOQqkwtgTwL76pZOl3RugX39ZdVn8NB3d3AbAfzZgANyHnS8cI",
+	"G/9CEYphxY0GvdduqcW/vm+UuMOgPjHiG1Lhc44fUXEzFgkOoWLHs/1nB8PnewdeXn96pFbBezCP+9rR",
+	"1vfirw167aP6+ah+/taiKXTV8/a3Sk0+5Lam3UbxcGlL3DlOgxZF7tAOCMolbNX1cpour/cF2Yh+wTb+",
+	"YSrePYpnv2/xjBtqbIpG+jTZLGsKFEgxE1MldDknTPI8vtVUubMZBnDse/BlUI8wOjLO/XcMNUUF51lt",
+	"cH2LvDahz5S452i5O0G5dqIGEisXFQy6pbKBPrtHyUTPlljIo5g1HJnB5dxWYW8BNqqM3ah3ljGQQdz0",
+	"WbPz4rDReZG/7ZOQNMBW4GyhFlLpFFFpoIFlns8tKAsJyOAabFWiHZ3AmIdDd9tFH79YG3yMAo0cpohk",
+	"M+BGJVa4xtifiJFeEttwRm+hIgDkkubx7Y2hxTDfMo9/cFCxWzL03lgbD8ANa6ogWi3PuQYnq7VoXZrT",
+	"15Ws212Jxdl4FKIfMxEfZYZCZqC3hfRdu6/bxjK3iSQsJHGDjuSE7kS8lIm40V7rQp1sN98UQXoAOSoQ",
+	"TokPFpEp/ei4eNTNDhxlhLYYc933+ywHbF+0jBX8CmZc92XbGKObIfWoMfzONYakRKVfz6r7XYqZFLpO",
+	"3C2/sYD3Tgm+zXZen60x9KL7cQsNg9Rk7UXtjL154ZJf/I7z5tx6y/CMjCP9BQhGd8Fmc2ypDOH9bLJV",
+	"lvMZDLMVNl/MR4t5nv1GzMc4DAFtFmrf3xsQo8rAvrah9oEc9NFk+2iy/T2abNvcGzWZUUgs7+fVzwQk",
+	"R/OMqZsFbQjtBsi87shnJqjHQwtM4wn/SIQHT02wgI9U3CDwL+k05BRPpzQEcLqVbK4Ekot0V2r8X5wT",
+	"wVu2sSA1XSokDR9luN+9DFfQwpcCsbhH4qrO3yhVntNeaSel44bxpbDlulYJ8WzNCDiSyzn3mVIR9YUK",
+	"Nsbi3K/NbUWTGLObSlpZQ1m0bWll5RJpRWpZblj93Kllj5mtjxzon5EDFQe6F5NbEpePe4ussipnaWNS",
+	"amAvTirbGh5juIsHLmGApylYiy2fBlMAv5KO1KPSFFNvn9jayIEekNi6jgN9seTWx7TWRzb0m2ND98tw",
+	"BV7EQ0Ws6uOc4FjO/2b+WhCJ13KkK+ASmmloMcVwILfepsQxVIM1xRzt8TcgOwKAkkRC8I1AOxAvnJd+",
+	"1+VRTbIbVEjV38yIHEM/Yld/DY7uhDJdEshnwcX56dX3351cn44vLt9dv3v57tyWUZ9yWxs4ZwU6ZpEK",
+	"dHJxBmM0XK94QDW0YE/u1BR3EhBYA25aLE0996xQ1X22I+e6ZBfYvILDwTBYl2X7Ri32F1SyoP8G9eqD",
+	"dVLkNVLVDYLwxFbpzBIhU4IXjwqXy2f+2XD+1ZZPSGlDS8fW4RBw7DVrWBCZ0pw78IQwnNC+ITz3qxVe",
+	"xOarlOBoBSxEDYGEWQpVt374pTPBgoYnmZx3Rj/8eOcpaqbfk1X+zY/qeTUYffGW6bR89lJd5HoOBZ7D",
+	"bKGhRbM07ow6u3APm9nUcMANbIcGDiVp12IB6rOslyQ/nELbXDxdRdDT9nZPl3HpF5WrLJSpmlMlYbhJ",
+	"XfVM5J/nmpM8m88MHGfOF6QHCHkWwtNnp0VZmUkmnf5MPbdWdf585qIP/peJQPpouFJpPlqJrs8JrGJQ",
+	"EbESgaWr5WrQKPf3GvziTnMQVDGAwgVbfz3ojRXMQ+eqE6NyzkkFHFGvlQdRSzQFNVx4Re1Go4gjRw+3",
+	"0Usasg9g2l151WeWKmH2OE1XRmD1UACSbe8lZzLlsSlnrr+70tDrpWV3r+b6vLcy6tItPCFzyiJEpbOq",
+	"cLDrHV8XfZpKwYRFUPZSoB2RkNBTZ0x4SEsHHjJcodtHbzlSfJswaS4l521C87LO3Y93/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -962,6 +962,15 @@ type Problem struct {
 // ClientId defines model for ClientId.
 type ClientId = int64
 
+// ClientIdForConversion defines model for ClientIdForConversion.
+type ClientIdForConversion = int64
+
+// ClientIdForDelete defines model for ClientIdForDelete.
+type ClientIdForDelete = int64
+
+// ClientIdForOwnerChange defines model for ClientIdForOwnerChange.
+type ClientIdForOwnerChange = int64
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -976,6 +985,9 @@ type FilterId = []int64
 
 // FilterLogin defines model for FilterLogin.
 type FilterLogin = []string
+
+// FilterLoginBulkDelete defines model for FilterLoginBulkDelete.
+type FilterLoginBulkDelete = []string
 
 // FilterOwnerId defines model for FilterOwnerId.
 type FilterOwnerId = []int64
@@ -1051,8 +1063,8 @@ type DeleteClientsParams struct {
 	// Id Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind.
 	Id *FilterId `form:"id,omitempty" json:"id,omitempty"`
 
-	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind.
-	Login *FilterLogin `form:"login,omitempty" json:"login,omitempty"`
+	// Login Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. The example, bulkdeleteme, is a sandbox demo client kept for this example.
+	Login *FilterLoginBulkDelete `form:"login,omitempty" json:"login,omitempty"`
 
 	// Guid Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind.
 	Guid *FilterGuid `form:"guid,omitempty" json:"guid,omitempty"`
@@ -1317,6 +1329,10 @@ type ClientInterface interface {
 	// never means "delete all". The answer is `200` even when some items
 	// failed — check each item's `status`.
 	//
+	// Swagger UI pre-fills `login=bulkdeleteme`, a sandbox demo client kept
+	// for this example: it is deleted the first time (`200`), and then the
+	// item reports `404`. No other example uses it.
+	//
 	// Corresponds with DELETE /clients (the `DeleteClients` operationId).
 	DeleteClients(ctx context.Context, params *DeleteClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1373,7 +1389,8 @@ type ClientInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes any type of body and a specified content type.
@@ -1396,7 +1413,8 @@ type ClientInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1410,8 +1428,12 @@ type ClientInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to delete only the
 	// version you looked at.
 	//
+	// Swagger UI pre-fills `{id}` with 8, the sandbox demo client
+	// `deleteme`, kept for this example so that the other examples' client
+	// (3, jdoe) stays: it works once (`204`), then answers `404`.
+	//
 	// Corresponds with DELETE /clients/{id} (the `DeleteClient` operationId).
-	DeleteClient(ctx context.Context, id ClientId, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteClient(ctx context.Context, id ClientIdForDelete, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClient Get a client
 	//
@@ -1478,10 +1500,15 @@ type ClientInterface interface {
 	// from another site's page cannot then convert a client. Send an
 	// `Idempotency-Key` to make retries safe.
 	//
+	// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+	// `convertme`, kept for this example: a conversion cannot be undone, so
+	// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+	// client.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-	ConvertClientToResellerWithBody(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConvertClientToResellerWithBody(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConvertClientToReseller Convert a client into a reseller
 	//
@@ -1494,10 +1521,15 @@ type ClientInterface interface {
 	// from another site's page cannot then convert a client. Send an
 	// `Idempotency-Key` to make retries safe.
 	//
+	// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+	// `convertme`, kept for this example: a conversion cannot be undone, so
+	// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+	// client.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-	ConvertClientToReseller(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ConvertClientToReseller(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClientLimitDescriptor Get one client's limit descriptor
 	//
@@ -1615,10 +1647,14 @@ type ClientInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
+	// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+	// kept for this example so that jdoe (3) stays the administrator's: the
+	// example gives it to `reseller`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-	ChangeClientOwnerWithBody(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ChangeClientOwnerWithBody(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ChangeClientOwner Give a client to another owner
 	//
@@ -1631,10 +1667,14 @@ type ClientInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
+	// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+	// kept for this example so that jdoe (3) stays the administrator's: the
+	// example gives it to `reseller`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-	ChangeClientOwner(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ChangeClientOwner(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetClientPermissions Get a client's permissions
 	//
@@ -1723,6 +1763,10 @@ type ClientInterface interface {
 // never means "delete all". The answer is `200` even when some items
 // failed — check each item's `status`.
 //
+// Swagger UI pre-fills `login=bulkdeleteme`, a sandbox demo client kept
+// for this example: it is deleted the first time (`200`), and then the
+// item reports `404`. No other example uses it.
+//
 // Corresponds with DELETE /clients (the `DeleteClients` operationId).
 func (c *APIClient) DeleteClients(ctx context.Context, params *DeleteClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteClientsRequest(c.Server, params)
@@ -1799,7 +1843,8 @@ func (c *APIClient) ListClients(ctx context.Context, params *ListClientsParams, 
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes any type of body and a specified content type.
@@ -1832,7 +1877,8 @@ func (c *APIClient) CreateClientWithBody(ctx context.Context, params *CreateClie
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes a body of the `application/json` content type.
@@ -1856,8 +1902,12 @@ func (c *APIClient) CreateClient(ctx context.Context, params *CreateClientParams
 // `ETag` from `GET /clients/{id}` as `If-Match` to delete only the
 // version you looked at.
 //
+// Swagger UI pre-fills `{id}` with 8, the sandbox demo client
+// `deleteme`, kept for this example so that the other examples' client
+// (3, jdoe) stays: it works once (`204`), then answers `404`.
+//
 // Corresponds with DELETE /clients/{id} (the `DeleteClient` operationId).
-func (c *APIClient) DeleteClient(ctx context.Context, id ClientId, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *APIClient) DeleteClient(ctx context.Context, id ClientIdForDelete, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteClientRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
@@ -1974,10 +2024,15 @@ func (c *APIClient) ListClientButtons(ctx context.Context, id ClientId, reqEdito
 // from another site's page cannot then convert a client. Send an
 // `Idempotency-Key` to make retries safe.
 //
+// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+// `convertme`, kept for this example: a conversion cannot be undone, so
+// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+// client.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-func (c *APIClient) ConvertClientToResellerWithBody(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *APIClient) ConvertClientToResellerWithBody(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConvertClientToResellerRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -2000,10 +2055,15 @@ func (c *APIClient) ConvertClientToResellerWithBody(ctx context.Context, id Clie
 // from another site's page cannot then convert a client. Send an
 // `Idempotency-Key` to make retries safe.
 //
+// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+// `convertme`, kept for this example: a conversion cannot be undone, so
+// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+// client.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-func (c *APIClient) ConvertClientToReseller(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *APIClient) ConvertClientToReseller(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewConvertClientToResellerRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
@@ -2231,10 +2291,14 @@ func (c *APIClient) GetClientOwner(ctx context.Context, id ClientId, reqEditors 
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
+// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+// kept for this example so that jdoe (3) stays the administrator's: the
+// example gives it to `reseller`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-func (c *APIClient) ChangeClientOwnerWithBody(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *APIClient) ChangeClientOwnerWithBody(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangeClientOwnerRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
@@ -2257,10 +2321,14 @@ func (c *APIClient) ChangeClientOwnerWithBody(ctx context.Context, id ClientId, 
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
+// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+// kept for this example so that jdoe (3) stays the administrator's: the
+// example gives it to `reseller`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-func (c *APIClient) ChangeClientOwner(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *APIClient) ChangeClientOwner(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangeClientOwnerRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
@@ -2738,7 +2806,7 @@ func NewCreateClientRequestWithBody(server string, params *CreateClientParams, c
 }
 
 // NewDeleteClientRequest constructs an http.Request for the DeleteClient method
-func NewDeleteClientRequest(server string, id ClientId, params *DeleteClientParams) (*http.Request, error) {
+func NewDeleteClientRequest(server string, id ClientIdForDelete, params *DeleteClientParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2944,7 +3012,7 @@ func NewListClientButtonsRequest(server string, id ClientId) (*http.Request, err
 }
 
 // NewConvertClientToResellerRequest calls the generic ConvertClientToReseller builder with application/json body
-func NewConvertClientToResellerRequest(server string, id ClientId, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody) (*http.Request, error) {
+func NewConvertClientToResellerRequest(server string, id ClientIdForConversion, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -2955,7 +3023,7 @@ func NewConvertClientToResellerRequest(server string, id ClientId, params *Conve
 }
 
 // NewConvertClientToResellerRequestWithBody constructs an http.Request for the ConvertClientToReseller method, with any body, and a specified content type
-func NewConvertClientToResellerRequestWithBody(server string, id ClientId, params *ConvertClientToResellerParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewConvertClientToResellerRequestWithBody(server string, id ClientIdForConversion, params *ConvertClientToResellerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3356,7 +3424,7 @@ func NewGetClientOwnerRequest(server string, id ClientId) (*http.Request, error)
 }
 
 // NewChangeClientOwnerRequest calls the generic ChangeClientOwner builder with application/json body
-func NewChangeClientOwnerRequest(server string, id ClientId, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody) (*http.Request, error) {
+func NewChangeClientOwnerRequest(server string, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -3367,7 +3435,7 @@ func NewChangeClientOwnerRequest(server string, id ClientId, params *ChangeClien
 }
 
 // NewChangeClientOwnerRequestWithBody constructs an http.Request for the ChangeClientOwner method, with any body, and a specified content type
-func NewChangeClientOwnerRequestWithBody(server string, id ClientId, params *ChangeClientOwnerParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewChangeClientOwnerRequestWithBody(server string, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3697,6 +3765,10 @@ type ClientWithResponsesInterface interface {
 	// never means "delete all". The answer is `200` even when some items
 	// failed — check each item's `status`.
 	//
+	// Swagger UI pre-fills `login=bulkdeleteme`, a sandbox demo client kept
+	// for this example: it is deleted the first time (`200`), and then the
+	// item reports `404`. No other example uses it.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /clients (the `DeleteClients` operationId).
@@ -3757,7 +3829,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3780,7 +3853,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The examples create logins the sandbox does not seed (its demo clients
 	// are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-	// `reseller`), so each works once on a fresh sandbox; a second run
+	// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+	// the destructive examples), so each works once on a fresh sandbox; a second run
 	// answers `409` because the login then exists.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -3794,10 +3868,14 @@ type ClientWithResponsesInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to delete only the
 	// version you looked at.
 	//
+	// Swagger UI pre-fills `{id}` with 8, the sandbox demo client
+	// `deleteme`, kept for this example so that the other examples' client
+	// (3, jdoe) stays: it works once (`204`), then answers `404`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /clients/{id} (the `DeleteClient` operationId).
-	DeleteClientWithResponse(ctx context.Context, id ClientId, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error)
+	DeleteClientWithResponse(ctx context.Context, id ClientIdForDelete, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error)
 
 	// GetClientWithResponse Get a client
 	//
@@ -3868,10 +3946,15 @@ type ClientWithResponsesInterface interface {
 	// from another site's page cannot then convert a client. Send an
 	// `Idempotency-Key` to make retries safe.
 	//
+	// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+	// `convertme`, kept for this example: a conversion cannot be undone, so
+	// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+	// client.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-	ConvertClientToResellerWithBodyWithResponse(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error)
+	ConvertClientToResellerWithBodyWithResponse(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error)
 
 	// ConvertClientToResellerWithResponse Convert a client into a reseller
 	//
@@ -3884,10 +3967,15 @@ type ClientWithResponsesInterface interface {
 	// from another site's page cannot then convert a client. Send an
 	// `Idempotency-Key` to make retries safe.
 	//
+	// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+	// `convertme`, kept for this example: a conversion cannot be undone, so
+	// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+	// client.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-	ConvertClientToResellerWithResponse(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error)
+	ConvertClientToResellerWithResponse(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error)
 
 	// GetClientLimitDescriptorWithResponse Get one client's limit descriptor
 	//
@@ -4017,10 +4105,14 @@ type ClientWithResponsesInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
+	// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+	// kept for this example so that jdoe (3) stays the administrator's: the
+	// example gives it to `reseller`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-	ChangeClientOwnerWithBodyWithResponse(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error)
+	ChangeClientOwnerWithBodyWithResponse(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error)
 
 	// ChangeClientOwnerWithResponse Give a client to another owner
 	//
@@ -4033,10 +4125,14 @@ type ClientWithResponsesInterface interface {
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
+	// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+	// kept for this example so that jdoe (3) stays the administrator's: the
+	// example gives it to `reseller`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-	ChangeClientOwnerWithResponse(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error)
+	ChangeClientOwnerWithResponse(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error)
 
 	// GetClientPermissionsWithResponse Get a client's permissions
 	//
@@ -7195,6 +7291,10 @@ func (r GetMetaResponse) ContentType() string {
 // never means "delete all". The answer is `200` even when some items
 // failed — check each item's `status`.
 //
+// Swagger UI pre-fills `login=bulkdeleteme`, a sandbox demo client kept
+// for this example: it is deleted the first time (`200`), and then the
+// item reports `404`. No other example uses it.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /clients (the `DeleteClients` operationId).
@@ -7267,7 +7367,8 @@ func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, param
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7296,7 +7397,8 @@ func (c *ClientWithResponses) CreateClientWithBodyWithResponse(ctx context.Conte
 //
 // The examples create logins the sandbox does not seed (its demo clients
 // are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-// `reseller`), so each works once on a fresh sandbox; a second run
+// `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+// the destructive examples), so each works once on a fresh sandbox; a second run
 // answers `409` because the login then exists.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7316,10 +7418,14 @@ func (c *ClientWithResponses) CreateClientWithResponse(ctx context.Context, para
 // `ETag` from `GET /clients/{id}` as `If-Match` to delete only the
 // version you looked at.
 //
+// Swagger UI pre-fills `{id}` with 8, the sandbox demo client
+// `deleteme`, kept for this example so that the other examples' client
+// (3, jdoe) stays: it works once (`204`), then answers `404`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /clients/{id} (the `DeleteClient` operationId).
-func (c *ClientWithResponses) DeleteClientWithResponse(ctx context.Context, id ClientId, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error) {
+func (c *ClientWithResponses) DeleteClientWithResponse(ctx context.Context, id ClientIdForDelete, params *DeleteClientParams, reqEditors ...RequestEditorFn) (*DeleteClientResponse, error) {
 	rsp, err := c.DeleteClient(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -7420,10 +7526,15 @@ func (c *ClientWithResponses) ListClientButtonsWithResponse(ctx context.Context,
 // from another site's page cannot then convert a client. Send an
 // `Idempotency-Key` to make retries safe.
 //
+// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+// `convertme`, kept for this example: a conversion cannot be undone, so
+// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+// client.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-func (c *ClientWithResponses) ConvertClientToResellerWithBodyWithResponse(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error) {
+func (c *ClientWithResponses) ConvertClientToResellerWithBodyWithResponse(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error) {
 	rsp, err := c.ConvertClientToResellerWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -7442,10 +7553,15 @@ func (c *ClientWithResponses) ConvertClientToResellerWithBodyWithResponse(ctx co
 // from another site's page cannot then convert a client. Send an
 // `Idempotency-Key` to make retries safe.
 //
+// Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+// `convertme`, kept for this example: a conversion cannot be undone, so
+// it works once (`200`) and then answers `404`, and jdoe (3) stays a
+// client.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /clients/{id}/convert-to-reseller (the `ConvertClientToReseller` operationId).
-func (c *ClientWithResponses) ConvertClientToResellerWithResponse(ctx context.Context, id ClientId, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error) {
+func (c *ClientWithResponses) ConvertClientToResellerWithResponse(ctx context.Context, id ClientIdForConversion, params *ConvertClientToResellerParams, body ConvertClientToResellerJSONRequestBody, reqEditors ...RequestEditorFn) (*ConvertClientToResellerResponse, error) {
 	rsp, err := c.ConvertClientToReseller(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -7641,10 +7757,14 @@ func (c *ClientWithResponses) GetClientOwnerWithResponse(ctx context.Context, id
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
+// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+// kept for this example so that jdoe (3) stays the administrator's: the
+// example gives it to `reseller`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-func (c *ClientWithResponses) ChangeClientOwnerWithBodyWithResponse(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error) {
+func (c *ClientWithResponses) ChangeClientOwnerWithBodyWithResponse(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error) {
 	rsp, err := c.ChangeClientOwnerWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -7663,10 +7783,14 @@ func (c *ClientWithResponses) ChangeClientOwnerWithBodyWithResponse(ctx context.
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
+// Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+// kept for this example so that jdoe (3) stays the administrator's: the
+// example gives it to `reseller`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /clients/{id}/owner (the `ChangeClientOwner` operationId).
-func (c *ClientWithResponses) ChangeClientOwnerWithResponse(ctx context.Context, id ClientId, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error) {
+func (c *ClientWithResponses) ChangeClientOwnerWithResponse(ctx context.Context, id ClientIdForOwnerChange, params *ChangeClientOwnerParams, body ChangeClientOwnerJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeClientOwnerResponse, error) {
 	rsp, err := c.ChangeClientOwner(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err

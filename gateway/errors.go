@@ -309,6 +309,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if mErr != nil {
 		body = []byte(fallbackProblem)
 	}
+	body = append(body, '\n') // as every success body ends
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	if c.Request().Method == http.MethodHead {
 		c.Response().WriteHeader(p.Status)

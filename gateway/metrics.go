@@ -55,13 +55,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		idempotency: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pleskgate_idempotency_requests_total",
-			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, conflict, mismatch, store_error, not_recorded).",
+			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, reconcile, conflict, mismatch, quota, store_full, store_error, not_recorded).",
 		}, []string{"outcome"}),
 	}
 	m.admission = newAdmissionMetrics(reg)
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
+	// Label values known in advance start at 0, so that a fresh gateway's
+	// /metrics already has their series and a dashboard shows 0, not "No
+	// data" (Prometheus's advice on missing metrics). Series keyed by
+	// operation appear with the operation's first request.
+	for o := cacheHit; o <= cacheBypass; o++ {
+		m.cacheRequests.WithLabelValues(o.String())
+	}
+	for _, o := range idempotencyOutcomes {
+		m.idempotency.WithLabelValues(o)
+	}
 	return m
 }
+
+// idempotencyOutcomes are the outcome label values of
+// pleskgate_idempotency_requests_total (idempotency.go).
+var idempotencyOutcomes = []string{"new", "replayed", "reconcile", "conflict", "mismatch", "quota", "store_full", "store_error", "not_recorded"}
 
 func (m *metrics) observeHTTP(op, method string, status int, d time.Duration) {
 	method = methodLabel(method)

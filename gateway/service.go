@@ -36,6 +36,7 @@ func (s *Server) registerServiceRoutes(e *echo.Echo) {
 		},
 	})("pleskgate", "/openapi.json", "/docs/"))
 	e.GET("/docs", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/docs/") })
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/docs/") }) // a newcomer's first URL
 	e.GET("/docs/*", docs)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

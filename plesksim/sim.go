@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// defaultAdminPassword is the administrator's password when Config gives none.
+const defaultAdminPassword = "setup"
+
 // Account is a login/password pair of a user that exists when the simulator starts.
 type Account struct{ Login, Password string }
 
@@ -33,7 +36,7 @@ type Config struct {
 	// passwords must have. The zero value is PasswordPolicyOff (tests);
 	// the plesksim command defaults to DefaultPasswordPolicy.
 	PasswordPolicy PasswordPolicy
-	DemoClients    bool // seed a few demo clients owned by admin (and by the first reseller if any)
+	DemoClients    bool // seed DemoSeed: clients owned by admin (and by the first reseller if any); WithDemo adds the rest of the demo
 	Faults         Faults
 	RefuseLegacy   bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
 	Now            func() time.Time // default time.Now (for cr_date)
@@ -147,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.AdminLogin = "admin"
 	}
 	if cfg.AdminPassword == "" {
-		cfg.AdminPassword = "setup"
+		cfg.AdminPassword = defaultAdminPassword
 	}
 	if len(cfg.IPs) == 0 {
 		cfg.IPs = []string{"192.0.2.10", "192.0.2.11", "192.0.2.12", "2001:db8::10"}

@@ -96,26 +96,3 @@ func (s *Server) addClient(login, password string, c *client) *user {
 	s.insertUser(u)
 	return u
 }
-
-// seedDemo creates demo clients (Config.DemoClients).
-func (s *Server) seedDemo() {
-	today := s.cfg.Now().Format("2006-01-02")
-	mk := func(owner int, login, name, company, email, city, country string) {
-		if s.userByLogin(login) != nil {
-			return
-		}
-		s.addClient(login, "demo-Pass1", &client{pname: name, cname: company, email: email, city: city,
-			country: country, locale: s.cfg.Locale, ownerID: owner, crDate: today, limits: map[string]int64{}, perms: map[string]bool{}})
-	}
-	admin := s.users[0].id
-	mk(admin, "jdoe", "John Doe", "Example Corp.", "jdoe@example.com", "Springfield", "US")
-	mk(admin, "asmith", "Alice Smith", "Smith & Sons <Ltd>", "alice@example.org", "Toronto", "CA")
-	mk(admin, "bmuller", "Bernd Müller", "", "bernd@example.net", "Berlin", "DE")
-	for _, u := range s.users {
-		if u.kind == kindReseller {
-			mk(u.id, "rclient1", "Reseller Client One", "Reseller Co.", "rc1@example.com", "Paris", "FR")
-			mk(u.id, "rclient2", "Reseller Client Two", "", "rc2@example.com", "Madrid", "ES")
-			break
-		}
-	}
-}

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # clients-test: the gateway as its clients see it.
 #   1. lint      openapi.yaml with Redocly CLI (tools/lint/, config .redocly.yaml)
-#   2. ts        the generated TypeScript client (examples/typescript/): types
-#                current, compiles, CRUD + problem+json against the sandbox
-#   3. browser   Swagger UI (/docs/) in headless Debian Chromium (e2e/browser/):
+#   2. browser   Swagger UI (/docs/) in headless Debian Chromium (e2e/browser/):
 #                offline, every operation listed, Authorize (basicAuth first),
-#                then Try it out on list, create, get and patch (If-Match),
-#                each with what the UI pre-fills, each on the first try
+#                then Try it out → Execute on EVERY operation in openapi.yaml's
+#                order with what the UI pre-fills, destructive ones included,
+#                each on the first try
+#   3. ts        the generated TypeScript client (examples/typescript/): types
+#                current, compiles, CRUD + problem+json against the same
+#                sandbox, after the browser ran every default on it
 # against one sandbox gateway started as `make run` starts it (go run
 # ./cmd/pleskgate, built once here) on a free loopback port.
 #
@@ -110,6 +112,11 @@ step() {
 wants lint && step "lint openapi.yaml (Redocly CLI)" \
 	timeout 180 node tools/lint/node_modules/@redocly/cli/bin/cli.js lint --config .redocly.yaml --format=stylish openapi.yaml </dev/null
 
+# Swagger UI's defaults first, then the TypeScript example on the sandbox
+# they left: no default may break what a client does next.
+wants browser && step "Swagger UI in Chromium (e2e/browser)" \
+	timeout 420 node e2e/browser/docs.test.mjs </dev/null
+
 ts_example() (
 	cd examples/typescript &&
 		timeout 120 npm run --silent check-generated </dev/null &&
@@ -117,9 +124,6 @@ ts_example() (
 		timeout 120 node dist/example.js </dev/null
 )
 wants ts && step "TypeScript client (examples/typescript)" ts_example
-
-wants browser && step "Swagger UI in Chromium (e2e/browser)" \
-	timeout 240 node e2e/browser/docs.test.mjs </dev/null
 
 if [ "$failed" -gt 0 ] && [ -n "$gw_pid" ]; then
 	echo; echo "--- last gateway log lines"; tail -40 "$tmp/gateway.log"

@@ -31,6 +31,7 @@ import (
 	"github.com/pleskgate/pleskgate/internal/buildinfo"
 	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 func main() {
@@ -176,6 +177,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		zap.String("protocol", cfg.Protocol), zap.String("auth_mode", cfg.AuthMode))
 	if sandbox {
 		fmt.Fprintf(out, "Swagger UI: http://%s/docs/\n\n", displayAddr(ln.Addr()))
+	} else {
+		go checkUpstream(ctx, srv.Upstream(), gcfg.ServiceCredentials, gcfg.UpstreamLabel, cfg.UpstreamTimeout, log)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -193,24 +196,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
+// checkUpstream sends one get_protos at start and logs a warning when the
+// panel does not answer it, so that a wrong URL or an unreachable panel
+// shows in the first lines of the log, not only in each request's answer.
+// Any answer from Plesk, an error included (no credentials in passthrough
+// mode), means it is reachable. The gateway serves either way: the panel
+// may come up later.
+func checkUpstream(ctx context.Context, up *upstream.Client, creds upstream.Credentials, label string, timeout time.Duration, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := up.Protos(ctx, creds)
+	var perr *translator.Error
+	if err == nil || errors.As(err, &perr) || errors.Is(ctx.Err(), context.Canceled) {
+		return
+	}
+	log.Warn("the upstream did not answer get_protos at start; serving anyway, requests that need it fail until it answers",
+		zap.String("upstream", label), zap.Error(err))
+}
+
 // startSandbox serves a plesksim on a loopback port and prints how to log in.
 func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), error) {
 	password := cfg.SandboxPassword
 	if password == "" {
 		password = randomPassword()
 	}
-	resellerPassword := password + "-r"
-	// A couple of plans, and Plesk's password policy, so that change-owner,
-	// convert-to-reseller and a weak password behave as on a panel.
-	simCfg := plesksim.Config{
+	// The demo data plesksim --demo seeds too (plesksim.WithDemo): a
+	// reseller, demo clients, a couple of plans, and Plesk's password policy,
+	// so that change-owner, convert-to-reseller and a weak password behave
+	// as on a panel.
+	simCfg := plesksim.WithDemo(plesksim.Config{
 		AdminLogin: "admin", AdminPassword: password,
-		Resellers:      []plesksim.Account{{Login: "reseller", Password: resellerPassword}},
-		DemoClients:    true,
-		HostingPlans:   []string{"Default Domain", "Unlimited"},
-		Plans:          []plesksim.Plan{{Name: "Reseller Basic Hosting", Owner: "reseller"}},
-		ResellerPlans:  []string{"Default Reseller", "Reseller Pro"},
 		PasswordPolicy: plesksim.DefaultPasswordPolicy,
-	}
+	})
+	resellerPassword := password + plesksim.DemoResellerSuffix
 	sim, err := plesksim.New(simCfg)
 	if err != nil {
 		return "", nil, err
@@ -227,33 +245,49 @@ func startSandbox(cfg config, log *zap.Logger, out io.Writer) (string, func(), e
   │ Nothing here touches a real panel; state is lost on exit.  │
   └────────────────────────────────────────────────────────────┘
   administrator  login: admin     password: %s
-  reseller       login: reseller  password: %s
-  demo clients   %s
+  reseller       login: %s  password: %s
+  demo clients   password: %s (each)
+                 %s
   Use HTTP Basic with these, e.g.  curl -u admin:%s http://localhost%s/clients
   service plans (change-owner plan_name): %s (admin); %s (reseller)
   reseller plans (convert-to-reseller):   %s
   password policy: %s, new client passwords need %s
-`, password, resellerPassword, demoClients(sim.Clients()), password, portOf(cfg.Listen),
-		strings.Join(simCfg.HostingPlans, ", "), simCfg.Plans[0].Name, strings.Join(simCfg.ResellerPlans, ", "),
+`, password, plesksim.DemoResellerLogin, resellerPassword, plesksim.DemoClientPassword, demoClients(sim.Clients()), password, portOf(cfg.Listen),
+		strings.Join(simCfg.HostingPlans, ", "), plesksim.DemoResellerPlan.Name, strings.Join(simCfg.ResellerPlans, ", "),
 		simCfg.PasswordPolicy, simCfg.PasswordPolicy.Rule())
 	log.Info("sandbox simulator started", zap.String("addr", ln.Addr().String()))
 	return "http://" + ln.Addr().String(), func() { _ = hs.Close() }, nil
 }
 
 // demoClients lists the seeded clients by owner, one line per owner:
-// "owner admin: 3 jdoe, 4 asmith" (ids as the simulator gave them).
+// "owner admin:    3 jdoe, 4 asmith" (ids as the simulator gave them), then
+// the clients kept for Swagger UI's destructive examples, one a line.
 func demoClients(clients []plesksim.Client) string {
-	var owners []string
+	purpose := map[string]string{}
+	for _, d := range plesksim.DemoSeed {
+		purpose[d.Login] = d.For
+	}
+	var owners, examples []string
 	byOwner := map[string][]string{}
 	for _, c := range clients {
+		if p := purpose[c.Login]; p != "" {
+			examples = append(examples, fmt.Sprintf("%d %s (%s)", c.ID, c.Login, p))
+			continue
+		}
 		if _, ok := byOwner[c.OwnerLogin]; !ok {
 			owners = append(owners, c.OwnerLogin)
 		}
 		byOwner[c.OwnerLogin] = append(byOwner[c.OwnerLogin], fmt.Sprintf("%d %s", c.ID, c.Login))
 	}
-	lines := make([]string, len(owners))
-	for i, o := range owners {
-		lines[i] = fmt.Sprintf("%-15s %s", "owner "+o+":", strings.Join(byOwner[o], ", "))
+	lines := make([]string, 0, len(owners)+len(examples)+1)
+	for _, o := range owners {
+		lines = append(lines, fmt.Sprintf("%-15s %s", "owner "+o+":", strings.Join(byOwner[o], ", ")))
+	}
+	if len(examples) > 0 {
+		lines = append(lines, "kept for Swagger UI's destructive examples, each works once:")
+		for _, e := range examples {
+			lines = append(lines, "  "+e)
+		}
 	}
 	return strings.Join(lines, "\n                 ")
 }

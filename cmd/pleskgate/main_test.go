@@ -132,7 +132,10 @@ func TestSandboxServesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("banner: %s", out.String())
 	}
 	// The banner names the demo clients with their ids and owners.
-	for _, want := range []string{"owner admin:    3 jdoe, 4 asmith, 5 bmuller", "owner reseller: 6 rclient1, 7 rclient2"} {
+	// The banner names the demo clients with their ids and owners, their
+	// password, and the clients kept for Swagger UI's destructive examples.
+	for _, want := range []string{"owner admin:    3 jdoe, 4 asmith, 5 bmuller", "owner reseller: 6 rclient1, 7 rclient2",
+		"demo clients   password: " + plesksim.DemoClientPassword, "8 deleteme (DELETE /clients/{id})", "10 convertme (POST /clients/{id}/convert-to-reseller)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("banner lacks %q:\n%s", want, out.String())
 		}

@@ -29,11 +29,13 @@ var errVersionShown = errors.New("version shown")
 const usageText = `plesksim: a simulator of Plesk's XML API, to develop and test against without a
 panel. It answers POST /enterprise/control/agent.php as Plesk would for the
 customer operator (the legacy client operator below protocol 1.6.3.0) and
-<server><get_protos/>, over every protocol version from 1.4.0.0 up to
+<server><get_protos/>, over every protocol version from 1.0.0.0 up to
 --protocol: it checks the HTTP_AUTH_LOGIN/HTTP_AUTH_PASSWD or KEY headers and
 each packet against the version's schema, keeps its state in memory (lost on
 exit), and can add latency and faults (--latency, --fault) to rehearse
-failures. --demo seeds a few customers to look at.
+failures. --demo seeds the demo data pleskgate's sandbox has: the reseller
+"reseller" (password: the administrator's plus "-r"), demo clients with the
+password "` + plesksim.DemoClientPassword + `", and a few plans.
 
 Usage: plesksim [flags]
 
@@ -42,6 +44,7 @@ Flags:
 
 type options struct {
 	listen          string
+	demo            bool
 	tlsCert, tlsKey string
 	cfg             plesksim.Config
 }
@@ -75,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.cfg.Keys = append(o.cfg.Keys, v)
 		return nil
 	})
-	fs.BoolVar(&o.cfg.DemoClients, "demo", false, "seed demo clients")
+	fs.BoolVar(&o.demo, "demo", false, "seed the demo data of pleskgate's sandbox (reseller \"reseller\", demo clients, plans)")
 	fs.BoolVar(&o.cfg.RefuseLegacy, "refuse-legacy", false, "list old protocol versions but refuse every <client> packet with system error 1014 (as Plesk Obsidian answers an unversioned <client>)")
 	fs.Func("plan", "service plan NAME[:OWNER] for change-owner plan-name; OWNER a --reseller login, default the admin (repeatable)", func(v string) error {
 		name, owner, _ := strings.Cut(v, ":")
@@ -117,6 +120,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--tls-cert and --tls-key go together")
 	}
 	o.cfg.Faults.Kind = plesksim.FaultKind(kind)
+	if o.demo {
+		o.cfg = plesksim.WithDemo(o.cfg)
+	}
 	return o, nil
 }
 

@@ -28,7 +28,8 @@ func TestParseFlags(t *testing.T) {
 	}
 	c := o.cfg
 	if o.listen != "127.0.0.1:9" || c.Protocol != "1.6.0.2" || c.AdminLogin != "root" || c.AdminPassword != "pw" ||
-		len(c.Resellers) != 2 || c.Resellers[1] != (plesksim.Account{Login: "r2", Password: "p:2"}) ||
+		len(c.Resellers) != 3 || c.Resellers[0] != (plesksim.Account{Login: plesksim.DemoResellerLogin, Password: "pw" + plesksim.DemoResellerSuffix}) ||
+		c.Resellers[2] != (plesksim.Account{Login: "r2", Password: "p:2"}) ||
 		len(c.IPs) != 2 || c.Keys[0] != "k1" || !c.DemoClients || c.Faults.Latency != 20*time.Millisecond ||
 		c.Faults.Kind != plesksim.FaultReset || c.Faults.Rate != 0.25 || c.Workers != 4 {
 		t.Fatalf("parsed %+v", o)
@@ -44,6 +45,26 @@ func TestParseFlags(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"--fault", "boom", "--listen", "127.0.0.1:0"}, io.Discard, nil); err == nil {
 		t.Error("unknown fault kind accepted")
+	}
+}
+
+// --help states the oldest protocol version the simulator accepts, as the
+// --protocol flag and the README do (it said 1.4.0.0; the simulator starts
+// at 1.0.0.0).
+func TestHelpNamesTheOldestVersion(t *testing.T) {
+	var help bytes.Buffer
+	if _, err := parseFlags([]string{"--help"}, &help); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	sim, err := plesksim.New(plesksim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldest := sim.Versions()[0]
+	text := strings.Join(strings.Fields(help.String()), " ")
+	if !strings.Contains(text, "every protocol version from "+oldest+" up to --protocol") ||
+		!strings.Contains(text, "from "+oldest+" up to it is accepted") {
+		t.Fatalf("--help does not say the versions start at %s:\n%s", oldest, help.String())
 	}
 }
 

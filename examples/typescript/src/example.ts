@@ -16,10 +16,22 @@ const baseUrl = (process.env.PLESKGATE_URL ?? "http://localhost:8080").replace(/
 const login = process.env.PLESKGATE_LOGIN ?? "admin";
 const password = process.env.PLESKGATE_PASSWORD ?? "demo";
 
+// Node's fetch reports an unreachable server as a bare "fetch failed": say
+// which URL was tried and why, so a wrong PLESKGATE_URL is obvious.
+async function fetchNamingURL(request: Request): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    throw new Error(`fetch failed: ${request.method} ${request.url}${cause} (is the gateway running at PLESKGATE_URL=${baseUrl}?)`, { cause: err });
+  }
+}
+
 // Every request carries HTTP Basic: in passthrough mode the gateway hands the
 // credentials to Plesk, which decides what this caller may see and do.
 const api = createClient<paths>({
   baseUrl,
+  fetch: fetchNamingURL,
   headers: { Authorization: "Basic " + Buffer.from(`${login}:${password}`).toString("base64") },
 });
 

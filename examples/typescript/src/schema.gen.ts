@@ -63,7 +63,8 @@ export interface paths {
          *
          *     The examples create logins the sandbox does not seed (its demo clients
          *     are jdoe, asmith, bmuller, rclient1 and rclient2, owned by `admin` and
-         *     `reseller`), so each works once on a fresh sandbox; a second run
+         *     `reseller`, and deleteme, moveme, convertme and bulkdeleteme, kept for
+         *     the destructive examples), so each works once on a fresh sandbox; a second run
          *     answers `409` because the login then exists.
          */
         post: operations["createClient"];
@@ -76,6 +77,10 @@ export interface paths {
          *     A request without any filter is refused with `400`: this endpoint
          *     never means "delete all". The answer is `200` even when some items
          *     failed — check each item's `status`.
+         *
+         *     Swagger UI pre-fills `login=bulkdeleteme`, a sandbox demo client kept
+         *     for this example: it is deleted the first time (`200`), and then the
+         *     item reports `404`. No other example uses it.
          */
         delete: operations["deleteClients"];
         options?: never;
@@ -113,6 +118,10 @@ export interface paths {
          * @description Deletes one client and everything it owns (Plesk `del`). Send the
          *     `ETag` from `GET /clients/{id}` as `If-Match` to delete only the
          *     version you looked at.
+         *
+         *     Swagger UI pre-fills `{id}` with 8, the sandbox demo client
+         *     `deleteme`, kept for this example so that the other examples' client
+         *     (3, jdoe) stays: it works once (`204`), then answers `404`.
          */
         delete: operations["deleteClient"];
         options?: never;
@@ -355,6 +364,10 @@ export interface paths {
          *     `422` (Plesk error 1015). The answer is the new owner. Send the
          *     `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
          *     if it has not changed since you read it (`412` otherwise).
+         *
+         *     Swagger UI pre-fills `{id}` with 9, the sandbox demo client `moveme`,
+         *     kept for this example so that jdoe (3) stays the administrator's: the
+         *     example gives it to `reseller`.
          */
         put: operations["changeClientOwner"];
         post?: never;
@@ -389,6 +402,11 @@ export interface paths {
          *     all the same (415 otherwise, nothing sent): a form or text/plain POST
          *     from another site's page cannot then convert a client. Send an
          *     `Idempotency-Key` to make retries safe.
+         *
+         *     Swagger UI pre-fills `{id}` with 10, the sandbox demo client
+         *     `convertme`, kept for this example: a conversion cannot be undone, so
+         *     it works once (`200`) and then answers `404`, and jdoe (3) stays a
+         *     client.
          */
         post: operations["convertClientToReseller"];
         delete?: never;
@@ -1732,6 +1750,21 @@ export interface components {
          */
         ClientId: number;
         /**
+         * @description The Plesk client id (8 is the sandbox's demo client deleteme, kept for this example).
+         * @example 8
+         */
+        ClientIdForDelete: number;
+        /**
+         * @description The Plesk client id (9 is the sandbox's demo client moveme, kept for this example).
+         * @example 9
+         */
+        ClientIdForOwnerChange: number;
+        /**
+         * @description The Plesk client id (10 is the sandbox's demo client convertme, kept for this example).
+         * @example 10
+         */
+        ClientIdForConversion: number;
+        /**
          * @description An IPv4 or IPv6 address of the client's pool.
          * @example 192.0.2.10
          */
@@ -1740,6 +1773,13 @@ export interface components {
         FilterId: number[];
         /** @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterLogin: string[];
+        /**
+         * @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. The example, bulkdeleteme, is a sandbox demo client kept for this example.
+         * @example [
+         *       "bulkdeleteme"
+         *     ]
+         */
+        FilterLoginBulkDelete: string[];
         /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
         FilterGuid: string[];
         /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
@@ -1958,8 +1998,13 @@ export interface operations {
             query?: {
                 /** @description Select clients by id. Repeat for several, at most 1000; do not combine with another filter kind. */
                 id?: components["parameters"]["FilterId"];
-                /** @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. */
-                login?: components["parameters"]["FilterLogin"];
+                /**
+                 * @description Select clients by login. Repeat for several, at most 1000; do not combine with another filter kind. The example, bulkdeleteme, is a sandbox demo client kept for this example.
+                 * @example [
+                 *       "bulkdeleteme"
+                 *     ]
+                 */
+                login?: components["parameters"]["FilterLoginBulkDelete"];
                 /** @description Select clients by GUID (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
                 guid?: components["parameters"]["FilterGuid"];
                 /** @description Select clients by their id in an external system (protocol ≥ 1.6.3.0). Repeat for several, at most 1000; do not combine with another filter kind. */
@@ -2062,10 +2107,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
-                 * @example 3
+                 * @description The Plesk client id (8 is the sandbox's demo client deleteme, kept for this example).
+                 * @example 8
                  */
-                id: components["parameters"]["ClientId"];
+                id: components["parameters"]["ClientIdForDelete"];
             };
             cookie?: never;
         };
@@ -2575,10 +2620,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
-                 * @example 3
+                 * @description The Plesk client id (9 is the sandbox's demo client moveme, kept for this example).
+                 * @example 9
                  */
-                id: components["parameters"]["ClientId"];
+                id: components["parameters"]["ClientIdForOwnerChange"];
             };
             cookie?: never;
         };
@@ -2639,10 +2684,10 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
-                 * @example 3
+                 * @description The Plesk client id (10 is the sandbox's demo client convertme, kept for this example).
+                 * @example 10
                  */
-                id: components["parameters"]["ClientId"];
+                id: components["parameters"]["ClientIdForConversion"];
             };
             cookie?: never;
         };
