@@ -107,7 +107,7 @@ func newConnTracker(cfg Config, reg prometheus.Registerer) *connTracker {
 		t.max = 4096
 	}
 	if t.headBudget <= 0 {
-		t.headBudget = 8 << 20
+		t.headBudget = 4 << 20
 	}
 	if t.readHeaderTimeout <= 0 {
 		t.readHeaderTimeout = 10 * time.Second
