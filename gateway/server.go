@@ -77,6 +77,11 @@ type Config struct {
 	// (4096 when zero; further ones wait to be accepted).
 	MaxHeaderBytes int
 	MaxConnections int
+	// MaxHeaderBytesTotal bounds the bytes all unfinished request heads
+	// may hold together, beyond headAllowance each (limits.go); 4 MiB when
+	// zero. ReadHeaderTimeout is how long a head may take; 10s when zero.
+	MaxHeaderBytesTotal int64
+	ReadHeaderTimeout   time.Duration
 }
 
 // Server is the HTTP gateway.
@@ -99,6 +104,8 @@ type Server struct {
 
 	tracer     trace.Tracer // nil when tracing is off (tracing.go)
 	propagator propagation.TextMapPropagator
+
+	conns *connTracker // HTTPServer's and LimitListener's connection limits (limits.go)
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -191,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
 	s.upstreamID = upstream.Keyed(cfg.StateSecret, "upstream", s.upstream.Endpoint())[:16]
+	s.conns = newConnTracker(cfg, cfg.Registry)
 	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.echo = s.newEcho()
 	return s, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -64,8 +65,10 @@ type config struct {
 	BreakerFailureRatio float64
 	BreakerWindow       time.Duration
 	BreakerOpenFor      time.Duration
-	MaxHeaderBytes      int // largest request head (431 above)
-	MaxConnections      int // connections served at once; more wait in the kernel's backlog
+	MaxHeaderBytes      int           // largest request head (431 above)
+	MaxConnections      int           // connections served at once; more wait in the kernel's backlog
+	MaxHeaderBytesTotal int64         // bytes all unfinished request heads may hold together
+	ReadHeaderTimeout   time.Duration // how long a request head may take
 }
 
 type setting struct {
@@ -144,12 +147,21 @@ var limitSettings = []setting{
 		c.MaxHeaderBytes = n
 		return nil
 	}},
-	{"max-connections", "4096", "connections served at once; further ones wait to be accepted", posInt(func(c *config) *int { return &c.MaxConnections })},
+	{"max-connections", "4096", "connections open at once; a new one at the limit closes the connection that has waited longest for a request (idle keep-alive, or silent); only when all are busy does it wait to be accepted", posInt(func(c *config) *int { return &c.MaxConnections })},
+	{"max-header-bytes-total", "4194304", "bytes all request heads still being read may hold together, beyond the first 4 KiB of each; a connection whose head would go over is closed", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			return fmt.Errorf("%q is not a number of bytes from 1024 to 1073741824", v)
+		}
+		c.MaxHeaderBytesTotal = n
+		return nil
+	}},
+	{"read-header-timeout", "10s", "how long a connection may take to send a request's line and headers (also the next one on a keep-alive connection, once it has started)", dur(func(c *config) *time.Duration { return &c.ReadHeaderTimeout })},
 }
 
 var baseSettings = []setting{
 	{"listen", ":8080", "address to serve on", str(func(c *config) *string { return &c.Listen })},
-	{"upstream-url", "", "Plesk base URL, e.g. https://panel:8443 (the gateway appends /enterprise/control/agent.php); unset = sandbox mode", str(func(c *config) *string { return &c.UpstreamURL })},
+	{"upstream-url", "", "Plesk base URL, e.g. https://panel:8443 (the gateway appends /enterprise/control/agent.php, and drops it from a URL that already ends with it); unset = sandbox mode", str(func(c *config) *string { return &c.UpstreamURL })},
 	{"protocol", "auto", "auto (ask the server which versions it speaks, pick per operation), or one version or a comma-separated list to pin", str(func(c *config) *string { return &c.Protocol })},
 	{"auth-mode", "passthrough", "passthrough (callers' Plesk credentials go upstream) or service (the gateway's own credentials; callers present API keys)", str(func(c *config) *string { return &c.AuthMode })},
 	{"upstream-login", "", "service mode: the gateway's Plesk login", str(func(c *config) *string { return &c.UpstreamLogin })},
@@ -254,6 +266,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	default:
 		return c, fmt.Errorf("PLESKGATE_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
 	}
+	if c.MaxHeaderBytesTotal < int64(c.MaxHeaderBytes) {
+		return c, fmt.Errorf("PLESKGATE_MAX_HEADER_BYTES_TOTAL (%d) is below PLESKGATE_MAX_HEADER_BYTES (%d): a head of the largest size allowed could never be read", c.MaxHeaderBytesTotal, c.MaxHeaderBytes)
+	}
+	if c.UpstreamURL != "" {
+		base, err := upstreamBase(c.UpstreamURL)
+		if err != nil {
+			return c, fmt.Errorf("PLESKGATE_UPSTREAM_URL: %w", err)
+		}
+		c.UpstreamURL = base
+	}
 	if c.AuthMode != "passthrough" && c.AuthMode != "service" {
 		return c, fmt.Errorf("PLESKGATE_AUTH_MODE: %q is not passthrough or service", c.AuthMode)
 	}
@@ -272,4 +294,26 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 	}
 	return c, nil
+}
+
+// agentPath is what the gateway appends to PLESKGATE_UPSTREAM_URL.
+const agentPath = "/enterprise/control/agent.php"
+
+// upstreamBase checks a panel URL and returns it without a trailing
+// agentPath: without a scheme and host ("127.0.0.1:8443") every call would
+// fail, so it is a start-up error; one copied from a Plesk document with
+// the agent path would get it twice. The error never shows the URL's
+// userinfo.
+func upstreamBase(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return "", errors.New("not an http:// or https:// URL with a host, such as https://panel:8443")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%s: a base URL takes no query or fragment", gateway.RedactURL(raw))
+	}
+	if base, ok := strings.CutSuffix(strings.TrimRight(raw, "/"), agentPath); ok {
+		return base, nil
+	}
+	return raw, nil
 }

@@ -163,16 +163,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		BreakerOpenFor:      cfg.BreakerOpenFor,
 	}
 	gcfg.MaxHeaderBytes, gcfg.MaxConnections = cfg.MaxHeaderBytes, cfg.MaxConnections
+	gcfg.MaxHeaderBytesTotal, gcfg.ReadHeaderTimeout = cfg.MaxHeaderBytesTotal, cfg.ReadHeaderTimeout
 	srv, err := gateway.New(gcfg)
 	if err != nil {
 		return err
 	}
 
-	ln, err := srv.Listen(cfg.Listen) // at most PLESKGATE_MAX_CONNECTIONS at once
+	ln, err := srv.Listen(cfg.Listen) // at most PLESKGATE_MAX_CONNECTIONS at once, idle ones shed first
 	if err != nil {
 		return err
 	}
-	hs := srv.HTTPServer() // PLESKGATE_MAX_HEADER_BYTES, timeouts
+	hs := srv.HTTPServer() // PLESKGATE_MAX_HEADER_BYTES, timeouts; tells ln which connections are idle
 	log.Info("pleskgate listening", zap.String("addr", ln.Addr().String()), zap.String("upstream", gcfg.UpstreamLabel),
 		zap.String("protocol", cfg.Protocol), zap.String("auth_mode", cfg.AuthMode))
 	if sandbox {

@@ -48,6 +48,10 @@ func main() {
 		err = runCapacity(os.Args[1:]) // capacity.go
 	} else if len(os.Args) > 1 && (os.Args[1] == "-headerflood" || os.Args[1] == "--headerflood") {
 		err = runHeaderFlood(os.Args[1:]) // headerflood.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-idleflood" || os.Args[1] == "--idleflood") {
+		err = runIdleFlood(os.Args[1:]) // idleflood.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-partialheads" || os.Args[1] == "--partialheads") {
+		err = runPartialHeads(os.Args[1:]) // partialheads.go
 	} else {
 		err = run(os.Args[1:])
 	}
