@@ -89,8 +89,8 @@ generate-ts: ## regenerate the TypeScript example's types from openapi.yaml
 FUZZTIME ?= 100000x
 FUZZ_TARGETS := \
 	translator:FuzzDecodeResponse translator:FuzzDecodeResponseTyped translator:FuzzDecodeGetProtos \
-	translator:FuzzEncodeAddText translator:FuzzParseVersion translator:FuzzDecodeFastMatchesOracle \
-	translator:FuzzEncodeFastMatchesOracle translator:FuzzDecodeGetMatches \
+	translator:FuzzEncodeAddText translator:FuzzParseVersion translator:FuzzEncodeRequest \
+	translator:FuzzEachGetResultMatchesDecode \
 	plesksim:FuzzPacket \
 	gateway:FuzzCreateClientBody gateway:FuzzCreateClientFields gateway:FuzzPatchClientBody \
 	gateway:FuzzClientsQuery gateway:FuzzParseProtocolSetting

@@ -104,7 +104,7 @@ func (s *Server) ListClients(ctx context.Context, req api.ListClientsRequestObje
 	}
 	// The page is converted and encoded one client at a time as it is
 	// written (listresponse.go), not built as an api.ClientList.
-	out := listResponse{recs: page.recs, answer: page.answer, inc: page.inc}
+	out := listResponse{recs: page.recs, inc: page.inc}
 	if page.next != nil {
 		next := encodeCursor(*page.next)
 		link := fmt.Sprintf(`</clients?%s>; rel="next"`, nextQuery(p, next))

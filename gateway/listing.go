@@ -96,10 +96,9 @@ func validSnapshotID(s string) bool {
 // decoded them (in id order, each with its general info), what they
 // include, and the next cursor (nil on the last page).
 type listPage struct {
-	recs   []translator.GetResult
-	answer *translator.GetAnswer // if not nil, the page is its ok results, decoded as they are written
-	inc    include
-	next   *listCursor
+	recs []translator.GetResult
+	inc  include
+	next *listCursor
 }
 
 // listClients computes one page of the selection f, after cur (nil: the
@@ -208,23 +207,31 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // an empty dataset. Filter values that match nothing (1013) select nothing.
 //
 // The answer holds only status and id per client (≈ 55 bytes), which the
-// translator checks and reduces to the ids (DecodeGet), not a result
-// per client.
+// translator decodes one result at a time (EachGetResult): only the ids
+// are kept, not a result per client.
 func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
 	v, err := s.versionFor(ctx, translator.OpGet)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f})
+	var ids []int
+	var failed []translator.Result
+	err = s.upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f}, func(r translator.GetResult) error {
+		if r.Result.OK() {
+			ids = append(ids, r.Result.ID)
+		} else {
+			failed = append(failed, r.Result)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range a.Failed() {
+	for _, r := range failed {
 		if r.ErrCode != translator.CodeObjectNotFound {
 			return nil, r.Err()
 		}
 	}
-	ids := a.IDs() // a is ours alone: sorted in place
 	slices.Sort(ids)
 	return slices.Compact(ids), nil
 }
@@ -232,11 +239,10 @@ func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, 
 // pageRecords reads the clients with these ids (step 2). A client deleted
 // since its id was read answers 1013 and is skipped.
 //
-// When one packet carries everything the page includes, the answer is kept
-// as it came (translator.GetAnswer): checked here — a failed result, or a
-// malformed answer, is the error as in readResults — and decoded again one
-// client at a time while the page is written. Only the body and the ids are
-// then held, not a decoded result per client.
+// When one packet carries everything the page includes, its results are
+// decoded one at a time (translator.EachGetResult) and only the ok ones
+// kept: a failed result, or a malformed answer, is the error as in
+// readResults.
 func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPage, error) {
 	if len(ids) == 0 {
 		return listPage{inc: in}, nil
@@ -258,35 +264,36 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPa
 		}
 		req.Limits, req.Permissions, req.IPPool = in.Limits, in.Permissions, in.IPPool
 	}
-	a, err := s.upstream.CallGet(ctx, credentialsFrom(ctx), v, req)
+	var recs []translator.GetResult
+	var failed []translator.Result
+	err = s.upstream.CallGet(ctx, credentialsFrom(ctx), v, req, func(r translator.GetResult) error {
+		if r.Result.OK() {
+			recs = append(recs, r)
+		} else {
+			failed = append(failed, r.Result)
+		}
+		return nil
+	})
 	if err != nil {
 		return listPage{}, err
 	}
-	for _, r := range a.Failed() {
+	for _, r := range failed {
 		if r.ErrCode != translator.CodeObjectNotFound {
 			return listPage{}, r.Err()
 		}
 	}
-	got := a.IDs()
-	for i := 1; i < len(got); i++ {
-		if got[i] <= got[i-1] {
+	for i := 1; i < len(recs); i++ {
+		if recs[i].Result.ID <= recs[i-1].Result.ID {
 			// Not in id order (Plesk answers in the filter's order, which
-			// is ascending): decode it whole and sort, as readResults does.
-			return listPage{recs: sortedResults(a), inc: in}, nil
+			// is ascending): sort, as readResults does.
+			return listPage{recs: sortedResults(recs), inc: in}, nil
 		}
 	}
-	return listPage{answer: a, inc: in}, nil
+	return listPage{recs: recs, inc: in}, nil
 }
 
-// sortedResults copies the ok results of a into a slice sorted by id.
-func sortedResults(a *translator.GetAnswer) []translator.GetResult {
-	recs := make([]translator.GetResult, 0, len(a.IDs()))
-	a.Each(func(r *translator.GetResult) bool {
-		if r.Result.OK() {
-			recs = append(recs, r.Clone())
-		}
-		return true
-	})
+// sortedResults sorts recs by id, in place.
+func sortedResults(recs []translator.GetResult) []translator.GetResult {
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Result.ID < recs[j].Result.ID })
 	return recs
 }

@@ -26,11 +26,10 @@ import (
 // only written with the first chunk: an encoding error before then (none
 // is possible for these types) still reaches the error handler uncommitted.
 type listResponse struct {
-	recs   []translator.GetResult
-	answer *translator.GetAnswer // if not nil, the page is its ok results (and recs is nil)
-	inc    include
-	next   *string // next_cursor; nil on the last page
-	link   *string // the Link header; nil on the last page
+	recs []translator.GetResult
+	inc  include
+	next *string // next_cursor; nil on the last page
+	link *string // the Link header; nil on the last page
 }
 
 // listWriteBuffer is how much of the body is held before it is written.
@@ -69,15 +68,9 @@ func (r listResponse) VisitListClientsResponse(w http.ResponseWriter) error {
 		_, _ = bw.Write(b)
 		return true
 	}
-	if r.answer != nil {
-		// The ok results, in order: pageRecords checked the others are
-		// misses (1013), which a page skips.
-		r.answer.Each(func(rec *translator.GetResult) bool { return !rec.Result.OK() || writeItem(rec) })
-	} else {
-		for i := range r.recs {
-			if !writeItem(&r.recs[i]) {
-				break
-			}
+	for i := range r.recs {
+		if !writeItem(&r.recs[i]) {
+			break
 		}
 	}
 	if err != nil {

@@ -282,19 +282,25 @@ func TestListPageBytesEqualSingleReads(t *testing.T) {
 	}
 }
 
-// TestSortedResults: an answer not in id order is copied out and sorted,
-// each client its own copy (Each reuses its values).
+// TestSortedResults: the ok results of an answer not in id order are
+// sorted, each client with its own values.
 func TestSortedResults(t *testing.T) {
 	body := `<packet><customer><get>` +
 		`<result><status>ok</status><id>9</id><data><gen_info><login>nine</login><owner-id>1</owner-id></gen_info></data></result>` +
 		`<result><status>error</status><errcode>1013</errcode><errtext>gone</errtext></result>` +
 		`<result><status>ok</status><id>3</id><data><gen_info><login>three</login><owner-id>2</owner-id></gen_info></data></result>` +
 		`</get></customer></packet>`
-	a, err := translator.DecodeGet(translator.MustParseVersion("1.6.9.1"), []byte(body), &translator.GetRequest{})
+	var recs []translator.GetResult
+	err := translator.EachGetResult(translator.MustParseVersion("1.6.9.1"), []byte(body), &translator.GetRequest{}, func(r translator.GetResult) error {
+		if r.Result.OK() {
+			recs = append(recs, r)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := sortedResults(a)
+	recs = sortedResults(recs)
 	if len(recs) != 2 || recs[0].Result.ID != 3 || recs[1].Result.ID != 9 ||
 		recs[0].Client.Login != "three" || recs[1].Client.Login != "nine" || *recs[0].Client.OwnerID != 2 || *recs[1].Client.OwnerID != 1 {
 		t.Fatalf("%+v", recs)

@@ -1,22 +1,20 @@
 package translator
 
-import (
-	"encoding/xml"
-	"fmt"
-)
+import "fmt"
 
 // AddRequest creates one client: operation add, every protocol version
 // (legacy client/add with optional template, modern customer/add; §7.1).
 type AddRequest struct{ Client NewClient }
 
+// Op returns the add operation.
+func (*AddRequest) Op() *Op { return opAdd }
+
 // Operation returns OpAdd.
 func (*AddRequest) Operation() Operation { return OpAdd }
-func (*AddRequest) element() string      { return "add" }
 
 // addXML is client/add (legacy: gen_info then a template choice) and
 // customer/add (gen_info only).
 type addXML struct {
-	XMLName      xml.Name      `xml:"add"`
 	GenInfo      addGenInfoXML `xml:"gen_info"`
 	TemplateID   *int          `xml:"template-id"`
 	TemplateName *string       `xml:"template-name"`
@@ -145,15 +143,13 @@ type AddReply struct {
 
 func (*AddReply) isReply() {}
 
-// reply reads client/add (< 1.6.3.0, no guid) or customer/add (1.6.3.0+, with
-// guid): exactly one <result> (§7.1).
-func (*AddRequest) reply(results []resultXML) (Reply, error) {
-	if len(results) != 1 {
-		return nil, fmt.Errorf("add has %d results, want 1", len(results))
-	}
-	res, err := results[0].result()
+// read reads client/add (< 1.6.3.0, no guid) or customer/add (1.6.3.0+,
+// with guid): its one <result> (§7.1; Op.oneResult).
+func (a *AddReply) read(r *resultXML) error {
+	res, err := r.result()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &AddReply{Result: res, GUID: results[0].GUID}, nil
+	a.Result, a.GUID = res, r.GUID
+	return nil
 }

@@ -1,21 +1,19 @@
 package translator
 
-import (
-	"encoding/xml"
-	"strings"
-)
+import "strings"
 
 // ButtonsListRequest lists the custom buttons of clients' pages: legacy
 // client/cform_buttons_list, protocol < 1.6.3.0 (§7.7).
 type ButtonsListRequest struct{ Filter Filter }
 
+// Op returns the cform_buttons_list operation.
+func (*ButtonsListRequest) Op() *Op { return opButtonsList }
+
 // Operation returns OpButtonsList.
 func (*ButtonsListRequest) Operation() Operation { return OpButtonsList }
-func (*ButtonsListRequest) element() string      { return "cform_buttons_list" }
 
 type buttonsListXML struct {
-	XMLName xml.Name  `xml:"cform_buttons_list"`
-	Filter  filterXML `xml:"filter"`
+	Filter filterXML `xml:"filter"`
 }
 
 // build builds client/cform_buttons_list (< 1.6.3.0).
@@ -66,41 +64,38 @@ type buttonXML struct {
 	IconURL     *string `xml:"icon_url"`
 }
 
-// reply reads client/cform_buttons_list results (< 1.6.3.0).
-func (*ButtonsListRequest) reply(results []resultXML) (Reply, error) {
-	out := &ButtonsReply{Results: make([]ButtonsResult, 0, len(results))}
-	for _, r := range results {
-		res, err := r.result()
-		if err != nil {
-			return nil, err
-		}
-		br := ButtonsResult{Result: res}
-		for _, b := range r.Buttons {
-			btn := Button{
-				Code: b.Code, Type: strings.TrimSpace(b.Type), Name: b.Name, NameID: b.NameID,
-				GroupName: b.GroupName, GroupNameID: b.GroupNameID, Href: b.Href, JSOnClick: b.JSOnClick,
-				ConhelpID: b.ConhelpID, Conhelp: b.Conhelp, IconURL: b.IconURL,
-			}
-			if btn.Enabled, err = parseBool(b.Enabled); err != nil {
-				return nil, err
-			}
-			if b.NewWindow != nil {
-				nw, err := parseBool(*b.NewWindow)
-				if err != nil {
-					return nil, err
-				}
-				btn.NewWindow = &nw
-			}
-			if b.TabIndex != nil {
-				ti, err := optInt("tabindex", *b.TabIndex)
-				if err != nil {
-					return nil, err
-				}
-				btn.TabIndex = &ti
-			}
-			br.Buttons = append(br.Buttons, btn)
-		}
-		out.Results = append(out.Results, br)
+// read reads one result of client/cform_buttons_list (< 1.6.3.0).
+func (out *ButtonsReply) read(r *resultXML) error {
+	res, err := r.result()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	br := ButtonsResult{Result: res}
+	for _, b := range r.Buttons {
+		btn := Button{
+			Code: b.Code, Type: strings.TrimSpace(b.Type), Name: b.Name, NameID: b.NameID,
+			GroupName: b.GroupName, GroupNameID: b.GroupNameID, Href: b.Href, JSOnClick: b.JSOnClick,
+			ConhelpID: b.ConhelpID, Conhelp: b.Conhelp, IconURL: b.IconURL,
+		}
+		if btn.Enabled, err = parseBool(b.Enabled); err != nil {
+			return err
+		}
+		if b.NewWindow != nil {
+			nw, err := parseBool(*b.NewWindow)
+			if err != nil {
+				return err
+			}
+			btn.NewWindow = &nw
+		}
+		if b.TabIndex != nil {
+			ti, err := optInt("tabindex", *b.TabIndex)
+			if err != nil {
+				return err
+			}
+			btn.TabIndex = &ti
+		}
+		br.Buttons = append(br.Buttons, btn)
+	}
+	out.Results = append(out.Results, br)
+	return nil
 }

@@ -168,7 +168,7 @@ func TestDecodeReplyTypes(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(`<packet version="1.6.0.0"><client>`)
 	for _, r := range reqs {
-		b.WriteString("<" + r.element() + "><result><status>ok</status><id>1</id></result></" + r.element() + ">")
+		b.WriteString("<" + r.Op().Element() + "><result><status>ok</status><id>1</id></result></" + r.Op().Element() + ">")
 	}
 	b.WriteString(`</client></packet>`)
 	got, err := DecodeResponse(v, []byte(b.String()), reqs...)
@@ -182,5 +182,42 @@ func TestDecodeReplyTypes(t *testing.T) {
 		if typeName(r) != want[i] {
 			t.Errorf("reply %d is %s, want %s", i, typeName(r), want[i])
 		}
+	}
+}
+
+// TestDecodeRefusesDeepNesting: an answer whose elements nest deeper than
+// maxAnswerDepth (a hostile panel sent 2 million levels; 5,000 here keeps
+// the suite small) is a malformed answer as a whole, wherever the nesting
+// sits: never a reply without what was nested. An answer exactly
+// maxAnswerDepth deep still decodes.
+func TestDecodeRefusesDeepNesting(t *testing.T) {
+	nest := func(n int) string { return strings.Repeat("<x>", n) + strings.Repeat("</x>", n) }
+	const ok = `<result><status>ok</status><id>1</id></result>`
+	// packet, customer, get and result are 4 levels.
+	deep := nest(5000)
+	for name, body := range map[string]string{
+		"in a result":         `<packet><customer><get><result><status>ok</status><id>1</id>` + deep + `</result></get></customer></packet>`,
+		"in gen_info":         `<packet><customer><get><result><status>ok</status><id>1</id><data><gen_info><login>a</login>` + deep + `</gen_info></data></result></get></customer></packet>`,
+		"between results":     `<packet><customer><get>` + ok + deep + ok + `</get></customer></packet>`,
+		"after the operation": `<packet><customer><get>` + ok + `</get>` + `</customer><output>` + deep + `</output></packet>`,
+		"one level too deep":  `<packet><customer><get><result><status>ok</status><id>1</id>` + nest(maxAnswerDepth-3) + `</result></get></customer></packet>`,
+	} {
+		replies, err := DecodeResponse(v1691, []byte(body), &GetRequest{})
+		if !errors.Is(err, ErrMalformed) || !errors.Is(err, errTooDeep) || replies != nil {
+			t.Errorf("%s: DecodeResponse = %v, %v; want a malformed answer (too deep)", name, replies, err)
+		}
+		n := 0
+		err = EachGetResult(v1691, []byte(body), &GetRequest{}, func(GetResult) error { n++; return nil })
+		if !errors.Is(err, errTooDeep) {
+			t.Errorf("%s: EachGetResult = %v after %d results; want a malformed answer (too deep)", name, err, n)
+		}
+	}
+	protos := `<packet><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto>` + deep + `</protos></result></get_protos></server></packet>`
+	if vs, err := DecodeGetProtos([]byte(protos)); !errors.Is(err, errTooDeep) {
+		t.Errorf("DecodeGetProtos = %v, %v; want a malformed answer (too deep)", vs, err)
+	}
+	deepest := `<packet><customer><get><result><status>ok</status><id>1</id>` + nest(maxAnswerDepth-4) + `</result></get></customer></packet>`
+	if _, err := DecodeResponse(v1691, []byte(deepest), &GetRequest{}); err != nil {
+		t.Errorf("an answer %d deep: %v", maxAnswerDepth, err)
 	}
 }

@@ -1,9 +1,6 @@
 package translator
 
-import (
-	"encoding/xml"
-	"strings"
-)
+import "strings"
 
 // LimitDescriptorRequest reads the limits descriptor: legacy
 // client/get-limit-descriptor, protocol 1.5.0.0 up to 1.6.3.0 (§7.8). A blank
@@ -14,20 +11,23 @@ type LimitDescriptorRequest struct{ Filter Filter }
 // client/get-permission-descriptor, protocol 1.5.0.0 up to 1.6.3.0 (§7.9).
 type PermissionDescriptorRequest struct{ Filter Filter }
 
+// Op returns the get-limit-descriptor operation.
+func (*LimitDescriptorRequest) Op() *Op { return opGetLimitDescriptor }
+
 // Operation returns OpGetLimitDescriptor.
 func (*LimitDescriptorRequest) Operation() Operation { return OpGetLimitDescriptor }
-func (*LimitDescriptorRequest) element() string      { return "get-limit-descriptor" }
+
+// Op returns the get-permission-descriptor operation.
+func (*PermissionDescriptorRequest) Op() *Op { return opGetPermissionDescriptor }
 
 // Operation returns OpGetPermissionDescriptor.
 func (*PermissionDescriptorRequest) Operation() Operation { return OpGetPermissionDescriptor }
-func (*PermissionDescriptorRequest) element() string      { return "get-permission-descriptor" }
 
 type descriptorReqXML struct {
-	XMLName xml.Name
-	Filter  filterXML `xml:"filter"`
+	Filter filterXML `xml:"filter"`
 }
 
-func buildDescriptorReq(v Version, op Operation, name string, f Filter) (any, error) {
+func buildDescriptorReq(v Version, op Operation, f Filter) (any, error) {
 	if !f.IsBlank() && !descriptorFilterKindSupported(f.Kind) {
 		return nil, &UnsupportedError{Operation: op, Feature: "filter " + string(f.Kind), Version: v}
 	}
@@ -35,17 +35,17 @@ func buildDescriptorReq(v Version, op Operation, name string, f Filter) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return &descriptorReqXML{XMLName: xml.Name{Local: name}, Filter: fx}, nil
+	return &descriptorReqXML{Filter: fx}, nil
 }
 
 // build builds client/get-limit-descriptor (1.5.0.0 … 1.6.0.x).
 func (r *LimitDescriptorRequest) build(v Version) (any, error) {
-	return buildDescriptorReq(v, OpGetLimitDescriptor, r.element(), r.Filter)
+	return buildDescriptorReq(v, OpGetLimitDescriptor, r.Filter)
 }
 
 // build builds client/get-permission-descriptor (1.5.0.0 … 1.6.0.x).
 func (r *PermissionDescriptorRequest) build(v Version) (any, error) {
-	return buildDescriptorReq(v, OpGetPermissionDescriptor, r.element(), r.Filter)
+	return buildDescriptorReq(v, OpGetPermissionDescriptor, r.Filter)
 }
 
 // Descriptor is an ObjectDescriptor (§6.5): the properties a client's limits
@@ -102,40 +102,39 @@ type descriptorXML struct {
 	} `xml:"property"`
 }
 
-func descriptorReply(results []resultXML) (Reply, error) {
-	out := &DescriptorReply{Results: make([]DescriptorResult, 0, len(results))}
-	for _, r := range results {
-		res, err := r.result()
-		if err != nil {
-			return nil, err
-		}
-		dr := DescriptorResult{Result: res}
-		if d := r.Descriptor; d != nil {
-			dr.Descriptor = &Descriptor{Properties: make([]Property, 0, len(d.Properties))}
-			for _, p := range d.Properties {
-				prop := Property{
-					Name: p.Name, Type: strings.TrimSpace(p.Type), DefaultValue: p.DefaultValue,
-					WritableBy: trimAll(p.WritableBy), Label: p.Label, Hint: p.Hint,
-				}
-				for _, e := range p.Enum {
-					prop.Enum = append(prop.Enum, EnumValue{Value: e.Value, Label: e.Label, Hint: e.Hint})
-				}
-				if x := p.Extension; x != nil {
-					if x.Shared != nil {
-						b, err := parseBool(*x.Shared)
-						if err != nil {
-							return nil, err
-						}
-						prop.Shared = &b
-					}
-					prop.Levels = trimAll(x.Levels)
-				}
-				dr.Descriptor.Properties = append(dr.Descriptor.Properties, prop)
-			}
-		}
-		out.Results = append(out.Results, dr)
+// read reads one result of client/get-limit-descriptor or
+// get-permission-descriptor (1.5.0.0 … 1.6.0.x).
+func (out *DescriptorReply) read(r *resultXML) error {
+	res, err := r.result()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	dr := DescriptorResult{Result: res}
+	if d := r.Descriptor; d != nil {
+		dr.Descriptor = &Descriptor{Properties: make([]Property, 0, len(d.Properties))}
+		for _, p := range d.Properties {
+			prop := Property{
+				Name: p.Name, Type: strings.TrimSpace(p.Type), DefaultValue: p.DefaultValue,
+				WritableBy: trimAll(p.WritableBy), Label: p.Label, Hint: p.Hint,
+			}
+			for _, e := range p.Enum {
+				prop.Enum = append(prop.Enum, EnumValue{Value: e.Value, Label: e.Label, Hint: e.Hint})
+			}
+			if x := p.Extension; x != nil {
+				if x.Shared != nil {
+					b, err := parseBool(*x.Shared)
+					if err != nil {
+						return err
+					}
+					prop.Shared = &b
+				}
+				prop.Levels = trimAll(x.Levels)
+			}
+			dr.Descriptor.Properties = append(dr.Descriptor.Properties, prop)
+		}
+	}
+	out.Results = append(out.Results, dr)
+	return nil
 }
 
 func trimAll(ss []string) []string {
@@ -147,14 +146,4 @@ func trimAll(ss []string) []string {
 		out[i] = strings.TrimSpace(s)
 	}
 	return out
-}
-
-// reply reads client/get-limit-descriptor results (1.5.0.0 … 1.6.0.x).
-func (*LimitDescriptorRequest) reply(results []resultXML) (Reply, error) {
-	return descriptorReply(results)
-}
-
-// reply reads client/get-permission-descriptor results (1.5.0.0 … 1.6.0.x).
-func (*PermissionDescriptorRequest) reply(results []resultXML) (Reply, error) {
-	return descriptorReply(results)
 }

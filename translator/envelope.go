@@ -14,19 +14,26 @@ import (
 // Request is one operation for EncodeRequest / DecodeResponse. It is
 // implemented only by this package's *Request types.
 type Request interface {
-	// Operation is the capability the request needs (for PickVersion and errors).
+	// Op is the operation the request is sent as.
+	Op() *Op
+	// Operation is Op().Name(): the capability the request needs.
 	Operation() Operation
-	// element is the Plesk operation element name, in requests and responses.
-	element() string
-	// build checks the request against protocol v and returns its wire value.
+	// build checks the request against protocol v and returns the content
+	// of its operation element.
 	build(v Version) (any, error)
-	// reply turns the decoded results of its operation element into a Reply.
-	reply(results []resultXML) (Reply, error)
 }
 
 // Reply is the decoded answer to one Request: *AddReply, *GetReply,
-// *ResultsReply, *IPPoolReply, *ButtonsReply or *DescriptorReply.
+// *ResultsReply, *IPPoolReply, *ButtonsReply or *DescriptorReply, as its
+// Op says. ReplyAs gives it its type.
 type Reply interface{ isReply() }
+
+// replyReader is a Reply being read: each <result> of its operation
+// element, in order, decoded on its own.
+type replyReader interface {
+	Reply
+	read(r *resultXML) error
+}
 
 // Result is the common per-object result (resultType / resultFilterType, §2).
 type Result struct {
@@ -68,10 +75,6 @@ type resultXML struct {
 	Descriptor *descriptorXML `xml:"descriptor"`
 }
 
-type opXML struct {
-	Results []resultXML `xml:"result"`
-}
-
 func (r resultXML) result() (Result, error) {
 	out := Result{Status: strings.TrimSpace(r.Status), ErrText: r.ErrText}
 	if out.Status != "ok" && out.Status != "error" {
@@ -107,69 +110,121 @@ func optInt(name, s string) (int, error) {
 // EncodeRequest(v, reqs...) and returns one Reply per request, by position
 // (§1.2 "Response order"). A <system> error returns (nil, *Error{System:
 // true}). Malformed XML, another operator, an operation element that does not
-// match its request, or a count mismatch returns a *ParseError. Unknown
+// match its request, a count mismatch or an answer nested deeper than
+// maxAnswerDepth returns a *ParseError: never part of an answer. Unknown
 // elements inside results, whitespace, an XML declaration and a trailing
 // <output> are tolerated. It never panics.
 func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
 	if err := checkDecodeRequests(reqs); err != nil {
 		return nil, err
 	}
-	// The fast path (fastdecode.go) decodes the common answers with a few
-	// allocations; anything it does not handle, including every error, is
-	// decoded by encoding/xml, the reference.
-	if replies, ok := fastDecodeResponse(v, body, reqs); ok {
-		return replies, nil
+	readers := make([]replyReader, len(reqs))
+	for i, r := range reqs {
+		readers[i] = r.Op().newReply()
 	}
-	return decodeResponseXML(v, body, reqs)
+	err := readAnswer(v, body, reqs, func(i int, r *resultXML) error { return readers[i].read(r) })
+	if err != nil {
+		return nil, err
+	}
+	replies := make([]Reply, len(readers))
+	for i, r := range readers {
+		replies[i] = r
+	}
+	return replies, nil
 }
 
-// decodeResponseXML is DecodeResponse with encoding/xml: the reference the
-// fast path is tested against, and the decoder of whatever it leaves.
-func decodeResponseXML(v Version, body []byte, reqs []Request) ([]Reply, error) {
-	operator := v.Dialect().Operator()
-	replies := make([]Reply, 0, len(reqs))
+// EachGetResult reads the answer to a packet holding one get, as
+// DecodeResponse(v, body, req) does and with its errors, but hands each
+// result to fn as it is decoded instead of building a GetReply: a listing's
+// results need never be held all at once. An error from fn stops the
+// reading and is returned as it is. On any error, the results fn was given
+// are not an answer: the caller must drop them.
+func EachGetResult(v Version, body []byte, req *GetRequest, fn func(GetResult) error) error {
+	if req == nil {
+		return fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
+	}
+	err := readAnswer(v, body, []Request{req}, func(_ int, r *resultXML) error {
+		gr, err := getResult(r)
+		if err != nil {
+			return err
+		}
+		if err := fn(gr); err != nil {
+			return &stopError{err}
+		}
+		return nil
+	})
+	if stop, ok := errors.AsType[*stopError](err); ok {
+		return stop.err
+	}
+	return err
+}
+
+// stopError carries a caller's error out of readAnswer untouched.
+type stopError struct{ err error }
+
+func (e *stopError) Error() string { return e.err.Error() }
+
+// readAnswer reads Plesk's answer to reqs sent at v, calling result for
+// each <result> of the i-th operation element, in order, each decoded on
+// its own (with DecodeElement), so that nothing but the current result is
+// held in wire form. Errors are as DecodeResponse's.
+func readAnswer(v Version, body []byte, reqs []Request, result func(i int, r *resultXML) error) error {
+	operator := reqs[0].Op().Operator(v)
+	n := 0
 	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {
 		if se.Name.Local != operator {
 			return fmt.Errorf("unexpected element <%s> in packet (want <%s>)", se.Name.Local, operator)
 		}
-		for {
-			tok, err := d.Token()
-			if err != nil {
-				return err
+		return eachChild(d, func(t xml.StartElement) error {
+			if n >= len(reqs) {
+				return fmt.Errorf("more operations in response than the %d requested", len(reqs))
 			}
-			switch t := tok.(type) {
-			case xml.EndElement:
-				return nil
-			case xml.StartElement:
-				i := len(replies)
-				if i >= len(reqs) {
-					return fmt.Errorf("more operations in response than the %d requested", len(reqs))
-				}
-				if t.Name.Local != reqs[i].element() {
-					return fmt.Errorf("operation %d is <%s>, want <%s>", i+1, t.Name.Local, reqs[i].element())
-				}
-				var op opXML
-				if err := d.DecodeElement(&op, &t); err != nil {
-					return err
-				}
-				rep, err := reqs[i].reply(op.Results)
-				if err != nil {
-					return fmt.Errorf("<%s> (operation %d): %w", t.Name.Local, i+1, err)
-				}
-				replies = append(replies, rep)
+			op := reqs[n].Op()
+			if t.Name.Local != op.element {
+				return fmt.Errorf("operation %d is <%s>, want <%s>", n+1, t.Name.Local, op.element)
 			}
-		}
+			n++
+			i := n - 1
+			if err := readOperation(d, op, func(r *resultXML) error { return result(i, r) }); err != nil {
+				return fmt.Errorf("<%s> (operation %d): %w", t.Name.Local, n, err)
+			}
+			return nil
+		})
 	})
 	if sysErr != nil {
-		return nil, sysErr
+		return sysErr
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(replies) != len(reqs) {
-		return nil, newParseError(body, -1, nil, fmt.Sprintf("response has %d operations, want %d", len(replies), len(reqs)))
+	if n != len(reqs) {
+		return newParseError(body, -1, nil, fmt.Sprintf("response has %d operations, want %d", n, len(reqs)))
 	}
-	return replies, nil
+	return nil
+}
+
+// readOperation reads the operation element of op just opened: each
+// <result> child decoded into a resultXML of its own and handed to fn;
+// other children skipped.
+func readOperation(d *xml.Decoder, op *Op, fn func(r *resultXML) error) error {
+	n := 0
+	err := eachChild(d, func(se xml.StartElement) error {
+		if se.Name.Local != "result" {
+			return d.Skip()
+		}
+		if n++; op.oneResult && n > 1 {
+			return fmt.Errorf("%s has more than 1 result", op.element)
+		}
+		var r resultXML
+		if err := d.DecodeElement(&r, &se); err != nil {
+			return err
+		}
+		return fn(&r)
+	})
+	if err == nil && op.oneResult && n != 1 {
+		err = fmt.Errorf("%s has %d results, want 1", op.element, n)
+	}
+	return err
 }
 
 // checkDecodeRequests: an answer is matched against at least one request,
@@ -186,13 +241,49 @@ func checkDecodeRequests(reqs []Request) error {
 	return nil
 }
 
+// maxAnswerDepth bounds how deeply an answer's elements may nest. Plesk's
+// answers are shallow: the deepest this package reads is a descriptor's
+// enum value, 8 levels down (packet, client, get-limit-descriptor, result,
+// descriptor, property, enum, value), and the recorded answers are no
+// deeper. An answer nested deeper than this is refused as malformed, whole:
+// encoding/xml keeps every open element on a stack, so without a bound a
+// hostile panel's 14 MB answer of nested elements costs hundreds of MiB,
+// and what lies below a known element would be dropped unread.
+const maxAnswerDepth = 64
+
+// errTooDeep is the cause of the ParseError for an answer nested deeper
+// than maxAnswerDepth.
+var errTooDeep = fmt.Errorf("elements nested deeper than %d", maxAnswerDepth)
+
+// depthBound is the token source of every answer's decoder: the raw tokens
+// of the body, refused past maxAnswerDepth open elements. The decoder on
+// top of it still checks that start and end tags match.
+type depthBound struct {
+	raw   *xml.Decoder
+	depth int
+}
+
+func (b *depthBound) Token() (xml.Token, error) {
+	tok, err := b.raw.RawToken()
+	switch tok.(type) {
+	case xml.StartElement:
+		if b.depth++; b.depth > maxAnswerDepth {
+			return nil, errTooDeep
+		}
+	case xml.EndElement:
+		b.depth--
+	}
+	return tok, err
+}
+
 // walkPacket reads a response <packet> and calls fn for each child element
 // other than <system> and <output>, positioned just after its start tag; fn
 // must consume the element. A <system> error is returned as *Error (it wins
 // over later trouble, since nothing ran, §1.3). Every other failure is a
 // *ParseError.
 func walkPacket(body []byte, fn func(d *xml.Decoder, se xml.StartElement) error) (*Error, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
+	raw := xml.NewDecoder(bytes.NewReader(body))
+	d := xml.NewTokenDecoder(&depthBound{raw: raw})
 	fail := func(err error, msg string) error {
 		var pe *ParseError
 		if errors.As(err, &pe) {
@@ -201,7 +292,7 @@ func walkPacket(body []byte, fn func(d *xml.Decoder, se xml.StartElement) error)
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return newParseError(body, d.InputOffset(), err, msg)
+		return newParseError(body, raw.InputOffset(), err, msg)
 	}
 	// The root element.
 	for {
@@ -333,14 +424,11 @@ type ResultsReply struct{ Results []Result }
 
 func (*ResultsReply) isReply() {}
 
-func resultsReply(results []resultXML) (Reply, error) {
-	out := &ResultsReply{Results: make([]Result, 0, len(results))}
-	for _, r := range results {
-		res, err := r.result()
-		if err != nil {
-			return nil, err
-		}
-		out.Results = append(out.Results, res)
+func (rr *ResultsReply) read(r *resultXML) error {
+	res, err := r.result()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	rr.Results = append(rr.Results, res)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -240,4 +241,38 @@ func xmlSkeleton(t *testing.T, doc []byte) (string, []string) {
 		}
 	}
 	return skel.String(), texts
+}
+
+// FuzzEachGetResultMatchesDecode: the listing's way of reading a get answer
+// (EachGetResult, one result at a time) gives exactly DecodeResponse's
+// results, or exactly its error, in both dialects.
+func FuzzEachGetResultMatchesDecode(f *testing.F) {
+	for _, b := range fuzzSeedBodies(f) {
+		f.Add(b, false)
+	}
+	f.Add(getListBody(3), false)
+	f.Add(bytes.Replace(getListBody(2), []byte("customer"), []byte("client"), -1), true)
+	f.Fuzz(func(t *testing.T, body []byte, legacy bool) {
+		v := v1691
+		if legacy {
+			v = MustParseVersion("1.6.0.0")
+		}
+		req := &GetRequest{GenInfo: true}
+		var got []GetResult
+		err := EachGetResult(v, body, req, func(r GetResult) error {
+			got = append(got, r)
+			return nil
+		})
+		replies, wantErr := DecodeResponse(v, body, req)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("EachGetResult error %v, DecodeResponse error %v", err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		want := replies[0].(*GetReply).Results
+		if len(got) != len(want) || len(got) > 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("EachGetResult %+v\nDecodeResponse %+v", got, want)
+		}
+	})
 }

@@ -1,9 +1,6 @@
 package translator
 
-import (
-	"encoding/xml"
-	"strings"
-)
+import "strings"
 
 // GetRequest reads clients: operation get, every protocol version (§7.2).
 // GenInfo and Stat work in both dialects; Permissions, Limits and IPPool are
@@ -13,25 +10,25 @@ type GetRequest struct {
 	GenInfo, Stat, Permissions, Limits, IPPool bool
 }
 
-// Operation returns the most demanding capability requested: OpGetLimits,
-// OpGetPermissions, OpGetIPPool, else OpGet. (All three share one version
+// Op returns the most demanding operation requested: get-limits,
+// get-permissions, get-ippool, else get. (All three share one version
 // range, so one of them decides version choice for all.)
-func (r *GetRequest) Operation() Operation {
+func (r *GetRequest) Op() *Op {
 	switch {
 	case r.Limits:
-		return OpGetLimits
+		return opGetLimits
 	case r.Permissions:
-		return OpGetPermissions
+		return opGetPermissions
 	case r.IPPool:
-		return OpGetIPPool
+		return opGetIPPool
 	}
-	return OpGet
+	return opGet
 }
 
-func (*GetRequest) element() string { return "get" }
+// Operation returns OpGetLimits, OpGetPermissions, OpGetIPPool or OpGet.
+func (r *GetRequest) Operation() Operation { return r.Op().name }
 
 type getXML struct {
-	XMLName xml.Name   `xml:"get"`
 	Filter  filterXML  `xml:"filter"`
 	Dataset datasetXML `xml:"dataset"`
 }
@@ -157,65 +154,85 @@ type ipPoolXML struct {
 	} `xml:"ip"`
 }
 
-// reply reads client/get (legacy, < 1.6.3.0: filter-id from 1.4.2.0, limits in
-// either format) or customer/get (1.6.3.0+; stat/webapps absent from 1.6.9.1).
-func (*GetRequest) reply(results []resultXML) (Reply, error) {
-	out := &GetReply{Results: make([]GetResult, 0, len(results))}
-	for _, r := range results {
-		res, err := r.result()
+// read reads one result of client/get (legacy, < 1.6.3.0: filter-id from
+// 1.4.2.0, limits in either format) or customer/get (1.6.3.0+; stat/webapps
+// absent from 1.6.9.1).
+func (g *GetReply) read(r *resultXML) error {
+	gr, err := getResult(r)
+	if err != nil {
+		return err
+	}
+	g.Results = append(g.Results, gr)
+	return nil
+}
+
+// getResult converts one get result.
+func getResult(r *resultXML) (GetResult, error) {
+	res, err := r.result()
+	if err != nil {
+		return GetResult{}, err
+	}
+	gr := GetResult{Result: res}
+	d := r.Data
+	if d == nil {
+		return gr, nil
+	}
+	if d.GenInfo != nil {
+		if gr.Client, err = d.GenInfo.info(); err != nil {
+			return GetResult{}, err
+		}
+	}
+	if s := d.Stat; s != nil {
+		gr.Stat = &Stat{
+			ActiveDomains: s.ActiveDomains, Subdomains: s.Subdomains, DiskSpace: s.DiskSpace,
+			Postboxes: s.Postboxs, Redirects: s.Redirects, MailGroups: s.MailGroups,
+			MailResponders: s.MailResps, MailLists: s.MailLists, WebUsers: s.WebUsers,
+			Databases: s.DataBases, Webapps: s.Webapps, Traffic: s.Traffic, TrafficPrevDay: s.TrafficPrevday,
+		}
+	}
+	if d.Permissions != nil {
+		gr.Permissions = d.Permissions.perms
+	}
+	if d.Limits != nil {
+		l := d.Limits.limits
+		gr.Limits = &l
+	}
+	if d.IPPool != nil {
+		gr.IPPool = make([]PoolIP, 0, len(d.IPPool.IPs))
+		for _, ip := range d.IPPool.IPs {
+			p := PoolIP{Address: ip.Address, Type: strings.TrimSpace(ip.Type)}
+			if p.Address == "" {
+				p.Address = ip.Address2
+			}
+			if p.Type == "" {
+				p.Type = strings.TrimSpace(ip.Type2)
+			}
+			p.Address = strings.TrimSpace(p.Address)
+			gr.IPPool = append(gr.IPPool, p)
+		}
+	}
+	return gr, nil
+}
+
+// info converts gen_info.
+func (g *genInfoXML) info() (*ClientInfo, error) {
+	status, err := optInt("status", g.Status)
+	if err != nil {
+		return nil, err
+	}
+	ci := &ClientInfo{
+		CreatedDate: strings.TrimSpace(g.CrDate), Company: g.Cname, Name: g.Pname, Login: g.Login,
+		Status: Status(status), Phone: g.Phone, Fax: g.Fax, Email: g.Email, Address: g.Address,
+		City: g.City, State: g.State, PostalCode: g.Pcode, Country: g.Country, Locale: g.Locale,
+		GUID: g.GUID, OwnerLogin: g.OwnerLogin, VendorGUID: g.VendorGUID,
+		ExternalID: g.ExternalID, Description: g.Description,
+	}
+	if g.OwnerID != nil && strings.TrimSpace(*g.OwnerID) != "" {
+		n, err := optInt("owner-id", *g.OwnerID)
 		if err != nil {
 			return nil, err
 		}
-		gr := GetResult{Result: res}
-		if d := r.Data; d != nil {
-			if d.GenInfo != nil {
-				if gr.Client, err = d.GenInfo.info(); err != nil {
-					return nil, err
-				}
-			}
-			if s := d.Stat; s != nil {
-				gr.Stat = &Stat{
-					ActiveDomains: s.ActiveDomains, Subdomains: s.Subdomains, DiskSpace: s.DiskSpace,
-					Postboxes: s.Postboxs, Redirects: s.Redirects, MailGroups: s.MailGroups,
-					MailResponders: s.MailResps, MailLists: s.MailLists, WebUsers: s.WebUsers,
-					Databases: s.DataBases, Webapps: s.Webapps, Traffic: s.Traffic, TrafficPrevDay: s.TrafficPrevday,
-				}
-			}
-			if d.Permissions != nil {
-				gr.Permissions = d.Permissions.perms
-			}
-			if d.Limits != nil {
-				l := d.Limits.limits
-				gr.Limits = &l
-			}
-			if d.IPPool != nil {
-				gr.IPPool = make([]PoolIP, 0, len(d.IPPool.IPs))
-				for _, ip := range d.IPPool.IPs {
-					p := PoolIP{Address: ip.Address, Type: strings.TrimSpace(ip.Type)}
-					if p.Address == "" {
-						p.Address = ip.Address2
-					}
-					if p.Type == "" {
-						p.Type = strings.TrimSpace(ip.Type2)
-					}
-					p.Address = strings.TrimSpace(p.Address)
-					gr.IPPool = append(gr.IPPool, p)
-				}
-			}
-		}
-		out.Results = append(out.Results, gr)
+		ci.OwnerID = &n
 	}
-	return out, nil
-}
-
-func (g *genInfoXML) info() (*ClientInfo, error) {
-	// One allocation for the info and its owner id (ci.OwnerID points into it).
-	box := new(struct {
-		ci    ClientInfo
-		owner int
-	})
-	if err := g.infoInto(&box.ci, &box.owner); err != nil {
-		return nil, err
-	}
-	return &box.ci, nil
+	return ci, nil
 }

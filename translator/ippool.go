@@ -1,7 +1,6 @@
 package translator
 
 import (
-	"encoding/xml"
 	"fmt"
 	"strings"
 )
@@ -20,22 +19,25 @@ type IPPoolDelRequest struct {
 	IPs      []string
 }
 
+// Op returns the ippool_add_ip operation.
+func (*IPPoolAddRequest) Op() *Op { return opIPPoolAddIP }
+
 // Operation returns OpIPPoolAddIP.
 func (*IPPoolAddRequest) Operation() Operation { return OpIPPoolAddIP }
-func (*IPPoolAddRequest) element() string      { return "ippool_add_ip" }
+
+// Op returns the ippool_del_ip operation.
+func (*IPPoolDelRequest) Op() *Op { return opIPPoolDelIP }
 
 // Operation returns OpIPPoolDelIP.
 func (*IPPoolDelRequest) Operation() Operation { return OpIPPoolDelIP }
-func (*IPPoolDelRequest) element() string      { return "ippool_del_ip" }
 
 // ipPoolOperateXML is ipPoolOperateType with the legacy client_id spelling.
 type ipPoolOperateXML struct {
-	XMLName   xml.Name
 	ClientID  int      `xml:"client_id"`
 	IPAddress []string `xml:"ip_address"`
 }
 
-func buildIPPoolOp(op Operation, name string, clientID int, ips []string) (any, error) {
+func buildIPPoolOp(op Operation, clientID int, ips []string) (any, error) {
 	if clientID <= 0 {
 		return nil, fmt.Errorf("%w: %s: client id %d is not positive", ErrInvalidInput, op, clientID)
 	}
@@ -47,17 +49,17 @@ func buildIPPoolOp(op Operation, name string, clientID int, ips []string) (any, 
 			return nil, err
 		}
 	}
-	return &ipPoolOperateXML{XMLName: xml.Name{Local: name}, ClientID: clientID, IPAddress: ips}, nil
+	return &ipPoolOperateXML{ClientID: clientID, IPAddress: ips}, nil
 }
 
 // build builds client/ippool_add_ip (< 1.6.3.0).
 func (r *IPPoolAddRequest) build(Version) (any, error) {
-	return buildIPPoolOp(OpIPPoolAddIP, r.element(), r.ClientID, r.IPs)
+	return buildIPPoolOp(OpIPPoolAddIP, r.ClientID, r.IPs)
 }
 
 // build builds client/ippool_del_ip (< 1.6.3.0).
 func (r *IPPoolDelRequest) build(Version) (any, error) {
-	return buildIPPoolOp(OpIPPoolDelIP, r.element(), r.ClientID, r.IPs)
+	return buildIPPoolOp(OpIPPoolDelIP, r.ClientID, r.IPs)
 }
 
 // IPPoolResult is poolOperationResult: a result naming the IP address or the
@@ -73,31 +75,24 @@ type IPPoolReply struct{ Results []IPPoolResult }
 
 func (*IPPoolReply) isReply() {}
 
-func ipPoolReply(results []resultXML) (Reply, error) {
-	out := &IPPoolReply{Results: make([]IPPoolResult, 0, len(results))}
-	for _, r := range results {
-		res, err := r.result()
-		if err != nil {
-			return nil, err
-		}
-		ir := IPPoolResult{Result: res}
-		if r.IPAddress != nil {
-			ir.IP = strings.TrimSpace(*r.IPAddress)
-		}
-		cid := r.ClientID
-		if strings.TrimSpace(cid) == "" {
-			cid = r.CustomerID
-		}
-		if ir.ClientID, err = optInt("client_id", cid); err != nil {
-			return nil, err
-		}
-		out.Results = append(out.Results, ir)
+// read reads one result of client/ippool_add_ip or ippool_del_ip
+// (< 1.6.3.0).
+func (p *IPPoolReply) read(r *resultXML) error {
+	res, err := r.result()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	ir := IPPoolResult{Result: res}
+	if r.IPAddress != nil {
+		ir.IP = strings.TrimSpace(*r.IPAddress)
+	}
+	cid := r.ClientID
+	if strings.TrimSpace(cid) == "" {
+		cid = r.CustomerID
+	}
+	if ir.ClientID, err = optInt("client_id", cid); err != nil {
+		return err
+	}
+	p.Results = append(p.Results, ir)
+	return nil
 }
-
-// reply reads client/ippool_add_ip results (< 1.6.3.0).
-func (*IPPoolAddRequest) reply(results []resultXML) (Reply, error) { return ipPoolReply(results) }
-
-// reply reads client/ippool_del_ip results (< 1.6.3.0).
-func (*IPPoolDelRequest) reply(results []resultXML) (Reply, error) { return ipPoolReply(results) }

@@ -1,7 +1,5 @@
 package translator
 
-import "encoding/xml"
-
 // ConvertToResellerRequest turns clients into resellers: convert-to-reseller,
 // protocol 1.6.0.0+ in both dialects (§7.10). ResellerPlanName needs 1.6.3.0+.
 type ConvertToResellerRequest struct {
@@ -9,12 +7,13 @@ type ConvertToResellerRequest struct {
 	ResellerPlanName *string
 }
 
+// Op returns the convert-to-reseller operation.
+func (*ConvertToResellerRequest) Op() *Op { return opConvertToReseller }
+
 // Operation returns OpConvertToReseller.
 func (*ConvertToResellerRequest) Operation() Operation { return OpConvertToReseller }
-func (*ConvertToResellerRequest) element() string      { return "convert-to-reseller" }
 
 type convertXML struct {
-	XMLName          xml.Name  `xml:"convert-to-reseller"`
 	Filter           filterXML `xml:"filter"`
 	ResellerPlanName *string   `xml:"reseller-plan-name"`
 }
@@ -37,11 +36,6 @@ func (r *ConvertToResellerRequest) build(v Version) (any, error) {
 	return &convertXML{Filter: f, ResellerPlanName: r.ResellerPlanName}, nil
 }
 
-// reply reads client/ or customer/convert-to-reseller results (1.6.0.0+).
-func (*ConvertToResellerRequest) reply(results []resultXML) (Reply, error) {
-	return resultsReply(results)
-}
-
 // ChangeOwnerRequest moves clients to another owner: change-owner, protocol
 // 1.6.0.0+ in both dialects (§7.11). IPv4, IPv6 and PlanName need 1.6.3.0+.
 type ChangeOwnerRequest struct {
@@ -51,12 +45,13 @@ type ChangeOwnerRequest struct {
 	PlanName      *string
 }
 
+// Op returns the change-owner operation.
+func (*ChangeOwnerRequest) Op() *Op { return opChangeOwner }
+
 // Operation returns OpChangeOwner.
 func (*ChangeOwnerRequest) Operation() Operation { return OpChangeOwner }
-func (*ChangeOwnerRequest) element() string      { return "change-owner" }
 
 type changeOwnerXML struct {
-	XMLName       xml.Name  `xml:"change-owner"`
 	Filter        filterXML `xml:"filter"`
 	NewOwnerLogin string    `xml:"new-owner-login"`
 	IPv4          []string  `xml:"ipV4-address"`
@@ -97,6 +92,3 @@ func (r *ChangeOwnerRequest) build(v Version) (any, error) {
 	}
 	return &changeOwnerXML{Filter: f, NewOwnerLogin: r.NewOwnerLogin, IPv4: r.IPv4, IPv6: r.IPv6, PlanName: r.PlanName}, nil
 }
-
-// reply reads client/ or customer/change-owner results (1.6.0.0+).
-func (*ChangeOwnerRequest) reply(results []resultXML) (Reply, error) { return resultsReply(results) }

@@ -14,12 +14,12 @@ import (
 // each, checked by TestResponseGolden).
 
 // §15 "Versions seen": an answer listing 1.0.0.0 and up, unsorted as the
-// documented get_protos sample is, decodes ascending on both decode paths.
+// documented get_protos sample is, decodes ascending.
 func TestGetProtosRecordedRange(t *testing.T) {
 	body := readFile(t, filepath.Join("testdata", "recorded", "get_protos_unsorted.xml"))
 	want := mustParseVersions("1.0.0.0", "1.1.0.0", "1.2.0.0", "1.3.0.0", "1.3.1.0", "1.3.2.0", "1.3.3.0",
 		"1.3.4.0", "1.3.5.0", "1.4.1.1", "1.4.1.2", "1.6.0.2", "1.6.3.5", "1.6.9.1")
-	for name, decode := range map[string]func([]byte) ([]Version, error){"DecodeGetProtos": DecodeGetProtos, "xml": decodeGetProtosXML} {
+	for name, decode := range map[string]func([]byte) ([]Version, error){"DecodeGetProtos": DecodeGetProtos} {
 		got, err := decode(body)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -19,15 +19,6 @@ func EncodeGetProtos() []byte { return []byte(getProtosRequest) }
 // ascending, without duplicates. A <system> error is a *Error with System
 // set; an operation error a *Error; anything unreadable a *ParseError.
 func DecodeGetProtos(body []byte) ([]Version, error) {
-	if protos, ok := fastGetProtos(body); ok {
-		return protoVersions(body, protos)
-	}
-	return decodeGetProtosXML(body)
-}
-
-// decodeGetProtosXML is DecodeGetProtos with encoding/xml (the fast path's
-// reference and fallback).
-func decodeGetProtosXML(body []byte) ([]Version, error) {
 	var protos []string
 	var opErr error
 	seen := false

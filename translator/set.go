@@ -1,9 +1,6 @@
 package translator
 
-import (
-	"encoding/xml"
-	"fmt"
-)
+import "fmt"
 
 // SetRequest updates clients: operation set, every protocol version (§7.4).
 // Client works in both dialects; Limits and Permissions only in the legacy
@@ -16,23 +13,24 @@ type SetRequest struct {
 	Permissions []Permission // empty = not sent
 }
 
-// Operation returns OpSetLimits, OpSetPermissions or OpSet.
-func (r *SetRequest) Operation() Operation {
+// Op returns the most demanding operation the request needs: set-limits,
+// set-permissions, else set.
+func (r *SetRequest) Op() *Op {
 	switch {
 	case r.Limits != nil:
-		return OpSetLimits
+		return opSetLimits
 	case len(r.Permissions) > 0:
-		return OpSetPermissions
+		return opSetPermissions
 	}
-	return OpSet
+	return opSet
 }
 
-func (*SetRequest) element() string { return "set" }
+// Operation returns OpSetLimits, OpSetPermissions or OpSet.
+func (r *SetRequest) Operation() Operation { return r.Op().name }
 
 type setXML struct {
-	XMLName xml.Name     `xml:"set"`
-	Filter  filterXML    `xml:"filter"`
-	Values  setValuesXML `xml:"values"`
+	Filter filterXML    `xml:"filter"`
+	Values setValuesXML `xml:"values"`
 }
 
 type setValuesXML struct {
@@ -134,7 +132,3 @@ func (r *SetRequest) build(v Version) (any, error) {
 	}
 	return out, nil
 }
-
-// reply reads client/set (< 1.6.3.0) or customer/set (1.6.3.0+): one result
-// per matched client.
-func (*SetRequest) reply(results []resultXML) (Reply, error) { return resultsReply(results) }

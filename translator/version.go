@@ -116,15 +116,13 @@ const (
 	DialectCustomer
 )
 
-// Operator returns the operator element name: "client" or "customer".
+// Operator returns the client accounts operator element of d: "client" or
+// "customer" (the operators of every operation in Operations, §8).
 func (d Dialect) Operator() string {
-	switch d {
-	case DialectClient:
-		return "client"
-	case DialectCustomer:
-		return "customer"
+	if d < DialectClient || d > DialectCustomer {
+		return ""
 	}
-	return ""
+	return accountOperators[d]
 }
 
 // String returns "legacy" or "modern".
@@ -217,35 +215,21 @@ const (
 	OpChangeOwner             Operation = "change-owner"
 )
 
-// AllOperations returns every Operation, in a stable order.
+// AllOperations returns the name of every operation in Operations, in its
+// order.
 func AllOperations() []Operation {
-	return []Operation{
-		OpAdd, OpGet, OpSet, OpDel,
-		OpGetLimits, OpSetLimits, OpGetPermissions, OpSetPermissions,
-		OpGetIPPool, OpIPPoolAddIP, OpIPPoolDelIP, OpButtonsList,
-		OpGetLimitDescriptor, OpGetPermissionDescriptor,
-		OpConvertToReseller, OpChangeOwner,
+	out := make([]Operation, len(operations))
+	for i, op := range operations {
+		out[i] = op.name
 	}
+	return out
 }
 
-// Supports reports whether protocol v has op, per the §8 version matrix:
-// add/get/set/del in every version; limits, permissions, IP pool and buttons
-// only in the legacy client operator (< 1.6.3.0); descriptors from 1.5.0.0
-// until 1.6.3.0; convert-to-reseller and change-owner from 1.6.0.0 in both
-// dialects. Unknown operations are unsupported.
+// Supports reports whether protocol v has op (§8; see its Op's SupportedBy).
+// Unknown operations are unsupported.
 func (v Version) Supports(op Operation) bool {
-	switch op {
-	case OpAdd, OpGet, OpSet, OpDel:
-		return true
-	case OpGetLimits, OpSetLimits, OpGetPermissions, OpSetPermissions,
-		OpGetIPPool, OpIPPoolAddIP, OpIPPoolDelIP, OpButtonsList:
-		return v.Less(v1630)
-	case OpGetLimitDescriptor, OpGetPermissionDescriptor:
-		return v.AtLeast(v1500) && v.Less(v1630)
-	case OpConvertToReseller, OpChangeOwner:
-		return v.AtLeast(v1600)
-	}
-	return false
+	o := op.Op()
+	return o != nil && o.SupportedBy(v)
 }
 
 // PickVersion returns the newest version in listed (any order) that supports

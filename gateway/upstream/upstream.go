@@ -575,13 +575,14 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 	return replies, err
 }
 
-// CallGet sends one get at protocol v and returns its answer checked but
-// undecoded (translator.DecodeGet): a listing page decodes its
-// results one at a time as it writes them.
-func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest) (*translator.GetAnswer, error) {
+// CallGet sends one get at protocol v and hands its results to each, one
+// at a time as they are decoded (translator.EachGetResult), so a listing
+// never holds its whole answer decoded. On an error, what each was given
+// is not an answer.
+func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Version, req *translator.GetRequest, each func(translator.GetResult) error) error {
 	packet, err := translator.EncodeRequest(v, req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	op := packetOpName(v, []translator.Request{req})
 	start := time.Now()
@@ -589,11 +590,11 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	body, err := u.send(ctx, creds, packet, true)
 	if err != nil {
 		u.record(op, "transport_error", 0, start)
-		return nil, err
+		return err
 	}
-	a, err := translator.DecodeGet(v, body, req)
+	err = translator.EachGetResult(v, body, req, each)
 	u.recordDecoded(op, err, start)
-	return a, err
+	return err
 }
 
 // Protos asks the server which protocol versions it accepts (server/get_protos).
@@ -634,9 +635,7 @@ func (u *Client) record(op, outcome string, code int, start time.Time) {
 // sent again safely.
 func readOnly(reqs []translator.Request) bool {
 	for _, r := range reqs {
-		switch r.(type) {
-		case *translator.GetRequest, *translator.LimitDescriptorRequest, *translator.PermissionDescriptorRequest, *translator.ButtonsListRequest:
-		default:
+		if !r.Op().ReadOnly() {
 			return false
 		}
 	}
