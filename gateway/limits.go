@@ -19,18 +19,25 @@ import (
 // 431 (it never reads more than that, plus 4 KiB of slack, per connection),
 // and timeouts bound slow clients.
 func (s *Server) HTTPServer() *http.Server {
-	timeout := s.cfg.Upstream.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
 	return &http.Server{
 		Handler:           s.Handler(),
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      timeout + 30*time.Second,
+		WriteTimeout:      s.WriteTimeout(),
 		IdleTimeout:       120 * time.Second,
 	}
+}
+
+// WriteTimeout is the server's write deadline: one upstream attempt's
+// timeout and 30 s for the rest (queueing, retries, writing the answer).
+// Requests that could no longer be answered within it are shed (deadline.go).
+func (s *Server) WriteTimeout() time.Duration {
+	timeout := s.cfg.Upstream.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return timeout + 30*time.Second
 }
 
 // Listen listens on addr and serves at most Config.MaxConnections

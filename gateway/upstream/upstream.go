@@ -353,39 +353,75 @@ func (c Credentials) sendable() bool {
 // BreakerState reports the circuit breaker's state: closed, half-open or open.
 func (u *Client) BreakerState() string { return u.breaker.State().String() }
 
-// send posts a packet through the circuit breaker, retrying read-only
-// packets (cenkalti/backoff: exponential, jittered) after a transport error or
-// an HTTP 5xx. Timeouts are not retried: a slow panel only gets slower.
+// sendAdmitted sends a packet once it is admitted (admission.go), and
+// retries read-only packets (cenkalti/backoff: exponential, jittered) after
+// a transport error or an HTTP 5xx. Timeouts are not retried: a slow panel
+// only gets slower.
+//
+// Under admission the attempts run in a goroutine of their own, on a context
+// detached from the caller's cancellation (each attempt still ends at
+// Config.Timeout), which holds the slot until they end: the panel keeps
+// working on a packet whose client left (PHP does), so the slot stays
+// counted. The caller whose context ends gets its error at once; a caller
+// that has gone gets no retries.
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
+	if !creds.sendable() {
+		return nil, unsent(ErrUnsendableCredentials) // before admission and the breaker: nothing was sent
+	}
+	if u.admit == nil {
+		return u.attempts(ctx, ctx, creds, packet, readOnly)
+	}
+	release, err := u.admitTraced(ctx, identity)
+	if err != nil {
+		return nil, unsent(err)
+	}
+	if u.tooLateToSend(ctx) {
+		release()
+		u.admit.countShed()
+		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
+		return nil, unsent(busyError())
+	}
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer release()
+		body, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
+		done <- result{body, err}
+	}()
+	select {
+	case r := <-done:
+		return r.body, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// attempts sends the packet on sendCtx, and again while it is read-only,
+// the failure retryable, the caller (ctx) still there and its answer still
+// wanted in time (WithAnswerBy).
 //
 // The first attempt is made directly: the retry machinery (backoff state,
 // timer, options) is only built when that attempt failed in a way worth
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
-	if !creds.sendable() {
-		return nil, ErrUnsendableCredentials // before admission and the breaker: nothing was sent
-	}
-	if u.admit != nil {
-		release, err := u.admitTraced(ctx, identity)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
+func (u *Client) attempts(ctx, sendCtx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	start := time.Now()
-	body, err := u.attempt(ctx, creds, packet)
+	body, err := u.attempt(sendCtx, creds, packet)
 	if err == nil {
 		return body, nil
 	}
-	if !readOnly || u.retryMax < 0 || !retryable(err) {
+	if !readOnly || u.retryMax < 0 || !retryable(err) || ctx.Err() != nil {
 		return nil, err
 	}
 	budget := 2*u.timeout - time.Since(start)
 	if budget <= 0 {
 		return nil, err
 	}
-	first := err
+	first, last := err, err
 	tries := 1
 	op := func() ([]byte, error) {
 		if first != nil {
@@ -393,11 +429,17 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 			first = nil
 			return nil, err
 		}
+		if ctx.Err() != nil || u.tooLateToSend(ctx) {
+			return nil, backoff.Permanent(last)
+		}
 		tries++
 		u.event(ctx, "retry", attribute.Int("attempt", tries))
-		body, err := u.attempt(ctx, creds, packet)
-		if err != nil && !retryable(err) {
-			return nil, backoff.Permanent(err)
+		body, err := u.attempt(sendCtx, creds, packet)
+		if err != nil {
+			last = err
+			if !retryable(err) {
+				return nil, backoff.Permanent(err)
+			}
 		}
 		return body, err
 	}
@@ -407,6 +449,22 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 	body, err = backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
 		backoff.WithMaxElapsedTime(budget))
 	return body, unwrapPermanent(err)
+}
+
+// unsentError marks a failure before any packet was sent (unsendable
+// credentials, shed by admission, the caller left while queued): no packet
+// is counted for it.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
+func unsent(err error) error { return &unsentError{err} }
+
+// wasSent: err may come from a packet that reached (or was on its way to) the panel.
+func wasSent(err error) bool {
+	var ue *unsentError
+	return !errors.As(err, &ue)
 }
 
 // attempt sends the packet once, through the circuit breaker.
@@ -567,7 +625,9 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 	}
 	body, err := u.send(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
-		u.record(packetOpName(v, reqs), "transport_error", 0, start)
+		if wasSent(err) {
+			u.record(packetOpName(v, reqs), "transport_error", 0, start)
+		}
 		return nil, err
 	}
 	replies, err := translator.DecodeResponse(v, body, reqs...)
@@ -588,7 +648,9 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	ctx = u.withPacket(ctx, op, v)
 	body, err := u.send(ctx, creds, packet, true)
 	if err != nil {
-		u.record(op, "transport_error", 0, start)
+		if wasSent(err) {
+			u.record(op, "transport_error", 0, start)
+		}
 		return nil, err
 	}
 	a, err := translator.DecodeGet(v, body, req)
@@ -602,7 +664,9 @@ func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Ve
 	ctx = u.withPacket(ctx, "server/get_protos", translator.Version{})
 	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
-		u.record("server/get_protos", "transport_error", 0, start)
+		if wasSent(err) {
+			u.record("server/get_protos", "transport_error", 0, start)
+		}
 		return nil, err
 	}
 	vs, err := translator.DecodeGetProtos(body)
