@@ -10,6 +10,8 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -20,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -538,7 +541,9 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 	}
 	resp, err := u.transport.RoundTrip(req)
 	if err != nil {
-		return nil, classifyTransport(ctx, err)
+		err = classifyTransport(ctx, err)
+		u.logFailure(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -558,9 +563,12 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 		// so this is a broken answer (502, never retried), not an unreachable
 		// panel (503) — unless the time ran out.
 		if te := classifyTransport(ctx, err); isTimeout(te) {
+			u.logFailure(te)
 			return nil, te
 		}
-		return nil, &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", err)}
+		err = &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", causeOf(err))}
+		u.logFailure(err)
+		return nil, err
 	}
 	if int64(len(body)) > u.maxBody {
 		return nil, &Error{Kind: TooLarge}
@@ -596,16 +604,70 @@ func classifyTransport(ctx context.Context, err error) error {
 	}
 }
 
-// causeOf keeps what went wrong and drops what names the panel, since the
-// error reaches callers as a problem's detail: a *net.OpError carries the
-// panel's address. (The transport is called directly, so no *url.Error,
-// which would name the URL, ever wraps it.)
+// causeOf says what went wrong (DNS, TLS, refused, reset, timeout) and
+// nothing that names the panel: the error reaches callers as a problem's
+// detail, and a resolver's or certificate's message carries host names and
+// addresses (DESIGN.md §7). The original stays reachable by errors.Is/As;
+// the log keeps its text (post).
 func causeOf(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return fmt.Errorf("%s: %w", oe.Op, oe.Err)
+	var (
+		dns     *net.DNSError
+		host    x509.HostnameError
+		unknown x509.UnknownAuthorityError
+		invalid x509.CertificateInvalidError
+		verify  *tls.CertificateVerificationError
+		record  tls.RecordHeaderError
+		alert   tls.AlertError
+		ne      net.Error
+	)
+	text := "the connection to the panel failed"
+	switch {
+	case errors.As(err, &dns):
+		text = "the panel's host name could not be resolved (DNS)"
+	case errors.As(err, &host):
+		text = "TLS: the panel's certificate is not valid for its name"
+	case errors.As(err, &unknown):
+		text = "TLS: the panel's certificate is signed by an unknown authority"
+	case errors.As(err, &invalid):
+		text = "TLS: the panel's certificate is invalid (expired, not yet valid, or not for a server)"
+	case errors.As(err, &verify):
+		text = "TLS: the panel's certificate could not be verified"
+	case errors.As(err, &record):
+		text = "TLS: the panel did not answer in TLS"
+	case errors.As(err, &alert):
+		text = "TLS: the panel refused the handshake"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		text = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		text = "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		text = "no route to the panel"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		text = "no answer in time"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		text = "the connection closed before the answer ended"
 	}
-	return err
+	return &causeError{text: text, err: err}
+}
+
+// causeError is a transport failure said without names or addresses.
+type causeError struct {
+	text string
+	err  error
+}
+
+func (e *causeError) Error() string { return e.text }
+func (e *causeError) Unwrap() error { return e.err }
+
+// logFailure logs a transport failure once, with the detail the caller's
+// problem leaves out (the resolver's and the certificate's words, which
+// name hosts and addresses; never credentials, which no transport error
+// holds).
+func (u *Client) logFailure(err error) {
+	var ce *causeError
+	if errors.As(err, &ce) {
+		u.log.Warn("plesk request failed", zap.String("cause", ce.text), zap.String("detail", ce.err.Error()))
+	}
 }
 
 func isTimeout(err error) bool {
