@@ -31,6 +31,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/pleskgate/pleskgate/translator"
@@ -149,7 +150,10 @@ func (e *Error) Unwrap() error { return e.Err }
 type Config struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
 	Timeout     time.Duration // per attempt; default 30s
-	MaxBodySize int64         // largest answer accepted; default 64 MiB
+	MaxBodySize int64         // largest answer accepted; default 64 MiB, at most AnswerBudget
+	// AnswerBudget bounds the bytes of all answers being read at once
+	// (default 64 MiB): a reader waits for room, within its attempt's timeout.
+	AnswerBudget int64
 	// Transport sends each attempt (pooling, TLS settings); when nil,
 	// http.DefaultTransport. It is called directly, not through an
 	// http.Client: a panel's redirect is never followed (it would carry
@@ -215,6 +219,7 @@ type Client struct {
 	basicAuth    string // the Authorization header for BaseURL's userinfo; "" without one
 	timeout      time.Duration
 	maxBody      int64
+	budget       *semaphore.Weighted // bytes of answers being read (readAnswer)
 	transport    http.RoundTripper
 	retryMax     int
 	retryInitial time.Duration
@@ -238,6 +243,10 @@ func New(cfg Config) *Client {
 	if cfg.MaxBodySize <= 0 {
 		cfg.MaxBodySize = 64 << 20
 	}
+	if cfg.AnswerBudget <= 0 {
+		cfg.AnswerBudget = 64 << 20
+	}
+	cfg.MaxBodySize = min(cfg.MaxBodySize, cfg.AnswerBudget) // a bigger answer could never be reserved
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport
 	}
@@ -269,6 +278,7 @@ func New(cfg Config) *Client {
 		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
 		timeout:      cfg.Timeout,
 		maxBody:      cfg.MaxBodySize,
+		budget:       semaphore.NewWeighted(cfg.AnswerBudget),
 		transport:    cfg.Transport,
 		retryMax:     cfg.RetryMax,
 		retryInitial: cfg.RetryInitial,
@@ -550,15 +560,13 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &Error{Kind: BadStatus, Status: resp.StatusCode}
 	}
-	// Size the buffer from Content-Length when Plesk sends one: a large
-	// listing is then read without repeated growth.
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= u.maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
-	}
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, u.maxBody+1))
-	body := buf.Bytes()
+	body, release, err := u.readAnswer(ctx, resp)
+	defer release()
 	if err != nil {
+		var ue *Error
+		if errors.As(err, &ue) {
+			return nil, err
+		}
 		// The answer had started: the packet reached Plesk and may have run,
 		// so this is a broken answer (502, never retried), not an unreachable
 		// panel (503) — unless the time ran out.
@@ -570,13 +578,85 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 		u.logFailure(err)
 		return nil, err
 	}
-	if int64(len(body)) > u.maxBody {
-		return nil, &Error{Kind: TooLarge}
-	}
 	if ce := u.log.Check(zap.DebugLevel, "upstream answer"); ce != nil {
 		ce.Write(zap.ByteString("response", redactPacket(body)))
 	}
 	return body, nil
+}
+
+// readAnswer reads resp's body under the answer bounds (DESIGN.md §7): at
+// most maxBody bytes per answer, refused unread when Content-Length already
+// says more, and at most the answer budget for all answers being read at
+// once (golang.org/x/sync/semaphore; a reader waits for room within its
+// attempt's timeout). The bytes stay reserved until release is called.
+func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []byte, release func(), err error) {
+	var held int64
+	release = func() {
+		if held > 0 {
+			u.budget.Release(held)
+			held = 0
+		}
+	}
+	reserve := func(total int64) error {
+		if total <= held {
+			return nil
+		}
+		if err := u.budget.Acquire(ctx, total-held); err != nil {
+			return err
+		}
+		held = total
+		return nil
+	}
+	if n := resp.ContentLength; n > u.maxBody {
+		return nil, release, &Error{Kind: TooLarge}
+	} else if n >= 0 {
+		if err := reserve(n); err != nil {
+			return nil, release, err
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, release, err
+		}
+		return buf, release, nil
+	}
+	// No length given: grow the buffer by doubling, reserving each size
+	// before it is allocated, and refuse the answer past maxBody.
+	buf := make([]byte, 0, min(64<<10, u.maxBody))
+	if err := reserve(int64(cap(buf))); err != nil {
+		return nil, release, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= u.maxBody {
+				var one [1]byte // an answer of exactly maxBody bytes ends here
+				n, err := io.ReadFull(resp.Body, one[:])
+				if n == 0 && err == io.EOF {
+					return buf, release, nil
+				}
+				return nil, release, &Error{Kind: TooLarge}
+			}
+			// The old buffer is garbage once copied: only the new size is
+			// reserved (an answer at the bound could never reserve both).
+			next := min(2*int64(cap(buf)), u.maxBody)
+			if err := reserve(next); err != nil {
+				return nil, release, err
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > u.maxBody {
+				return nil, release, &Error{Kind: TooLarge}
+			}
+			return buf, release, nil
+		}
+		if err != nil {
+			return nil, release, err
+		}
+	}
 }
 
 // passwdElement matches the elements that carry secrets in a packet: passwd
