@@ -25,19 +25,26 @@ import (
 // and timeouts bound slow clients. Serve it on LimitListener's listener:
 // its ConnState tells that listener which connections are idle.
 func (s *Server) HTTPServer() *http.Server {
-	timeout := s.cfg.Upstream.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
 	return &http.Server{
 		Handler:           s.Handler(),
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ReadHeaderTimeout: s.conns.readHeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      timeout + 30*time.Second,
+		WriteTimeout:      s.WriteTimeout(),
 		IdleTimeout:       120 * time.Second,
 		ConnState:         s.conns.connState,
 	}
+}
+
+// WriteTimeout is the server's write deadline: one upstream attempt's
+// timeout and 30 s for the rest (queueing, retries, writing the answer).
+// Requests that could no longer be answered within it are shed (deadline.go).
+func (s *Server) WriteTimeout() time.Duration {
+	timeout := s.cfg.Upstream.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	return timeout + 30*time.Second
 }
 
 // Listen listens on addr and serves at most Config.MaxConnections

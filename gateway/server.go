@@ -256,6 +256,7 @@ func (s *Server) newEcho() *echo.Echo {
 			MaxAge:        600,
 		})
 	}
+	e.Use(s.answerDeadline)
 	e.Use(s.chain)
 
 	s.registerServiceRoutes(e)

@@ -83,7 +83,10 @@ func (s *Server) probeReady() bool {
 	}
 	_, err := s.upstream.Protos(ctx, creds)
 	var perr *translator.Error
-	p.ready = err == nil || errors.As(err, &perr)
+	// A full queue is not "not ready" (DESIGN.md §7): the panel is busy
+	// answering others, unless the breaker says it is failing.
+	busy := errors.Is(err, upstream.ErrBusy) && s.upstream.BreakerState() != "open"
+	p.ready = err == nil || errors.As(err, &perr) || busy
 	p.at = time.Now()
 	return p.ready
 }

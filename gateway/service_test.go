@@ -1,10 +1,16 @@
 package gateway
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
 
 // TestReadyzProbesAtMostOncePerWindow: /readyz is unauthenticated, so 50
@@ -34,4 +40,51 @@ func TestReadyzProbesAtMostOncePerWindow(t *testing.T) {
 	if strings.Contains(string(r.body), "127.0.0.1") {
 		t.Fatal("/readyz names the upstream")
 	}
+}
+
+// TestReadyzWithAFullQueue: with every slot taken and the queue full of
+// callers' reads, /readyz still says ready: a full queue is not "not ready".
+func TestReadyzWithAFullQueue(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		_, _ = io.WriteString(w, `<?xml version="1.0"?><packet><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`)
+	}))
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(release); wg.Wait(); panel.Close() })
+	s, err := New(Config{Upstream: upstream.Config{BaseURL: panel.URL, Concurrency: 1, Queue: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"a", "b"} {
+		wg.Go(func() {
+			_, _ = s.upstream.Protos(context.Background(), upstream.Credentials{Login: login, Password: "pw"})
+		})
+		if login == "a" {
+			<-arrived
+		}
+	}
+	for !strings.Contains(metricLine(t, s, "pleskgate_upstream_queued"), " 1") {
+		runtime.Gosched()
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/readyz with a full queue: %d %s, want 200", rec.Code, rec.Body)
+	}
+}
+
+// metricLine is the exposition line of the metric name, "" when absent.
+func metricLine(t *testing.T, s *Server, name string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(l, name+" ") || strings.HasPrefix(l, name+"{") {
+			return l
+		}
+	}
+	return ""
 }

@@ -149,11 +149,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	gcfg.Upstream = upstream.Config{
-		BaseURL:     upstreamURL,
-		Timeout:     cfg.UpstreamTimeout,
-		Transport:   transport,
-		Concurrency: cfg.UpstreamConcurrency,
-		Queue:       cfg.UpstreamQueue,
+		BaseURL:      upstreamURL,
+		Timeout:      cfg.UpstreamTimeout,
+		Transport:    transport,
+		Concurrency:  cfg.UpstreamConcurrency,
+		MaxBodySize:  cfg.UpstreamMaxAnswerBytes,
+		AnswerBudget: cfg.UpstreamAnswerBudgetBytes,
+		Queue:        cfg.UpstreamQueue,
 
 		RetryMax:            cfg.RetryMax,
 		RetryInitial:        cfg.RetryInitial,

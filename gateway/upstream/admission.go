@@ -21,16 +21,21 @@ var ErrBusy = errors.New("too many requests waiting for Plesk")
 
 // admission bounds the packets in flight to the panel (DESIGN.md §7): at
 // most limit at once, up to queue callers waiting in FIFO order, and no
-// identity holding more than half the slots while another waits.
+// identity holding more than half the slots, or more than half the queue,
+// while another waits. A slot is held until the panel answered or the
+// attempt timed out, whether or not the caller is still there
+// (Client.sendAdmitted): PHP finishes a packet after its client leaves.
 type admission struct {
-	mu       sync.Mutex
-	limit    int
-	queue    int
-	half     int
-	inflight int
-	per      map[string]int
-	waiters  []*waiter
-	avg      time.Duration // moving average of a slot's hold time
+	mu        sync.Mutex
+	limit     int
+	queue     int
+	half      int
+	halfQueue int
+	inflight  int
+	per       map[string]int // slots held, by identity
+	queued    map[string]int // waiters, by identity
+	waiters   []*waiter
+	avg       time.Duration // moving average of a slot's hold time
 
 	observe func(inflight, queued int) // metrics hook, under mu
 	shed    func()
@@ -38,14 +43,16 @@ type admission struct {
 
 type waiter struct {
 	id    string
-	ready chan struct{}
+	ready chan struct{} // closed when granted a slot, or evicted (err set)
+	err   error
 }
 
 func newAdmission(limit, queue int, observe func(int, int), shed func()) *admission {
 	if limit <= 0 {
 		return nil
 	}
-	return &admission{limit: limit, queue: queue, half: max(1, limit/2), per: map[string]int{}, observe: observe, shed: shed}
+	return &admission{limit: limit, queue: queue, half: max(1, limit/2), halfQueue: max(1, queue/2),
+		per: map[string]int{}, queued: map[string]int{}, observe: observe, shed: shed}
 }
 
 // othersWaiting: a waiter of another identity is queued; a.mu held.
@@ -80,44 +87,100 @@ func (a *admission) acquire(ctx context.Context, id string) (func(), error) {
 		a.mu.Unlock()
 		return a.releaser(id), nil
 	}
-	if len(a.waiters) >= a.queue || a.tooLate(ctx) {
+	if a.tooLate(ctx, id) || len(a.waiters) >= a.queue && !a.evictFor(id) {
 		a.mu.Unlock()
-		if a.shed != nil {
-			a.shed()
-		}
+		a.countShed()
 		return nil, busyError()
 	}
 	w := &waiter{id: id, ready: make(chan struct{})}
 	a.waiters = append(a.waiters, w)
+	a.queued[id]++
 	a.report()
 	a.mu.Unlock()
 	select {
 	case <-w.ready:
+		if w.err != nil {
+			return nil, w.err
+		}
 		return a.releaser(id), nil
 	case <-ctx.Done():
 		a.mu.Lock()
 		for i, x := range a.waiters {
 			if x == w {
-				a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+				a.removeWaiter(i)
 				a.report()
 				a.mu.Unlock()
 				return nil, ctx.Err()
 			}
 		}
 		a.mu.Unlock()
-		a.releaser(id)() // granted just as ctx ended: pass the slot on
+		if w.err == nil {
+			a.releaser(id)() // granted just as ctx ended: pass the slot on
+		}
 		return nil, ctx.Err()
 	}
 }
 
-// tooLate: the expected wait (queue ahead / limit × average hold) exceeds
-// the context's remaining budget; a.mu held.
-func (a *admission) tooLate(ctx context.Context) bool {
+func (a *admission) countShed() {
+	if a.shed != nil {
+		a.shed()
+	}
+}
+
+// removeWaiter takes the i-th waiter out of the queue; a.mu held.
+func (a *admission) removeWaiter(i int) *waiter {
+	w := a.waiters[i]
+	a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+	if a.queued[w.id]--; a.queued[w.id] <= 0 {
+		delete(a.queued, w.id)
+	}
+	return w
+}
+
+// evictFor makes room in a full queue for id, which holds less than half
+// of it, by shedding the newest waiter of an identity holding more than
+// half: one caller may fill an otherwise empty queue, but not keep others
+// out of it. a.mu held.
+func (a *admission) evictFor(id string) bool {
+	if a.queued[id] >= a.halfQueue {
+		return false
+	}
+	for i := len(a.waiters) - 1; i >= 0; i-- {
+		if w := a.waiters[i]; a.queued[w.id] > a.halfQueue {
+			a.removeWaiter(i)
+			w.err = busyError()
+			close(w.ready)
+			a.countShed()
+			return true
+		}
+	}
+	return false
+}
+
+// tooLate: the expected wait exceeds the context's remaining budget (its
+// deadline, or the time it must be answered by: WithAnswerBy). The wait
+// counts the waiters served before id: its own, and those of identities
+// holding less than half the slots; release skips a heavy identity's
+// waiters while a light one waits, so a light caller does not wait for
+// them. a.mu held.
+func (a *admission) tooLate(ctx context.Context, id string) bool {
 	dl, ok := ctx.Deadline()
+	if by, set := answerBy(ctx); set && (!ok || by.Before(dl)) {
+		dl, ok = by, true
+	}
 	if !ok || a.avg == 0 {
 		return false
 	}
-	wait := a.avg * time.Duration(len(a.waiters)/a.limit+1)
+	ahead := len(a.waiters)
+	if a.per[id] < a.half {
+		ahead = 0
+		for _, w := range a.waiters {
+			if w.id == id || a.per[w.id] < a.half {
+				ahead++
+			}
+		}
+	}
+	wait := a.avg * time.Duration(ahead/a.limit+1)
 	return time.Until(dl) < wait
 }
 
@@ -147,8 +210,7 @@ func (a *admission) release(id string, held time.Duration) {
 				break
 			}
 		}
-		w := a.waiters[i]
-		a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+		w := a.removeWaiter(i)
 		a.take(w.id)
 		close(w.ready)
 	}
@@ -171,4 +233,29 @@ func (u *Client) admitTraced(ctx context.Context, id string) (func(), error) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	return release, err
+}
+
+type answerByKey struct{}
+
+// WithAnswerBy notes on ctx the time by which its caller must have the
+// answer (the gateway: the server's write deadline, less a margin). A
+// request that, once granted a slot or before a retry, has less than one
+// attempt's timeout left is shed as Busy instead of being sent: the panel
+// would do the work and nobody would hear of it.
+func WithAnswerBy(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, answerByKey{}, t)
+}
+
+func answerBy(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(answerByKey{}).(time.Time)
+	return t, ok
+}
+
+// AnswerBy is the time WithAnswerBy noted on ctx, if any.
+func AnswerBy(ctx context.Context) (time.Time, bool) { return answerBy(ctx) }
+
+// tooLateToSend: ctx must be answered before one more attempt could time out.
+func (u *Client) tooLateToSend(ctx context.Context) bool {
+	by, ok := answerBy(ctx)
+	return ok && time.Until(by) < u.timeout
 }

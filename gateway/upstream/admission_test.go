@@ -186,3 +186,199 @@ func TestAdmissionFair(t *testing.T) {
 	}()
 	wg.Wait()
 }
+
+// TestAdmissionCountsUntilPanelAnswers: the panel, like PHP, finishes each
+// packet after its client has left. 40 callers, arriving over 200 ms, hang up after 20 ms while
+// each packet takes 200 ms: the panel still never sees more than
+// Concurrency packets at once, and each caller gets its context's error at
+// once.
+func TestAdmissionCountsUntilPanelAnswers(t *testing.T) {
+	var now, peak, served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := now.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(200 * time.Millisecond) // the work goes on whether the client is there or not
+		now.Add(-1)
+		served.Add(1)
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, Concurrency: 4, Queue: 100})
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 5 * time.Millisecond) // arriving over 200 ms
+			ctx, hangUp := context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, hangUp)
+			_, err := u.send(ctx, Credentials{Login: fmt.Sprintf("c%d", i%10), Password: "pw"}, []byte("<packet/>"), false)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("caller that left: %v, want its context's error", err)
+			}
+		})
+	}
+	wg.Wait()
+	waitCounts(t, u.admit, 0, 0) // every slot back once the panel answered
+	if p := peak.Load(); p > 4 {
+		t.Fatalf("the panel had %d packets in flight at once, want ≤ 4 (Concurrency)", p)
+	}
+	t.Logf("40 callers hanging up: at most %d packets at once, %d served", peak.Load(), served.Load())
+}
+
+// TestAdmissionNoRetryForAGoneCaller: a read whose caller left is not sent
+// again after a failed attempt.
+func TestAdmissionNoRetryForAGoneCaller(t *testing.T) {
+	var packets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		packets.Add(1)
+		time.Sleep(100 * time.Millisecond)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, Concurrency: 2, Queue: 10, RetryInitial: time.Millisecond})
+	ctx, hangUp := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, hangUp)
+	if _, err := u.send(ctx, Credentials{Login: "a", Password: "pw"}, []byte("<packet><get/></packet>"), true); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	waitCounts(t, u.admit, 0, 0)
+	time.Sleep(50 * time.Millisecond) // a retry would have started by now
+	if n := packets.Load(); n != 1 {
+		t.Fatalf("%d packets for a caller that left, want 1 (no retries)", n)
+	}
+}
+
+// TestAdmissionServesOthersWhileOneFloods: one identity keeps 100 packets
+// going (Concurrency 8, Queue 64: it fills the queue); another identity's
+// 20 spaced calls all get through.
+func TestAdmissionServesOthersWhileOneFloods(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(20 * time.Millisecond)
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, Concurrency: 8, Queue: 64})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := u.send(context.Background(), Credentials{Login: "flood", Password: "pw"}, []byte("<packet/>"), false); err != nil {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	waitCounts(t, u.admit, 8, 64)
+	ok := 0
+	for range 20 {
+		if _, err := u.send(context.Background(), Credentials{Login: "admin", Password: "pw"}, []byte("<packet/>"), false); err == nil {
+			ok++
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if ok != 20 {
+		t.Fatalf("the administrator got %d of 20 calls through while another identity flooded", ok)
+	}
+}
+
+// TestAdmissionTooLateCountsOnlyWhoGoesFirst: the wait estimate of a light
+// caller counts no heavy caller's waiters, which it goes before.
+func TestAdmissionTooLateCountsOnlyWhoGoesFirst(t *testing.T) {
+	a := newAdmission(8, 64, nil, nil)
+	var rels []func()
+	for range 8 {
+		rel, err := a.acquire(context.Background(), "heavy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, rel)
+	}
+	for range 40 {
+		go func() {
+			if rel, err := a.acquire(context.Background(), "heavy"); err == nil {
+				rel()
+			}
+		}()
+	}
+	waitCounts(t, a, 8, 40)
+	a.mu.Lock()
+	a.avg = time.Second // heavy's 40 waiters ahead would be 6 s
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	got := make(chan error, 1)
+	go func() {
+		rel, err := a.acquire(ctx, "light")
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	for queued := false; !queued; {
+		select {
+		case err := <-got:
+			t.Fatalf("light caller: %v before any slot was free, want to wait for the next one", err)
+		default:
+			_, q := a.counts()
+			queued = q == 41
+		}
+	}
+	rels[0]()
+	if err := <-got; err != nil {
+		t.Fatalf("light caller: %v, want the next slot", err)
+	}
+	for _, rel := range rels[1:] {
+		rel()
+	}
+}
+
+// TestAdmissionShedsWhatCannotBeAnsweredInTime: concurrency 1, 100 ms per
+// add, a 200 ms attempt timeout and 22 concurrent adds that must be
+// answered within 1.5 s (the server's write deadline, scaled down): a call
+// granted a slot with less than one attempt's timeout left is shed as Busy
+// and never sent; every packet sent is answered in time.
+func TestAdmissionShedsWhatCannotBeAnsweredInTime(t *testing.T) {
+	var packets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		packets.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(100 * time.Millisecond)
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 200 * time.Millisecond, Concurrency: 1, Queue: 64})
+	by := time.Now().Add(1500 * time.Millisecond)
+	ctx := WithAnswerBy(context.Background(), by)
+	var ok, busy, late atomic.Int64
+	var wg sync.WaitGroup
+	for range 22 {
+		wg.Go(func() {
+			_, err := u.send(ctx, Credentials{Login: "a", Password: "pw"}, []byte("<packet><add/></packet>"), false)
+			switch {
+			case err == nil && time.Now().After(by):
+				late.Add(1) // net/http would have cut the connection: an empty reply
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, ErrBusy):
+				busy.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("22 adds: %d answered in time, %d answered too late, %d shed; %d packets", ok.Load(), late.Load(), busy.Load(), packets.Load())
+	if late.Load() != 0 || packets.Load() != ok.Load() || busy.Load() == 0 {
+		t.Fatalf("%d answered after the write deadline, %d packets for %d answers in time; want 0 late and a packet only for each answer", late.Load(), packets.Load(), ok.Load())
+	}
+}

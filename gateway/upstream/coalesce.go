@@ -22,6 +22,11 @@ import (
 // is bounded by the leader's attempts, not by any caller's deadline: the
 // admission wait, Config.Timeout per attempt, and for retries a budget of
 // twice Config.Timeout.
+//
+// Under admission the leader's packet runs on a context detached from its
+// caller (sendAdmitted): when that caller leaves, the leader returns its
+// context's error at once while the packet finishes in the background,
+// holding its slot, and the followers send again.
 func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	identity := creds.Caller
 	if identity == "" {

@@ -10,6 +10,8 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -20,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -28,6 +31,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/pleskgate/pleskgate/translator"
@@ -146,7 +150,10 @@ func (e *Error) Unwrap() error { return e.Err }
 type Config struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
 	Timeout     time.Duration // per attempt; default 30s
-	MaxBodySize int64         // largest answer accepted; default 64 MiB
+	MaxBodySize int64         // largest answer accepted; default 64 MiB, at most AnswerBudget
+	// AnswerBudget bounds the bytes of all answers being read at once
+	// (default 64 MiB): a reader waits for room, within its attempt's timeout.
+	AnswerBudget int64
 	// Transport sends each attempt (pooling, TLS settings); when nil,
 	// http.DefaultTransport. It is called directly, not through an
 	// http.Client: a panel's redirect is never followed (it would carry
@@ -212,6 +219,7 @@ type Client struct {
 	basicAuth    string // the Authorization header for BaseURL's userinfo; "" without one
 	timeout      time.Duration
 	maxBody      int64
+	budget       *semaphore.Weighted // bytes of answers being read (readAnswer)
 	transport    http.RoundTripper
 	retryMax     int
 	retryInitial time.Duration
@@ -235,6 +243,10 @@ func New(cfg Config) *Client {
 	if cfg.MaxBodySize <= 0 {
 		cfg.MaxBodySize = 64 << 20
 	}
+	if cfg.AnswerBudget <= 0 {
+		cfg.AnswerBudget = 64 << 20
+	}
+	cfg.MaxBodySize = min(cfg.MaxBodySize, cfg.AnswerBudget) // a bigger answer could never be reserved
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport
 	}
@@ -266,6 +278,7 @@ func New(cfg Config) *Client {
 		url:          strings.TrimRight(cfg.BaseURL, "/") + agentPath,
 		timeout:      cfg.Timeout,
 		maxBody:      cfg.MaxBodySize,
+		budget:       semaphore.NewWeighted(cfg.AnswerBudget),
 		transport:    cfg.Transport,
 		retryMax:     cfg.RetryMax,
 		retryInitial: cfg.RetryInitial,
@@ -353,39 +366,75 @@ func (c Credentials) sendable() bool {
 // BreakerState reports the circuit breaker's state: closed, half-open or open.
 func (u *Client) BreakerState() string { return u.breaker.State().String() }
 
-// send posts a packet through the circuit breaker, retrying read-only
-// packets (cenkalti/backoff: exponential, jittered) after a transport error or
-// an HTTP 5xx. Timeouts are not retried: a slow panel only gets slower.
+// sendAdmitted sends a packet once it is admitted (admission.go), and
+// retries read-only packets (cenkalti/backoff: exponential, jittered) after
+// a transport error or an HTTP 5xx. Timeouts are not retried: a slow panel
+// only gets slower.
+//
+// Under admission the attempts run in a goroutine of their own, on a context
+// detached from the caller's cancellation (each attempt still ends at
+// Config.Timeout), which holds the slot until they end: the panel keeps
+// working on a packet whose client left (PHP does), so the slot stays
+// counted. The caller whose context ends gets its error at once; a caller
+// that has gone gets no retries.
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
+	if !creds.sendable() {
+		return nil, unsent(ErrUnsendableCredentials) // before admission and the breaker: nothing was sent
+	}
+	if u.admit == nil {
+		return u.attempts(ctx, ctx, creds, packet, readOnly)
+	}
+	release, err := u.admitTraced(ctx, identity)
+	if err != nil {
+		return nil, unsent(err)
+	}
+	if u.tooLateToSend(ctx) {
+		release()
+		u.admit.countShed()
+		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
+		return nil, unsent(busyError())
+	}
+	type result struct {
+		body []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer release()
+		body, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
+		done <- result{body, err}
+	}()
+	select {
+	case r := <-done:
+		return r.body, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// attempts sends the packet on sendCtx, and again while it is read-only,
+// the failure retryable, the caller (ctx) still there and its answer still
+// wanted in time (WithAnswerBy).
 //
 // The first attempt is made directly: the retry machinery (backoff state,
 // timer, options) is only built when that attempt failed in a way worth
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
-	if !creds.sendable() {
-		return nil, ErrUnsendableCredentials // before admission and the breaker: nothing was sent
-	}
-	if u.admit != nil {
-		release, err := u.admitTraced(ctx, identity)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
+func (u *Client) attempts(ctx, sendCtx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
 	start := time.Now()
-	body, err := u.attempt(ctx, creds, packet)
+	body, err := u.attempt(sendCtx, creds, packet)
 	if err == nil {
 		return body, nil
 	}
-	if !readOnly || u.retryMax < 0 || !retryable(err) {
+	if !readOnly || u.retryMax < 0 || !retryable(err) || ctx.Err() != nil {
 		return nil, err
 	}
 	budget := 2*u.timeout - time.Since(start)
 	if budget <= 0 {
 		return nil, err
 	}
-	first := err
+	first, last := err, err
 	tries := 1
 	op := func() ([]byte, error) {
 		if first != nil {
@@ -393,11 +442,17 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 			first = nil
 			return nil, err
 		}
+		if ctx.Err() != nil || u.tooLateToSend(ctx) {
+			return nil, backoff.Permanent(last)
+		}
 		tries++
 		u.event(ctx, "retry", attribute.Int("attempt", tries))
-		body, err := u.attempt(ctx, creds, packet)
-		if err != nil && !retryable(err) {
-			return nil, backoff.Permanent(err)
+		body, err := u.attempt(sendCtx, creds, packet)
+		if err != nil {
+			last = err
+			if !retryable(err) {
+				return nil, backoff.Permanent(err)
+			}
 		}
 		return body, err
 	}
@@ -407,6 +462,22 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 	body, err = backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
 		backoff.WithMaxElapsedTime(budget))
 	return body, unwrapPermanent(err)
+}
+
+// unsentError marks a failure before any packet was sent (unsendable
+// credentials, shed by admission, the caller left while queued): no packet
+// is counted for it.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
+func unsent(err error) error { return &unsentError{err} }
+
+// wasSent: err may come from a packet that reached (or was on its way to) the panel.
+func wasSent(err error) bool {
+	var ue *unsentError
+	return !errors.As(err, &ue)
 }
 
 // attempt sends the packet once, through the circuit breaker.
@@ -480,37 +551,112 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 	}
 	resp, err := u.transport.RoundTrip(req)
 	if err != nil {
-		return nil, classifyTransport(ctx, err)
+		err = classifyTransport(ctx, err)
+		u.logFailure(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &Error{Kind: BadStatus, Status: resp.StatusCode}
 	}
-	// Size the buffer from Content-Length when Plesk sends one: a large
-	// listing is then read without repeated growth.
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= u.maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
-	}
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, u.maxBody+1))
-	body := buf.Bytes()
+	body, release, err := u.readAnswer(ctx, resp)
+	defer release()
 	if err != nil {
+		var ue *Error
+		if errors.As(err, &ue) {
+			return nil, err
+		}
 		// The answer had started: the packet reached Plesk and may have run,
 		// so this is a broken answer (502, never retried), not an unreachable
 		// panel (503) — unless the time ran out.
 		if te := classifyTransport(ctx, err); isTimeout(te) {
+			u.logFailure(te)
 			return nil, te
 		}
-		return nil, &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", err)}
-	}
-	if int64(len(body)) > u.maxBody {
-		return nil, &Error{Kind: TooLarge}
+		err = &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", causeOf(err))}
+		u.logFailure(err)
+		return nil, err
 	}
 	if ce := u.log.Check(zap.DebugLevel, "upstream answer"); ce != nil {
 		ce.Write(zap.ByteString("response", redactPacket(body)))
 	}
 	return body, nil
+}
+
+// readAnswer reads resp's body under the answer bounds (DESIGN.md §7): at
+// most maxBody bytes per answer, refused unread when Content-Length already
+// says more, and at most the answer budget for all answers being read at
+// once (golang.org/x/sync/semaphore; a reader waits for room within its
+// attempt's timeout). The bytes stay reserved until release is called.
+func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []byte, release func(), err error) {
+	var held int64
+	release = func() {
+		if held > 0 {
+			u.budget.Release(held)
+			held = 0
+		}
+	}
+	reserve := func(total int64) error {
+		if total <= held {
+			return nil
+		}
+		if err := u.budget.Acquire(ctx, total-held); err != nil {
+			return err
+		}
+		held = total
+		return nil
+	}
+	if n := resp.ContentLength; n > u.maxBody {
+		return nil, release, &Error{Kind: TooLarge}
+	} else if n >= 0 {
+		if err := reserve(n); err != nil {
+			return nil, release, err
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, buf); err != nil {
+			return nil, release, err
+		}
+		return buf, release, nil
+	}
+	// No length given: grow the buffer by doubling, reserving each size
+	// before it is allocated, and refuse the answer past maxBody.
+	buf := make([]byte, 0, min(64<<10, u.maxBody))
+	if err := reserve(int64(cap(buf))); err != nil {
+		return nil, release, err
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) >= u.maxBody {
+				var one [1]byte // an answer of exactly maxBody bytes ends here
+				n, err := io.ReadFull(resp.Body, one[:])
+				if n == 0 && err == io.EOF {
+					return buf, release, nil
+				}
+				return nil, release, &Error{Kind: TooLarge}
+			}
+			// The old buffer is garbage once copied: only the new size is
+			// reserved (an answer at the bound could never reserve both).
+			next := min(2*int64(cap(buf)), u.maxBody)
+			if err := reserve(next); err != nil {
+				return nil, release, err
+			}
+			grown := make([]byte, len(buf), next)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > u.maxBody {
+				return nil, release, &Error{Kind: TooLarge}
+			}
+			return buf, release, nil
+		}
+		if err != nil {
+			return nil, release, err
+		}
+	}
 }
 
 // passwdElement matches the elements that carry secrets in a packet: passwd
@@ -538,16 +684,70 @@ func classifyTransport(ctx context.Context, err error) error {
 	}
 }
 
-// causeOf keeps what went wrong and drops what names the panel, since the
-// error reaches callers as a problem's detail: a *net.OpError carries the
-// panel's address. (The transport is called directly, so no *url.Error,
-// which would name the URL, ever wraps it.)
+// causeOf says what went wrong (DNS, TLS, refused, reset, timeout) and
+// nothing that names the panel: the error reaches callers as a problem's
+// detail, and a resolver's or certificate's message carries host names and
+// addresses (DESIGN.md §7). The original stays reachable by errors.Is/As;
+// the log keeps its text (post).
 func causeOf(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return fmt.Errorf("%s: %w", oe.Op, oe.Err)
+	var (
+		dns     *net.DNSError
+		host    x509.HostnameError
+		unknown x509.UnknownAuthorityError
+		invalid x509.CertificateInvalidError
+		verify  *tls.CertificateVerificationError
+		record  tls.RecordHeaderError
+		alert   tls.AlertError
+		ne      net.Error
+	)
+	text := "the connection to the panel failed"
+	switch {
+	case errors.As(err, &dns):
+		text = "the panel's host name could not be resolved (DNS)"
+	case errors.As(err, &host):
+		text = "TLS: the panel's certificate is not valid for its name"
+	case errors.As(err, &unknown):
+		text = "TLS: the panel's certificate is signed by an unknown authority"
+	case errors.As(err, &invalid):
+		text = "TLS: the panel's certificate is invalid (expired, not yet valid, or not for a server)"
+	case errors.As(err, &verify):
+		text = "TLS: the panel's certificate could not be verified"
+	case errors.As(err, &record):
+		text = "TLS: the panel did not answer in TLS"
+	case errors.As(err, &alert):
+		text = "TLS: the panel refused the handshake"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		text = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		text = "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		text = "no route to the panel"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		text = "no answer in time"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		text = "the connection closed before the answer ended"
 	}
-	return err
+	return &causeError{text: text, err: err}
+}
+
+// causeError is a transport failure said without names or addresses.
+type causeError struct {
+	text string
+	err  error
+}
+
+func (e *causeError) Error() string { return e.text }
+func (e *causeError) Unwrap() error { return e.err }
+
+// logFailure logs a transport failure once, with the detail the caller's
+// problem leaves out (the resolver's and the certificate's words, which
+// name hosts and addresses; never credentials, which no transport error
+// holds).
+func (u *Client) logFailure(err error) {
+	var ce *causeError
+	if errors.As(err, &ce) {
+		u.log.Warn("plesk request failed", zap.String("cause", ce.text), zap.String("detail", ce.err.Error()))
+	}
 }
 
 func isTimeout(err error) bool {
@@ -567,7 +767,9 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 	}
 	body, err := u.send(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
-		u.record(packetOpName(v, reqs), "transport_error", 0, start)
+		if wasSent(err) {
+			u.record(packetOpName(v, reqs), "transport_error", 0, start)
+		}
 		return nil, err
 	}
 	replies, err := translator.DecodeResponse(v, body, reqs...)
@@ -589,7 +791,9 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	ctx = u.withPacket(ctx, op, v)
 	body, err := u.send(ctx, creds, packet, true)
 	if err != nil {
-		u.record(op, "transport_error", 0, start)
+		if wasSent(err) {
+			u.record(op, "transport_error", 0, start)
+		}
 		return err
 	}
 	err = translator.EachGetResult(v, body, req, each)
@@ -603,7 +807,9 @@ func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Ve
 	ctx = u.withPacket(ctx, "server/get_protos", translator.Version{})
 	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
-		u.record("server/get_protos", "transport_error", 0, start)
+		if wasSent(err) {
+			u.record("server/get_protos", "transport_error", 0, start)
+		}
 		return nil, err
 	}
 	vs, err := translator.DecodeGetProtos(body)

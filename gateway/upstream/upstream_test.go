@@ -2,13 +2,17 @@ package upstream
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -364,5 +368,153 @@ func TestTransportErrorsDoNotNameThePanel(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("error %q lost its cause", err)
+	}
+}
+
+// TestFailuresNameNoHostOrAddress: an unresolvable name, a certificate for
+// another name and a refused port each say what failed, and neither the
+// panel's host nor any address.
+func TestFailuresNameNoHostOrAddress(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(tlsSrv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(tlsSrv.Certificate())
+	_, port, _ := net.SplitHostPort(tlsSrv.Listener.Addr().String())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String()
+	ln.Close()
+	for _, c := range []struct {
+		name, url, want string
+		transport       http.RoundTripper
+	}{
+		{"unresolvable", "http://secret-panel-name.corp.invalid:8443", "DNS", nil},
+		// the test certificate is for example.com and 127.0.0.1; "localhost" is not on it
+		{"wrong name", "https://localhost:" + port, "TLS", &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}},
+		{"refused", refused, "refused", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := New(Config{BaseURL: c.url, Timeout: 5 * time.Second, RetryMax: -1, Transport: c.transport})
+			_, err := u.send(context.Background(), Credentials{Login: "a", Password: "pw"}, []byte("<packet/>"), true)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, leak := range []string{"secret-panel-name", "corp.invalid", "localhost", "127.0.0.1", "example.com", port, "53"} {
+				if strings.Contains(msg, leak) {
+					t.Fatalf("error %q names %q", msg, leak)
+				}
+			}
+			if !strings.Contains(msg, c.want) {
+				t.Fatalf("error %q does not say %s", msg, c.want)
+			}
+		})
+	}
+}
+
+// TestUnsentPacketsAreNotCounted: credentials that cannot be sent and a
+// request shed by admission record no packet (no "transport_error").
+func TestUnsentPacketsAreNotCounted(t *testing.T) {
+	srv, release, arrived := blockingPanel(t)
+	var outcomes []string
+	var mu sync.Mutex
+	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second, Concurrency: 1, Queue: 1,
+		ObserveCall: func(op, outcome string, code int, d time.Duration) {
+			mu.Lock()
+			outcomes = append(outcomes, outcome)
+			mu.Unlock()
+		}})
+	if _, err := u.Protos(context.Background(), Credentials{Login: "a\x01", Password: "pw"}); !errors.Is(err, ErrUnsendableCredentials) {
+		t.Fatalf("control character: %v", err)
+	}
+	done := make(chan struct{}, 2)
+	for _, l := range []string{"a", "b"} {
+		go func() {
+			_, _ = u.Protos(context.Background(), Credentials{Login: l, Password: "pw"})
+			done <- struct{}{}
+		}()
+		if l == "a" {
+			<-arrived
+		}
+	}
+	waitCounts(t, u.admit, 1, 1)
+	if _, err := u.Protos(context.Background(), Credentials{Login: "c", Password: "pw"}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("full queue: %v", err)
+	}
+	mu.Lock()
+	got := append([]string(nil), outcomes...)
+	mu.Unlock()
+	if len(got) != 0 {
+		t.Fatalf("packets recorded for requests never sent: %v", got)
+	}
+	release <- struct{}{}
+	<-arrived
+	release <- struct{}{}
+	<-done
+	<-done
+}
+
+// TestAnswerBounds: an answer whose Content-Length is over the bound is
+// refused unread; one without a length is refused past the bound; and
+// while answers being read hold the whole budget, another waits for room
+// (here until its caller's deadline) instead of being read.
+func TestAnswerBounds(t *testing.T) {
+	hold := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		switch r.Header.Get("HTTP_AUTH_LOGIN") {
+		case "announced-huge": // says 10 MB, sends a little, and waits
+			w.Header().Set("Content-Length", strconv.Itoa(10<<20))
+			_, _ = io.WriteString(w, "<packet>")
+			w.(http.Flusher).Flush()
+			<-hold
+		case "chunked-huge":
+			for range 20 {
+				_, _ = w.Write(make([]byte, 100<<10))
+			}
+		case "slow": // 700 KB, of which the rest comes only at the end of the test
+			w.Header().Set("Content-Length", strconv.Itoa(700<<10))
+			_, _ = w.Write(make([]byte, 1<<10))
+			w.(http.Flusher).Flush()
+			<-hold
+		default:
+			w.Header().Set("Content-Length", strconv.Itoa(700<<10))
+			_, _ = w.Write(make([]byte, 700<<10))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hold) }) // before srv.Close
+	u := New(Config{BaseURL: srv.URL, Timeout: 2 * time.Second, RetryMax: -1, MaxBodySize: 1 << 20, AnswerBudget: 1 << 20})
+	sendWithin := func(login string, d time.Duration) error {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		_, err := u.send(ctx, Credentials{Login: login, Password: "pw"}, []byte("<packet/>"), false)
+		return err
+	}
+	send := func(login string) error { return sendWithin(login, time.Minute) }
+	var ue *Error
+	if err := send("announced-huge"); !errors.As(err, &ue) || ue.Kind != TooLarge {
+		t.Fatalf("10 MB announced: %v, want TooLarge at once", err)
+	}
+	if err := send("chunked-huge"); !errors.As(err, &ue) || ue.Kind != TooLarge {
+		t.Fatalf("2 MB unannounced: %v, want TooLarge", err)
+	}
+	if err := send("fits"); err != nil {
+		t.Fatalf("700 KB: %v", err)
+	}
+	slow := make(chan error, 1)
+	go func() { slow <- send("slow") }()
+	for u.budget.TryAcquire(700 << 10) { // wait until the slow answer holds its bytes
+		u.budget.Release(700 << 10)
+		runtime.Gosched()
+	}
+	if err := sendWithin("fits", 200*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("700 KB while 700 KB of a 1 MiB budget are held: %v, want a timeout waiting for room", err)
+	}
+	<-slow
+	if err := send("fits"); err != nil {
+		t.Fatalf("700 KB once the budget is free: %v", err)
 	}
 }
