@@ -18,6 +18,7 @@ var notInRepository = map[string]string{
 	"bin/plesksim":                "built by make build",
 	"http/protobuf":               "not a path: an OTLP protocol value",
 	"k8s.io/api":                  "not a path: a Go module",
+	"encoding/xml":                "not a path: a Go standard-library package",
 	"ghcr.io/pleskgate/pleskgate": "not a path: the image name the manifests use",
 }
 
