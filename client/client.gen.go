@@ -351,12 +351,12 @@ type Client struct {
 	// Example: John Doe
 	Name string `json:"name"`
 
-	// OwnerId Id of the owner (administrator or reseller).
+	// OwnerId Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Absent below protocol 1.6.0.0, which has no owners.
 	//
 	// Example: 1
 	OwnerId *int64 `json:"owner_id,omitempty"`
 
-	// OwnerLogin Login of the owner (Plesk reports it only for some callers).
+	// OwnerLogin Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Expect one of the two, never both.
 	//
 	// Example: admin
 	OwnerLogin *string `json:"owner_login,omitempty"`
@@ -871,12 +871,16 @@ type MetaOperation struct {
 // Example: legacy
 type MetaOperationDialect string
 
-// Owner Who owns a client — the administrator or a reseller.
+// Owner Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (recorded answers, PROTOCOL.md §15 REC-1).
 type Owner struct {
-	// OwnerId Example: 1
+	// OwnerId Id of the owner; only for a reseller's client (the administrator's clients carry `owner_login`).
+	//
+	// Example: 1
 	OwnerId *int64 `json:"owner_id,omitempty"`
 
-	// OwnerLogin Example: admin
+	// OwnerLogin Login of the owner; only for the administrator's clients (a reseller's clients carry `owner_id`).
+	//
+	// Example: admin
 	OwnerLogin *string `json:"owner_login,omitempty"`
 
 	// VendorGuid GUID of the owner.
@@ -1643,7 +1647,11 @@ type ClientInterface interface {
 	// one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 	// owner's pool for the client's subscriptions, and `plan_name` chooses
 	// the new owner's hosting plan for them. An unknown `owner_login` is a
-	// `422` (Plesk error 1015). The answer is the new owner. Send the
+	// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+	// it back in the same packet, in the same form as `GET
+	// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+	// (and `vendor_guid`) without the `owner_login` you sent; one given to
+	// the administrator answers `owner_login`. Send the
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
@@ -1663,7 +1671,11 @@ type ClientInterface interface {
 	// one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 	// owner's pool for the client's subscriptions, and `plan_name` chooses
 	// the new owner's hosting plan for them. An unknown `owner_login` is a
-	// `422` (Plesk error 1015). The answer is the new owner. Send the
+	// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+	// it back in the same packet, in the same form as `GET
+	// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+	// (and `vendor_guid`) without the `owner_login` you sent; one given to
+	// the administrator answers `owner_login`. Send the
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
@@ -2287,7 +2299,11 @@ func (c *APIClient) GetClientOwner(ctx context.Context, id ClientId, reqEditors 
 // one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 // owner's pool for the client's subscriptions, and `plan_name` chooses
 // the new owner's hosting plan for them. An unknown `owner_login` is a
-// `422` (Plesk error 1015). The answer is the new owner. Send the
+// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+// it back in the same packet, in the same form as `GET
+// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+// (and `vendor_guid`) without the `owner_login` you sent; one given to
+// the administrator answers `owner_login`. Send the
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
@@ -2317,7 +2333,11 @@ func (c *APIClient) ChangeClientOwnerWithBody(ctx context.Context, id ClientIdFo
 // one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 // owner's pool for the client's subscriptions, and `plan_name` chooses
 // the new owner's hosting plan for them. An unknown `owner_login` is a
-// `422` (Plesk error 1015). The answer is the new owner. Send the
+// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+// it back in the same packet, in the same form as `GET
+// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+// (and `vendor_guid`) without the `owner_login` you sent; one given to
+// the administrator answers `owner_login`. Send the
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
@@ -4101,7 +4121,11 @@ type ClientWithResponsesInterface interface {
 	// one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 	// owner's pool for the client's subscriptions, and `plan_name` chooses
 	// the new owner's hosting plan for them. An unknown `owner_login` is a
-	// `422` (Plesk error 1015). The answer is the new owner. Send the
+	// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+	// it back in the same packet, in the same form as `GET
+	// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+	// (and `vendor_guid`) without the `owner_login` you sent; one given to
+	// the administrator answers `owner_login`. Send the
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
@@ -4121,7 +4145,11 @@ type ClientWithResponsesInterface interface {
 	// one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 	// owner's pool for the client's subscriptions, and `plan_name` chooses
 	// the new owner's hosting plan for them. An unknown `owner_login` is a
-	// `422` (Plesk error 1015). The answer is the new owner. Send the
+	// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+	// it back in the same packet, in the same form as `GET
+	// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+	// (and `vendor_guid`) without the `owner_login` you sent; one given to
+	// the administrator answers `owner_login`. Send the
 	// `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 	// if it has not changed since you read it (`412` otherwise).
 	//
@@ -7753,7 +7781,11 @@ func (c *ClientWithResponses) GetClientOwnerWithResponse(ctx context.Context, id
 // one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 // owner's pool for the client's subscriptions, and `plan_name` chooses
 // the new owner's hosting plan for them. An unknown `owner_login` is a
-// `422` (Plesk error 1015). The answer is the new owner. Send the
+// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+// it back in the same packet, in the same form as `GET
+// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+// (and `vendor_guid`) without the `owner_login` you sent; one given to
+// the administrator answers `owner_login`. Send the
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //
@@ -7779,7 +7811,11 @@ func (c *ClientWithResponses) ChangeClientOwnerWithBodyWithResponse(ctx context.
 // one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
 // owner's pool for the client's subscriptions, and `plan_name` chooses
 // the new owner's hosting plan for them. An unknown `owner_login` is a
-// `422` (Plesk error 1015). The answer is the new owner. Send the
+// `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+// it back in the same packet, in the same form as `GET
+// /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+// (and `vendor_guid`) without the `owner_login` you sent; one given to
+// the administrator answers `owner_login`. Send the
 // `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
 // if it has not changed since you read it (`412` otherwise).
 //

@@ -22,7 +22,8 @@ const defaultLegacyRetry = 10 * time.Minute
 
 // legacyGuard is "When a panel refuses the legacy operator" (DESIGN.md §2)
 // for one upstream. When a packet in the legacy dialect is refused in a way
-// translator.LegacyRefusal recognises, it is remembered (in store, shared by
+// translator.LegacyRefusal recognises (a system error, or the result-level
+// 1017 of Plesk 17.8 on, see answered), it is remembered (in store, shared by
 // replicas with Redis) until retry has passed; meanwhile every packet in that
 // version is answered at once with a 501 and not sent.
 //
@@ -129,6 +130,19 @@ func (g *legacyGuard) learn(ctx context.Context, v translator.Version, reqs []tr
 		zap.String("version", rec.Version), zap.String("operation", rec.Operation), zap.Int("plesk_errcode", rec.Code),
 		zap.String("plesk_errtext", rec.Text), zap.Time("retry_at", rec.Until))
 	return &legacyRefusedError{rec: rec, ops: ops}
+}
+
+// answered looks at replies, the decoded answer to reqs sent at v. When
+// their results refuse the legacy operator (translator.LegacyRefusalIn: the
+// result-level 1017 naming the version that Plesk 17.8 answers, REC-3), it
+// is learned as learn does and returned as a *legacyRefusedError, so that
+// it costs this one packet; otherwise the packet went through (succeeded).
+func (g *legacyGuard) answered(ctx context.Context, v translator.Version, reqs []translator.Request, replies []translator.Reply) error {
+	if perr, ok := translator.LegacyRefusalIn(v, replies); ok {
+		return g.learn(ctx, v, reqs, perr)
+	}
+	g.succeeded(ctx, v)
+	return nil
 }
 
 // succeeded notes that a packet at v went through. When the store held a

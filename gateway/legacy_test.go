@@ -393,3 +393,136 @@ func legacyGauge(t *testing.T, h *harness) float64 {
 	t.Fatal("pleskgate_upstream_legacy_refused is not registered")
 	return 0
 }
+
+// The 17.8 way (PROTOCOL.md §15 REC-3, REC-4): the panel takes a legacy
+// packet's envelope and version and answers each <client> operation with a
+// result-level 1017 naming the version. plesksim's RefuseLegacyResult is
+// such a panel, in process.
+
+const rec3Words = "This feature is not supported for protocol version 1.6.0.2."
+
+func withRefuseLegacyResult(sc *plesksim.Config, _ *Config) { sc.RefuseLegacyResult = true }
+
+// expectRefused17 checks a 501 legacy-operator-refused quoting the 17.8
+// panel's result-level 1017.
+func expectRefused17(t *testing.T, h *harness, r response, op string) {
+	t.Helper()
+	h.expect(r, http.StatusNotImplemented)
+	p := r.problem(t)
+	if p.Type != problemType("legacy-operator-refused") {
+		t.Fatalf("%s: problem type %q, want legacy-operator-refused: %s", op, p.Type, r.body)
+	}
+	if p.PleskErrcode == nil || *p.PleskErrcode != 1017 || p.PleskErrtext == nil || *p.PleskErrtext != rec3Words {
+		t.Fatalf("%s: problem does not quote the panel: %s", op, r.body)
+	}
+	if !strings.Contains(p.Detail, op) || !strings.Contains(p.Detail, rec3Words) {
+		t.Fatalf("%s: detail does not name the operation and the panel's words: %q", op, p.Detail)
+	}
+}
+
+// TestLegacyRefusedResult1017EveryEndpoint: against a panel answering the
+// 17.8 way, each legacy-only endpoint's first call sends its one packet and
+// answers 501 legacy-operator-refused quoting the panel; the second call
+// sends nothing; /meta then marks every legacy-only operation unsupported
+// with the panel's words, and the modern ones supported.
+func TestLegacyRefusedResult1017EveryEndpoint(t *testing.T) {
+	for _, c := range legacyCalls(0) {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			h := newHarness(t, withRefuseLegacyResult)
+			id := h.createClient("legacy17")
+			c := legacyCalls(id)[indexOf(legacyCalls(0), c)]
+			before := h.packets()
+			expectRefused17(t, h, h.send(c), c.name)
+			if n := h.packets() - before; n != 1+c.modern {
+				t.Fatalf("first call sent %d packets, want the one refused (and %d modern)", n, c.modern)
+			}
+			before = h.packets()
+			expectRefused17(t, h, h.send(c), c.name)
+			if n := h.packets() - before; n != 0 {
+				t.Fatalf("second call sent %d packets, want none", n)
+			}
+		})
+	}
+	t.Run("meta", func(t *testing.T) {
+		h := newHarness(t, withRefuseLegacyResult)
+		id := h.createClient("meta17")
+		expectRefused17(t, h, h.send(legacyCalls(id)[0]), "get-limits")
+		var meta struct {
+			Operations []struct {
+				OperationID string  `json:"operation_id"`
+				Supported   bool    `json:"supported"`
+				Reason      *string `json:"reason"`
+			} `json:"operations"`
+		}
+		h.expect(h.do("GET", "/meta", nil), http.StatusOK).json(t, &meta)
+		refused := 0
+		for _, op := range meta.Operations {
+			switch {
+			case op.Reason != nil && strings.Contains(*op.Reason, rec3Words):
+				if op.Supported {
+					t.Errorf("/meta %s: supported with a refusal reason", op.OperationID)
+				}
+				refused++
+			case !op.Supported:
+				t.Errorf("/meta %s: unsupported without the panel's words (%v)", op.OperationID, op.Reason)
+			}
+		}
+		if refused != 12 {
+			t.Fatalf("/meta marks %d operations refused, want the 12 legacy-only ones", refused)
+		}
+		if g := legacyGauge(t, h); g != 1 {
+			t.Fatalf("pleskgate_upstream_legacy_refused = %v, want 1", g)
+		}
+		// Modern endpoints still work.
+		h.expect(h.do("GET", fmt.Sprintf("/clients/%d?include=stat", id), nil), http.StatusOK)
+	})
+}
+
+// TestLegacyUnrelated1017NotLearned: a result-level 1017 that does not name
+// the packet's version is that operation's own 501: nothing is learned, the
+// next call sends its packet again, and /meta still says supported.
+func TestLegacyUnrelated1017NotLearned(t *testing.T) {
+	sim, err := plesksim.New(plesksim.Config{AdminLogin: "admin", AdminPassword: adminPass, RefuseLegacyResult: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The panel's answer with the version taken out of the text.
+	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, r)
+		body := strings.ReplaceAll(rec.Body.String(), rec3Words, "This feature is not supported.")
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(panel.Close)
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.Upstream = upstream.Config{BaseURL: panel.URL, Timeout: 5 * time.Second}
+	})
+	desc := legacyCall{"get-limit-descriptor", "GET", "/descriptors/limits", nil, 0}
+	h.expect(h.do("GET", "/meta", nil), http.StatusOK) // the versions are learned
+	for i := range 2 {
+		before := sim.Stats().Requests
+		r := h.expect(h.send(desc), http.StatusNotImplemented)
+		if p := r.problem(t); p.Type == problemType("legacy-operator-refused") || p.PleskErrcode == nil || *p.PleskErrcode != 1017 {
+			t.Fatalf("call %d: an unrelated 1017 answered as %s", i, r.body)
+		}
+		if n := sim.Stats().Requests - before; n != 1 {
+			t.Fatalf("call %d sent %d packets, want 1: nothing is learned from an unrelated 1017", i, n)
+		}
+	}
+	var meta struct {
+		Operations []struct {
+			OperationID string `json:"operation_id"`
+			Supported   bool   `json:"supported"`
+		} `json:"operations"`
+	}
+	h.expect(h.do("GET", "/meta", nil), http.StatusOK).json(t, &meta)
+	for _, op := range meta.Operations {
+		if op.OperationID == "getLimitDescriptor" && !op.Supported {
+			t.Fatal("/meta marks getLimitDescriptor unsupported after an unrelated 1017")
+		}
+	}
+	if g := legacyGauge(t, h); g != 0 {
+		t.Fatalf("pleskgate_upstream_legacy_refused = %v after an unrelated 1017", g)
+	}
+}

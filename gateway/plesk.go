@@ -64,7 +64,9 @@ func (s *Server) send(ctx context.Context, v translator.Version, reqs ...transla
 	if err != nil {
 		return nil, s.legacy.learn(ctx, v, reqs, err)
 	}
-	s.legacy.succeeded(ctx, v)
+	if err := s.legacy.answered(ctx, v, reqs, replies); err != nil {
+		return nil, err
+	}
 	return replies, nil
 }
 

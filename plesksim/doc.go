@@ -114,7 +114,10 @@
 //
 //   - [DOC] `<server><get>` with key, gen_info and stat (in that order, each
 //     only when asked): key as name/value properties (plesk_key_id,
-//     product_version), gen_info server_name and server_guid, stat with
+//     product_version; [CODE] lim_date, can-manage-customers,
+//     can-manage-resellers, lim_cl, lim_dom, which Plesk's PHP library
+//     reads, values [INF]/[GUESS] as server.go says), gen_info server_name
+//     and server_guid, stat with
 //     objects, version, other, load_avg, mem, swap, diskspace.
 //     version/plesk_version is Config.PleskVersion ([REC] REC-1 "11.5.30";
 //     default 18.0.41, REC-2's panel). [GUESS] the machine figures; only the

@@ -55,6 +55,10 @@ func (x *opctx) run(operator string, op *node) {
 		}
 		return
 	}
+	if operator == "client" && x.s.cfg.RefuseLegacyResult {
+		x.refuseLegacyResult()
+		return
+	}
 	// Clients may log in, but the client/customer operator is for the
 	// administrator and resellers only (PROTOCOL.md §10.9); [GUESS] it is
 	// refused per operation (1006), so get_protos in the same packet works.

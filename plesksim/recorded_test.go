@@ -350,3 +350,42 @@ func recordedHeaders(t *testing.T, s *Server, body string) http.Header {
 	s.ServeHTTP(w, r)
 	return w.Result().Header
 }
+
+// TestServerKeyLicenceProperties: the key answer carries the properties
+// Plesk's own PHP library reads (api-php-lib tests: ServerTest asserts
+// plesk_key_id and lim_date; CustomerTest::testGetAll checks
+// can-manage-customers and lim_cl with KeyLimitChecker before it lists
+// customers), with values its checks read as PHP's intval does: a licence
+// that can manage customers and resellers, without a limit (-1).
+func TestServerKeyLicenceProperties(t *testing.T) {
+	s := newSim(t, Config{})
+	r := results(admin(t, s, `<packet><server><get><key/></get></server></packet>`), "server", "get")[0]
+	wantOK(t, r)
+	keys, values := texts(r, "key/property/name"), texts(r, "key/property/value")
+	if len(keys) != len(values) {
+		t.Fatalf("properties without a value: %v / %v", keys, values)
+	}
+	got := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if _, dup := got[k]; dup {
+			t.Errorf("property %s twice", k)
+		}
+		got[k] = values[i]
+	}
+	for _, name := range []string{"plesk_key_id", "product_version", "lim_date", "can-manage-customers", "can-manage-resellers", "lim_cl", "lim_dom"} {
+		if _, ok := got[name]; !ok {
+			t.Errorf("key lacks %s: %v", name, got)
+		}
+	}
+	intval := func(name string) int {
+		n, _ := strconv.Atoi(got[name]) // PHP's intval: 0 for what is not a number
+		return n
+	}
+	// KeyLimitChecker::checkByType(keyInfo, LIMIT_CLIENTS, 2), as testGetAll calls it.
+	if intval("can-manage-customers") == 0 || !(intval("lim_cl") == -1 || intval("lim_cl") > 2) {
+		t.Errorf("Plesk's testGetAll would skip: can-manage-customers=%q lim_cl=%q", got["can-manage-customers"], got["lim_cl"])
+	}
+	if intval("can-manage-resellers") == 0 || !(intval("lim_dom") == -1 || intval("lim_dom") > 2) {
+		t.Errorf("resellers or domains limited: can-manage-resellers=%q lim_dom=%q", got["can-manage-resellers"], got["lim_dom"])
+	}
+}

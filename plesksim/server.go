@@ -35,9 +35,23 @@ func (x *opctx) serverGet(op *node) {
 	w.close("result")
 }
 
-// serverKey is keyType: name/value properties [DOC 37037]; plesk_key_id and
-// product_version as the doc sample shows, product_version the major.minor
-// of PleskVersion [INF from the sample's 12.0 / 8.1].
+// serverKey is keyType: name/value properties [DOC 37037]. The doc sample
+// shows plesk_key_id and product_version ("..." after them), product_version
+// the major.minor of PleskVersion [INF from the sample's 12.0 / 8.1].
+//
+// The rest are the properties Plesk's own PHP library reads (api-php-lib
+// [CODE]: its ServerTest asserts plesk_key_id and lim_date; its
+// KeyLimitChecker, which CustomerTest::testGetAll calls before it lists
+// customers, reads can-manage-customers, can-manage-resellers, lim_cl and
+// lim_dom). The values describe a licence with no limit the simulator does
+// not enforce either:
+//   - can-manage-customers, can-manage-resellers "1": KeyLimitChecker takes
+//     intval() == 0 as "cannot", so a real panel answers a number here
+//     [INF]; "1" for true is a [GUESS] (the licence file itself says
+//     "true", which intval would read as 0).
+//   - lim_cl, lim_dom "-1": KeyLimitChecker reads -1 as unlimited [CODE].
+//   - lim_date: its format is not documented; YYYYMMDD, far ahead, is a
+//     [GUESS].
 func (x *opctx) serverKey() {
 	w := x.w
 	w.open("key")
@@ -45,7 +59,12 @@ func (x *opctx) serverKey() {
 	if parts := strings.SplitN(pv, ".", 3); len(parts) >= 2 {
 		pv = parts[0] + "." + parts[1]
 	}
-	for _, p := range [][2]string{{"plesk_key_id", "plsk.00000000.0000"}, {"product_version", pv}} {
+	for _, p := range [][2]string{
+		{"plesk_key_id", "plsk.00000000.0000"}, {"product_version", pv},
+		{"lim_date", "20991231"},
+		{"can-manage-customers", "1"}, {"can-manage-resellers", "1"},
+		{"lim_cl", "-1"}, {"lim_dom", "-1"},
+	} {
 		w.open("property")
 		w.leaf("name", p[0])
 		w.leaf("value", p[1])

@@ -40,6 +40,10 @@ type Config struct {
 	Faults         Faults
 	RefuseLegacy   bool             // list old versions but refuse every <client> packet with REC-2's 1014 (refuselegacy.go)
 	Now            func() time.Time // default time.Now (for cr_date)
+	// RefuseLegacyResult: list old versions, accept a <client> packet's
+	// envelope, and answer each of its operations with Plesk 17.8.11's
+	// result-level 1017 naming the packet's version (REC-3; refuselegacy.go).
+	RefuseLegacyResult bool
 	// Workers, when > 0, is how many packets are processed at once (a
 	// panel's PHP workers); the others wait in FIFO order (workers.go).
 	Workers int

@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.demo, "demo", false, "seed the demo data of pleskgate's sandbox (reseller \"reseller\", demo clients, plans)")
-	fs.BoolVar(&o.cfg.RefuseLegacy, "refuse-legacy", false, "list old protocol versions but refuse every <client> packet with system error 1014 (as Plesk Obsidian answers an unversioned <client>)")
+	fs.Var(refuseLegacyFlag{&o.cfg}, "refuse-legacy", "list old protocol versions but refuse the legacy <client> operator in them: bare or =system-1014, every <client> packet gets system error 1014 (as Plesk Obsidian answers an unversioned <client>); =result-1017, the packet is accepted and each <client> operation gets result error 1017 \"This feature is not supported for protocol version V.\" (as Plesk 17.8 answers an outdated version); =off (default), neither")
 	fs.Func("plan", "service plan NAME[:OWNER] for change-owner plan-name; OWNER a --reseller login, default the admin (repeatable)", func(v string) error {
 		name, owner, _ := strings.Cut(v, ":")
 		if name == "" {
@@ -124,6 +124,38 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.cfg = plesksim.WithDemo(o.cfg)
 	}
 	return o, nil
+}
+
+// refuseLegacyFlag is --refuse-legacy: a switch that, bare, keeps its first
+// meaning (REC-2's system 1014) and takes =result-1017 for the 17.8 form.
+type refuseLegacyFlag struct{ cfg *plesksim.Config }
+
+func (f refuseLegacyFlag) IsBoolFlag() bool { return true }
+
+func (f refuseLegacyFlag) String() string {
+	switch {
+	case f.cfg == nil:
+		return "off"
+	case f.cfg.RefuseLegacy:
+		return "system-1014"
+	case f.cfg.RefuseLegacyResult:
+		return "result-1017"
+	}
+	return "off"
+}
+
+func (f refuseLegacyFlag) Set(v string) error {
+	switch v {
+	case "true", "system-1014":
+		f.cfg.RefuseLegacy, f.cfg.RefuseLegacyResult = true, false
+	case "result-1017":
+		f.cfg.RefuseLegacy, f.cfg.RefuseLegacyResult = false, true
+	case "false", "off":
+		f.cfg.RefuseLegacy, f.cfg.RefuseLegacyResult = false, false
+	default:
+		return errors.New("want system-1014, result-1017 or off")
+	}
+	return nil
 }
 
 // statusRecorder remembers the status for the access log.

@@ -361,7 +361,11 @@ export interface paths {
          *     one IP address (`ipv4_addresses` or `ipv6_addresses`) from the new
          *     owner's pool for the client's subscriptions, and `plan_name` chooses
          *     the new owner's hosting plan for them. An unknown `owner_login` is a
-         *     `422` (Plesk error 1015). The answer is the new owner. Send the
+         *     `422` (Plesk error 1015). The answer is the new owner as Plesk reads
+         *     it back in the same packet, in the same form as `GET
+         *     /clients/{id}/owner`: a client given to a reseller answers `owner_id`
+         *     (and `vendor_guid`) without the `owner_login` you sent; one given to
+         *     the administrator answers `owner_login`. Send the
          *     `ETag` from `GET /clients/{id}` as `If-Match` to move the client only
          *     if it has not changed since you read it (`412` otherwise).
          *
@@ -747,12 +751,12 @@ export interface components {
             locale?: string;
             /**
              * Format: int64
-             * @description Id of the owner (administrator or reseller).
+             * @description Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Absent below protocol 1.6.0.0, which has no owners.
              * @example 1
              */
             owner_id?: number;
             /**
-             * @description Login of the owner (Plesk reports it only for some callers).
+             * @description Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Expect one of the two, never both.
              * @example admin
              */
             owner_login?: string;
@@ -1141,14 +1145,18 @@ export interface components {
             /** @example /images/icons/new_domain.png */
             icon_url?: string;
         };
-        /** @description Who owns a client — the administrator or a reseller. */
+        /** @description Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (recorded answers, PROTOCOL.md §15 REC-1). */
         Owner: {
             /**
              * Format: int64
+             * @description Id of the owner; only for a reseller's client (the administrator's clients carry `owner_login`).
              * @example 1
              */
             owner_id?: number;
-            /** @example admin */
+            /**
+             * @description Login of the owner; only for the administrator's clients (a reseller's clients carry `owner_id`).
+             * @example admin
+             */
             owner_login?: string;
             /**
              * @description GUID of the owner.
