@@ -44,14 +44,23 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // loginCounter wraps a simulator and counts what the panel saw: packets,
 // and failed logins (answers with an authentication system error).
+// A test can slow every answer (delay, in nanoseconds) or make the panel
+// answer a bare HTTP status without judging anything (status; 0: off).
 type loginCounter struct {
 	next    http.Handler
 	packets atomic.Int64
 	failed  atomic.Int64
+	delay   atomic.Int64
+	status  atomic.Int64
 }
 
 func (lc *loginCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lc.packets.Add(1)
+	time.Sleep(time.Duration(lc.delay.Load()))
+	if code := lc.status.Load(); code != 0 {
+		http.Error(w, "panel incident", int(code))
+		return
+	}
 	rec := httptest.NewRecorder()
 	lc.next.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
@@ -69,16 +78,60 @@ func (lc *loginCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // shieldEnv is a gateway with an injected clock in front of a counted simulator.
 type shieldEnv struct {
-	t     *testing.T
-	sim   *plesksim.Server
-	lc    *loginCounter
-	gw    *Server
-	srv   *httptest.Server
-	clock *fakeClock
-	reg   *prometheus.Registry
+	t      *testing.T
+	sim    *plesksim.Server
+	simURL string
+	lc     *loginCounter
+	gw     *Server
+	srv    *httptest.Server
+	clock  *fakeClock
+	reg    *prometheus.Registry
 }
 
 func newShieldEnv(t *testing.T, tune func(*Config)) *shieldEnv {
+	t.Helper()
+	e := newShieldEnvUnlearned(t, tune)
+	e.learn()
+	return e
+}
+
+// learn has the gateway learn the protocol versions, so every count after
+// it is the work under test; the panel's counts start again from zero.
+func (e *shieldEnv) learn() {
+	e.t.Helper()
+	if r := e.do("GET", "/meta", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET /meta: %d %s", r.StatusCode, r.body)
+	}
+	e.lc.packets.Store(0)
+	e.lc.failed.Store(0)
+}
+
+// replica is another gateway (another replica) built with tune, in front of
+// the same counted simulator and on the same clock; it has not learned the
+// protocol versions yet.
+func (e *shieldEnv) replica(tune func(*Config)) *shieldEnv {
+	e.t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg := Config{
+		Upstream: upstream.Config{BaseURL: e.simURL, Timeout: 5 * time.Second},
+		Logger:   zap.NewNop(), Registry: reg, DescriptorTTL: time.Hour, Now: e.clock.Now,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	gw, err := New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	e.t.Cleanup(srv.Close)
+	c := *e
+	c.gw, c.srv, c.reg = gw, srv, reg
+	return &c
+}
+
+// newShieldEnvUnlearned is newShieldEnv without learning the protocol versions.
+func newShieldEnvUnlearned(t *testing.T, tune func(*Config)) *shieldEnv {
 	t.Helper()
 	sim, err := plesksim.New(plesksim.Config{
 		AdminLogin: "admin", AdminPassword: adminPass,
@@ -105,14 +158,7 @@ func newShieldEnv(t *testing.T, tune func(*Config)) *shieldEnv {
 	}
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
-	e := &shieldEnv{t: t, sim: sim, lc: lc, gw: gw, srv: srv, clock: clock, reg: reg}
-	// Learn the protocol versions first, so every count below is the work under test.
-	if r := e.do("GET", "/meta", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
-		t.Fatalf("GET /meta: %d %s", r.StatusCode, r.body)
-	}
-	lc.packets.Store(0)
-	lc.failed.Store(0)
-	return e
+	return &shieldEnv{t: t, sim: sim, simURL: simSrv.URL, lc: lc, gw: gw, srv: srv, clock: clock, reg: reg}
 }
 
 // do sends one request; xff, when set, is sent as X-Forwarded-For.
