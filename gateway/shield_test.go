@@ -446,10 +446,10 @@ func TestShieldBounded(t *testing.T) {
 	clock := newFakeClock()
 	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000000, UpstreamAuthFailuresPerMinute: 1000000},
 		shieldLimits{refused: 50, accepted: 20, addresses: 30}, prometheus.NewRegistry())
-	sh.settle(mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+	sh.settle(t.Context(), mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{}, 1)
 	for i := 0; i < 1000; i++ {
 		addr := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
-		sh.settle(mustAdmit(t, sh, "bad-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001})
+		sh.settle(t.Context(), mustAdmit(t, sh, "bad-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001}, 1)
 	}
 	if sh.refused.Len() != 50 || sh.addrs.Len() != 30 || len(sh.verifying) != 0 {
 		t.Fatalf("refused %d (bound 50), addresses %d (bound 30), verifying %d", sh.refused.Len(), sh.addrs.Len(), len(sh.verifying))
@@ -458,7 +458,7 @@ func TestShieldBounded(t *testing.T) {
 		t.Fatal("a storm of refusals pushed an accepted login out")
 	}
 	for i := 0; i < 100; i++ {
-		sh.settle(mustAdmit(t, sh, "ok-"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+		sh.settle(t.Context(), mustAdmit(t, sh, "ok-"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{}, 1)
 	}
 	if sh.accepted.Len() != 20 {
 		t.Fatalf("accepted %d, bound 20", sh.accepted.Len())
@@ -470,7 +470,7 @@ func TestShieldBounded(t *testing.T) {
 
 func mustAdmit(t *testing.T, sh *shield, id string, addr netip.Addr) ticket {
 	t.Helper()
-	tk, wait, err := sh.admit(id, addr)
+	tk, wait, err := sh.admit(t.Context(), id, addr)
 	if err != nil || wait != nil {
 		t.Fatalf("admit %s: %v %v", id, wait, err)
 	}
@@ -547,32 +547,37 @@ func TestAuthRecheckReplay(t *testing.T) {
 
 func TestLoginResultOf(t *testing.T) {
 	for _, c := range []struct {
-		packets int32
-		code    int // 0: none
-		status  int
-		want    loginResult
+		packets   int32
+		code      int // 0: none
+		status    int
+		httpError bool // the panel answered a bare HTTP error status
+		want      loginResult
 	}{
-		{1, 1001, 401, loginRefused},
-		{0, 1001, 401, loginRefused}, // shared the refused answer of a coalesced packet
-		{1, 11003, 401, loginRefused},
-		{1, 1029, 401, loginRefused},
-		{0, 1014, 501, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
-		{1, 1013, 404, loginAccepted},
-		{1, 1006, 403, loginAccepted},
-		{2, 0, 200, loginAccepted},
-		{1, 0, 304, loginAccepted},
-		{0, 0, 200, loginNotAsked}, // a cache hit
-		{1, 0, 503, loginUnknown},
-		{1, 0, 504, loginUnknown},
-		{1, 0, 499, loginUnknown},
-		{1, 0, 401, loginUnknown},
+		{1, 1001, 401, false, loginRefused},
+		{0, 1001, 401, false, loginRefused}, // shared the refused answer of a coalesced packet
+		{1, 11003, 401, false, loginRefused},
+		{1, 1029, 401, false, loginRefused},
+		{0, 1014, 501, false, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
+		{1, 1013, 404, false, loginAccepted},
+		{1, 1006, 403, false, loginAccepted},
+		{2, 0, 200, false, loginAccepted},
+		{1, 0, 304, false, loginAccepted},
+		{0, 0, 200, false, loginNotAsked}, // a cache hit
+		{1, 0, 503, false, loginUnknown},  // refused or reset connection
+		{1, 0, 504, false, loginUnknown},  // a timeout spends: Plesk may have refused the login before the answer was lost
+		{1, 0, 499, false, loginUnknown},
+		{1, 0, 401, false, loginUnknown},
+		{1, 0, 502, true, loginHTTPError}, // the panel answered HTTP 413 or 5xx: no login judged
+		{3, 0, 502, true, loginHTTPError}, // … also after retries
+		{1, 1001, 401, true, loginRefused},
+		{0, 0, 503, true, loginNotAsked},
 	} {
 		st := &reqState{}
 		st.packets.Store(c.packets)
 		if c.code != 0 {
 			st.errcode, st.hasErrcode = c.code, true
 		}
-		if got := loginResultOf(st, c.status); got != c.want {
+		if got := loginResultOf(st, c.status, c.httpError); got != c.want {
 			t.Errorf("packets %d, errcode %d, status %d: %v, want %v", c.packets, c.code, c.status, got, c.want)
 		}
 	}
