@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -115,7 +116,13 @@ type shield struct {
 	globalMax    int
 	log          *zap.Logger
 	sharedErrors prometheus.Counter
+	sharedDown   atomic.Int64 // until when (Unix ns) Redis is not asked again after an error
 }
+
+// sharedPause is how long a replica goes on its own budgets after Redis
+// failed it: a dead Redis costs one request a second its timeout, not
+// every request.
+const sharedPause = time.Second
 
 func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield {
 	if lim.refused <= 0 {
@@ -359,7 +366,7 @@ func (sh *shield) limited(which int, wait time.Duration) error {
 // for t, or answers the 429 of the one that is spent. Without Redis, or
 // when Redis fails, t goes on with the replica's own budgets alone.
 func (sh *shield) holdShared(ctx context.Context, t *ticket, addr netip.Addr, now time.Time) error {
-	if sh.shared == nil {
+	if sh.shared == nil || time.Now().UnixNano() < sh.sharedDown.Load() {
 		return nil
 	}
 	addrKey := store.BudgetKey(sh.sharedPrefix + ":addr:" + upstream.Keyed(sh.secret, "address", addr.String()))
@@ -379,6 +386,7 @@ func (sh *shield) holdShared(ctx context.Context, t *ticket, addr netip.Addr, no
 
 func (sh *shield) sharedFailed(doing string, err error) {
 	sh.sharedErrors.Inc()
+	sh.sharedDown.Store(time.Now().Add(sharedPause).UnixNano())
 	sh.log.Warn("failed-login budgets in Redis unavailable; this replica's own budgets apply", zap.String("doing", doing), zap.Error(err))
 }
 
@@ -434,9 +442,9 @@ func (sh *shield) settle(ctx context.Context, t ticket, res loginResult, refused
 		// stay right over time.
 		if res == loginRefused {
 			sh.mu.Lock()
-			sh.global.lim.ReserveN(now, n)
+			spendTokens(sh.global.lim, now, n)
 			sh.mu.Unlock()
-			if sh.shared != nil {
+			if sh.shared != nil && time.Now().UnixNano() >= sh.sharedDown.Load() {
 				allKey := store.BudgetKey(sh.sharedPrefix + ":all")
 				if err := sh.shared.Spend(ctx, store.NewUnitID(), n, []string{allKey}, now, budgetWindow); err != nil {
 					sh.sharedFailed("spending", err)
@@ -450,8 +458,8 @@ func (sh *shield) settle(ctx context.Context, t ticket, res loginResult, refused
 	if spend {
 		// The token was free when the request was let through and held
 		// since, so this spends it at once (further packets as debt).
-		t.addr.lim.ReserveN(now, n)
-		sh.global.lim.ReserveN(now, n)
+		spendTokens(t.addr.lim, now, n)
+		spendTokens(sh.global.lim, now, n)
 	}
 	sh.mu.Unlock()
 	if t.unit == "" {
@@ -465,6 +473,14 @@ func (sh *shield) settle(ctx context.Context, t ticket, res loginResult, refused
 	}
 	if err != nil {
 		sh.sharedFailed("settling", err)
+	}
+}
+
+// spendTokens takes n tokens of lim at now, into debt if need be; one at a
+// time, since ReserveN refuses (and takes nothing) above the burst.
+func spendTokens(lim *rate.Limiter, now time.Time, n int) {
+	for range n {
+		lim.ReserveN(now, 1)
 	}
 }
 

@@ -117,6 +117,11 @@ func TestShieldBudgetsSharedAcrossReplicas(t *testing.T) {
 		if r := a.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
 			t.Fatalf("accepted credentials with Redis down: %d %s", r.StatusCode, r.body)
 		}
+		errs := testutil.ToFloat64(a.gw.shield.sharedErrors) + testutil.ToFloat64(b.gw.shield.sharedErrors)
+		if errs < 1 {
+			t.Fatal("Redis down, and pleskgate_auth_shield_shared_errors_total says nothing")
+		}
+		t.Logf("30 requests with Redis down asked it %v times (a replica pauses %v after an error)", errs, sharedPause)
 	})
 }
 

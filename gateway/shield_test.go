@@ -582,3 +582,29 @@ func TestLoginResultOf(t *testing.T) {
 		}
 	}
 }
+
+// A request whose unproven credentials went to the panel in several packets
+// (a read retried after a broken connection) spends a token per packet:
+// the panel may have counted each as a failed login.
+func TestShieldSpendsEveryPacket(t *testing.T) {
+	const budget = 5
+	clock := newFakeClock()
+	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000, UpstreamAuthFailuresPerMinute: budget},
+		shieldLimits{}, prometheus.NewRegistry())
+	addr := netip.MustParseAddr("192.0.2.1")
+	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
+	for i := 0; i < budget-3; i++ {
+		sh.settle(t.Context(), mustAdmit(t, sh, "wrong-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001}, 1)
+	}
+	if _, _, err := sh.admit(t.Context(), "one-too-many", addr); err == nil {
+		t.Fatalf("after %d packets with unproven credentials a budget of %d let one more through", budget, budget)
+	}
+	// Also past the burst: 3 packets against a per-address budget of 2.
+	sh = newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 2, UpstreamAuthFailuresPerMinute: 1000},
+		shieldLimits{}, prometheus.NewRegistry())
+	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
+	clock.Advance(30 * time.Second) // one token back: still a debt of 0
+	if _, _, err := sh.admit(t.Context(), "next", addr); err == nil {
+		t.Fatal("3 packets against a per-address budget of 2 left a token free 30 s later")
+	}
+}
