@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
 
 // storm sends n requests with n different wrong passwords for admin,
@@ -224,4 +225,21 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// The fingerprint is the HMAC of the login under the state secret
+// (upstream.Keyed), whatever HMAC the pool hands out.
+func TestPrincipalIsKeyedLogin(t *testing.T) {
+	s := &Server{cfg: Config{StateSecret: replicaSecret}}
+	for range 3 {
+		for _, login := range []string{"admin", "res1", "", "ü-ñ"} {
+			got := s.principal(&reqState{caller: "login", creds: upstream.Credentials{Login: login}})
+			if want := "login:" + upstream.Keyed(replicaSecret, "log-login", login)[:12]; got != want {
+				t.Fatalf("%q: %s, want %s", login, got, want)
+			}
+		}
+	}
+	if got := s.principal(&reqState{caller: "key:reader"}); got != "key:reader" {
+		t.Fatalf("API key principal %q", got)
+	}
 }
