@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -90,7 +89,6 @@ type Server struct {
 	upstreamID  string // short hash of the upstream URL, for shared cache keys
 	legacy      *legacyGuard
 	shield      *shield
-	loginMACs   sync.Pool // HMACs under the state secret for the access log's login fingerprints (auth.go)
 
 	tracer     trace.Tracer // nil when tracing is off (tracing.go)
 	propagator propagation.TextMapPropagator

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
@@ -606,5 +607,152 @@ func TestShieldSpendsEveryPacket(t *testing.T) {
 	clock.Advance(30 * time.Second) // one token back: still a debt of 0
 	if _, _, err := sh.admit(t.Context(), "next", addr); err == nil {
 		t.Fatal("3 packets against a per-address budget of 2 left a token free 30 s later")
+	}
+}
+
+// storm sends n requests with n different wrong passwords for admin,
+// workers at a time, the i-th to envs[i%len(envs)], and counts the answers
+// by status.
+func storm(t *testing.T, n, workers int, prefix string, envs ...*shieldEnv) map[int]int {
+	t.Helper()
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				r := envs[i%len(envs)].do("GET", "/clients", "admin", prefix+strconv.Itoa(i), nil, "")
+				mu.Lock()
+				statuses[r.StatusCode]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return statuses
+}
+
+// sharedBudgets configures a replica on the Redis at url with the given
+// budgets (DESIGN.md §7, "Shared bounds are shared").
+func sharedBudgets(t *testing.T, url string, global, perAddr int) func(*Config) {
+	return func(c *Config) {
+		c.Cache, c.Idempotency = newRedisStoresT(t, url)
+		c.StateSecret = replicaSecret
+		c.UpstreamAuthFailuresPerMinute, c.AuthFailuresPerMinute = global, perAddr
+	}
+}
+
+// Two replicas on one Redis: the failed logins that reach the panel stay
+// within one budget, not one per replica (issue 26, medium 5: 72 against 30).
+func TestShieldBudgetsSharedAcrossReplicas(t *testing.T) {
+	t.Run("global budget", func(t *testing.T) {
+		const budget = 6
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), budget, 1000))
+		b := a.replica(sharedBudgets(t, r.URL(), budget, 1000))
+		b.learn()
+		st := storm(t, 40, 8, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got != budget || st[http.StatusUnauthorized] != budget || st[http.StatusTooManyRequests] != 40-budget {
+			t.Fatalf("two replicas let %d failed logins reach the panel, want the budget %d (answers %v)", got, budget, st)
+		}
+		// Accepted credentials keep working on both; a minute later the budget is whole again.
+		for _, e := range []*shieldEnv{a, b} {
+			if r := e.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+				t.Fatalf("accepted credentials during the storm: %d %s", r.StatusCode, r.body)
+			}
+		}
+		a.clock.Advance(time.Minute + time.Second)
+		st = storm(t, 20, 4, "later-", a, b)
+		if got := a.lc.failed.Load(); got != 2*budget || st[http.StatusUnauthorized] != budget {
+			t.Fatalf("after a minute: %d failed logins in all, want %d (answers %v)", got, 2*budget, st)
+		}
+	})
+	t.Run("per-address budget", func(t *testing.T) {
+		const perAddr = 3
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), 1000, perAddr))
+		b := a.replica(sharedBudgets(t, r.URL(), 1000, perAddr))
+		b.learn()
+		st := storm(t, 20, 4, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got != perAddr || st[http.StatusTooManyRequests] != 20-perAddr {
+			t.Fatalf("one address through two replicas: %d failed logins, want %d (answers %v)", got, perAddr, st)
+		}
+		// The budget's key is an HMAC under the state secret: no address in Redis.
+		keys, err := r.Client().Keys(t.Context(), "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if strings.Contains(k, "127.0.0.1") || strings.Contains(k, "admin") {
+				t.Fatalf("a Redis key names the caller: %q", k)
+			}
+		}
+	})
+	t.Run("Redis down: each replica keeps its own budget", func(t *testing.T) {
+		const budget = 4
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), budget, 1000))
+		b := a.replica(sharedBudgets(t, r.URL(), budget, 1000))
+		b.learn()
+		r.Kill()
+		st := storm(t, 30, 4, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got > 2*budget || st[http.StatusUnauthorized]+st[http.StatusTooManyRequests] != 30 {
+			t.Fatalf("Redis down: %d failed logins (bound %d per replica), answers %v", got, budget, st)
+		}
+		if r := a.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+			t.Fatalf("accepted credentials with Redis down: %d %s", r.StatusCode, r.body)
+		}
+		errs := testutil.ToFloat64(a.gw.shield.sharedErrors) + testutil.ToFloat64(b.gw.shield.sharedErrors)
+		if errs < 1 {
+			t.Fatal("Redis down, and pleskgate_auth_shield_shared_errors_total says nothing")
+		}
+		t.Logf("30 requests with Redis down asked it %v times (a replica pauses %v after an error)", errs, sharedPause)
+	})
+}
+
+// Before the panel's versions are learned, the get_protos every request
+// needs is shared: when it fails, its own leader must not send it again
+// (issue 26, medium 5: 39 failed logins against 30).
+func TestShieldCountsEveryPacketBeforeVersionsLearned(t *testing.T) {
+	const budget = 5
+	e := newShieldEnvUnlearned(t, func(c *Config) { c.UpstreamAuthFailuresPerMinute, c.AuthFailuresPerMinute = budget, 1000 })
+	e.lc.delay.Store(int64(40 * time.Millisecond)) // followers gather behind each shared ask
+	st := storm(t, 40, 20, "wrong-", e)
+	if got := e.lc.failed.Load(); got > budget {
+		t.Fatalf("the panel saw %d failed logins against a budget of %d (answers %v)", got, budget, st)
+	}
+}
+
+// A panel incident (HTTP 413 or 5xx to every packet) is not a failed login:
+// once the panel recovers, an administrator it never accepted before is not
+// locked out (issue 26, medium 6).
+func TestShieldPanelIncidentIsNotAFailedLogin(t *testing.T) {
+	for _, status := range []int{http.StatusRequestEntityTooLarge, http.StatusInternalServerError} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			e := newShieldEnv(t, func(c *Config) {
+				c.AuthFailuresPerMinute, c.UpstreamAuthFailuresPerMinute = 10, 30
+				c.Upstream.BreakerMinCalls = 1000 // the breaker is not under test
+			})
+			e.lc.status.Store(int64(status))
+			for i := 0; i < 10; i++ {
+				if r := e.do("GET", "/clients", "res1", resellerPass, nil, ""); r.StatusCode < 500 {
+					t.Fatalf("read %d during the incident: %d %s", i, r.StatusCode, r.body)
+				}
+			}
+			e.lc.status.Store(0)
+			if r := e.do("GET", "/clients", "res1", resellerPass, nil, ""); r.StatusCode != http.StatusOK {
+				t.Fatalf("the first read after the panel recovered: %d %s", r.StatusCode, r.body)
+			}
+			if got := testutil.ToFloat64(e.gw.shield.logins.WithLabelValues("unknown")); got != 0 {
+				t.Fatalf("the incident's answers were counted as %v unknown logins", got)
+			}
+		})
 	}
 }
