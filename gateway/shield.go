@@ -374,6 +374,11 @@ func (sh *shield) holdShared(ctx context.Context, t *ticket, addr netip.Addr, no
 	unit := store.NewUnitID()
 	full, wait, err := sh.shared.Hold(ctx, unit, []store.Budget{{Key: addrKey, Max: sh.addrBurst}, {Key: allKey, Max: sh.globalMax}}, now, sh.sharedHold)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The caller left while Redis was asked: not Redis's failure,
+			// or a caller could switch the shared budgets off by hanging up.
+			return context.Cause(ctx)
+		}
 		sh.sharedFailed("taking", err)
 		return nil
 	}

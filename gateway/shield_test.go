@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
@@ -754,5 +757,37 @@ func TestShieldPanelIncidentIsNotAFailedLogin(t *testing.T) {
 				t.Fatalf("the incident's answers were counted as %v unknown logins", got)
 			}
 		})
+	}
+}
+
+// stubBudgets answers every call with err.
+type stubBudgets struct{ err error }
+
+func (b stubBudgets) Hold(context.Context, string, []store.Budget, time.Time, time.Duration) (int, time.Duration, error) {
+	return 0, 0, b.err
+}
+func (b stubBudgets) Spend(context.Context, string, int, []string, time.Time, time.Duration) error {
+	return b.err
+}
+func (b stubBudgets) Release(context.Context, string, []string) error { return b.err }
+
+// A caller that hangs up while Redis is asked is not a Redis failure: it
+// must not switch the shared budgets off for everyone.
+func TestShieldCallerLeavingIsNotARedisFailure(t *testing.T) {
+	sh := newShield(Config{}, shieldLimits{}, prometheus.NewRegistry())
+	sh.shared = stubBudgets{err: context.Canceled}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := sh.admit(ctx, "leaving", netip.MustParseAddr("192.0.2.1")); err == nil {
+		t.Fatal("admitted a caller that left")
+	}
+	if got := testutil.ToFloat64(sh.sharedErrors); got != 0 || sh.sharedDown.Load() != 0 || len(sh.verifying) != 0 {
+		t.Fatalf("shared errors %v, paused until %d, verifying %d", got, sh.sharedDown.Load(), len(sh.verifying))
+	}
+	// A real Redis failure: the request goes on, on this replica's budgets.
+	sh.shared = stubBudgets{err: errors.New("dial tcp: connection refused")}
+	tk := mustAdmit(t, sh, "staying", netip.MustParseAddr("192.0.2.1"))
+	if tk.unit != "" || testutil.ToFloat64(sh.sharedErrors) != 1 || sh.sharedDown.Load() == 0 {
+		t.Fatalf("Redis failing: unit %q, errors %v", tk.unit, testutil.ToFloat64(sh.sharedErrors))
 	}
 }
