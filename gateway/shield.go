@@ -330,12 +330,14 @@ func (sh *shield) admit(ctx context.Context, identity string, addr netip.Addr) (
 		sh.addrs.Add(addr, a)
 	}
 	if a.free(now) < 1 {
+		wait := a.wait(now)
 		sh.mu.Unlock()
-		return ticket{}, nil, sh.limited(0, a.wait(now))
+		return ticket{}, nil, sh.limited(0, wait)
 	}
 	if sh.global.free(now) < 1 {
+		wait := sh.global.wait(now)
 		sh.mu.Unlock()
-		return ticket{}, nil, sh.limited(1, sh.global.wait(now))
+		return ticket{}, nil, sh.limited(1, wait)
 	}
 	a.held++
 	sh.global.held++

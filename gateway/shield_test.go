@@ -620,7 +620,7 @@ func storm(t *testing.T, n, workers int, prefix string, envs ...*shieldEnv) map[
 	t.Helper()
 	var mu sync.Mutex
 	statuses := map[int]int{}
-	next := atomic.Int64{}
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
