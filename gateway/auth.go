@@ -92,7 +92,21 @@ func (s *Server) authenticate(c echo.Context, st *reqState) error {
 	st.creds, st.hasCreds, st.identity, st.caller = creds, true, creds.Identity(s.cfg.StateSecret), "key"
 	st.creds.Caller = st.identity
 	if creds.Login != "" {
-		st.caller = "login:" + creds.Login
+		st.caller = "login" // principal names it by its fingerprint
 	}
 	return nil
+}
+
+// principal names the caller in the access log: "login:" and a keyed
+// fingerprint of the Basic login, "key" (a Plesk secret key) or
+// "key:<name>" (a gateway API key). Never the login as typed: a password
+// typed into the login field would land in the log. The fingerprint is the
+// HMAC under the state secret, so one login's lines share it across
+// replicas, and nobody without the secret can test a guess against it. It
+// is computed only for lines that are written.
+func (s *Server) principal(st *reqState) string {
+	if st.caller == "login" {
+		return "login:" + upstream.Keyed(s.cfg.StateSecret, "log-login", st.creds.Login)[:12]
+	}
+	return st.caller
 }

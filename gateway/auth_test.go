@@ -15,8 +15,12 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
@@ -673,14 +677,17 @@ func TestTwoCallersKeepTheirOwnRights(t *testing.T) {
 		}
 		h.expect(h.as("res1", "wrong-password").do("GET", "/descriptors/limits", nil), http.StatusUnauthorized)
 	}
-	// The access log names each caller.
+	// The access log names each caller, by its login's fingerprint.
 	callers := map[string]bool{}
 	for _, e := range h.logs.FilterMessage("request").All() {
-		if c, ok := e.ContextMap()["caller"].(string); ok {
+		if c, ok := e.ContextMap()["principal"].(string); ok {
 			callers[c] = true
 		}
 	}
-	if !callers["login:admin"] || !callers["login:res1"] {
+	fingerprint := func(login string) string {
+		return h.gw.principal(&reqState{caller: "login", creds: upstream.Credentials{Login: login}})
+	}
+	if !callers[fingerprint("admin")] || !callers[fingerprint("res1")] || fingerprint("admin") == fingerprint("res1") {
 		t.Fatalf("access log callers: %v", callers)
 	}
 }
@@ -723,4 +730,82 @@ func TestUnsendableCredentialsAre401(t *testing.T) {
 		t.Fatalf("breaker %s after unsendable credentials", st)
 	}
 	h.expect(h.do("GET", "/clients", nil), http.StatusOK)
+}
+
+// The access log has one caller key (zap's source location) and never the
+// Basic login as typed: a password typed into the login field must not
+// land in the log (issue 26, low).
+func TestAccessLogNamesCallerOnceWithoutLogin(t *testing.T) {
+	var buf syncBuffer
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	log := zap.New(zapcore.NewCore(enc, zapcore.AddSync(&buf), zap.InfoLevel), zap.AddCaller())
+	e := newShieldEnv(t, func(c *Config) { c.Logger = log })
+	const typo = "Hunter2-typed-as-login"
+	e.do("GET", "/clients", typo, "x", nil, "")
+	e.do("GET", "/clients", "admin", adminPass, nil, "")
+	e.do("GET", "/clients", "res1", resellerPass, nil, "")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	principals := map[string]bool{}
+	for _, line := range lines {
+		if strings.Contains(line, typo) || strings.Contains(line, `"login:admin"`) || strings.Contains(line, `"login:res1"`) {
+			t.Fatalf("the access log names a login as typed: %s", line)
+		}
+		if n := strings.Count(line, `"caller":`); n > 1 {
+			t.Fatalf("%d caller keys in one line: %s", n, line)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if m["msg"] == "request" && m["route"] == "/clients" {
+			p, _ := m["principal"].(string)
+			principals[p] = true
+		}
+	}
+	// Three logins, three fingerprints: the lines of one caller can still be told apart.
+	if len(principals) != 3 {
+		t.Fatalf("principals %v, want three distinct fingerprints", principals)
+	}
+	for p := range principals {
+		if !strings.HasPrefix(p, "login:") || len(p) != len("login:")+12 {
+			t.Fatalf("principal %q is not a login fingerprint", p)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Sync() error { return nil }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The fingerprint is the HMAC of the login under the state secret
+// (upstream.Keyed), whatever HMAC the pool hands out.
+func TestPrincipalIsKeyedLogin(t *testing.T) {
+	s := &Server{cfg: Config{StateSecret: replicaSecret}}
+	for range 3 {
+		for _, login := range []string{"admin", "res1", "", "ü-ñ"} {
+			got := s.principal(&reqState{caller: "login", creds: upstream.Credentials{Login: login}})
+			if want := "login:" + upstream.Keyed(replicaSecret, "log-login", login)[:12]; got != want {
+				t.Fatalf("%q: %s, want %s", login, got, want)
+			}
+		}
+	}
+	if got := s.principal(&reqState{caller: "key:reader"}); got != "key:reader" {
+		t.Fatalf("API key principal %q", got)
+	}
 }

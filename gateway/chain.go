@@ -101,7 +101,8 @@ func (s *Server) logRequest(c echo.Context, st *reqState, method string, start t
 		fields = append(fields, zap.String("trace_id", st.traceID))
 	}
 	if st.caller != "" {
-		fields = append(fields, zap.String("caller", st.caller))
+		// Not "caller": zap's production logger writes the source line there.
+		fields = append(fields, zap.String("principal", s.principal(st)))
 	}
 	ce.Write(fields...)
 }

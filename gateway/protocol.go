@@ -116,16 +116,21 @@ func (p *Protocol) versionSet(ctx context.Context, ask func(context.Context) ([]
 		p.learned.Store(k)
 		return k, nil
 	}
-	v, err, shared := p.group.Do("protos", func() (any, error) {
+	led := false
+	v, err, _ := p.group.Do("protos", func() (any, error) {
+		led = true
 		if k := p.known(); k != nil {
 			return k, nil
 		}
 		// The shared ask outlives a caller that gives up.
 		return learn(context.WithoutCancel(ctx))
 	})
-	if err != nil && shared {
+	if err != nil && !led {
 		// Only successes are shared: the leader's credentials may have been
-		// wrong where ours are right, so ask again, as ourselves.
+		// wrong where ours are right, so a follower asks again, as itself.
+		// The leader never does: its ask was its own, and sending its
+		// unproven credentials twice would be two failed logins against
+		// one token of the shield's budgets (DESIGN.md §7).
 		return learn(ctx)
 	}
 	if err != nil {

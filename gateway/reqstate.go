@@ -19,7 +19,7 @@ type reqState struct {
 	packets   atomic.Int32 // upstream packets sent for this request
 	requestID string
 	operation string // OpenAPI operation id, when the route is an API operation
-	caller    string // "login:…", "key" or "key:<name>" for the access log
+	caller    string // "login", "key" or "key:<name>": the access log's principal
 
 	// Set by authenticate.
 	creds    upstream.Credentials

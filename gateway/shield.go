@@ -11,13 +11,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/translator"
 )
 
@@ -42,6 +46,15 @@ import (
 // Accepted and refused identities live in two bounded LRUs: strangers can
 // fill the refused one, never the accepted one (only Plesk's yes puts an
 // identity there), so a storm cannot push known-good callers out.
+//
+// With Redis (DESIGN.md §7, "Shared bounds are shared") a request also
+// holds a unit of the same two budgets in Redis (store.Budgets: at most the
+// budget's failed logins in any minute, all replicas together), taken and
+// settled alongside the replica's own tokens. The replica's own budgets
+// stay: when Redis cannot be reached the request goes on with them alone
+// (logged, pleskgate_auth_shield_shared_errors_total), so an outage of
+// Redis bounds the panel's failed logins by the budget per replica instead
+// of locking every new login out.
 
 const (
 	refusedFor          = 60 * time.Second // how long a refusal is remembered
@@ -52,6 +65,7 @@ const (
 	defaultAddrBudget   = 10
 	defaultGlobalBudget = 30
 	defaultAuthRecheck  = 60 * time.Second
+	budgetWindow        = time.Minute // a shared budget counts the failed logins of the last minute
 )
 
 // shieldLimits are the shield's bounds; the zero value takes the defaults.
@@ -93,7 +107,22 @@ type shield struct {
 	logins       *prometheus.CounterVec
 	rechecks     *prometheus.CounterVec
 	addressesGau prometheus.GaugeFunc
+
+	// The budgets shared by the replicas on one Redis; nil without Redis.
+	shared       store.Budgets
+	sharedPrefix string        // names this panel's budgets: an HMAC of its URL
+	secret       []byte        // keys caller addresses in budget names
+	sharedHold   time.Duration // how long a held unit lives unsettled
+	globalMax    int
+	log          *zap.Logger
+	sharedErrors prometheus.Counter
+	sharedDown   atomic.Int64 // until when (Unix ns) Redis is not asked again after an error
 }
+
+// sharedPause is how long a replica goes on its own budgets after Redis
+// failed it: a dead Redis costs one request a second its timeout, not
+// every request.
+const sharedPause = time.Second
 
 func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield {
 	if lim.refused <= 0 {
@@ -117,7 +146,20 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 		global = defaultGlobalBudget
 	}
 	sh := &shield{now: now, perAddr: rate.Limit(float64(perAddr) / 60), addrBurst: perAddr, trusted: cfg.TrustedProxies,
-		verifying: map[string]chan struct{}{}}
+		verifying: map[string]chan struct{}{}, globalMax: global, secret: cfg.StateSecret, log: cfg.Logger}
+	if sh.log == nil {
+		sh.log = zap.NewNop()
+	}
+	sh.shared, _ = store.RedisBudgetsFor(cfg.Idempotency)
+	sh.sharedPrefix = upstream.Keyed(cfg.StateSecret, "budget", cfg.Upstream.BaseURL)[:16]
+	// A unit is held while its request is at the panel: every attempt of a
+	// call may take the upstream timeout. Past its hold a unit lapses (a
+	// replica that died holding it frees it then).
+	timeout := cfg.Upstream.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	sh.sharedHold = max(budgetWindow, 3*timeout+10*time.Second)
 	sh.global = &budget{lim: rate.NewLimiter(rate.Limit(float64(global)/60), global)}
 	sh.addrs, _ = lru.New[netip.Addr, *budget](lim.addresses)
 	sh.refused, _ = lru.New[string, refusal](lim.refused)
@@ -128,7 +170,7 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 	}, []string{"decision"})
 	sh.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pleskgate_auth_shield_logins_total",
-		Help: "What Plesk made of the credentials of requests that reached it: accepted, refused (a failed login, its token spent) or unknown (no answer; its token spent).",
+		Help: "What Plesk made of the credentials of requests that reached it: accepted, refused (a failed login, its token spent), unknown (no answer: timeout or broken connection; its token spent) or http_error (a bare HTTP error status, which judges no login; its token given back).",
 	}, []string{"result"})
 	sh.rechecks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pleskgate_auth_recheck_total",
@@ -137,7 +179,7 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 	for _, d := range []string{"recent", "budgeted", "refused_remembered", "limited_address", "limited_upstream"} {
 		sh.decisions.WithLabelValues(d)
 	}
-	for _, r := range []string{"accepted", "refused", "unknown"} {
+	for _, r := range []string{"accepted", "refused", "unknown", "http_error"} {
 		sh.logins.WithLabelValues(r)
 	}
 	for _, r := range []string{"fresh", "checked", "refused"} {
@@ -147,7 +189,11 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 		Name: "pleskgate_auth_shield_addresses",
 		Help: "Caller addresses with a failed-login budget of their own (bounded).",
 	}, func() float64 { return float64(sh.addrs.Len()) })
-	reg.MustRegister(sh.decisions, sh.logins, sh.rechecks, sh.addressesGau)
+	sh.sharedErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pleskgate_auth_shield_shared_errors_total",
+		Help: "Requests whose failed-login budgets could not be taken or settled in Redis: they went on with this replica's own budgets.",
+	})
+	reg.MustRegister(sh.decisions, sh.logins, sh.rechecks, sh.addressesGau, sh.sharedErrors)
 	return sh
 }
 
@@ -249,6 +295,8 @@ type ticket struct {
 	identity string
 	recent   bool // accepted recently: no tokens held
 	addr     *budget
+	unit     string   // the unit held in the shared budgets; "" when none
+	keys     []string // the shared budgets' keys
 }
 
 // admit decides before any packet. It returns the ticket to settle, or the
@@ -256,7 +304,7 @@ type ticket struct {
 // credentials is already being judged by Plesk, a channel closed once it
 // is: the same unvouched credentials never travel twice at once, so N
 // concurrent requests with one wrong password cost one failed login.
-func (sh *shield) admit(identity string, addr netip.Addr) (ticket, <-chan struct{}, error) {
+func (sh *shield) admit(ctx context.Context, identity string, addr netip.Addr) (ticket, <-chan struct{}, error) {
 	now := sh.now()
 	if r, ok := sh.refused.Get(identity); ok {
 		if now.Sub(r.at) < refusedFor {
@@ -272,8 +320,8 @@ func (sh *shield) admit(identity string, addr netip.Addr) (ticket, <-chan struct
 		return ticket{identity: identity, recent: true}, nil, nil
 	}
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if wait, ok := sh.verifying[identity]; ok {
+		sh.mu.Unlock()
 		return ticket{}, wait, nil
 	}
 	a, ok := sh.addrs.Get(addr)
@@ -282,18 +330,80 @@ func (sh *shield) admit(identity string, addr netip.Addr) (ticket, <-chan struct
 		sh.addrs.Add(addr, a)
 	}
 	if a.free(now) < 1 {
-		sh.decisions.WithLabelValues("limited_address").Inc()
-		return ticket{}, nil, errTooManyFailedLogins(a.wait(now), "this address")
+		wait := a.wait(now)
+		sh.mu.Unlock()
+		return ticket{}, nil, sh.limited(0, wait)
 	}
 	if sh.global.free(now) < 1 {
-		sh.decisions.WithLabelValues("limited_upstream").Inc()
-		return ticket{}, nil, errTooManyFailedLogins(sh.global.wait(now), "all callers together")
+		wait := sh.global.wait(now)
+		sh.mu.Unlock()
+		return ticket{}, nil, sh.limited(1, wait)
 	}
 	a.held++
 	sh.global.held++
 	sh.verifying[identity] = make(chan struct{})
+	sh.mu.Unlock()
+	t := ticket{identity: identity, addr: a}
+	if err := sh.holdShared(ctx, &t, addr, now); err != nil {
+		sh.mu.Lock()
+		sh.release(t)
+		sh.mu.Unlock()
+		return ticket{}, nil, err
+	}
 	sh.decisions.WithLabelValues("budgeted").Inc()
-	return ticket{identity: identity, addr: a}, nil, nil
+	return t, nil, nil
+}
+
+// limited is the 429 of a spent budget: 0 the address's, 1 the global one.
+func (sh *shield) limited(which int, wait time.Duration) error {
+	if which == 0 {
+		sh.decisions.WithLabelValues("limited_address").Inc()
+		return errTooManyFailedLogins(wait, "this address")
+	}
+	sh.decisions.WithLabelValues("limited_upstream").Inc()
+	return errTooManyFailedLogins(wait, "all callers together")
+}
+
+// holdShared takes a unit of the address's and the global shared budget
+// for t, or answers the 429 of the one that is spent. Without Redis, or
+// when Redis fails, t goes on with the replica's own budgets alone.
+func (sh *shield) holdShared(ctx context.Context, t *ticket, addr netip.Addr, now time.Time) error {
+	if sh.shared == nil || time.Now().UnixNano() < sh.sharedDown.Load() {
+		return nil
+	}
+	addrKey := store.BudgetKey(sh.sharedPrefix + ":addr:" + upstream.Keyed(sh.secret, "address", addr.String()))
+	allKey := store.BudgetKey(sh.sharedPrefix + ":all")
+	unit := store.NewUnitID()
+	full, wait, err := sh.shared.Hold(ctx, unit, []store.Budget{{Key: addrKey, Max: sh.addrBurst}, {Key: allKey, Max: sh.globalMax}}, now, sh.sharedHold)
+	if err != nil {
+		if ctx.Err() != nil {
+			// The caller left while Redis was asked: not Redis's failure,
+			// or a caller could switch the shared budgets off by hanging up.
+			return context.Cause(ctx)
+		}
+		sh.sharedFailed("taking", err)
+		return nil
+	}
+	if full >= 0 {
+		return sh.limited(full, min(wait, budgetWindow))
+	}
+	t.unit, t.keys = unit, []string{addrKey, allKey}
+	return nil
+}
+
+func (sh *shield) sharedFailed(doing string, err error) {
+	sh.sharedErrors.Inc()
+	sh.sharedDown.Store(time.Now().Add(sharedPause).UnixNano())
+	sh.log.Warn("failed-login budgets in Redis unavailable; this replica's own budgets apply", zap.String("doing", doing), zap.Error(err))
+}
+
+// release gives back t's local tokens and wakes the requests waiting for
+// its identity; sh.mu is held.
+func (sh *shield) release(t ticket) {
+	t.addr.held--
+	sh.global.held--
+	close(sh.verifying[t.identity])
+	delete(sh.verifying, t.identity)
 }
 
 // loginResult is what Plesk made of a request's credentials.
@@ -303,13 +413,17 @@ const (
 	loginNotAsked loginResult = iota // no packet reached Plesk for this request
 	loginAccepted
 	loginRefused
-	loginUnknown // a packet went and no answer came back
+	loginUnknown   // a packet went and no answer came back (timeout, broken connection)
+	loginHTTPError // the panel answered a bare HTTP error status: it judged no login
 )
 
 // settle gives back or spends the ticket's tokens and remembers the result;
-// refused is Plesk's refusal when res is loginRefused.
-func (sh *shield) settle(t ticket, res loginResult, refused refusal) {
+// refused is Plesk's refusal when res is loginRefused. A spent ticket
+// costs packets failed logins (at least one): every packet sent with
+// unproven credentials counts.
+func (sh *shield) settle(ctx context.Context, t ticket, res loginResult, refused refusal, packets int) {
 	now := sh.now()
+	n := max(packets, 1)
 	switch res {
 	case loginAccepted:
 		sh.logins.WithLabelValues("accepted").Inc()
@@ -322,28 +436,58 @@ func (sh *shield) settle(t ticket, res loginResult, refused refusal) {
 		sh.accepted.Remove(t.identity)
 	case loginUnknown:
 		sh.logins.WithLabelValues("unknown").Inc()
+	case loginHTTPError:
+		sh.logins.WithLabelValues("http_error").Inc()
 	}
 	spend := res == loginRefused || res == loginUnknown
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
+	// Settled after the answer was written, whether or not the caller is
+	// still there: the budgets must learn the outcome.
+	ctx = context.WithoutCancel(ctx)
 	if t.recent {
 		// No token was held. A login accepted until moments ago that now
 		// fails (its password changed) is charged as debt, so the budgets
 		// stay right over time.
 		if res == loginRefused {
-			sh.global.lim.ReserveN(now, 1)
+			sh.mu.Lock()
+			spendTokens(sh.global.lim, now, n)
+			sh.mu.Unlock()
+			if sh.shared != nil && time.Now().UnixNano() >= sh.sharedDown.Load() {
+				allKey := store.BudgetKey(sh.sharedPrefix + ":all")
+				if err := sh.shared.Spend(ctx, store.NewUnitID(), n, []string{allKey}, now, budgetWindow); err != nil {
+					sh.sharedFailed("spending", err)
+				}
+			}
 		}
 		return
 	}
-	t.addr.held--
-	sh.global.held--
-	close(sh.verifying[t.identity])
-	delete(sh.verifying, t.identity)
+	sh.mu.Lock()
+	sh.release(t)
 	if spend {
 		// The token was free when the request was let through and held
-		// since, so this spends it at once.
-		t.addr.lim.ReserveN(now, 1)
-		sh.global.lim.ReserveN(now, 1)
+		// since, so this spends it at once (further packets as debt).
+		spendTokens(t.addr.lim, now, n)
+		spendTokens(sh.global.lim, now, n)
+	}
+	sh.mu.Unlock()
+	if t.unit == "" {
+		return
+	}
+	var err error
+	if spend {
+		err = sh.shared.Spend(ctx, t.unit, n, t.keys, now, budgetWindow)
+	} else {
+		err = sh.shared.Release(ctx, t.unit, t.keys)
+	}
+	if err != nil {
+		sh.sharedFailed("settling", err)
+	}
+}
+
+// spendTokens takes n tokens of lim at now, into debt if need be; one at a
+// time, since ReserveN refuses (and takes nothing) above the burst.
+func spendTokens(lim *rate.Limiter, now time.Time, n int) {
+	for range n {
+		lim.ReserveN(now, 1)
 	}
 }
 
@@ -377,13 +521,23 @@ func isAuthCode(code int) bool {
 
 // loginResultOf reads what Plesk made of the credentials from the request's
 // state once its answer was written: the Plesk error code of the problem,
-// the packets sent and the status.
-func loginResultOf(st *reqState, status int) loginResult {
+// the packets sent and the status; httpError says the request failed on a
+// bare HTTP error status from the panel (or an answer too large to read).
+//
+// Only Plesk's authentication error codes are a failed login. A bare HTTP
+// error (a 413 from the panel's web server, a 5xx) judges no login, so it
+// spends nothing: a panel incident must not lock out callers the panel
+// never refused. A timeout or a broken connection after the packet went
+// is unknown and spends: the panel may have refused the login before the
+// answer was lost, and its fail2ban counts it either way.
+func loginResultOf(st *reqState, status int, httpError bool) loginResult {
 	switch {
 	case st.hasErrcode && isAuthCode(st.errcode):
 		return loginRefused // this identity's packet was refused (its own, or one it shared: coalescing is per identity)
 	case st.packets.Load() == 0:
 		return loginNotAsked // e.g. a 501 quoting a remembered legacy refusal: Plesk judged nothing
+	case httpError && !st.hasErrcode:
+		return loginHTTPError
 	case st.hasErrcode:
 		return loginAccepted // Plesk answered past its authentication check
 	case status < 500 && status != http.StatusUnauthorized && status != 499:
@@ -403,7 +557,7 @@ func (s *Server) shielded(c echo.Context, next echo.HandlerFunc) error {
 	for {
 		var wait <-chan struct{}
 		var err error
-		if t, wait, err = s.shield.admit(identityFrom(c.Request().Context()), addr); err != nil {
+		if t, wait, err = s.shield.admit(c.Request().Context(), identityFrom(c.Request().Context()), addr); err != nil {
 			return err
 		}
 		if wait == nil {
@@ -416,13 +570,16 @@ func (s *Server) shielded(c echo.Context, next echo.HandlerFunc) error {
 		}
 	}
 	res, why := loginUnknown, refusal{} // a panic on the way: spend
-	defer func() { s.shield.settle(t, res, why) }()
+	defer func() { s.shield.settle(c.Request().Context(), t, res, why, int(st.packets.Load())) }()
 	var perr *translator.Error
+	httpError := false
 	if err := s.idempotent(c, next); err != nil {
 		errors.As(err, &perr)
+		var uerr *upstream.Error
+		httpError = errors.As(err, &uerr) && (uerr.Kind == upstream.BadStatus || uerr.Kind == upstream.TooLarge)
 		c.Error(err) // render now, so its Plesk code is known
 	}
-	res = loginResultOf(st, c.Response().Status)
+	res = loginResultOf(st, c.Response().Status, httpError)
 	if res == loginRefused {
 		why.code = st.errcode
 		if perr != nil && perr.Code == st.errcode {

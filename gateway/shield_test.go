@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 
+	"github.com/pleskgate/pleskgate/gateway/store"
+	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 )
@@ -44,14 +48,23 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // loginCounter wraps a simulator and counts what the panel saw: packets,
 // and failed logins (answers with an authentication system error).
+// A test can slow every answer (delay, in nanoseconds) or make the panel
+// answer a bare HTTP status without judging anything (status; 0: off).
 type loginCounter struct {
 	next    http.Handler
 	packets atomic.Int64
 	failed  atomic.Int64
+	delay   atomic.Int64
+	status  atomic.Int64
 }
 
 func (lc *loginCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lc.packets.Add(1)
+	time.Sleep(time.Duration(lc.delay.Load()))
+	if code := lc.status.Load(); code != 0 {
+		http.Error(w, "panel incident", int(code))
+		return
+	}
 	rec := httptest.NewRecorder()
 	lc.next.ServeHTTP(rec, r)
 	body := rec.Body.Bytes()
@@ -69,16 +82,60 @@ func (lc *loginCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // shieldEnv is a gateway with an injected clock in front of a counted simulator.
 type shieldEnv struct {
-	t     *testing.T
-	sim   *plesksim.Server
-	lc    *loginCounter
-	gw    *Server
-	srv   *httptest.Server
-	clock *fakeClock
-	reg   *prometheus.Registry
+	t      *testing.T
+	sim    *plesksim.Server
+	simURL string
+	lc     *loginCounter
+	gw     *Server
+	srv    *httptest.Server
+	clock  *fakeClock
+	reg    *prometheus.Registry
 }
 
 func newShieldEnv(t *testing.T, tune func(*Config)) *shieldEnv {
+	t.Helper()
+	e := newShieldEnvUnlearned(t, tune)
+	e.learn()
+	return e
+}
+
+// learn has the gateway learn the protocol versions, so every count after
+// it is the work under test; the panel's counts start again from zero.
+func (e *shieldEnv) learn() {
+	e.t.Helper()
+	if r := e.do("GET", "/meta", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET /meta: %d %s", r.StatusCode, r.body)
+	}
+	e.lc.packets.Store(0)
+	e.lc.failed.Store(0)
+}
+
+// replica is another gateway (another replica) built with tune, in front of
+// the same counted simulator and on the same clock; it has not learned the
+// protocol versions yet.
+func (e *shieldEnv) replica(tune func(*Config)) *shieldEnv {
+	e.t.Helper()
+	reg := prometheus.NewRegistry()
+	cfg := Config{
+		Upstream: upstream.Config{BaseURL: e.simURL, Timeout: 5 * time.Second},
+		Logger:   zap.NewNop(), Registry: reg, DescriptorTTL: time.Hour, Now: e.clock.Now,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	gw, err := New(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw.Handler())
+	e.t.Cleanup(srv.Close)
+	c := *e
+	c.gw, c.srv, c.reg = gw, srv, reg
+	return &c
+}
+
+// newShieldEnvUnlearned is newShieldEnv without learning the protocol versions.
+func newShieldEnvUnlearned(t *testing.T, tune func(*Config)) *shieldEnv {
 	t.Helper()
 	sim, err := plesksim.New(plesksim.Config{
 		AdminLogin: "admin", AdminPassword: adminPass,
@@ -105,14 +162,7 @@ func newShieldEnv(t *testing.T, tune func(*Config)) *shieldEnv {
 	}
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(srv.Close)
-	e := &shieldEnv{t: t, sim: sim, lc: lc, gw: gw, srv: srv, clock: clock, reg: reg}
-	// Learn the protocol versions first, so every count below is the work under test.
-	if r := e.do("GET", "/meta", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
-		t.Fatalf("GET /meta: %d %s", r.StatusCode, r.body)
-	}
-	lc.packets.Store(0)
-	lc.failed.Store(0)
-	return e
+	return &shieldEnv{t: t, sim: sim, simURL: simSrv.URL, lc: lc, gw: gw, srv: srv, clock: clock, reg: reg}
 }
 
 // do sends one request; xff, when set, is sent as X-Forwarded-For.
@@ -400,10 +450,10 @@ func TestShieldBounded(t *testing.T) {
 	clock := newFakeClock()
 	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000000, UpstreamAuthFailuresPerMinute: 1000000},
 		shieldLimits{refused: 50, accepted: 20, addresses: 30}, prometheus.NewRegistry())
-	sh.settle(mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+	sh.settle(t.Context(), mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{}, 1)
 	for i := 0; i < 1000; i++ {
 		addr := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
-		sh.settle(mustAdmit(t, sh, "bad-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001})
+		sh.settle(t.Context(), mustAdmit(t, sh, "bad-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001}, 1)
 	}
 	if sh.refused.Len() != 50 || sh.addrs.Len() != 30 || len(sh.verifying) != 0 {
 		t.Fatalf("refused %d (bound 50), addresses %d (bound 30), verifying %d", sh.refused.Len(), sh.addrs.Len(), len(sh.verifying))
@@ -412,7 +462,7 @@ func TestShieldBounded(t *testing.T) {
 		t.Fatal("a storm of refusals pushed an accepted login out")
 	}
 	for i := 0; i < 100; i++ {
-		sh.settle(mustAdmit(t, sh, "ok-"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{})
+		sh.settle(t.Context(), mustAdmit(t, sh, "ok-"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{}, 1)
 	}
 	if sh.accepted.Len() != 20 {
 		t.Fatalf("accepted %d, bound 20", sh.accepted.Len())
@@ -424,7 +474,7 @@ func TestShieldBounded(t *testing.T) {
 
 func mustAdmit(t *testing.T, sh *shield, id string, addr netip.Addr) ticket {
 	t.Helper()
-	tk, wait, err := sh.admit(id, addr)
+	tk, wait, err := sh.admit(t.Context(), id, addr)
 	if err != nil || wait != nil {
 		t.Fatalf("admit %s: %v %v", id, wait, err)
 	}
@@ -501,33 +551,243 @@ func TestAuthRecheckReplay(t *testing.T) {
 
 func TestLoginResultOf(t *testing.T) {
 	for _, c := range []struct {
-		packets int32
-		code    int // 0: none
-		status  int
-		want    loginResult
+		packets   int32
+		code      int // 0: none
+		status    int
+		httpError bool // the panel answered a bare HTTP error status
+		want      loginResult
 	}{
-		{1, 1001, 401, loginRefused},
-		{0, 1001, 401, loginRefused}, // shared the refused answer of a coalesced packet
-		{1, 11003, 401, loginRefused},
-		{1, 1029, 401, loginRefused},
-		{0, 1014, 501, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
-		{1, 1013, 404, loginAccepted},
-		{1, 1006, 403, loginAccepted},
-		{2, 0, 200, loginAccepted},
-		{1, 0, 304, loginAccepted},
-		{0, 0, 200, loginNotAsked}, // a cache hit
-		{1, 0, 503, loginUnknown},
-		{1, 0, 504, loginUnknown},
-		{1, 0, 499, loginUnknown},
-		{1, 0, 401, loginUnknown},
+		{1, 1001, 401, false, loginRefused},
+		{0, 1001, 401, false, loginRefused}, // shared the refused answer of a coalesced packet
+		{1, 11003, 401, false, loginRefused},
+		{1, 1029, 401, false, loginRefused},
+		{0, 1014, 501, false, loginNotAsked}, // a remembered legacy refusal: no packet, nothing judged
+		{1, 1013, 404, false, loginAccepted},
+		{1, 1006, 403, false, loginAccepted},
+		{2, 0, 200, false, loginAccepted},
+		{1, 0, 304, false, loginAccepted},
+		{0, 0, 200, false, loginNotAsked}, // a cache hit
+		{1, 0, 503, false, loginUnknown},  // refused or reset connection
+		{1, 0, 504, false, loginUnknown},  // a timeout spends: Plesk may have refused the login before the answer was lost
+		{1, 0, 499, false, loginUnknown},
+		{1, 0, 401, false, loginUnknown},
+		{1, 0, 502, true, loginHTTPError}, // the panel answered HTTP 413 or 5xx: no login judged
+		{3, 0, 502, true, loginHTTPError}, // … also after retries
+		{1, 1001, 401, true, loginRefused},
+		{0, 0, 503, true, loginNotAsked},
 	} {
 		st := &reqState{}
 		st.packets.Store(c.packets)
 		if c.code != 0 {
 			st.errcode, st.hasErrcode = c.code, true
 		}
-		if got := loginResultOf(st, c.status); got != c.want {
+		if got := loginResultOf(st, c.status, c.httpError); got != c.want {
 			t.Errorf("packets %d, errcode %d, status %d: %v, want %v", c.packets, c.code, c.status, got, c.want)
 		}
+	}
+}
+
+// A request whose unproven credentials went to the panel in several packets
+// (a read retried after a broken connection) spends a token per packet:
+// the panel may have counted each as a failed login.
+func TestShieldSpendsEveryPacket(t *testing.T) {
+	const budget = 5
+	clock := newFakeClock()
+	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000, UpstreamAuthFailuresPerMinute: budget},
+		shieldLimits{}, prometheus.NewRegistry())
+	addr := netip.MustParseAddr("192.0.2.1")
+	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
+	for i := 0; i < budget-3; i++ {
+		sh.settle(t.Context(), mustAdmit(t, sh, "wrong-"+strconv.Itoa(i), addr), loginRefused, refusal{code: 1001}, 1)
+	}
+	if _, _, err := sh.admit(t.Context(), "one-too-many", addr); err == nil {
+		t.Fatalf("after %d packets with unproven credentials a budget of %d let one more through", budget, budget)
+	}
+	// Also past the burst: 3 packets against a per-address budget of 2.
+	sh = newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 2, UpstreamAuthFailuresPerMinute: 1000},
+		shieldLimits{}, prometheus.NewRegistry())
+	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
+	clock.Advance(30 * time.Second) // one token back: still a debt of 0
+	if _, _, err := sh.admit(t.Context(), "next", addr); err == nil {
+		t.Fatal("3 packets against a per-address budget of 2 left a token free 30 s later")
+	}
+}
+
+// storm sends n requests with n different wrong passwords for admin,
+// workers at a time, the i-th to envs[i%len(envs)], and counts the answers
+// by status.
+func storm(t *testing.T, n, workers int, prefix string, envs ...*shieldEnv) map[int]int {
+	t.Helper()
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				r := envs[i%len(envs)].do("GET", "/clients", "admin", prefix+strconv.Itoa(i), nil, "")
+				mu.Lock()
+				statuses[r.StatusCode]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return statuses
+}
+
+// sharedBudgets configures a replica on the Redis at url with the given
+// budgets (DESIGN.md §7, "Shared bounds are shared").
+func sharedBudgets(t *testing.T, url string, global, perAddr int) func(*Config) {
+	return func(c *Config) {
+		c.Cache, c.Idempotency = newRedisStoresT(t, url)
+		c.StateSecret = replicaSecret
+		c.UpstreamAuthFailuresPerMinute, c.AuthFailuresPerMinute = global, perAddr
+	}
+}
+
+// Two replicas on one Redis: the failed logins that reach the panel stay
+// within one budget, not one per replica (issue 26, medium 5: 72 against 30).
+func TestShieldBudgetsSharedAcrossReplicas(t *testing.T) {
+	t.Run("global budget", func(t *testing.T) {
+		const budget = 6
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), budget, 1000))
+		b := a.replica(sharedBudgets(t, r.URL(), budget, 1000))
+		b.learn()
+		st := storm(t, 40, 8, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got != budget || st[http.StatusUnauthorized] != budget || st[http.StatusTooManyRequests] != 40-budget {
+			t.Fatalf("two replicas let %d failed logins reach the panel, want the budget %d (answers %v)", got, budget, st)
+		}
+		// Accepted credentials keep working on both; a minute later the budget is whole again.
+		for _, e := range []*shieldEnv{a, b} {
+			if r := e.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+				t.Fatalf("accepted credentials during the storm: %d %s", r.StatusCode, r.body)
+			}
+		}
+		a.clock.Advance(time.Minute + time.Second)
+		st = storm(t, 20, 4, "later-", a, b)
+		if got := a.lc.failed.Load(); got != 2*budget || st[http.StatusUnauthorized] != budget {
+			t.Fatalf("after a minute: %d failed logins in all, want %d (answers %v)", got, 2*budget, st)
+		}
+	})
+	t.Run("per-address budget", func(t *testing.T) {
+		const perAddr = 3
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), 1000, perAddr))
+		b := a.replica(sharedBudgets(t, r.URL(), 1000, perAddr))
+		b.learn()
+		st := storm(t, 20, 4, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got != perAddr || st[http.StatusTooManyRequests] != 20-perAddr {
+			t.Fatalf("one address through two replicas: %d failed logins, want %d (answers %v)", got, perAddr, st)
+		}
+		// The budget's key is an HMAC under the state secret: no address in Redis.
+		keys, err := r.Client().Keys(t.Context(), "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if strings.Contains(k, "127.0.0.1") || strings.Contains(k, "admin") {
+				t.Fatalf("a Redis key names the caller: %q", k)
+			}
+		}
+	})
+	t.Run("Redis down: each replica keeps its own budget", func(t *testing.T) {
+		const budget = 4
+		r := storetest.StartRedis(t)
+		a := newShieldEnv(t, sharedBudgets(t, r.URL(), budget, 1000))
+		b := a.replica(sharedBudgets(t, r.URL(), budget, 1000))
+		b.learn()
+		r.Kill()
+		st := storm(t, 30, 4, "wrong-", a, b)
+		if got := a.lc.failed.Load(); got > 2*budget || st[http.StatusUnauthorized]+st[http.StatusTooManyRequests] != 30 {
+			t.Fatalf("Redis down: %d failed logins (bound %d per replica), answers %v", got, budget, st)
+		}
+		if r := a.do("GET", "/clients", "admin", adminPass, nil, ""); r.StatusCode != http.StatusOK {
+			t.Fatalf("accepted credentials with Redis down: %d %s", r.StatusCode, r.body)
+		}
+		errs := testutil.ToFloat64(a.gw.shield.sharedErrors) + testutil.ToFloat64(b.gw.shield.sharedErrors)
+		if errs < 1 {
+			t.Fatal("Redis down, and pleskgate_auth_shield_shared_errors_total says nothing")
+		}
+		t.Logf("30 requests with Redis down asked it %v times (a replica pauses %v after an error)", errs, sharedPause)
+	})
+}
+
+// Before the panel's versions are learned, the get_protos every request
+// needs is shared: when it fails, its own leader must not send it again
+// (issue 26, medium 5: 39 failed logins against 30).
+func TestShieldCountsEveryPacketBeforeVersionsLearned(t *testing.T) {
+	const budget = 5
+	e := newShieldEnvUnlearned(t, func(c *Config) { c.UpstreamAuthFailuresPerMinute, c.AuthFailuresPerMinute = budget, 1000 })
+	e.lc.delay.Store(int64(40 * time.Millisecond)) // followers gather behind each shared ask
+	st := storm(t, 40, 20, "wrong-", e)
+	if got := e.lc.failed.Load(); got > budget {
+		t.Fatalf("the panel saw %d failed logins against a budget of %d (answers %v)", got, budget, st)
+	}
+}
+
+// A panel incident (HTTP 413 or 5xx to every packet) is not a failed login:
+// once the panel recovers, an administrator it never accepted before is not
+// locked out (issue 26, medium 6).
+func TestShieldPanelIncidentIsNotAFailedLogin(t *testing.T) {
+	for _, status := range []int{http.StatusRequestEntityTooLarge, http.StatusInternalServerError} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			e := newShieldEnv(t, func(c *Config) {
+				c.AuthFailuresPerMinute, c.UpstreamAuthFailuresPerMinute = 10, 30
+				c.Upstream.BreakerMinCalls = 1000 // the breaker is not under test
+			})
+			e.lc.status.Store(int64(status))
+			for i := 0; i < 10; i++ {
+				if r := e.do("GET", "/clients", "res1", resellerPass, nil, ""); r.StatusCode < 500 {
+					t.Fatalf("read %d during the incident: %d %s", i, r.StatusCode, r.body)
+				}
+			}
+			e.lc.status.Store(0)
+			if r := e.do("GET", "/clients", "res1", resellerPass, nil, ""); r.StatusCode != http.StatusOK {
+				t.Fatalf("the first read after the panel recovered: %d %s", r.StatusCode, r.body)
+			}
+			if got := testutil.ToFloat64(e.gw.shield.logins.WithLabelValues("unknown")); got != 0 {
+				t.Fatalf("the incident's answers were counted as %v unknown logins", got)
+			}
+		})
+	}
+}
+
+// stubBudgets answers every call with err.
+type stubBudgets struct{ err error }
+
+func (b stubBudgets) Hold(context.Context, string, []store.Budget, time.Time, time.Duration) (int, time.Duration, error) {
+	return 0, 0, b.err
+}
+func (b stubBudgets) Spend(context.Context, string, int, []string, time.Time, time.Duration) error {
+	return b.err
+}
+func (b stubBudgets) Release(context.Context, string, []string) error { return b.err }
+
+// A caller that hangs up while Redis is asked is not a Redis failure: it
+// must not switch the shared budgets off for everyone.
+func TestShieldCallerLeavingIsNotARedisFailure(t *testing.T) {
+	sh := newShield(Config{}, shieldLimits{}, prometheus.NewRegistry())
+	sh.shared = stubBudgets{err: context.Canceled}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := sh.admit(ctx, "leaving", netip.MustParseAddr("192.0.2.1")); err == nil {
+		t.Fatal("admitted a caller that left")
+	}
+	if got := testutil.ToFloat64(sh.sharedErrors); got != 0 || sh.sharedDown.Load() != 0 || len(sh.verifying) != 0 {
+		t.Fatalf("shared errors %v, paused until %d, verifying %d", got, sh.sharedDown.Load(), len(sh.verifying))
+	}
+	// A real Redis failure: the request goes on, on this replica's budgets.
+	sh.shared = stubBudgets{err: errors.New("dial tcp: connection refused")}
+	tk := mustAdmit(t, sh, "staying", netip.MustParseAddr("192.0.2.1"))
+	if tk.unit != "" || testutil.ToFloat64(sh.sharedErrors) != 1 || sh.sharedDown.Load() == 0 {
+		t.Fatalf("Redis failing: unit %q, errors %v", tk.unit, testutil.ToFloat64(sh.sharedErrors))
 	}
 }
