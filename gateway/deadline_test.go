@@ -26,7 +26,7 @@ func TestAnswerDeadlineIsTheWriteDeadline(t *testing.T) {
 	if err := h(e.NewContext(httptest.NewRequest(http.MethodPost, "/clients", nil), httptest.NewRecorder())); err != nil {
 		t.Fatal(err)
 	}
-	want := start.Add(s.HTTPServer().WriteTimeout - answerMargin)
+	want := start.Add(s.WriteTimeout() - answerMargin)
 	if !ok || got.Before(want) || got.Sub(want) > time.Second {
 		t.Fatalf("answer by %v (set %v), want %v", got, ok, want)
 	}
