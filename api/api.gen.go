@@ -507,6 +507,57 @@ type ClientCreate struct {
 // Example: 0
 type ClientCreateStatus int
 
+// ClientDomain One domain of a client, as Plesk's `get-domain-list` answers it (protocol 1.6.8.0 and later).
+type ClientDomain struct {
+	// AsciiName The domain name in ASCII (IDNA, "xn--" labels for non-ASCII names).
+	//
+	// Example: jdoe.example
+	AsciiName string `json:"ascii_name"`
+
+	// ExternalId The domain's id in another system; empty when none is set.
+	//
+	// Example:
+	ExternalId string `json:"external_id"`
+
+	// Guid The domain's GUID.
+	//
+	// Example: 5d0e1b2a-0000-4000-8000-000000000011
+	Guid string `json:"guid"`
+
+	// Id Plesk's domain id (a sequence of its own, not a client id).
+	//
+	// Example: 1
+	Id int64 `json:"id"`
+
+	// Main Whether this is the main domain of the client's subscription.
+	//
+	// Example: true
+	Main bool `json:"main"`
+
+	// Name The domain name in Unicode.
+	//
+	// Example: jdoe.example
+	Name string `json:"name"`
+
+	// ParentId The domain an alias or a subdomain belongs to; absent for a domain of its own.
+	//
+	// Example: 1
+	ParentId *int64 `json:"parent_id,omitempty"`
+
+	// Type The kind of domain, as Plesk says it; Plesk's schema gives no list
+	// of values. The sandbox answers `domain` (a domain with hosting),
+	// `alias` (a domain alias) and `subdomain`.
+	//
+	//
+	// Example: domain
+	Type string `json:"type"`
+}
+
+// ClientDomains A client's domains (Plesk `get-domain-list`).
+type ClientDomains struct {
+	Domains []ClientDomain `json:"domains"`
+}
+
 // ClientLimits A client's resource limits (legacy `client` operator). In a `PATCH`
 // send only what changes.
 type ClientLimits struct {
@@ -1287,6 +1338,9 @@ type ServerInterface interface {
 	// GetClientPermissionDescriptor Get one client's permission descriptor
 	// (GET /clients/{id}/descriptors/permissions)
 	GetClientPermissionDescriptor(ctx echo.Context, id ClientId, params GetClientPermissionDescriptorParams) error
+	// ListClientDomains List a client's domains
+	// (GET /clients/{id}/domains)
+	ListClientDomains(ctx echo.Context, id ClientId) error
 	// GetClientIPPool Get a client's IP pool
 	// (GET /clients/{id}/ippool)
 	GetClientIPPool(ctx echo.Context, id ClientId) error
@@ -1710,6 +1764,22 @@ func (w *ServerInterfaceWrapper) GetClientPermissionDescriptor(ctx echo.Context)
 	return err
 }
 
+// ListClientDomains converts echo context to params.
+func (w *ServerInterfaceWrapper) ListClientDomains(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ClientId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListClientDomains(ctx, id)
+	return err
+}
+
 // GetClientIPPool converts echo context to params.
 func (w *ServerInterfaceWrapper) GetClientIPPool(ctx echo.Context) error {
 	var err error
@@ -2043,6 +2113,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/clients/:id/limits", wrapper.PatchClientLimits, options.OperationMiddlewares["patchClientLimits"]...)
 	router.GET(options.BaseURL+"/clients/:id/permissions", wrapper.GetClientPermissions, options.OperationMiddlewares["getClientPermissions"]...)
 	router.PATCH(options.BaseURL+"/clients/:id/permissions", wrapper.PatchClientPermissions, options.OperationMiddlewares["patchClientPermissions"]...)
+	router.GET(options.BaseURL+"/clients/:id/domains", wrapper.ListClientDomains, options.OperationMiddlewares["listClientDomains"]...)
 	router.GET(options.BaseURL+"/clients/:id/ippool", wrapper.GetClientIPPool, options.OperationMiddlewares["getClientIPPool"]...)
 	router.POST(options.BaseURL+"/clients/:id/ippool", wrapper.AddClientIP, options.OperationMiddlewares["addClientIP"]...)
 	router.DELETE(options.BaseURL+"/clients/:id/ippool/:ip", wrapper.RemoveClientIP, options.OperationMiddlewares["removeClientIP"]...)
@@ -4164,6 +4235,176 @@ type GetClientPermissionDescriptor504ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetClientPermissionDescriptor504ApplicationProblemPlusJSONResponse) VisitGetClientPermissionDescriptorResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomainsRequestObject struct {
+	Id ClientId `json:"id"`
+}
+
+type ListClientDomainsResponseObject interface {
+	VisitListClientDomainsResponse(w http.ResponseWriter) error
+}
+
+type ListClientDomains200JSONResponse ClientDomains
+
+func (response ListClientDomains200JSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains400ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains401ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains403ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains404ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains429ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains501ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains502ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains503ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListClientDomains504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ListClientDomains504ApplicationProblemPlusJSONResponse) VisitListClientDomainsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6741,6 +6982,9 @@ type StrictServerInterface interface {
 	// GetClientPermissionDescriptor Get one client's permission descriptor
 	// (GET /clients/{id}/descriptors/permissions)
 	GetClientPermissionDescriptor(ctx context.Context, request GetClientPermissionDescriptorRequestObject) (GetClientPermissionDescriptorResponseObject, error)
+	// ListClientDomains List a client's domains
+	// (GET /clients/{id}/domains)
+	ListClientDomains(ctx context.Context, request ListClientDomainsRequestObject) (ListClientDomainsResponseObject, error)
 	// GetClientIPPool Get a client's IP pool
 	// (GET /clients/{id}/ippool)
 	GetClientIPPool(ctx context.Context, request GetClientIPPoolRequestObject) (GetClientIPPoolResponseObject, error)
@@ -7116,6 +7360,31 @@ func (sh *strictHandler) GetClientPermissionDescriptor(ctx echo.Context, id Clie
 		return err
 	} else if validResponse, ok := response.(GetClientPermissionDescriptorResponseObject); ok {
 		return validResponse.VisitGetClientPermissionDescriptorResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListClientDomains operation middleware
+func (sh *strictHandler) ListClientDomains(ctx echo.Context, id ClientId) error {
+	var request ListClientDomainsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListClientDomains(ctx.Request().Context(), request.(ListClientDomainsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListClientDomains")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListClientDomainsResponseObject); ok {
+		return validResponse.VisitListClientDomainsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7545,259 +7814,270 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4KgjuRFj0JClSN9tUVPSqbLlaXbKtkeRxd1fWMsFMkEQpCWQlkKLZFYroXxsxf3fnEWZn",
-	"3+N7lHqSL3AAZCIvJFPypaerVD/KIplAAgcH5375pRPyRcIZYVJ0Rr905gRHJIU/X+JwTl5yJlMeq88R",
-	"EWFKE0k564w6f+RLFHM2Q3JOEGZiSVK0wCs0ISglmSBRv+N1yEe8SGLSGXWSlN5iSTy0wB97eEa+ORoM",
-	"Ol4nJT9nNCVRZyTTjHgdEc7JAqu3yVWixgmZUjbr3N15ej1XEstM1Jdz+folerE3HKJQPYUEPIb4FJY3",
-	"w5Is8eqJQHYQT82DO3MqPcRTtJyvEJVoSZhEkqOLmIibbmUP6js11zGaU3mMpIy/Odgb3nMbp9d4Vl//",
-	"KZNUrpDEM7volCQpEYRJrB45RoKwSK1wgsMbhAUKzqa9N1iG80AtX316yxkxX5UX7nfCIX422Z8OXpC9",
-	"6IAcDv3OPVd9FpFFwiVh8pKEnIU0VuOquwjURAFazglDck6FRYwlFmiS0ViiyQqlBEeUzfRG1E7JdEpC",
-	"qfaNmc8ITmNKUoSlJItEoiWVc3hM4AVBQb6QcNX7nqzUy7ggiGcy5Aui3uSzjN0wvmRoB04RRTRCjEu7",
-	"GMqQpAvSHSE5xzJ/j+T8xizFQ5hFPtOn8HNGhIQdqDnUgSA8w5T10ckEPnE5J+mSCtL3WQnsChgdF6yE",
-	"ZYvO6Af9w49eA5jPKbtpRu7ne8+fo5iyG4WdamWMfJQowTOCdoKUxN/4HfWN3wm6xwiblTF4MsZCP1nB",
-	"imww2A93w5iqy/+HmC6o/GY4GKjv947CLBU8/Yas/jT/K7uMQ3p29PbVn17AIHKM3Dd2NqPOOQ+x3kh1",
-	"X+8vzy22hynBkkRIr6a8ULvE3YO9jVg75ekCy86ok6W0l5IpSQkL1QnU13RJZLo6mUqS1ld1pRA8EgrO",
-	"S6wuHJnylCCZrhTW6rN317fX4iZRJsmMpPDuDx8+nGRyTpikIZakvoBrRVGLJyhnCCYkakmZIGgHThdu",
-	"2bdY0FBBL1JP41ggnBJEPiYklCSqEDD9cEpwvPjGL8iZ3/FQOMepIPIbv/P++nXv+ZZDvfM6CU7xgkjL",
-	"K+CEzqLmzehrqE8R0Qjt7CMqzJ1m0YR/BMq84PaRnyJOykvf9zpUzZZgOe94HYYXANWoHT5QJo8OOl5n",
-	"QRldqCs49JoOxm7iNU9fcnZLUtGItY07Gg42bymECeWCeOiGJBJNeaoppNliebvDwVfe7ysSk3WoWNvr",
-	"881bjWCuljt9/pU3+m7JSPpyjtms7W5fbN7tgt+23euLr7JXoNv1vb1L8M8ZQQkXFCjKNOULhFGSklvK",
-	"MwH84YlAgSLpY038A7TDU0SlQIHiSwHSwmG3j94tqN0sQVOaOvwFdvhzRtJVsUU9XYmiLPDHc8Jmcq6Q",
-	"fe8AtpV/0USxX9NYkvT0oyQpw3ETpbkisRIjDLNQkoacE5qqQ6QMYYaIGYzESkiyQDtJyiUPeYx+/Y//",
-	"Dw37R/39/qDbR5ckIVjvT5BbkuLYQ1idtJBoOBgMjlHEQRgI+WJCGdEiCmYgCKApLBTdUGZE4CTmEbEH",
-	"2wQeu64xoEIBIyrJAqjrRth4CpZn+lG1uvwBnKZ4pX4XcgXkX6FSJwfldxltBcTv3p+9+h8Dqln2VWHU",
-	"Ds1o9PUBsQ4M9yIXDwXLOZ9R1gYysXrw6wMHXvsV0QTg8W0W36xjo18BMkgxL8NqPDTJ4puCDytFzLKv",
-	"EvNqZFolnvVDx51KKS3/A+EPTH3DXQUFw8De6BtcDRG5cikIopFoIHODfwiZg9WN/6F3HGC6+aK3Aivg",
-	"wv80yH49BD27OImilAhxoYS+GiRPGDq7uD1APFX/HiGsH861YoDuE4ESzuOyLjd8sdcf9Pf6w0GnWaxM",
-	"NoqVjvx1cLhd+nKsLt+TVZN0qf7AcR+doGlKxBzd4jgjaMUzFM45FwSOmOBwjhhZ5maVHYzevz975SGB",
-	"V57PRBbOwbaVZTSaERagJKVMiq7SfBf4hiCMUqW6awBhmU8k8JSMFMx8puVRa+wRSEiekghhFqmxWcrU",
-	"B6XFw5LUhICCJTuTz27ICoZMeLRCO/BjYXuSvUuSxHhFohECkxdgcibAQIDUUI2mPovoFOwQUk8ElDg4",
-	"2NsLjp03z2lMHFHa7gnWTuPYZ2nGmJrbDB+8CProe7LSyn5OxIOL89Or7787uT4dn706fXPx7vr07cu/",
-	"jK+vzwOf7ewdoLniPBGZ4iyWXdidGp+QFIU4jknaR+cE3xJEJSKLRK5yAMF6fKZOc0njGC4knIM2eQH6",
-	"aeWgQMCKoW6d9L932Ab9pmDWbNbYgtNrPLPKib05MZYKhMF3p9cotx/9QqM7rdSEoAF2DZZ4Pvs545II",
-	"RFkYZxGJPET6sz4KmiynwbG+mzCFOpIFjgjiLF4hOtVWQ8Ne4fTQHAsERmZrJ0TBwXAv0Bw7nJPwBo6i",
-	"mBPOG2VMbQcjMeepVIfUM7PGPLxBO2KOFVaDPTWJaYiVkprybDZHlySioquuEwdwLLmZWGjzJeAmZznk",
-	"1J8iC0NCIpEvRRPYGZHCZ7BehbBmz3pfS0ylQkqrB8K68FQR5OEACRiLgsPBfuCzQK+9N8nEKtALCMAG",
-	"1wMjXFDDPMlzYGQs5CyimsDEG1HOWMTLuLYVt95yRu6DX0qVtEZqjT+ogj7HKNgfHOiN8kwirG8/WOyo",
-	"xYuFeiUR/Q27KSz699uSXsYFTvGivqdXWGI0UacFNk4cReofIM3G+trAlX22E/zBbO8bIbHUVmL7DRiP",
-	"hSKDgfoxQEue3gjEGVLDV8hy/2OfBeZZDwUJSRdUCMqZCADxApooThcgsOWDiQIwi8xwuEIGiQKf8YSk",
-	"WCriZGhYcDgYGr8D4ygTeBKT/KXImPLMTayY6X/oqBW3lGzNfptFh39JybQz6vwfu4VLbVc/JnbNkSiR",
-	"oCQyeJ2M0Z8zYoQK9eYGKeJcgax+khdYXUb6N+IhnCQx1fTA8XhZDwiVgsRTw/6EORPAP4SlzzgLSbeP",
-	"XmnOoOSuCowOB2sEfViXCwzDXUA8AmnJCKYgLG00Xd0pcUUknAkC0PwWR9/pXahPIWeK76o/YavaLr6b",
-	"pHwSk8W//iS0pTZfsVqJxDRWUAIQkDTlijDt7Y/QO0AfsIJhGmtXJVjDxyRNQ0AB9aDzpSQfJYg59YGG",
-	"OyppfdQZDP/41z/vf//i3/b+/dmrgzfPr4++Hb49fDm4/JOCkvFdHg72vI6kEo5Yry4lCU8lSCl6pYXX",
-	"Yi5lIka7u7m5vh+RW7txsZslQqYEL3p62J17GJsQ8kJPoAFfQStYkiZtJEKCL4icU+PqtZgVYqakAHBH",
-	"LHCsMJVE6M9vzj2QGKaZIBFKcHhDFEINDzy1NeuY04ehIN3tqyV/i6NLDcZPPOsZvTWsWDE1pRcogm3U",
-	"hB0aeVof8dAsUx8cy5uHrNKlhHFHTeiqi6DWKzqjH37pTCmJI0fHXRAh8AysnBoiE2J1lUgzOhp17n58",
-	"CJ4cgIJh8MTAB0WcaE+kvr7qSE4uzpCCWYpD2RpvbnFMI+2X+xw4c+34SmtLpALWuDPBCiWM38jTPJFb",
-	"La57jAIN5wAp8iI0SzILBjR5ydk0puGnIsl7QVLwMSEcpwRHK0Q+UiFFIxkYPKuTgU0TPOSYXxTHfFKa",
-	"sPVphhYyn+ssjaRn5xWOekTSW5I+ERBjoXUufakQ8GOQG5XQpria0QKpQBLfkNwhr6C6OxwM9rqKWAAT",
-	"Uc+k6sCV7K0m8lnuet8SAGDVJGS0JMW77rzOqzzU4933GxDGIko7qBWTrgNcEWGisKEaTtNz4mma3mOe",
-	"3y3F3tjYl14R/LJ1rHnUiTfZNASegQ295umERhFhn8p0c9EORYTRNTx2cFS/XI0jH3Kr9h0mW52z9cWa",
-	"5vD4bDcLVG2IlVI0MuKaQO6UxZTBkTFYxFjSWyK6RiNVvFUQmEHyLAS2bK1hwLSeiDyG4s7rGAnqmi4I",
-	"zz6VbjKex/NQJRCg/YF4oAB0UBWAmmN07i8FSbPTzycHVVZmtl4OK7OvR+b1fXSClimVBI7ZmgFuCZrj",
-	"JCFMKYha8TexJWBLUaRLrfstl695xqJPPC3rjbfMGDhK0yUcNgi66wY/5B46Z/2WK6VS7a3twTIue3rE",
-	"Z7t/ems7BbcCcSNCfPITCWW3smnFjKj+fEsFVXqlCcAyF7lycYf7XXuKZ+pMFoRJ8nnOcldrx2McRWOa",
-	"2FWBb3tVV3ZlqvTBHeOr9cDm/qI/7D7wxg7LpyiyxGgsRuPUUNDCwb1OlzpQ+hxn/JY3wKKyQCQSgm8E",
-	"IAGYkR3T6cXlu+t3L9+dBz5LKBNdsBoAiea59qc0hESHZQb6kKzMCqaz/Lk8jNAsROhT6Ru75IJIHKBY",
-	"SXpoqZahRBkL2L7PrlcJQcGvf//vXW0B6Vm7R88oWMGo8kItNhpjJNP28Ir1BJWMJ2p4ghmJc50NF08a",
-	"9Q3L0ibUxHbXxygo0RNjximRk0Bbx3xGpQ0I7SN1Snp2aqySGZM0LqmYClZCm+p9tuMc0fnpdycv/zK+",
-	"PL2+/EvgaSOQVPJoKntZ0jUC4Fsu3/CITilZE5bmBAPPTXinFnsjJCgLtUm+EliLJJ4dI8ZBefmnlPAu",
-	"8CrmOLrm/BynOgrqEyiTAhHocSb2u/DdHTw/fHaEJitJHiYkHAz369ovvEpyjmJYe1s6Iznv6RGfW9e1",
-	"Xh2YHYhJSTZAOAxJojRDBfmU5Jbs19hGUH8i8G18YQ1xZ/SWMATn/jDwu0YqZ+XG9NUa9okztmfGfo5T",
-	"cOLfG2wiuec0zFJwv2kr/gisWZyRHGBU9tF3igyZsG7rJ0xXcGZXJL2lIXnP8C2mMZ7En3phIopjJMME",
-	"WQfu4ej5wcH+SKnajIQAYUOKH8ip96uytREUQL2GHdxbqs6c7X+uG1Tix4XtLDcCFKuOVmASKIvcIU3D",
-	"jEo0SQm+0Y5enhB2rJ7cKbmburmc5/iRrIGj5GhHcxJHEPAIviygM5zN+ghcVeBTTAErrjl/g9lKX2II",
-	"khCfxUhtebB680JJdSZ6wnhCqMgDBIwagtGCskyS41IIOJU5Q9P0hyiUDgmT8QrcJXkmg2a6jicOCRP9",
-	"DupKgsVD8fBgz7FqXdv96PtvtnUv8q2GG/LRM8M/n463Du4VKBceKS37PxE+swfiyicn76//OH59cnb+",
-	"/vL0anxxejl+c/b2/fVp0AVzJ0TexrGZRPhM8hkBBHUneX9xdX15evJmw2yeFeEE8ZmLAEtiDrl2/CP1",
-	"NVgNltgIXjbbqe+zl84cxguwFn8wpMqAnFoWgxxs2iaVOGkYcDbvGc7knKf0b5/MGysJFAbxemiZcjYD",
-	"xF7yNGo0Sg3r+vBJq9keaqka1t1BBh91Zow9k/aE24XjZ1KqnHUAOdYr3VF7N4EH3QqVRjtCc0+04BHp",
-	"urtaVETnDx8+9KpJMZsQp5pDY7AnSXlIBHh/dULdpwtYgiBw+QiHR4UxwSmJRsg6ge7pH2JZHD/UJ7Tn",
-	"iGVnDLw42sreGjmoHtXToz63QEwV9YnjnnEITiD6IXcDGBQYVfzUPtvR8TYKMoEJOwJIavW8BnoPolp0",
-	"tKEHaYN1v4BOQy0HDCpxHdB0srIIbMDhM73I4WD4wjP32mSRDgd7h17uu4SXqsec784u1BfPreb5nuVa",
-	"/BsSUXwN5/Jp8sHJ9cs/ghdFIHfsgqQz0kuU3KvHP0zWPyyQylk8WqjVI0Cr9qQnH96D4T0Y97nQTB3g",
-	"E4GClxqUPQXawMqKYAthpGqt0VDbCapunwDoWLAJnIEJrFPQD7p9dAqRExfvrq4Rg3CppkmJUrwM2plw",
-	"Jm0tuMuhoCMc8ojxM0kaAnU+KNS3FmPFpkFvMWlHEDwE1jcM0d4m7QrcLKnau6Q6jkLHBbSFutfR3tix",
-	"pg6NdhPjTtf3RSfJiiyGqz/lqYewQIptIn2nS/5BGmm9tJKY+FPEG/I0vQ5dY7nJtTsaeTrqpxJGQcsp",
-	"pAd7Xj1quh4pLXLri83U1UCNLInXUUJ21cWP9RCsIvL2hzJE87cU+b/a8AxxEDlGXAJI1VLKp6lBLVrH",
-	"HVVwrBp+VF2qnb55cVI25UOeoDATki8UrZec2azjInYZcpT1AQX6mVdYAlEMunV81WKYQwU7b08/jF+9",
-	"e3Ny9nb87fvr63dvm1Al5GxO4qS+PKAUH0G3SwAv+xuGj5swrjTDDVk1TkCYkjqi0sp1HJl5dMJ5TDDw",
-	"h1nKs2SsY6jcjb7iC1zSi4rpiyFmicWoWZqMx9H6oXNAD3fErnl6V2dd95N58ocwHtPoG8iwrl/DkLNx",
-	"lsaVWegCz4jYVb+KXUaWZhH9hM2aZvlJjDkLYxo2ZLj/Cd/iK/iM0gxQCB5shLSFW3mGcx7imIJ4qc7K",
-	"IKFGtzKxOYki9JYskYb2ujc0YoJ5iWYrNwTC0AP1dKXggn7teFwApfE1ZDleUhbxZRPt1xphoE4PbPZM",
-	"gKsHwuf1qNI7pzgWjcgm8YSyiHwsHd6gifxJI6ZU7GwxZTdjvSO7EL2qYxSEfLHIf4PodCjz0KMMqZ+w",
-	"ycsw1NSZqaOuXD62TFfLj22mrUAtzEMGNYq7uJ6KnVPRQFz1O+9DXGGN24iqnbZpOTo1uZGoGj+lJq4k",
-	"7SpdnGdMKv7qsjuIaYVgcquHgjxEbkmaJzzUyayxW5Sv9BC9wZShK5kSIhvJpNGpiiFXifpNaz2NdHWR",
-	"YLZqIqrwA7jNcu4Qwl2qCAen+i90Lte8IWMybXjD9ZL3YiIlGP7gGYg4LE/+/qpxTl2NomHV6gcII8HS",
-	"WXY6Vp+rC98b7B30Bvu94fOOI36oJ5veWXpR9b2vU0Jy5uUAn86UaJgleey/InpLMkFizpNGNrUAfeKX",
-	"ivD1f9rcv5AvGoc5KcrbJLLmbOvywsN0MRru7R8cNr1sisvEqvOvQ3R4eIgGw8GwkTc2ZjLD2TwROn+5",
-	"ZOYtL2V/eojDQUR6g3A47R1MDkjvRfQM955Pn02H4YDs4eGwrWxq35mXD3iIFKq9/FsDyi8uuPYc6nj6",
-	"bc9rQnOun1WjFCsjTTHljMQoxmyW1SrGENZrvi9xc56gmQtSXVvJ+82sXclfOJRlUpE0kYo/8TlDr5rn",
-	"znMqa/OfRaX0Ra+JwOapUDr4Kj/jvNaOzYLB0YIyKiS42PPHhFJTaDhHIU7TFQqc+OIAUSYkwRHaSUnI",
-	"04hEyI3AFh6yIQn9RYT+1/8/PESXpy97w25egWhCYr4soh5MdqV9pXYFGGNJucxIK3x0UyYbJCLQ7FqB",
-	"bwN4lHaufnGKF60BeDMkafQpYDyFcjmgXpudyCX3DAudcDkvYxmstAnFnHyWdtfxwhmgxs85I+tI36Dx",
-	"jVxIHI+tzlS5fvAjML3i2kCURuXaHO09a6askBnTaidX6kkzorKFs/N1UzcVcrMk1NjeJlSiBRY3IxQM",
-	"AoRDSW+Jh4KDwOTHTXB4kyW7KYEsT89nwfAoQBEFG3AenFTCOg8FRwf1ZzR6qRn2Do8CRD4mSn7royud",
-	"AKVWImyUg4CoGMRZWC361ShY3xIW8XTczKdc/gTIXD6bgfmv1/A/+99WKRkyyY1wnOc+rzdD6CMFWYcY",
-	"WdG4TS8cGdJoHFW5VeknNo/sraLYNiTEXK/ixnoVOgjRUuYrR+AI0I6bOrm3p4iEzazjjHhuNB5fMqHD",
-	"nswa4HgeIPpWU1TvLQo7ExwOvoZk7LzwaPAZBGUlx4U4oRLHAu2cXb1D+8Ojo94Q4TiZ495et0GSTrCa",
-	"Rk36f/1w0vvrj7/s3f3Lw4XdhqoBR/1B9+vIwFsR4NNl4nVldT6bqOzsYX/QKLe1EQKPkSXKJrtP6ZcB",
-	"YUGzdLgVcC2kRfQutuw7D53EsZJyLDXZG0DNOhzKqlTTWSzwT5BBV7kRW0o7fKrw+QanK/TmQa+u0byG",
-	"AqEWdWhZWl13R9CJQ3YNUX0aaKdaHcGsmNV71mm52BaCNNop8V3E01ycu8f6moTUzQVP7imw3gNUdvnb",
-	"gZQHGKxB8zxkAAw31mEOcbuGcYPYLDn4iznrgR9ppO+Ez3S6r4BYJb5kheUn4TENV2iHx1GhEEQ8zBa2",
-	"kiwSeCXQ4a9//3+HBz4r7tAxeOlT60qB/AQlhqWwy66Ji5tmggi0JPhGQUtHyPgMuHK1/OlLnqYklL0/",
-	"8lSQHliW84N04i82AdLrQBbFOxav8tzorULyNqL3eWXmUiG7NXJuU0Uo9bW6EUnKbyFm0xarNWcl0N6h",
-	"Q+FAHTIHZCmihw4H8L06bHUalSWC4L1NDFknhxfiNtqRECxtyobwFG2XsY+NLzZeaTeh1QhjIgUUhRFE",
-	"OpbhgTc8+nGbFC3JIomxJFtIj7G92KehxEGSxCu0szYQXq2zVm/0nkQnX90aNvKwVR3XpOfSe5QI7YCl",
-	"iqM2od8YmbfXWXF1hoq6kN/Y9QrDeW6IarZlPxGK/vMsDYlO+hTrd9/tozOGsHW9+wzKXwNCQaaEKWjS",
-	"JN4X9rBmvWVTAa1e49lWOAjkq4I88Ov//f9o/O6jK/o3ouvxQMi7hwLQIIHk6hxVHVjpoaA3DHy2IJgJ",
-	"lDFYrdIz30L+SKXwBbzKyVMAl7rPggX+OI74Qp2/+lNkE/MpouJmLBIcEvubTPF0SkP7MZoEnplgwj/C",
-	"tyvxczyOJliQYqSz+G6FsP/SKV6iiN6z/WcHw+dQw1OvSlNC590KrndVtPE6H3szDtEhPXFDkx43NaR6",
-	"CVewT3OKz29JmolGYg3MDgIAnDxi8jEkJCLRCAVQ5kTth3FJpytdKp2p448D1zMFzykdGR6DP9QzZb9U",
-	"/mP94qy9EaLBt/OOEe0U51Nr1Kr7Z3IHVCtPlLnhd/WCZE491yZZRAiot2ULvkqOZkSW64u3LCderRS+",
-	"3SgBG1tPTi5sSZ57mR/+dPXuLYIwHgRhPGjn8vVL9Gz/xVEXavfktgljOzXBferixmQqfYZjzsixDUWD",
-	"eDNho9H6xtvroUDbLDwUWMJoUp80Pw18VotZQztmTjknKXFKgSlh2AYKaSBY8uYzE6372cwYagU6i6EU",
-	"nPBgs8b2+b6wmaPFAh5u9miwcFTf9w+weLzhtzoeTLfeYBmOURJj1mkBjYfZPrZP+/VtIVvXdD/byNbp",
-	"ClvJdpNHi8kaldO3ZGmyMY0Z5GUpZrjRibbR0rB1IQ8wemxclOOB+7SFrVegCyDZZ46tp8fRiisa8eZV",
-	"P0hV3byFz6G6bgfSl1Rlt759na/nvixikwqq9CSlhULvINA7JUciE4lSB3Y26qDNmNqscA6P1q7TLa6/",
-	"TlIp+/0aonhxEbe7QhE3udkGjTcoQTWmX3ExrtNw6mFgFdwoCqLkiswsxWytJpK4FVTcCjeOWrDADM/I",
-	"OGLCgtB8I+ZjHIYgq4DUVodkRTR0d7leQLwy3sm12mYmMNQwyhiYUOwlgAqF3ZrK1hAjBfaPPLbSxfT9",
-	"Vq7zCEus9CrRXIURfsqXpR4ew1eVC3rQ7l2OUlZ7GRU3CH5DmYDkSlbs2ek6Ajnbg0Gr9ylBYgxhqWXI",
-	"DNuPhsoH1bjEtoN1sUCbQFTBgUzy4vccwvm4KoTbv3bCPzad5hv7U0FpuZAT/rH6pmG7GKCURFRxpDJ0",
-	"WkaxgzGghrGHrQbnGntNiNM/6NyKBWdyvgaLnu0fDAb7ey2xyLxvnKTkNsKr9e811r28X0mEV2sWsDd4",
-	"8Wx4uNfu/UsyGWfCINE9cXhJJjhJmkg+mbhJOsLVoGtS7ov+0Ia0RClPknr2QpudVAhohXKVkKJEKlys",
-	"dtGufL/rV650g10wukSvQKf6QTeS9S1dl0yeiVbj82cRZUpKyH1LDbaUzQZj3ZqJRBsDbB8QyJcL+dsD",
-	"3+zax0qPW2NCNhDQxb/Uczo3bomFrf5qcmE4I7pfHV5U2zBai/Bl4cjaGjmy/qTkNc8n2manqaWxbN3v",
-	"ZXmvucF8TSuaDyYihEqbk6RHQxlqKB+YLWp19a09WmwF0zbTeQ1ETqnABhlF45ex9rgG3sARrz6KqClD",
-	"Zo2hsF3dQnM0q61R685bfty4vVOWLf7dZouV1zanOra9rv/iCYkbf8nzzpxsCmOc3YypeuDmpeabb7TJ",
-	"agMyTx1htw584wdblx9nMMcJglymXJIqBen0hs1JRNliTT/AOOZLYlJ9hWdbbEKRa9gSGL5ZtlCag771",
-	"90SM4hgbrMjbD7LiI1FfI9M9LK5kzZQhAVAfj63voMlYQm5J3BQqWGgJ2jP069//09QLVwOQbq1gCsI4",
-	"CgxOEoIrQSM/mBprin/phJ0fHQjWllSzstdyuTbsR5fubwCa9onlW1maHCCovWUzqIu6/46zEzNdtkQv",
-	"vawGi5ZpQo3JPzbwx+R6rhJiOyNQJgMPBZn5dxpzDH+YKdWfeseVKCHKGhNLlimVSvkeT1ZNKjQHxdm2",
-	"XJB2ETpm2EOBpfbqb6NFV45XB+3e41Cb3aHwTBOReU1JHJ3aXNsyzTA1AZrudV4OGZLSebQyae87EZcS",
-	"KmjLOfj4GRHqc4Ob33po671qbOkBFy8rVQi2UVU7R9OW8942ZyzRxUXv46mBrPlKvxu3JlCDGJeMHZ9H",
-	"RZxr6KKjM5HzksWm0F6VEpca6dyzLU5JUipW1wysC97UR/u6WF8BDyLKFqNMkCZwtOf/+u2n4AjZhulq",
-	"3vU7OLXOlE1nswa6a27cutxHbdHTCFJQPt29RNdzss2n0rJUBy48171rKK469jDOBL0lZc9u/vunHbHp",
-	"8dAg7kV5zw2n5YY94pFtmrGj/qFC0lDo2j5eboBbX8bRQ2s6anh5Ow3jwLfAkFiRYBMmUc5ayLOPyuDR",
-	"I2rH94ZIvMbg6ZaBuWF8KRCeaOm8qJZbR2lGlkTIsaMEOpikdeXG1B5b6qH9hVBLz7s5NHF0q2WMF43G",
-	"9QBnkgeFGJZHqULppZhgaDOVm0/1DVcHRBkjkRkoCDREbyo+6mKvepUCFQwtn4z5qQYRC+JNPW6Vjo7e",
-	"X57rKhimPWCQZ+rkibyCLrIYV829RR0QzEjcd/yHUM+uaVEWRms4YaVoawPp3lHbzasMaXgAR6zwep0A",
-	"tdfxOkY9NH8p9Hm4BJDDtIoczs5KuNhEI8p4VwPEH/lSR3oVpWanRQMFWq3YVddOKI5JKJuyuIF8BLaZ",
-	"cT3cbOfX//gvkzr2seuhQAcbBuZpk4Rcfr7iprVZ3vAmxUxhhkput/2xQcqHOzNusul/sNfMkhR7waSl",
-	"NW4NW+E2DbLrPUaJEhLBCBeD8Mxq2bpHvcGwN9i7HuyPBgejweFfq3m7vXJR8gYKtNYBnj9xFmnvDxV5",
-	"rGc1vSwyDasvGlO+oDQZX49D79z6vgUiGZfTn9+cK1yq+NUb6ks3m6mwaHrlh/mqUoiYCuRUAsoNoJrs",
-	"5SWOkT1Yn5WLEDd0fXIwT5flKm6az0xxdt0GKlhXLTnPGoIik5TNbDj1xtrDXQ9RaTt8WYXI1DGuhDxv",
-	"xEQjzxXll2U1ZXOvVkz8oDtCFzgVJNXfjdBlUWfLVK7qI1A71AHHlBG0N0KnuqI2emJEohG6hgav5mtq",
-	"65snuoJfo5JqD6lVRZONZttaOW51GGWUcHClIp3npHyzaFa6gPVL4uWU0d1ZE4GGvqfNKijkluVyuTU2",
-	"1HIcCku011yqQX/j1AuHZAmjAq1LkJ2s6tly5fzYyaqUW1dkrzoZsVtzYWscpXW2x7EmrGvSdnUQ+brN",
-	"NWRFd798prKz4o2pyU1ZyLX0427LHOF/SC5oM5a/BHPKPfX2awgNXRZIi52qClWd8PZgnGu0a3T2QuPN",
-	"heV8etP4Nj+hXMET2SSfSDR7BMBEmkL2aUywCaB3tElLPLpV2bFQWF1RcUu6T1V7oMnt0ZatH7Xaeouo",
-	"uB86e4PBcBRNno9Gn7bq9venwIBNOV4PzZ3a7ANzYTTnAnqQgovoIWiyJmMirw11HwuQC74m1mKL7DV1",
-	"gb58/RK9ODh8lvc7a9VYAdr3GrG2qQyeggbIDU1+DGkiQRu09yVMCDUwQVBVYm+TxFhvEFN3aZjSqLWQ",
-	"Vw4VBE0POrtt4cE9JRCNm0AjIF3iNMGptMhnCly29nE4ptmmq8qExCxc63DV4laCq1Ug8q7C5XDBLKVK",
-	"3iQpYSFZL7/n9YbXWdyLFomVGB1oi1BjfZWCxZtnrRcSan2cbnHR6kv+LdOeLo2KGgl1R2xzuseIGsG1",
-	"Usw95jOQXStu2I3FS1uHEapj/OP19YUtKVGDqW5RVA9N0QVRa5l70I9ZZIsFtn3Ii06TebdCdxsNXY8c",
-	"GpzikKzVGj/sv0TwhJP2a47AK998V3khH7WwCSMF2nmXEHYNwr9MV104hZjgSNgYcjPjEzOivPqDyfTF",
-	"3nT/8Nmzyf5BhI/wfkhe7L2IBmRADp7tH7W3655B/egpNWLvRpi1bgvV/upVqLWtagunvKEchsIsEmYp",
-	"lasrRVBMaGBCvyerk6ypqf9FURIbUjZHCOeejTAlEioH7pQsOZCE8/3pXyDZ6sqpmq3G2mM9uTiDoSAt",
-	"uOXmL87G35/+5Wr8+uz8VHcn91muyCrkCHGcV3TXPUlN3rBT1HtDX+0/904uzkwTd0s+Yf/qrCdY0LAt",
-	"IFY8s5XDdU1YxdXyUO2aLOEzJ2HcTZQWhEWARYsyCNU91wXzz999d/Y2QLs+c768OLm6+vBK81KtH8V8",
-	"pufR2weWAbqt2lW56LEuSUzZlNtazlhb2gyUclTteB0olpkj8YzKeTbph3xR4HPxVz06N/8J6X7NSYwp",
-	"05lNXC0aqBlEPemdG5uO6agkrCCUt113bSeOEJSb+3QFlafaTvEUGVW5a7sLqHka7H/NUjfMpC1/xUye",
-	"c2A+M1Sn1ABkQuYUnNimpwHsu2xsAY3bhBRoPvbr3//TZxMc3mhgAIBs3eU5Z4pvO4S/7zOfPX16UbUz",
-	"958+bcAt3SO7Zj7THgqfbW8xpk3WUtdwVor/yKrCLy/fvzLthn2mduvEsulkPAtsLJ2X2lcdo7MLUA48",
-	"U95UeL5OIxWeE+agW/kX0UQm0c8gRHlmtVYS5T4m8yJjnisaqrt91DFzK2xDIpLu3Ch8ps1wDC9s0+hS",
-	"RzS0rSGamPOlKeJj3xjOuSBawoeuwPmE5lDL/RnUiZ4x9NTpTfAUCFAllR1yiguS5LO1ukwTtcJCY9e3",
-	"ilToprV2HofOK6Dn9FMT5xWa8YJsZcy2IlKzmyIAJKQRET6DXOcVz3QfSUIgK/qpaatg9uRy/jmPo6Iq",
-	"hFmN2xkEtIhiPWDGAEtnlcsYwILYDFdElz7XF892vQrWlbEPdNql0mgUR/uwSTfxWqk6YG/xmSUJwLzU",
-	"7gGhlDwL9DumIWE6VdhQ5ZMEGqvtgROoTJaXy2Ufw899ns52zVixe3728vTt1SmMKeTAEn3P7Z2dQX+o",
-	"H+MJYTihnVFnvz/o7+tiSHMQFqyqoDlkTGRj4Jj63tKdpirvpuw61QGeNmmAxEWfPhYphqllP31NGNFB",
-	"jlks++iSJARL9PQpZ+Tp02p39KIxt890dM0fAOm/+SnixM8Gg70j/RmHCxIAepwgt0czzyR0orTrzLs9",
-	"aJocHAwG0K8QAtUiSPL2mebCOhneN8BBOI79jmb4OVVBwd5gEJja+uBF4AulbJCF8Jnpx6IYhO6rCrtX",
-	"Pz4ReUouLPlqiWczkqL3Z0p87k2pEox0Mu83kyy+0SuAFF+MjE8URWTB7ZHckET6THNYyDUHiXVkNBtT",
-	"Eh6Qe0pTIUF1Rjuw+KJfj/F5qAXmluHgYHAQQGNEHdxgZkbgRqAGvx0vUl6A/qVBLoVw5gh1K5Imnbh4",
-	"ZPc1nNNZ1LnzWj4LJqCionz7gd9l9B6vsaWO7rM0MGjeewBsyHRiEQlnxla3Nxh8to7htZL+TU2oSNoz",
-	"uADl9z0rbfA0ImkD4dTt8A/0Mpvenm9n91scGZeRHjLcPuR9pXvQwWB/+6DXbqPsg8HB9hF5n2MY8GL7",
-	"gJdOk/uDvb02G6k3BIKxLV7W1OLtzusctgFgpfcvDNtrdVSmX7ce0gLqDe0JYWgL8Fdag4Oeq40aOTdC",
-	"wtS+DHMSI/FMFNGyovPjndeZEdkUzCpM3L31mGxsnxzMCOTk2Sh+7DPDR0oMUZYbqAsCMbFafO2ja44E",
-	"iaF+gqkVC/ywDdNDO4GuSJnXdZhl6gufBW4pSs8tOMvTistKh6X6bCPntMnKJhBzQT/CooRl7Ll5R3Cf",
-	"zegtyNBLbh/SVSMGg6BvyvqYPI+SjDDJJJjxwETiM5wSJOgiiVd5cd2iwoyQwBgDqqPXAoSjSDgBa2Al",
-	"0oegaFQerLbk6Y1AnOnfCo3oeF08mhbrTEhatdANKB4NCius7QLPFBQgYoKRSu8oi0G6zDEj3VFeM0kv",
-	"JLBSQgIHPiNAXmmkqetxbj5LCdjTFzw1JUWN7GFEZJ8FTi0V638Nzim7GSF1yvvhr3//b/iDHKOUxN/4",
-	"UHzF7wRIG1RAPlHqg0ZjmMfor7kS4GlhCUKf8CLvtaNBZ06oj64kT2Dd1UUp9IAT9uD8TWUcKDYDEZQ8",
-	"lSP7RQhachz5bEqWtndtCWRoB8QtgCosQXeyjwmOkFG9TtASxze5skvMBVQ629OnGAJ7lTaiZSH12qdP",
-	"R450pL5RdxRr4wCiEQzR6KanIpEb5V6KKyQkMUYgJY9lCZgWDk2zRnDcCoYTMedgLIUk8jL1eSJQVTkC",
-	"weznjIChFMRIAJbUJm27Tu1Qz7entBEaiT664pDLFxPdMdu+HmrmCK8IHrByoun/rwsWzEyLNAwNHMQN",
-	"TRKFECDW5yNNawIUZanVruEETEyHJoWAadAPW9GElIg5PATwAZopi9CbYpFUoJm6XztU2vLHWq01zdPy",
-	"Zm3WZZKL/TCNDs8NlT6lbSDCRGbNSNfL/9RA1OBRp1003c23MuMECAuGhqTFXQGfqABH9chSHVtpX1jc",
-	"pCZMPtSqoXPTtfSd++8NHCnTa1EqCMjqcP/mdKZ2rBa4sEZUnTaiWRRSV0XxAHM/AWsK1KcFNkO7qz46",
-	"MXuA2BdFwUwEs4N9oAoVl0FtyZzMyHbBMzir0A24KY2pXNmyF00aggLHV9YPfjNawfYxJuD7Qn3T5nlI",
-	"8Gnz4Etdr+uLKiZOhbIGlWRNjTKnZadifNvadMIzMPtvSVd5VB+2qQ8Kq7YoDQlvKo2na847UXY2Jduq",
-	"CTiKAluLVjsJqJOvzfiysIBRaYSp4JyHpg4jWJ3AJ53bv1FeKN5n13k0nrERi7K8cKyrpayvaJ/XrzdB",
-	"eoWKUCpoLzkK55wLYnlrv1rYUzsGSsU9tVNex6wZ+8C6EFlt6iJKQmWo3hlVcrTANwTa3FMikMBTcDRq",
-	"XQmaPRdmPSPJqH2DPZtF2vyb51VrSc4Iy5qd21YcEB6mC186Bfk1nI19y3Ji23Jbv8zY3Ww4giAkUmKJ",
-	"cE1xQis2SsnyEBYLKucemiwyHXmZ6oeGGlf0hz3tdQH+a3IHTdMBJ39Qe020FdBDC34L/5oiAQstVbiW",
-	"Qg9MgkoC1ZCKiJBppivn2j12lTanpUmrNoUERBwjnZkdH+fgQmnGbFgz2AZfBGhCQpwJ4nTUBLkE0KKR",
-	"+2vI5tVf78f+HawBT2/RrvhbHq1asCG7eciAzGKINSpIRN7gLD+RIsyy46SB51lltdKGulJhpTxhXm6w",
-	"UjUwrwKoq/hVQjq2tRAwVfM66YLGRFSK5ZVq35VK1NmScXmdOBNaZ+YpHOyXNJzjNEJvzNelQDw3cq6o",
-	"itZUs8zUF6sUFSsVCcuLfZniXZ2zc6DdUAEXV87IBkApTcAWylTkxz0fu8i86L7ZUqka/qZl39217g1c",
-	"6ktyVw7oMCXWKuLS8DOLS+vaEhtcXuJcsahIS/ltkr1LdcFDapqFbhKfikHOmDuvY/nZVvHLPvebE8Hu",
-	"bS4etljTBV7FHEfXnJ/jdEb0uMM2AGho9/1oo/7SQqamA7mo2Chn3nlFnOYvNLpr44F1umwrXg+GBijC",
-	"q0RNyAHZcZyv3T4CQUvHyZxe41lgArQgosF9eQDBAGfT3hsswzmIYcbhaVPSioCHFc9QzPkNiRCWGzyX",
-	"el4Qc597ZeGpkJR8Fjh+TSuulByYSj7Jk+lKDkjxJJ9lZ98DcauLhMQrAU5PR57ZCfYGB4G29TDkyC4H",
-	"wTbv5b2lE5MhF73maXtn5NkUIN+kVx9sKlsLdN2Y7B49b8MWZOIiBSkWbHWaPD0SxK/ltNtIENd46y6N",
-	"Mu3QPtcxl0fVOTbPbh+VfUY+c5xGuZvIOohQK/+Qz3IHUcU3tEbJVZfUUF3jZAkx0y36mITugBWiy5nt",
-	"KQHxpcGr0/PT69NCJxZZShDjoOLawCyn0g5Vk8slIayJpM2IfKi2VTIlfnm732ZBtiK8KvhukzXhmUdT",
-	"3++O6HxH5DaK8zDODrcgsT0gKmZC3R4hf/ETgWaEQagCZTofQAlRecFfIoOuoWEQJeyzxg4RYOaREGew",
-	"Skg5uhEG9GCAjnDsjnxm5TarHOvORiwCR3Lu0TXNI6Dch+S2swQVPss7Q9SSAbBtCAGKdndj4wljKzRh",
-	"bqjWeGKE1jSeKMyEsiCj7YXXKaZx3gBsuBe4Zj9+S9JlSsHWKviCQFZXLMgTYeBSDe9zenY2NhB2nIF6",
-	"fAP5hdN5KAEuyYZt7FxVjKjavJwMgeK6vCVLRHoLBbm8StUUf0QsW0ygohExlYiKOojG9vQTn7N+vVUD",
-	"dDlQx6uvJRRGL7/yylRLL7iYO73Nmhoe3dsQoxu0tLLDfF32VUeWR3729YX9R5PLb47Zv0+ie5tcdk2S",
-	"inr1tkhBSHyxWS2QB8Js16mc0es4Gad/gs/y7kGK9Y/NcKhNHRyjLV3/NgZNfGuW/kXjg9Ur1rnhS61z",
-	"zMZ+cxaIx3vXyp+ui7LpqwGuwxwx5nyhozVqF7KnVPJPE8Jr99m4QnuS91Kn+venSPmNsQDXYJFwq9ya",
-	"WIBKvfdKjIDPgoYVBl698v6gPzjOTa+VOj4LvPJZxBGVTlByUC9bHqwpK2GjC4oM1paFyHWOWWEWATnZ",
-	"Z2CPWOCVEutBMYDkPxS81DSopxjgCFXJUOBWOvEZjuMisnTnYHiI8sb6EC8KRm6linRHSmnh6QKZagG7",
-	"OgX14t3Vtc9AQ7BBgYJKYqmy0Tx0yrE+A6fhnolH8Fm7gIR2Ru/hYJPVO/farzN7j8qdBArVKWMRZ0QH",
-	"Ydet3IOgW6TylAzdOn7gp4gTtLNv7OQIO8EPdSe9XqO+EE5B/U+wiDt9FNpYxT/V0d9ScK+1DLgzqsOX",
-	"0hQcKGzUFiB0dlnqIPHoLn2U3X9r7tIKQa6yUUd2gPATMadJkzjvZJTvFq2WGyX766YWxlibc0yrPsnr",
-	"PgefBTMiezCyV4xs9EKsl+89J0lfc+ZDxfGhKxwk1SZ5BemRNto5RjDjOFC8atp7yxlxzF4zIlGwPzgw",
-	"RXwt3zTmvo1uAQgAdhqD3N9Ipday1onZgmAVL3/3vcKr/Za05A2P6JRaivWoe/y+DPzFFX0iajfaIRwO",
-	"bfjMSodLdSo9ENeSnsaehe3pTzH83kTIZ0V19gcTIZMaZszun48IFW1THinRIyX6Z6ZEjRf8q5Aj0yVh",
-	"u0mzqbWHY9IwzT1ALy0a+IjCpFlEX0RYYqFuvQmQeIhlM6cBphvJF9S+zBu22TRNKaNHm+bvOnCgQIQv",
-	"YcFcZ2A8iSJhc3iKu6rX4txWXvE/QFleKyiUSuZvv5PohOVFiItX+izPdJnjW9dDXysI/7zb4DiHNfms",
-	"5vVE90sBaqIY5WYEXzmDpC2lKbWh+sp5AZvpnD1raNIZRSQ6zs9rm5P6M2YMPHqxH81ZvzX2cRIBZXN6",
-	"yDkdtQyZXstM1shzu7/QZGOKwDW+AQ9NqXVdJmveHIdHWHltHJEYWMT6Tl4NPEIXNchrBuS8yjoUnuQi",
-	"o1tvbbIy/YEaCHpKFvyWODS9XSC8S8j0FI+R8I83/Ive8EtAs8pt077Hltf84TJjC6+ZlTousJw3qYhb",
-	"bOM24r7RC6xtbAKt1QJ9ZoPot4ucQW8YmAqLma4TS6I+ei+Iz+phng3mfRAWoeGWaadrFgd5x9vN3V80",
-	"eqb0nm26pl73o6r5e1c1886XX0LTbA5Yv7KxH+buFIHiLFJ3yxZLgpgK08C0FL5u46xb33qF+bZMrw56",
-	"RxCw7DMT9L4lut3KNIpEBEbdNCZq9QZd68DsBspZKBXG9mX+xTftRf3OCP3i22bY6tNwcHcXAPnRhAnq",
-	"JuR06Rhh418oQjGsuNGg99ojtfWv7xsl7hCoT4z4hlT4nOJHVNyMRYJD6NjxbP/ZwfD53oGXNwUfKSh4",
-	"D6ZxXzva+l70tUGvfVQ/H9XP31o0hW5F356r1ORDbhsNbhQPl7bvoOM0aNF5EO2AoFyqrbpeTtM9D78g",
-	"GdEv2EY/TMe7R/Hs9y2ecYONTdFInyabZU2BAilmYqqELueGSZ7Ht5oudzbDAK59D74M6hFGR8a5/46h",
-	"pqjgPKsN2LfIexP6TIl7jpa7E5R7J+pCYuWmgkG31DbQZ/domejZFgt5FLMuR2bqcm7rsLcAG1XGbtQ7",
-	"K21JKYS7NjsvDhudF0UvQSfvD2qEUpPBbbI9IGxZ9zrwSt9BpDIWIKv6rIHMBqMi7A0KcqJKBLkN4c0r",
-	"uflsB0DktOs0KaS23ml520agl8dgpLPv0OAs0+nKu/T4TyoiAmYSB3u1fE6niEpTFVnmqeyCspDAanWd",
-	"WYl2dO5mHgnebRd4/WJt3DUKdNE0dT821xqphEk3NGEdaZDYgQquEL4jeRGM31hcRO+3zN4eHE/tdku9",
-	"d5mRB5RMa2qeWu1MuqZEWGutorSnr6tUtJMGcrLwqD88JmE+ikuOuERvC8WjJqq0DeNuE0RZKCGmMJQT",
-	"tRTxUhLmRlO1W+Vlu+WqiE80PdJxSnwwBk3pR8e7pYQaoCgjtMWO7b7fZ3mt+kXLMMmvYMF2X7aNMLrJ",
-	"YY/K0u9cWUpKWPr1DNrfpZhJoVvk3fIbW+vf6T642cTtszU2bnQ/aqErQDUZulE7O3fes+UXv+O8OTdc",
-	"Mzwj40h/AYLRXbDZEl3qwHg/c3SV5HwGm3SFzBf70WKeZ78R8zEOQyi0C23/710LpErAvraN+oEU9NFa",
-	"/Wit/j1aq9vwjZrMKCSW9wtoyATkhfOMKc6CNkS1Q7XA7shnJp7JQwtM4wn/SIQHT02wgD+puEHgWtMZ",
-	"2CmeTmkIdflWsrkJSi7SXan1f3FKBG/ZRoLUdqmQNHyU4X73MlyBC1+qfsc9cnZ16kqp6Z52yDvZLDeM",
-	"L4XtVLZKiGfbZcCVXM65z5SKqBkq2BiLe782rRdNYsxuKhl1DR3htmXUlbvDFVl1uWH1c2fVPSb1PlKg",
-	"f0YKVFzoXkxuSVy+7i0S6qqUpY1JqYG8OFl8a2iMoS4eeMOhMk9BWmznONgCuNR0kCKVpo98+5zeRgr0",
-	"gJzedRToi+X1Pmb0PpKh3xwZul9yL9AiHipkVX/OCY7l/G/m04JIvJYiXQGV0ERDiymGArmtRiWOoRGu",
-	"6WNpr7+pL6Rd1SIh+EagHQiVzrve686wJs8PmsPqb2ZEjmEesau/Bh9/QpnuhuSz4OL89Or7706uT8cX",
-	"l++u3718d247yE+5bYuckwIdrkkFOrk4gzUaqlc8oAbaOlfu1hR1EhBTBG5aLE0r+6xQ1X22I+e6WxnY",
-	"vILDwTBYl2D8RgH7CypZMH+DevXBOiny9rCKgyA8sQ77LBEyJXjxqHC5dOafrcWBOvIJKR1o6do6FAKu",
-	"vSYNCyJTmlMHnhCGE9o3iOd+tcKL2HyVEhytgISoJZAwS6Hh2A+/dCZY0PAkk/PO6Icf7zyFzfR7ssq/",
-	"+VE9rxajGW8ZT8t3L9X9vefQ2zrMFrqqapbGnVFnF/iw2U2tBLqpWKJrppK0a8sg6rusQZJfTqFtLp5u",
-	"oOhpe7unO9j0i6Zdtoqr2lMlV7pJXfVM0KPnmpM8m8oNFGfOF6QHxQFt9VKfnRYddSaZdOYzrexatTj0",
-	"mVt48b9M8NVHQ5VK+9FKdH1PYBWDZpCV4DPdKFjXy3J/r1We3GmO/yoWULhg668HvbFS7tFhdWJUTrep",
-	"1IXUsPIgwoimoIYLr2hbaRRx5OjhNnBLhx9BhXpXXvWZxUrYPU7TlRFYPRSAZNt7yZlMeWw6uevvrnTV",
-	"+RLYXdZc3/dWQl3iwhMypyxCVDpQhYtdn/i6mNM0SSYsgo6fAu2IhISeumPCQ1o68JChCt0+esuRotuE",
-	"ScOUnLcJTcs6dz/e/e8AAAD//w==",
+	"7L3pciM39i/4KgjOjSixbpJFaqlFCkePXKVyq62q0pVU191tepRgJkjCSgLpBFIstqMi+tNE3K8z/0e4",
+	"c+c95lH8JBM4B8hELlykWvrftvzBJZIJJJaDg7P+zq+dSM5TKZjQqnP4a2fGaMwy+PMljWbspRQ6k4n5",
+	"HDMVZTzVXIrOYefPckESKaZEzxihQi1YRuZ0ScaMZCxXLO53gg77QOdpwjqHnTTjt1SzgMzphx6dsm+e",
+	"DgadoJOxX3KesbhzqLOcBR0VzdicmrfpZWraKZ1xMe18/BjgeC411blqDufi9UvyYnc4JJF5iih4jMgJ",
+	"DG9KNVvQ5SNFXCOZ2Qd3ZlwHRGZkMVsSrsmCCU20JOcJUzfd2hzMd6avIzLj+ohonXyzvzu84zROrui0",
+	"Of4TobleEk2nbtAZSzOmmNDUPHJEFBOxGeGYRjeEKhKeTnpvqI5moRm++fRWCma/qg581ImG9Nl4bzJ4",
+	"wXbjfXYwHHXuOOrTmM1TqZnQFyySIuKJaVefRWg6CslixgTRM64cYSyoIuOcJ5qMlyRjNOZiihMxM2WT",
+	"CYu0mTcVI8FolnCWEao1m6eaLLiewWOKzhkJi4FEy973bGleJhUjMteRnDPzppHIxY2QC0F2YBdJzGMi",
+	"pHaD4YJoPmfdQ6JnVBfv0VLe2KEEhIp4JHAXfsmZ0jAD04fZEEKnlIs+OR7DJ6lnLFtwxfojUVl2sxgd",
+	"f1mZyOedwx/xh5+ClmU+4+Kmnbif7z5/ThIubgx1mpEJ9kGTlE4Z2Qkzlnwz6phvRp2we0SoHZmAJxOq",
+	"8MkaVeSDwV70JEq4Ofx/Svic62+Gg4H5fvdplGdKZt+w5V9mfxcXScRPn7599ZcX0IgdEf+NnfWkcyYj",
+	"ihOpz+v9xZmj9ihjVLOY4GiqA3VDfLK/u5ZqJzKbU9057OQZ72VswjImIrMDzTFdMJ0tjyeaZc1RXRoC",
+	"j5VZ5wU1B45NZMaIzpaGanHv/fHtbnGSuNBsyjJ49w8//HCc6xkTmkdUs+YArgxHLZ/gUhDokJkh5YqR",
+	"HdhdOGXfUsUjs3qxeZomitCMEfYhZZFmcY2B4cMZo8n8m1HJzkadgEQzmimmvxl13l+97j3fsKkfg05K",
+	"Mzpn2t0VsEOncftk8BjiLhIek509wpU90yIeyw/AmefSPfJzLFl16HtBh5veUqpnnaAj6BxWNd6OHrjQ",
+	"T/c7QWfOBZ+bIzgM2jbGTeK1zF5Kccsy1Uq1rTMaDtZPKYIO9ZwF5IalmkxkhhzSTrE63eHgK8/3FUvY",
+	"KlJszPX5+qnG0NeWM33+lSf6biFY9nJGxXTb2b5YP9u5vN12ri++ylyBbzfn9i6lv+SMpFJx4CiTTM4J",
+	"JWnGbrnMFdwPjxQJDUu/RuYfkh2ZEa4VCc29FBIUDrt98m7O3WQZmfDMu19ghr/kLFuWU8TuKhxlTj+c",
+	"MTHVM0Psu/swreKLNo79mieaZScfNMsETdo4zSVLjBhhLwsjaegZ45nZRC4IFYTZxkQtlWZzspNmUstI",
+	"JuS3//H/kGH/aX+vP+j2yQVLGcX5KXbLMpoEhJqdVpoMB4PBEYklCAORnI+5YCiiUAGCAJnAQMkNF1YE",
+	"ThMZM7exbcvjxnUNpFCuEddsDtx17doEZi1P8VEzuuIBmmV0aX5Xegns35BSp1jK73K+1SJ+9/701X+a",
+	"pZrmX3WNtiMzHn/9hVi1DHdiF/ddljM55WKblUnMg19/ceC1X5FMYD2+zZObVdfoV1gZYi4ve9UEZJwn",
+	"N+U9bBQxd31VLq/WS6tyZ/3Y8bsySst/wvWHS33NWQUFw6691TekaaIK5VIxwmPVwuYG/xI2B6O7/pee",
+	"cVjT9Qd9q2UFWvjPtrJfj0BPz4/jOGNKnRuhr7GSx4Kcnt/uE5mZf58Sig8XWjGs7iNFUimTqi43fLHb",
+	"H/R3+8NBp12sTNeKlZ78tX+wWfryrC7fs2WbdGn+oEmfHJNJxtSM3NIkZ2QpcxLNpFQMtpjRaEYEWxRm",
+	"lR1K3r8/fRUQRZfBSKg8moFtK895PGUiJGnGhVZdo/nO6Q0jlGRGdccForroSNEJOzRrNhIojzpjjyJK",
+	"y4zFhIrYtM0zYT4YLR6GZDoEEqzYmUbihi2hyVjGS7IDP5a2J927YGlClyw+JGDyAkrOFRgIiGmKZDoS",
+	"MZ+AHUJjR8CJw/3d3fDIe/OMJ8wTpd2cYOw8SUYiy4Uwfdvmgxdhn3zPlqjsF0w8PD87ufz+u+Ork+vT",
+	"Vydvzt9dnbx9+bfrq6uzcCR2dvfJzNw8MZvQPNFdmJ1pn7KMRDRJWNYnZ4zeMsI1YfNUL4sFgvGMhNnN",
+	"BU8SOJCwD2jyAvJD5aAkwJqhbpX0v3uwDflNwKzZrrGFJ1d06pQTd3ISqs0Sht+dXJHCfvQrjz+iUhOB",
+	"Bti1VBKMxC+51EwRLqIkj1kcENaf9knYZjkNj/BsQhdmS+Y0ZkSKZEn4BK2G9nqF3SMzqggYmZ2dkIT7",
+	"w90Qb+xoxqIb2IqyT9hvkgszHUrUTGbabFLP9prI6IbsqBk1VA321DThETVKaibz6YxcsJirrjlOEpZj",
+	"IW3HCs2XQJtSFCtn/lR5FDEWq2IoyGCnTKuRgPEagrVzxnktKNeGKJ0eCOOiE8OQhwOioC0JDwZ74UiE",
+	"OPbeOFfLEAcQgg2uB0a4sEF5WhaLkYtIipgjg0nWkpy1iFdpbSNtvZWC3YW+jCrpjNRIP6RGPkck3Bvs",
+	"40RlrgnF0w8WO+7oYm5eyVR/zWxKi/7dpoTDOKcZnTfn9IpqSsZmt8DGSePY/AOs2VpfW27lkdgJ/2Sn",
+	"943SVKOV2H0DxmNl2GBofgzJQmY3ikhBTPMlcbf/0UiE9tmAhCnL5lwpLoUKgfBCnpqbLiRgywcTBVAW",
+	"m9JoSSwRhSMhU5ZRbZiT5WHhwWBo/Q5CklzRccKKlxJryrMnsWam/7FjRrylZGvn2y46/JeMTTqHnf/t",
+	"SelSe4KPqSd2S4xIUBEZgk4u+C85s0KFeXOLFHFmlqy5k+fUHEb+DxYQmqYJR37gebycB4RrxZKJvf6U",
+	"3ROgP0L1SEgRsW6fvMKbwchdtTU6GKwQ9GFc/mLY2wXEI5CWrGAKwtJa09VHI66oVArFYDW/pfF3OAvz",
+	"KZLC3LvmT5gq2sWfpJkcJ2z+X39WaKktRmxGoilPzCrBErAsk4Yx7e4dkndAPmAFozxBVyVYw69ZlkVA",
+	"AuZB70vNPmgQc5oN7e1opPXDzmD457//de/7F/9t978/e7X/5vnV02+Hbw9eDi7+YlbJ+i4PBrtBR3MN",
+	"W4yjy1gqMw1SCo609FrMtE7V4ZMnhbm+H7NbN3H1JE+Vzhid97DZR38z1hHkOXaAC18jKxgSsjYWEyXn",
+	"TM+4dfU6yoqoMFIAuCPmNDGUymLy1zdnAUgMk1yxmKQ0umGGoIb7gZmac8zhZpiV7vbNkL+l8QUu4yfu",
+	"9ZTf2qvYXGpGLzAM26oJOzwOUB8JyDQ3HzzLW0Cc0mWEcU9N6JqDYMarOoc//tqZcJbEno47Z0rRKVg5",
+	"cUXGzOkqMV50PO58/Ok+dLIPCoalE7s+JJYMPZF4fM2WHJ+fErNmGY301nRzSxMeo1/uc9DMlecrbQyR",
+	"KxjjzpgakrB+owDvROm0uO4RCXGdQ2LYi8IryQ4YyOSlFJOER59KJO8Vy8DHRGiSMRovCfvAlVatbGDw",
+	"rMkG1nVwn21+UW7zcaXDrXczcivzufbSSnquX+WpRyy7ZdkjBTEWqHPhoSJwH4PcaIQ2c6tZLZAroukN",
+	"KxzyZlWfDAeD3a5hFnCJmGcys+FG9jYdjUThet8QAODUJGK1JHN3fQw6r4pQj3ffryEYRyjbrVrZ6aqF",
+	"KyNMDDXUw2l6XjxN23vs808qsTcu9qVXBr9sbGsf9eJN1jWBZ2BCr2U25nHMxKdeuoVoR2Im+Io7dvC0",
+	"ebhaW97nVO15l2y9z60P1qRYj892skDVhlgpwyNjiQxypyqmDJ5ag0VCNb9lqms1UnO3KgY9aJlHcC07",
+	"axhcWo9UEUPxMehYCeqKz5nMP5VvClnE83AjEJC9gbqnALRfF4DaY3TuLgVpO9PPJwfVRmanXg0rc68n",
+	"9vV9ckwWGdcMttmZAW4ZmdE0ZcIoiKj429gSsKUY1mXG/Vbq1zIX8SfulvPGu8sYbpS2QzhsEXRXNb7P",
+	"OfT2+q00SqWZ27YbK6TuYYvPdv5wajvlbQXiRkzk+GcW6W5t0uYy4vj5litu9EobgGUPcu3gDve6bhdP",
+	"zZ7MmdDs8+zlE9SOr2kcX/PUjQp828umsqszow/uWF9tADb3F/1h954ndljdRZWnVmOxGieuAgoHd9pd",
+	"7q3S59jjt7JlLWoDJCpl9EYBEYAZ2TOdnl+8u3r38t1ZOBIpF6oLVgNg0bLQ/oyGkGJYZoib5GRWMJ0V",
+	"zxVhhHYgCnelb+2Sc6ZpSBIj6ZGFGYYRZdzC9kfiapkyEv72z//1BC0gPWf36FkFKzysvRDFRmuMFGgP",
+	"r1lPSMV4YpqnVLCk0Nlo+aRV36iuTMJ07GZ9RMIKP7FmnAo7CdE6NhJcu4DQPjG7hL1za5XMheZJRcU0",
+	"a6XQVD8SO94WnZ18d/zyb9cXJ1cXfwsDNAJpI49mupenXSsAvpX6jYz5hLMVYWleMPDMhnei2BsTxUWE",
+	"JvlaYC3RdHpEhATl5d9Swjuny0TS+ErKM5phFNQncCazRKDH2djv0ne3//zg2VMyXmp2PyFhf7jX1H7h",
+	"VVpKksDYt+UzWsoetvjcuq7z6kDvwEwqsgGhUcRSoxmalc9YYcl+TV0E9ScuvosvbBDulN8yQWDf77f8",
+	"vpHKG7k1fW299qnXtmfbfo5d8OLfW2wihec0yjNwv6EV/xCsWVKwYsG47pPvDBuyYd3OT5gtYc8uWXbL",
+	"I/Ze0FvKEzpOPvXAxJwmREcpcQ7cg8Pn+/t7h0bVFiyCFbas+J439V5dtraCAqjXMIM7S9W5N/3PdYIq",
+	"93FpOyuMAOWo4yWYBKoid8SzKOeajDNGb9DRK1MmjsyTOxV3U7eQ8zw/kjNwVBztZMaSGAIewZcFfEaK",
+	"aZ+Aqwp8ihlQxZWUb6hY4iGGIAn1WYzU7g42b54bqc5GT1hPCFdFgIBVQyiZc5FrdlQJAee6uNCQ/zBD",
+	"0hETOlmCu6TIZMBL1/PEEWWj30FdSam6Lx3u73pWrSs3Hzz/dlp3Yt+muWUfPdv88+l4q9a9tsqlRwpl",
+	"/0dqJNyG+PLJ8furP1+/Pj49e39xcnl9fnJx/eb07furk7AL5k6IvE0S24kaCS2nDAjU7+T9+eXVxcnx",
+	"mzW9BU6EU2wkfAJYMLvJje0/NF+D1WBBreDlsp36I/HS68N6AVbSD4VUGZBTq2KQR02bpBIvDQP25r2g",
+	"uZ7JjP/jk+/GWgKFJbweWWRSTIGwFzKLW41Sw6Y+fLxVb/e1VA2b7iBLj5gZ4/Zke8btr+NnUqq8cQA7",
+	"xpHumLnbwINujUuTHYW3J5nLmHX9Wc1rovMPP/zQqyfFrCOceg6NpZ40kxFT4P3FhLpPF7AUI+DyUd4d",
+	"FSWMZiw+JM4JdEf/kMiT5L4+oV1PLDsV4MVBK/vWxMGxVQ9bfW6BmBvukyQ96xAcQ/RD4QawJHBY81OP",
+	"xA7G25iVCW3YEawkqueNpQ8gqgWjDQNIG2z6BTANtRowaMR1INPx0hGwXY6RwEEOB8MXgT3XNot0ONg9",
+	"CArfJbzUPOZ9d3puvnjuNM/3otDi37CY0yvYl0+TD46vXv4ZvCiK+G3nLJuyXmrkXmx/P1n/oCQqb/Bk",
+	"bkZPgKy2Zz1F8x4070G7z0VmZgMfKRK+xKXsmaUNnawIthDB6tYaXLWdsO72CYGPheuWM7SBdWb1w26f",
+	"nEDkxPm7yysiIFyqrVNmFC9LdjacCa0FH4tVwAiHImL8VLOWQJ0fDOk7i7G5pkFvsWlHEDwE1jcK0d42",
+	"7QrcLJmZu+YYR4FxAduuetBBb+w1codWu4l1p+N5wSRZlSdw9CcyCwhVxFybBM90xT/IY9RLa4mJP8ey",
+	"JU8z6PAVlptCu+NxgFE/tTAKXk0h3d8NmlHTzUhpVVhfXKYuLmrsWDxGCblRlz82Q7DKyNsfqytavKXM",
+	"/0XDM8RBFBRxAUtqhlLdTVxqtXXcUY3G6uFH9aG67tsHp3VbPuQxiXKl5dzwei2FyzouY5chRxk3KMRn",
+	"XlENTDHsNukVxTCPC3benvxw/erdm+PTt9ffvr+6eve2jVQiKWYsSZvDA07xAXS7FOiyv6b5dRvFVXq4",
+	"YcvWDpgwUkdcGTnGkdlHx1ImjML9MM1knl5jDJU/0VdyTit6Udl92cQOsWw1zdLr63h10xmQh9/iiX36",
+	"CWZd99NZ+qcouebxN5Bh3TyGkRTXeZbUeuFzOmXqiflVPRFsYQfRT8W0rZef1bUUUcKjlgz3v9Bbegmf",
+	"SZYDCcGDrSvt1q3aw5mMaMJBvDR7ZYkQya3KbI7jmLxlC4KrveoNrZRgX4LXyg2DMPTQPF0DXMDXXl+X",
+	"i9L6Gra4XnARy0Ub70eNMDS7BzZ7ocDVA+Hz2KryzglNVCuxaTrmImYfKps3aGN/2oopNTtbwsXNNc7I",
+	"DQRHdUTCSM7nxW8QnQ4wDz0uiPmJ2rwMy029njrmyBVtq3y1+th63grcwj5kSaM8i6u52BlXLcwV33kX",
+	"5gpj3MRUXbdtw8HU5Famav2UyFxZ1jW6uMyFNverf91BTCsEkzs9FOQhdsuyIuGhyWat3aJ6pIfkDeWC",
+	"XOqMMd3KJq1OVTa5TM1vqPW08tV5SsWyjanCD+A2K26HCM5STTg4wb/ImV7xhlzorOUNVwvZS5jWYPiD",
+	"ZyDisNr5+8vWPhGNomXU5gcII6HaG3Z2bT7XB7472N3vDfZ6w+cdT/wwT7a9s/Ki+ntfZ4wVl5e3+Hxq",
+	"RMM8LWL/DdNbsDFRM5m2XlNz0Cd+rQlf/7vL/YvkvLWZl6K8SSJrz7auDjzK5ofD3b39g7aXTWiVWXX+",
+	"65AcHByQwXAwbL0bWzOZYW8eKcxfrph5q0PZmxzQaBCz3iAaTnr7433WexE/o73nk2eTYTRgu3Q43FY2",
+	"de8s4APuI4Wil39jQPn5uUTPIcbTb3oeGc0ZPmtamauMtcWUC5aQhIpp3kCMYaLXfl6S9jxB2xekum4l",
+	"77df7Ub+opGusoq0jVX8Rc4EedXed5FT2ej/NK6kLwZtDLZIhcLgq2KPC6wdlwVD4zkXXGlwsRePKaOm",
+	"8GhGIpplSxJ68cUh4UJpRmOyk7FIZjGLiR+BrQLiQhL685j8f//v8IBcnLzsDbsFAtGYJXJRRj3Y7Er3",
+	"SnQFWGNJFWZkK3r0UyZbJCLQ7LZavjXLY7Rz84sHXrRiwdtXksefsownAJcD6rWdiV7IwF6hY6lnVSqD",
+	"kbaRmJfPst1xPPcamPYzKdgq1jdofaNUmibXTmeqHT/4ES698thAlEbt2DzdfdbOWSEzZquZXJonbYva",
+	"FE7PVnXdBuTmWKi1vY25JnOqbg5JOAgJjTS/ZQEJ90ObHzem0U2ePskYZHkGIxEOn4Yk5mADLoKTKlQX",
+	"kPDpfvMZJC/Tw+7B05CwD6mR3/rkEhOgzEiUi3JQEBVDpIjqoF+tgvUtE7HMrtvvKf9+AmKu7s3A/tdr",
+	"+Z/7b6OUDJnkVjgucp9XmyFwS0HWYVZWtG7Tc0+GtBpHXW41+onLI3trOLYLCbHHqzyxQY0PQrSU/coT",
+	"OEKy46dO7u4aJuEy66RggR+NJxdCYdiTHQNszz1E33qK6p1FYa+Dg8HXkIy9Fz4dfAZB2chxEU25poki",
+	"O6eX78je8OnT3pDQJJ3R3m63RZJOqenGdPp//Hjc+/tPv+5+/C/3F3ZbUAOe9gfdryMDbySAT5eJV8Hq",
+	"fDZR2ZvD3qBVbttGCDwijinb7D6jX4ZMhO3S4caF20JaJO8Sd30XoZM0MVKO4ya7A8Cso5GuSzWd+Zz+",
+	"DBl0tROxAdrhU4XPNzRbkjf3enWD57UAhDrS4VVpddUZIcce27VM9XGITrUmgTkxq/ess+VgtxCkyU7l",
+	"3iUyK8S5O4yvTUhdD3hyR4H1Dkvlhr95kYoAgxVkXoQMgOHGOcwhbtde3CA2awn+Yil64Ec6xDMxEpju",
+	"qyBWSS5EaflJZcKjJdmRSVwqBLGM8rlDkiWKLhU5+O2f//dwfyTKM3QEXvrMuVIgP8GIYRnMsmvj4ia5",
+	"YoosGL0xq4URMiMBt3Id/vSlzDIW6d6fZaZYDyzLxUZ68RfrFjLoQBbFO5Esi9zojULyJqb3eWXmCpDd",
+	"Cjm3DRHKfG1ORJrJW4jZdGC1dq8U2T3wOByoQ3aDHEcMyMEAvjebbXajNkQQvDeJIavk8FLcJjsagqUt",
+	"bIjMyGYZ+8j6YpMlugmdRpgwrQAURjHtWYYHwfDpT5ukaM3maUI128B6rO3FPQ0QB2maLMnOykB4M84G",
+	"3ugdmU4xuhXXyP1GddSQnivvMSK0tyx1GnUJ/dbIvBlnxdcZaupCcWJXKwzWodIEBxKMoBcE0DOcplXY",
+	"CR4pEk6Z7uEzvYQrHTqt3TDBnYpl43l/ALwIojFb/IdURZyv2AWI+seRwH3OBTm+fHl6SnZOX709Dsio",
+	"80H0eqMOSeiYJXjoDPPFhyDDo8Vz3Xcf7yMk4nA8IREDVVBAPLLhAxbYQjDMlqhZMLe3iVZeaBTPakcH",
+	"8YANx7sUNcx987/nVV3z7qZQu9w8JjuUKPZLzgyzkxN3dQUYTFiaTLv3MFG1053zoUE4iAVxhcGUxFhx",
+	"VKt8XDSvDGKVH3drInsveNP1sIl0UpoxoTcQjtEqaMKpgqRpMwX7/ZglUkwV0bJmUSsnb3fgHuvd7ik0",
+	"o3KQC/gWzxYIUgfXpS6B9iMIBwH7pDn2IyEn9sJAwciBFjpuEGK/oSEmOxEItJlJpbmYdoORCGE5/Cfg",
+	"CxRgwmKBGuLKKj/tGlOKx2oKF6TtxAKV+sd/E+NUq72AxTkq8oQbDLOFE8Zlt1u5MytcfJNT03W+elZn",
+	"hV9i5aQypmSeRQwxANTqy7DbJ6eCUBeJNRJQDQHkC0ics/hWbdae0j3SbsZah6fYa73qawoFwBfASf/t",
+	"//y/kHr75JL/gyE8G2RABSQEgyJI4AhZgHH2AQl7w3Ak5owKRXIBo2Uxms5UHQcJXuWlrUGE1UiEc/rh",
+	"OpZzIw6YP5HIzaeYq5trldKIud90RicTHrmP8TgMbAdj+QG+Xapfkut4TBUrW3qD79YOzq+d8iVGBn62",
+	"92x/+BwgnXFUKBh77zbr+rFONkHnQ28qIViwp2542pMWUrCXSrP2WaEAyFuW5apVdgfdBy5LD1aCfYgY",
+	"i1l8SEJAvTLzEVLzyRIrZwiz/UnoByrAc+acw2Pwh3mmGqZQ/NhkGCtPhNLt4hHESMmJ83E0z3JxgO9w",
+	"kptnOOh48N5tqqlSAL/o8L+1JFOmq+UmtqwuUS8csZmxwsRWs5Nzh9B2J2v0Xy7fvSUQ1UkgqpPsXLx+",
+	"SZ7tvXja9YXRwpVmY73NwU3YRI8ETaRgRy4yGcKPlQtO7tvgn4CEaMIOSOjkZJsJi+pVOBKNEGayY/s0",
+	"MgrzkCG7fXLs4kZxERx7GwmbvPHZrNpmBJjUVpFx7m3l3tzfF7Z6bzGA+1vBWwze9ff9Cwzgb+Qthgdj",
+	"JSaR04SkCRWdLVbjfqbwzd1+fdP4xjHdzVS+sbvSdL7ZAr5FZ622yrdsYZPzrVX8ZSWFpDWmYq3heeNA",
+	"7mEDXzsoLyDj0wa22p5aLpJ75sg5/j0jac1Aun7U97Jcrp/C57Bkbl6kL2nZ3Pj2Va7/u14R6yySWqJR",
+	"EkrJgRlSS6JylRp1YGetSbKdUtvtj8OnK8fp11pZJalUw0BakjpomcaxJLG0UB2WjNcoQY1LvxZxskrD",
+	"aZouarRR4mMVisw0o2KlJpL6gFo+4JmnFsypoFN2HQvlltB+o2bXNIpAVgGprbmSNdHQn+VqAfHSBqus",
+	"1DZzRQHSLhdgUXeHAABruw2VrcWyCObwa0+tXmsvblEcqaZGr1LtoLzwUzEs8/A1fFU7oPvbvctTyhov",
+	"4+qGwG8kV5BrL8o5e0WoAMJjMNjWBJdcQ5ZCdWWG27cGIJx6mPq2jRE71uWT1mgg17L8vVjhol19hbd/",
+	"7Vh+aNvNN+6nktNKpcfyQ/1Nw+1CQjMWc3MjVVdny6QmZ/GqNj7YztDnNPaGEIc/oG11LoWeraCiZ3v7",
+	"g8He7pZUZN93nWbsNqbL1e+1ttuifFVMlysGsDt48Wx4sLvd+xdsfJ0rS0R3pOEFG9M0bWP5bOznbCpf",
+	"g25IuS/6QxfhGGcyTZvJbNvMpMZAa5yrQhQVVuFTtU921fPdPHKVE+wvo8/0SnJqbnQrW99QhM+mHaIa",
+	"XzxLuDBSQhFq0GJLWe8/xEp9LF6bb3GPuO5CyN8cB+3Gfm30uDW+rAIL0jyHqdILqhwYuE2NlIJh+VI6",
+	"r1fldQ7CizKuYaP1e/VO6StZdLTJTtPIatw434vqXAv/6YrKZD/YAEGuXYoqtoaqBIAmm88bHiBnj1Yb",
+	"l2mTJ7WxRB5ybIuMgvRlrT2+gTf0xKsPKm4z868wFG4HY2u3ZrnR3u+95ae10zsR+fy/u+Th6thmHFOd",
+	"mvovHbOk9ZciDdlLrrPG2fWUig3XD7WYfKtNFg3IMvOE3RYfC5LGqnRpSzmeH2yRSc3qHKTTG7bnlObz",
+	"FeVhk0QumEV+UIGruAw1D2BKYPgW+dxoDnjq70gY5Ta2WJE3b2TNR2K+JraYZFJLoqyuBKz69bXzHbQZ",
+	"S9gtS9oix0stAT1Dv/3zP2z5CNOAYKUdiw/mKTA0TRmtxRD+aCE3zf2F/rCfvBVsDKlhZW+k9q6ZD1Zy",
+	"aVk09IkVU1kU7mwPV7ssA+PFvlCBKFbO/+mrwWrLrNFWD6/z3drU/2XKXKEcLnQYkDC3/04SSeEP26X5",
+	"E2dcCxrlojXPcJFxbZTv6/GyTYWWoDi7CjzaDQJTSAISOm5v/rZadG17MYfjDpvaHh0Dz7QxmdecJfGJ",
+	"g16o8gwLEdN2rgt0fMAokfHSoqDsxFJrKKigZxiVwpT53BL15QJ2mqXLHBKNT5c1UJpNXNX10TblotTZ",
+	"qUgRa/ounhoAUamVP/Mh4lrEuPTa83nUxLmWomoITFEg2Fvc1TonrtRVu2OVtIqkVI6ufbHObZJfkwjs",
+	"+Mr1YKpqMcoVa1uO7e9/fPsJOEI2Ubrpd/UMTpwzZd3erFjdFSdudRgPKwik5HxYzArh/Vwtwqwq1YEL",
+	"z3fvWo5rtj1KcsVvWdWzW/z+aVtsS/60iHtxUYLJq8DktvjQ1VDaMf9wpXmkEOotKAxwq1F9A7KiwFJQ",
+	"VFeyDny3GJoaFmzDJKpJbEUyanV5sEVj+94wTVcYPH1UsBshF4rQMUrnJXh6k6QFWzClrz0l0KMk1JVb",
+	"Mz0d8s/2B8IMvSju03ajOy3jet5qXA9prmVYimFF0gIg8SWMQtXBwnyKJ9xsEBeCxbahYtpc5G1Y1D71",
+	"mleZpYKm1Z2xPzVWxC3xupLnRkcn7y/OEBTJBl6FReJmgeug+DxPaN3cW8JCUcGSvuc/BHjTtkG5NVpx",
+	"E9YwvFtY946ZbgE6h+sBN2Ltrsd82N1O0LHqof3LkM/9JYBiTevE4c2sQottPKJKd42F+LNcYOBviTw+",
+	"Kevp8DqAY1M74TRhkW4D9QD2EbqwyGb08c5v/+N/2kziD92AhBh7HtqnLSZF9fmam9aBfsCbzGUKPdSg",
+	"PtyPLVI+nJnrNpv+D+6YOZbiDph2vMaHNFd+DTk33iOSGiERjHAJCM+iAd7wtDcY9ga7V4O9w8H+4eDg",
+	"73UYh161RkULB1rpAC+eOI3R+8NVEfpfzzaO0b9xet4aJQpIlXI1Db3z4d5LQrIup7++OTO0VPOrt5Qb",
+	"aDdTUSVbA2+XNVx6rogHDFcYQJHtFYj3xG3sSFQx6VuKAHqUhyiN5UkbCVurA6sChqvA84skUsAc5mLq",
+	"smvWQtF3A8K1K/joFCILa18LKV1LiVaeK9H4dT2Df7dRW2K/e0jOaaZYht8dkosSdtECGfYJqB1mgxMu",
+	"GNk9JCdYYIE8siLRIbmCet/2a+7KXaQI6NqqpLpN2grgaq3ZtlGdwWxGlSQ8WqlJ5wUrXy+aVQ5g85AE",
+	"BWf0Z9bGoKEMdrsKCqnGhVzujA2NlLfSEh20I/fgN175CMidsyrQKryE8bKZPF2FSxgvK6nWJZiBB5Cw",
+	"ERqhcaNsnfx3hIx1BYoD5hStmlwLSEb3ywNXeCNei1TRBkrRQKPobgkZ8S+BBmin8pdgTrmj3n4FoaGL",
+	"kmipB7JT1wlv968LjXaFzl5qvIWwXHRv66AXO9SauKHaPQJgIs0AjCBh1OZTedqkYx7duuxYKqy+qLgh",
+	"+7OuPfD09umGqT/daupbRMX92NkdDIaH8fj54eGnjXr781NSwLqU3/um0q73gflrZNNA0EV0HzJZkUBX",
+	"QAXexQLkL1/b1eIwV5v2AUEuXr8kL/YPnhXlL7eqswPV3K1Y24aKalYD5IY2P4a2kaAt2vsCOgRIZBBU",
+	"jdjbJjE264U1XRoWKbsR8ioBUNaWJHXTVgGcUwbRuCnUhUPE65Rm2hGfxTve2sfhmWbbjqpQmopopcMV",
+	"xa2U1kGBiiLz1XDBPONG3mQZExFbLb8X8POrLO5lxdxajA5UyWlcfTX8+vW9NnHltt5OH2u6/pL/lqOn",
+	"C0kRiRDKFbrdPSLcCq612h6JnILsWnPDrsWy3jqM0Gzjn6+uzh3CUGNNsWJdMzQF8bEbidxQnl/l8znN",
+	"lo4kXRZcUbzWn0ZLETyPB2c0Yiu1xh/2XhJ4wkOBsFsQVE++r7ywDyhsQktFdt6lTFyB8K+zZRd2IWE0",
+	"Vi6G3Pb4yLaojn5/PHmxO9k7ePZsvLcf06d0L2Ivdl/EAzZg+8/2nm5v1z2FcgITbsXetWu2dZXA7Y9e",
+	"jVs7kHPY5TXoSIayWJRnXC8vDUOxoYEp/54tj3M9a8+qcdA0cxmzQ0ILz0aUMQ1AsjsVSw4k4Xx/8jdI",
+	"trr0iiiYtm5bj89PoSlIC371kfPT6+9P/nZ5/fr07CQ8Qn26UGQNcUQ0KQp8YIlqCyPh1XhAXRaKvmPR",
+	"hbLq+197x+enve+ZZ7fB+Zu9HlPFo20XYilzV0gCIcLNrVaEajdkiZHw8EN83AzFRAxUNK8uoTnnWD/l",
+	"7N13p29D8mQkvC/Pjy8vf3iFdynqR4mcYj84fbgyQLc1s6pi4CNCPRcT6aD9KVra7CoVpNoJOoCdXBDx",
+	"lOtZPu5Hcl7Sc/lXMzq3+Ilg+f40oVxgZpM0gwZuBlFPOHNr07EF9pQThEaixXbiCUGFuQ8BtR6jneIx",
+	"sapy1xWbMf202P/apW7oCS1/ZU+Bt2EjYblOpR7UmM04OLFtiRuYd9XYAhq3DSnAe+y3f/7HSIxpdIOL",
+	"AQvkYPhnUph722P8/ZEYicePz+t25v7jxy20xQD4v2E+Qw/FSGyuOIkma42Q/kbxP3Sq8MuL969s9fmR",
+	"MLP1YtkwGc8tNtXeS92rjsjpOSgHgUW7VsEI00hV4IU5KFjIMprIJvpZgqj2bMbK4sLHZF9kzXNCkhzC",
+	"7Iu5mvlQ4RdcgEQkLOSrRgLNcILOOQiQtQKZZFN9TDWTC4vp5t4YzaRiKOFDkfiiQ7up1XI9ZkdPBXns",
+	"lap5DAyohmwCOcUlSxqJlbpMG7eiCqnrW8MqsIa568fj82bRC/6JzHlJprJkW7lwlelM7xYThkU8Zmok",
+	"INd5KXMsK8wYZEU/tlV27Jz8m38mk7gECbKj8QtFgRZRjgfMGGDprN8ydmFBbIYjgpUw8OC5Iojhqqom",
+	"IaZdGo3G3Gg/rNNNgq1UHbC3jIRjCXB5mdkDQRl5Fvh3wiMmMFXYcuXjFOps7oITqMqWF4tFn8LPfZlN",
+	"n9i26snZ6cuTt5cn0KaUAyv8vbB3dgb9IT4mUyZoyjuHnb3+oL+H2HgzEBacqoA3ZMJ0a+CY+d7xnbai",
+	"H7YKB8cAT5c0wJKybKuIzYWJsh8eE8EwyDFPdJ9csJRRTR4/loI9flzIX7bfIhIlGAmMrvkTEP03P8eS",
+	"jfLBYPcpfqbRnIVAHsfEL9kvcw2Fid04i+I/yJPD/cEAytdCoFoMSd4jgbcwJsOP7OIQmiSjDl74BVch",
+	"4e5gENpSK+BFkHOjbLC5GglbnstcEFhmG2ZvfnykipRcGPLlgk6nLCPvT4343JtwIxhhMu834zy5wRFA",
+	"ii8twChiNpduS25YqkcCb1jINQeJ9dBqNrZCCBD3hGdKg+pMdmDwZfk26/MwAywsw+H+YD+EOrkY3GB7",
+	"JuBG4Ja+PS9SUY/kpSUuABDBLcTKVG06cfnIk9ewT6dx52Ow5bNgAioLjGzf8Luc3+E1DvnuLkMDg+ad",
+	"G8CEbGEulUphbXW7g8Ga6k2uatN25Y0aFV7aahKyrGdpAaqxBE7akFnMshbGOYeilPs4zLa3F9N58i2N",
+	"rcsImww3N3lfKya3P9jb3Oi1zMY8jpnAFvubWxRl76HBi80NXkoxSTja0vZ3d7eZSLM+HLTd4mVtFT8/",
+	"Bp2DbRawVgoemu1utVXf4SWMTbZY9ZZqtdB0i+W3r7ricyZzq+eiUaO4jYiyUMhRwWI0naoyWlZ1fvoY",
+	"dKZMtwWzKht37zwma6vph1MGOXkuip+OhL1HKhei19BKRFCLGcTXPrmSRLEE8BMsdDjch9tcemQnRIDi",
+	"AtdhmpsvRiL0kYkDH39cZjWXFYaljsTam9MlK9tAzDn/AINS7mIvzDtKjsSU34IMvZDuIUSNGAzCvkV5",
+	"s3keFRlhnGsw44GJZCRoxoji8zRZFshQJcKM0nAxhhyj10JC41h5AWtgJcJNMDyqCFZbyOxGESnwt1Ij",
+	"OloVj4ZinQ1JqwPdgOLRorDC2M7p1KwCREwIVisl6CgIUe8F6x4WEHo4kNBJCSls+JQBe+UxctejwnyW",
+	"MbCnz2VmEaat7GFF5JEIPSwV538Nz7i4OSRml/ei3/75v+APdkQylnwzAvCVUSckaFAB+cSoD0jG0I/V",
+	"XwslIEBhCUKf6LwovYZLZ3eoTy61TGHc9UEZ8oAdRpQ1i4wDYDMQQSkzfei+iEBLTuKRmLCFK2VeWTKy",
+	"A+IWrCoMQWmeJGA7JFb1OiYLmtwUyi6zB9DobI8fU+VQx1AWMq99/PjQk47MN+aMUjQOEB5DEyQ37IrF",
+	"fpR7Ja6QsdQagYw8lqdgWjiwtXvBcasETdVMgrEUksir3OeRInXlCASzX3IGhlIQI2GxNJq03TjRoa48",
+	"UDUz9D65lJDLl7CRgMWwrwfMHBWUwQNOThyzicyYBSyY2oqZFOr5qBuepoYgQKwvWtpKNSTOM6ddww7Y",
+	"mA5khUBpStNMG56QMTWDh2B9gGfqMvSmHCRXZGrO1w7XDg0f1VoLUVjU7nQuk0Lsh24wPDcy+hTaQJSN",
+	"zJqyblD8iYuIy2N2u6zBXkxlKhkwFgr1qcuzAj5RBY7qQ8d1HIqgcrTJbZh8hKqhd9JR+i7893YducCx",
+	"GBUEZHWEl+NTM2MzwLkzomLaCF5RxBwVcwfY8wlUU5I+L6kZqh/2ybGdA8S+GA5mI5g96gNVqDwMZkp2",
+	"Zw5dUVRLs4bc4DblCddLB3vRpiGY5fjK+sHvRivY3MYGfJ+bb7Z5HhJ8tnnwJeJ1fVHFxEMoa1FJVmCU",
+	"eRWczcW3qWozPAO9/550lQf1YZP6YKhqg9KQyjZoPCxB4kXZuZRspybQOA4dNDk6CbiXry3korSAcW2F",
+	"qfBMRhaHEaxO4JMu7N+kqBsyEldFNJ61EauqvHCEaCmrC5wU5UxskF6pIlTqm2hJopmUirm7tV/HeUbH",
+	"QAXrGZ3yGLNm7QOrQmTR1MWMhCpIs1C2lmROb8xVjGGuik7A0Yi6EtT+L816VpIx8wZ7tojR/FvkVaMk",
+	"Z4VlvM5dZSYID0PgS68+C66ztW+5mxgt7FaGdHY3F46gGIuNWKJ8U5xCxcYoWQGhas71LCDjeY6Rlxk+",
+	"NERawQ+76HWB+9fmDtoaNF7+IHpN0AoYkLm8hX8tSMAcpQrfUhiASdBIoLhSMVM6yxFI3c2xa7Q5lCad",
+	"2hQxEHGsdGZnfFQsF8ly4cKawTb4IiRjFtFcMa/AMsglQBattz+ubAEGfrfr36Ma8PSW1eu/lfFyi2vI",
+	"TR4yIPMEYo1KFlHUuyx2pAyz7Hhp4EVWWQPaEJEKa/CEBdxgDTWwQAFEFL9aSMemijIWNa+TzXnCVA0s",
+	"r4J9V4Goc5BxBU6cDa2z/ZQO9gsezWgWkzf260ognh85V6KitWGWWXyxGqhYBSSsAPuy4F2d0zPg3YCA",
+	"S2t75AKgjCbggDIN+/H3xw2yqMFip1QpjrJu2B8/bl0qvlKm6mM1oMNCrNXEpeFnFpdWVam3tLyghWJR",
+	"k5aK06R7F+aAR9zWjl4nPpWNvDYfg467zzaKX+65350Idmdz8XCLMZ3TZSJpfCXlGc2mDNsdbLMARUrB",
+	"GxZzKHT+YKP+4kIm8oFCVGyVMz8GZZzmrzz+uI0H1kh1nsUJDA0AwmtETcgB2fGcr90+AUEL42ROrug0",
+	"tAFaENHgvzyEYIDTSe8N1dEMxDDr8HQpaWXAw1LmJJHyhsWE6jWeS+wXxNznQVV4KiWlkQg9v6YTVyoO",
+	"TCOfFMl0FQekelT0srMXgLjVJUrTpQKnpyfP7IS7g/0QbT2CeLLLfrjJe3ln6cRmyMWvZba9M/J0Aivf",
+	"plfvr4OtBb5uTXYPnrfhFmziPAMpFmx1yJ4eGOLXctqtZYgrvHUXVpn2eJ/vmCui6jybZ7dPqj6jkfCc",
+	"RoWbyDmIyFb+oZEoHEQ139AKJdccUst1rZMlogIrtgoNxWJrTFcKV1MC4kvDVydnJ1cnpU6s8owRIUHF",
+	"dYFZHtIOFFrRC8ZEG0ubMn1fbatiSvzydr/1gmxNeDXru0nWhGceTH1/OKbzHdObOM79bnY4BamrAVEz",
+	"E2J5hOLFjxSZMgGhClxgPoARogrAX6bDruVhECU8Eq0VIsDMoyHOYJmyanQjNOhBA4xw7B6OhJPbnHKM",
+	"he5EDI7kwqNri0cA3IeWrrIEVyNRVIZoJANQVxACFO3u2sIT1lZow9xIo/DEIVlReKI0E+qSjW4vvE4o",
+	"T4p6kMPd0Df7yVuWLTIOtlYl5wyyuhLFHim7LvXwPq+Ec2s9ec8ZiO1b2C/szn0ZcEU23MbOVaeIus3L",
+	"yxAoj8tbtiCsNzcrV6BUTegHIvL5GBCNmEUiKnEQre3pZzkT/WapBqhyYLYXjyUAo1dfeWnR0stbzO/e",
+	"ZU0Nn97ZEIMFWrayw3zd66tJLA/32dcX9h9MLr+7y/59Gt/Z5PLEJqmYV2+KFITEF5fVAnkgwlWdKi56",
+	"jJPx6ieMRFE9yFz917Y5YFOHR2RDEdi1QRPf2qF/0fhg84pVbvhK6Rw7sd+dBeLh3G3lT0dQNjwa4Dos",
+	"CGMm5xit0TiQPaOSf5oQ3jjP1hXa07KXeejfnyLlt8YCXIFFwke5tbEANbz3WozASIQtIwyDJvL+oD84",
+	"KkyvNRyfOV2ORCwJ115QctiELQ9XwEq46IIyg3VLIHLMMSvNIiAnjwTYI+Z0acR6UAwg+Y+EL5EH9cwF",
+	"eEjqbCj0kU5GgiZJGVm6sz88QEvvgisG8aJg5DaqSPfQKC0ymxOLFvAEU1DP311ejQRoCEXdYq6Z48pW",
+	"88CUY9wDr+CejUcYie0CErYzeg8H66zehdd+ldn7sFpJoFSdchFLwTAIu2nlHoTdMpWnYujG+IGfY8nI",
+	"zp61kxPqBT80nfQ4RjwQHqD+J1jEvToK21jFP9XRv6Xg3igZ8NGqDl9KU/BWYa22AKGzi0oFiQd36YPs",
+	"/ntzl9YYcv0a9WQHCD9RM562ifNeRvmTstRyq2R/1VbCmKI5x5bq07LpcxgJKHYNLXtly1YvxGr5PvCS",
+	"9PFmPjA3PlSFg6TatECQPkSjnWcEs44Dc1dNem+lYJ7Za8o0CfcG+6Gr0o/3pjX3rXULQACwVxjk7kYq",
+	"M5aVTswtGFb58nffG7ra25KXvJExn3DHsR50jz+Wgb88oo9U40R7jMPjDZ9Z6fC5Tq0G4krW01qzcHv+",
+	"Uza/MxMaiRKd/d5MyKaGWbP752NCZdmUB070wIn+nTlR6wH/OuyoLLC4VfbzI1ebB4KmasiUjwhU7bEP",
+	"BKiUj0Tx2VX1STjUC4VEzKKcX1k63aEGWfaFv/fAChoQRGSqGz9bcI8Mb/TxjYb9p/3n/QGRGUmoZhmO",
+	"3yUIYOw5+gzNk8/6g4KJDnf7B100U5gmpavPwZ5Dnl6yLFs/L1qTd2L5YSSGz4BXHltQbZduqPJoRmgB",
+	"R1Qo4AeDYRh4uEOODa8BHnIwJtZGoxizBZgKhDTc9kfl/jnLh8MgddYGl5oNRgDnwXRj4xpyAG04mZ2H",
+	"20LEUxoJ9PjalOw1ZulXRSXHL+xmcy/aZJkuSJWLArQLci4fbNV/TFs1bdDGVzFN2+I1m7lyW8Ulz9Js",
+	"ay6BubCsq6ZKT1MZFGdmoYwwZuPW7uNwKkQzWyTqC55r+4ZNB9oizD0c3z90PFdJCF/i9K7y+xzHsXKp",
+	"leVZxbF4p1XW3MKAlu70t0olk81nkhyLAhu+fKURwWwC4oze+oFTjTodz7st8UwwppFoBKOQu2VmtnGM",
+	"ao2Yr5zYty2nqVQH/MrpWuv5nNtrqJ0cxyw+KvZrU+zQZ0zkegguevAy/N6uj+MYOJtX2tMrdGjZ9MrL",
+	"ZIU89+RXnq7N3LqiN6AXVyqK5rrhZPfuCCevXccsgStidYHFljsCsWYKKJfirnJ+3lLs9WEwx0tbtq2F",
+	"oWdsLm+Zx9O3y0/yGRl28ZCg9HDCv+gJvwAyq502DAnZ8pjfX2bcIpjBSR3nVM/aVMQNLkuXCNUanIOu",
+	"D0VWaoEj4XKbNoucYW8YWuDbHOG7Wdwn7xUbiWb0fYvXFYRFqINoq5zbwYFJbrMX8itYj+x7NumaOO4H",
+	"VfOPrmoWBYm/hKbZnkd06ULy7Nkp83dEbM6Ww7ADg6+tK13JKnLpL1ufekP5Dj0dc5EI5JGMhM1F2pB0",
+	"5GQawyJCq25az6F5A0LQ2NkAypBRYVy5/F9HturzqHNIfh115vTDdSzn5tNw8PFjCOwHGRPA2RR86YhQ",
+	"6/YtI+ScuNGi97otdWUJ7pq84zGoT0zEAYSSguPHXN1cq5RGUEjp2d6z/eHz3f3ArYP58q45MD6P+9pJ",
+	"MHfiry167YP6+aB+/t6C3IC073CrNORD6eq/rhUPF64crOc02KIgLNkBQbkCeb1aTsNStF+QjeALNvEP",
+	"W4j0QTz7Y4tn0lJjW5Dop8lmeVv8VkaFmhihyzthWlad72XsAxz7HnwZNgM/n9qYq3eCtCVrFMnGcH2r",
+	"omTsSBhxz9Nyd8JqSVvEd6zWeg27lWquI3GHSraBq3xTJJcgSqSFS95U+HQONqpc3Jh31qpFc8hCaHde",
+	"HLQ6L8oSr146NkA3cwusYZPwIJsES9AEle8ggYQqkFVHooXNhodlNDLgJJNaYo8L7CgANkdiB5bIq6Js",
+	"M/sdDHV12lag10dgpHPvwOWs8unau7D9J2E7gZnEo16Uz/mEcG3B6nWBMKK4iBiMFuG/NdnBlPoiQae7",
+	"XT7Mi5XpMCRELEtzPtZDQNWyV1pqYx/ikriGZl0hckjLMkeqFfMJ51u93u6d5uIXsb4z+tM9kCzbalrX",
+	"C0avQG7cWquozOnrKhXbSQMFW3jQHx5y4x/EJU9c4rel4tEQVbbNrtkmtr1UQixenxe1FMtKbvxaU7UP",
+	"vrXZclWGjQMItiI0YyMwBk34B8+7ZYQa4CiHZIMd23//SBQlROZbRq9/BQu2/7JNjNHP2X1Qlv7gylJa",
+	"odKvZ9D+LqNCK6xceitvXAkWryjsehP3SKywcZO7cQsE5mszdJPt7NxFKa1fRx3vzYXhWtApu47xCxCM",
+	"PobrLdGVwrh3M0fXWc5nsEnX2Hw5HxTzAveNml3TKAL88wlNFLszRFOdgX1tG/U9OeiDtfrBWv1HtFZv",
+	"c280ZEalqb5bQEOuAK5D5sLcLGRNVDuAuHYPvWykOeXJWH5gKoCnxlTBn1zdEHCtYaZNRicTHgFc6lK3",
+	"16YqRLpLM/4vzongLZtYkJkuV5pHDzLcH16GK2nhS+Wu3AFKAVNXKrVQ0SHvZbPcCLlQroDkMmWBq2IE",
+	"R3IxkyNhVES8UMHGWJ77lWgLZJxQcVNLdG4p1Lkp0blatLNMdi4Mq5872fkBa+GBA/07cqDyQPcSdsuS",
+	"6nHfIs+5zlm2MSm1sBcvuXoFj7HcJQBvOACmlazFpdvCFMClhkGKXAOso7oD1EIrB7oH1MIqDvTF4BYe",
+	"gBYe2NDvjg3dDXMBeJGMDLGaP2eMJnr2D/tpzjRdyZEugUsg00AxxXIgvwK0pgnUJ7flhd3xdzn+4KpW",
+	"KaM3iuxAqDSLrTULC3bbPD+o2Y3fTJm+hn7UE/wafPwpF1ikbiTC87OTy++/O746uT6/eHf17uW7s7CL",
+	"jvuJdNXqS9gBCNfkihyfn8IYLder4hI4IAPdQGP47Z//ARCMM6oN6+SK5KWqPhI7eoZFJMHmBfgHqxKM",
+	"35jF/oJKFvTfol794JwURdVuc4MQOnYO+zxVOmN0/qBw+Xzm363yjNnyMatsaOXYehwCjj2yhjnTGS+4",
+	"g0yZoCnvW8Lzv1rSeWK/yhiNl8BCzBBYlGdQB/LHXztjqnh0nOtZ5/DHnz4Ghpr592xZfPOTed4MBi/e",
+	"Kp1Wz152ixAiHlpJJ+jkWdI57DyBe9jOplGZwgJJOTSWrkOnxbOMS1IcToU2lwDr2gZobw+wsFi/rKXo",
+	"wLXNnGq50i0YHKXeGtjox8C3KwUupxtYz0zOWQ+r8Dt4aXJSVjwbeyglTaDb5/0B4qCWr7SIMLY0xoYy",
+	"tZUu/6cN1PpgOVhl7qhwN+cPFjSo51sLVMNa7wh56P/eAA/eaY8VKwdQumubrwcds4bY612L6rCamlOD",
+	"9sW1CiAaiWegsqugrDxslXbi6ewuyAtDlaDIiC/bjoSjYJg9zbKlFW4DEoIU3Hsphc5kEmKkGX53iYVD",
+	"KsvuX+PNeW9k6pUbe8xmXMSEa29VgQk0O/bwiGydeyZiKNqsyI5KWRSY86gCgpJEQCwH6fbJW0kMj2dC",
+	"2wvMe5tCvtf5+NPH/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

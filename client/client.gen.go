@@ -501,6 +501,57 @@ type ClientCreate struct {
 // Example: 0
 type ClientCreateStatus int
 
+// ClientDomain One domain of a client, as Plesk's `get-domain-list` answers it (protocol 1.6.8.0 and later).
+type ClientDomain struct {
+	// AsciiName The domain name in ASCII (IDNA, "xn--" labels for non-ASCII names).
+	//
+	// Example: jdoe.example
+	AsciiName string `json:"ascii_name"`
+
+	// ExternalId The domain's id in another system; empty when none is set.
+	//
+	// Example:
+	ExternalId string `json:"external_id"`
+
+	// Guid The domain's GUID.
+	//
+	// Example: 5d0e1b2a-0000-4000-8000-000000000011
+	Guid string `json:"guid"`
+
+	// Id Plesk's domain id (a sequence of its own, not a client id).
+	//
+	// Example: 1
+	Id int64 `json:"id"`
+
+	// Main Whether this is the main domain of the client's subscription.
+	//
+	// Example: true
+	Main bool `json:"main"`
+
+	// Name The domain name in Unicode.
+	//
+	// Example: jdoe.example
+	Name string `json:"name"`
+
+	// ParentId The domain an alias or a subdomain belongs to; absent for a domain of its own.
+	//
+	// Example: 1
+	ParentId *int64 `json:"parent_id,omitempty"`
+
+	// Type The kind of domain, as Plesk says it; Plesk's schema gives no list
+	// of values. The sandbox answers `domain` (a domain with hosting),
+	// `alias` (a domain alias) and `subdomain`.
+	//
+	//
+	// Example: domain
+	Type string `json:"type"`
+}
+
+// ClientDomains A client's domains (Plesk `get-domain-list`).
+type ClientDomains struct {
+	Domains []ClientDomain `json:"domains"`
+}
+
 // ClientLimits A client's resource limits (legacy `client` operator). In a `PATCH`
 // send only what changes.
 type ClientLimits struct {
@@ -1555,6 +1606,23 @@ type ClientInterface interface {
 	// Corresponds with GET /clients/{id}/descriptors/permissions (the `GetClientPermissionDescriptor` operationId).
 	GetClientPermissionDescriptor(ctx context.Context, id ClientId, params *GetClientPermissionDescriptorParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListClientDomains List a client's domains
+	//
+	// Lists the client's domains: its subscriptions' main domains, other
+	// domains, domain aliases and subdomains (Plesk `customer`
+	// `get-domain-list`, modern operator only). The gateway sends it at
+	// protocol 1.6.8.0 or later: its request exists from 1.6.7.0 (Plesk
+	// 12.5), but its answer is documented only from 1.6.8.0 (Plesk Onyx
+	// 17.0). A panel without such a version answers `501`, naming the
+	// operation and the versions tried.
+	//
+	// A reseller sees only its own clients' domains: another owner's client
+	// is a `404`, as Plesk answers it. A client without domains has an
+	// empty list.
+	//
+	// Corresponds with GET /clients/{id}/domains (the `ListClientDomains` operationId).
+	ListClientDomains(ctx context.Context, id ClientId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetClientIPPool Get a client's IP pool
 	//
 	// Lists the server IP addresses the client may use for its domains
@@ -2117,6 +2185,33 @@ func (c *APIClient) GetClientLimitDescriptor(ctx context.Context, id ClientId, p
 // Corresponds with GET /clients/{id}/descriptors/permissions (the `GetClientPermissionDescriptor` operationId).
 func (c *APIClient) GetClientPermissionDescriptor(ctx context.Context, id ClientId, params *GetClientPermissionDescriptorParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetClientPermissionDescriptorRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListClientDomains List a client's domains
+//
+// Lists the client's domains: its subscriptions' main domains, other
+// domains, domain aliases and subdomains (Plesk `customer`
+// `get-domain-list`, modern operator only). The gateway sends it at
+// protocol 1.6.8.0 or later: its request exists from 1.6.7.0 (Plesk
+// 12.5), but its answer is documented only from 1.6.8.0 (Plesk Onyx
+// 17.0). A panel without such a version answers `501`, naming the
+// operation and the versions tried.
+//
+// A reseller sees only its own clients' domains: another owner's client
+// is a `404`, as Plesk answers it. A client without domains has an
+// empty list.
+//
+// Corresponds with GET /clients/{id}/domains (the `ListClientDomains` operationId).
+func (c *APIClient) ListClientDomains(ctx context.Context, id ClientId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientDomainsRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -3191,6 +3286,40 @@ func NewGetClientPermissionDescriptorRequest(server string, id ClientId, params 
 	return req, nil
 }
 
+// NewListClientDomainsRequest constructs an http.Request for the ListClientDomains method
+func NewListClientDomainsRequest(server string, id ClientId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/clients/%s/domains", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetClientIPPoolRequest constructs an http.Request for the GetClientIPPool method
 func NewGetClientIPPoolRequest(server string, id ClientId) (*http.Request, error) {
 	var err error
@@ -4020,6 +4149,25 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /clients/{id}/descriptors/permissions (the `GetClientPermissionDescriptor` operationId).
 	GetClientPermissionDescriptorWithResponse(ctx context.Context, id ClientId, params *GetClientPermissionDescriptorParams, reqEditors ...RequestEditorFn) (*GetClientPermissionDescriptorResponse, error)
+
+	// ListClientDomainsWithResponse List a client's domains
+	//
+	// Lists the client's domains: its subscriptions' main domains, other
+	// domains, domain aliases and subdomains (Plesk `customer`
+	// `get-domain-list`, modern operator only). The gateway sends it at
+	// protocol 1.6.8.0 or later: its request exists from 1.6.7.0 (Plesk
+	// 12.5), but its answer is documented only from 1.6.8.0 (Plesk Onyx
+	// 17.0). A panel without such a version answers `501`, naming the
+	// operation and the versions tried.
+	//
+	// A reseller sees only its own clients' domains: another owner's client
+	// is a `404`, as Plesk answers it. A client without domains has an
+	// empty list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /clients/{id}/domains (the `ListClientDomains` operationId).
+	ListClientDomainsWithResponse(ctx context.Context, id ClientId, reqEditors ...RequestEditorFn) (*ListClientDomainsResponse, error)
 
 	// GetClientIPPoolWithResponse Get a client's IP pool
 	//
@@ -5607,6 +5755,124 @@ func (r GetClientPermissionDescriptorResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetClientPermissionDescriptorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListClientDomainsResponse401Headers the declared response headers of an HTTP 401 response for ListClientDomains
+type ListClientDomainsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListClientDomainsResponse429Headers the declared response headers of an HTTP 429 response for ListClientDomains
+type ListClientDomainsResponse429Headers struct {
+	RetryAfter int
+}
+
+type ListClientDomainsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientDomains
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *BadGateway
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListClientDomainsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListClientDomainsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListClientDomainsResponse) GetJSON200() *ClientDomains {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON502() *BadGateway {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListClientDomainsResponse) GetApplicationproblemJSON504() *GatewayTimeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ListClientDomainsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListClientDomainsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListClientDomainsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListClientDomainsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7633,6 +7899,31 @@ func (c *ClientWithResponses) GetClientPermissionDescriptorWithResponse(ctx cont
 	return ParseGetClientPermissionDescriptorResponse(rsp)
 }
 
+// ListClientDomainsWithResponse List a client's domains
+//
+// Lists the client's domains: its subscriptions' main domains, other
+// domains, domain aliases and subdomains (Plesk `customer`
+// `get-domain-list`, modern operator only). The gateway sends it at
+// protocol 1.6.8.0 or later: its request exists from 1.6.7.0 (Plesk
+// 12.5), but its answer is documented only from 1.6.8.0 (Plesk Onyx
+// 17.0). A panel without such a version answers `501`, naming the
+// operation and the versions tried.
+//
+// A reseller sees only its own clients' domains: another owner's client
+// is a `404`, as Plesk answers it. A client without domains has an
+// empty list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /clients/{id}/domains (the `ListClientDomains` operationId).
+func (c *ClientWithResponses) ListClientDomainsWithResponse(ctx context.Context, id ClientId, reqEditors ...RequestEditorFn) (*ListClientDomainsResponse, error) {
+	rsp, err := c.ListClientDomains(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListClientDomainsResponse(rsp)
+}
+
 // GetClientIPPoolWithResponse Get a client's IP pool
 //
 // Lists the server IP addresses the client may use for its domains
@@ -9340,6 +9631,118 @@ func ParseGetClientPermissionDescriptorResponse(rsp *http.Response) (*GetClientP
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetClientPermissionDescriptorResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListClientDomainsResponse parses an HTTP response from a ListClientDomainsWithResponse call
+func ParseListClientDomainsResponse(rsp *http.Response) (*ListClientDomainsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListClientDomainsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientDomains
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListClientDomainsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListClientDomainsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

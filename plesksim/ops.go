@@ -91,6 +91,8 @@ func (x *opctx) run(operator string, op *node) {
 		x.descriptor(op, true)
 	case "get-permission-descriptor":
 		x.descriptor(op, false)
+	case "get-domain-list":
+		x.domainList(op)
 	default:
 		panic("plesksim: validated operation without implementation: " + op.name)
 	}

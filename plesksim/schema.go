@@ -430,6 +430,9 @@ func operatorDecl(v version) *decl {
 		op("convert-to-reseller", f(v), opt("reseller-plan-name", stString))
 		op("change-owner", f(v), req("new-owner-login", stString), many("ipV4-address", stString, 0),
 			many("ipV6-address", stString, 0), opt("plan-name", stString))
+		if v.atLeast(v1670) {
+			op("get-domain-list", f(v))
+		}
 		return &decl{name: "customer", typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
 	}
 	if v.atLeast(v1400) {

@@ -47,6 +47,9 @@ type Config struct {
 	// Workers, when > 0, is how many packets are processed at once (a
 	// panel's PHP workers); the others wait in FIFO order (workers.go).
 	Workers int
+	// Domains are created at start, after the demo's, for clients that
+	// exist by then (plesksim --domain; domains.go).
+	Domains []DomainSpec
 }
 
 // Plan is a service (hosting) plan. Owner is the login of the reseller that
@@ -227,6 +230,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.DemoClients {
 		s.seedDemo()
+	}
+	if err := s.addDomains(cfg.Domains, false); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

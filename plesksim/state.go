@@ -19,6 +19,7 @@ type client struct {
 	limits                                                                        map[string]int64
 	perms                                                                         map[string]bool
 	overuse                                                                       string // legacy limits resource-policy
+	domains                                                                       []*domain
 }
 
 // newGUID returns a random (version 4) UUID.

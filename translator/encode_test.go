@@ -193,7 +193,7 @@ func TestRequestOperation(t *testing.T) {
 		{&DelRequest{}, OpDel}, {&IPPoolAddRequest{}, OpIPPoolAddIP}, {&IPPoolDelRequest{}, OpIPPoolDelIP},
 		{&ButtonsListRequest{}, OpButtonsList}, {&LimitDescriptorRequest{}, OpGetLimitDescriptor},
 		{&PermissionDescriptorRequest{}, OpGetPermissionDescriptor}, {&ConvertToResellerRequest{}, OpConvertToReseller},
-		{&ChangeOwnerRequest{}, OpChangeOwner},
+		{&ChangeOwnerRequest{}, OpChangeOwner}, {&DomainListRequest{}, OpGetDomainList},
 	} {
 		if got := c.r.Operation(); got != c.op {
 			t.Errorf("%T.Operation() = %s, want %s", c.r, got, c.op)

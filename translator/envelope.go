@@ -24,7 +24,8 @@ type Request interface {
 }
 
 // Reply is the decoded answer to one Request: *AddReply, *GetReply,
-// *ResultsReply, *IPPoolReply, *ButtonsReply or *DescriptorReply, as its
+// *ResultsReply, *IPPoolReply, *ButtonsReply, *DescriptorReply or
+// *DomainListReply, as its
 // Op says. ReplyAs gives it its type.
 type Reply interface{ isReply() }
 
@@ -73,6 +74,7 @@ type resultXML struct {
 	Data       *dataXML       `xml:"data"`
 	Buttons    []buttonXML    `xml:"button"`
 	Descriptor *descriptorXML `xml:"descriptor"`
+	Domains    *domainListXML `xml:"domains"` // get-domain-list (domains.go)
 }
 
 func (r resultXML) result() (Result, error) {

@@ -145,7 +145,7 @@ func (g *encGen) requestFor(v Version) Request {
 }
 
 func (g *encGen) request() Request {
-	switch g.n(12) {
+	switch g.n(13) {
 	case 0:
 		return &GetRequest{Filter: g.filter(), GenInfo: g.n(2) == 0, Stat: g.n(2) == 0,
 			Permissions: g.n(3) == 0, Limits: g.n(3) == 0, IPPool: g.n(3) == 0}
@@ -208,6 +208,8 @@ func (g *encGen) request() Request {
 		return &ConvertToResellerRequest{Filter: g.filter(), ResellerPlanName: g.optStr()}
 	case 10:
 		return &ChangeOwnerRequest{Filter: g.filter(), NewOwnerLogin: g.str(), IPv4: g.strs(2), IPv6: g.strs(2), PlanName: g.optStr()}
+	case 11:
+		return &DomainListRequest{Filter: g.filter()}
 	}
 	return nil // a nil request is an input error
 }

@@ -14,6 +14,7 @@ var fuzzReqSets = [][]Request{
 	{&AddRequest{}, &GetRequest{}, &DelRequest{}},
 	{&SetRequest{}, &IPPoolAddRequest{}, &ButtonsListRequest{}, &LimitDescriptorRequest{}},
 	{&IPPoolDelRequest{}, &PermissionDescriptorRequest{}, &ConvertToResellerRequest{}, &ChangeOwnerRequest{}},
+	{&DomainListRequest{}, &GetRequest{}},
 }
 
 func FuzzDecodeResponse(f *testing.F) {

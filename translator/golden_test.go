@@ -86,6 +86,8 @@ var requestCases = []requestCase{
 	{"change_owner", []string{"1.6.0.0", "1.6.3.0", "1.6.9.1"}, one(&ChangeOwnerRequest{Filter: ByLogin("customer1"), NewOwnerLogin: "admin"})},
 	{"change_owner_full", modernVersions, one(&ChangeOwnerRequest{Filter: ByID(5, 6), NewOwnerLogin: "res1",
 		IPv4: []string{"10.52.47.125", "10.52.47.126"}, IPv6: []string{"2001:db8::5"}, PlanName: ptr("Admin Simple")})},
+	{"get_domain_list", []string{"1.6.8.0", "1.6.9.1"}, one(&DomainListRequest{Filter: ByID(3)})},
+	{"get_domain_list_logins", []string{"1.6.9.1"}, one(&DomainListRequest{Filter: ByLogin("jdoe", "acme")})},
 	{"batch", []string{"1.6.0.0"}, func() []Request {
 		return []Request{
 			&AddRequest{Client: NewClient{Name: "N", Login: "l", Password: "secret1"}},
@@ -165,6 +167,7 @@ var responseCases = map[string][]Request{
 	"convert_ok":              {&ConvertToResellerRequest{}},
 	"change_owner_error_1015": {&ChangeOwnerRequest{}},
 	"change_owner_ok":         {&ChangeOwnerRequest{}},
+	"domain_list":             {&DomainListRequest{}},
 	"batch.v1.6.9.1":          {&AddRequest{}, &GetRequest{}, &DelRequest{}},
 	"batch.v1.6.0.0":          {&AddRequest{}, &IPPoolAddRequest{}, &SetRequest{}, &LimitDescriptorRequest{}},
 	"system_1001":             {&GetRequest{}},

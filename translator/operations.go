@@ -100,6 +100,7 @@ var operations = []*Op{
 	opGetIPPool, opIPPoolAddIP, opIPPoolDelIP, opButtonsList,
 	opGetLimitDescriptor, opGetPermissionDescriptor,
 	opConvertToReseller, opChangeOwner,
+	opGetDomainList,
 }
 
 // Operations returns every operation, in a stable order.

@@ -12,7 +12,7 @@ var everyRequest = []Request{
 	&AddRequest{}, &GetRequest{}, &GetRequest{Limits: true}, &GetRequest{Permissions: true}, &GetRequest{IPPool: true},
 	&SetRequest{}, &SetRequest{Limits: &Limits{}}, &SetRequest{Permissions: []Permission{{"a", true}}}, &DelRequest{},
 	&IPPoolAddRequest{}, &IPPoolDelRequest{}, &ButtonsListRequest{}, &LimitDescriptorRequest{}, &PermissionDescriptorRequest{},
-	&ConvertToResellerRequest{}, &ChangeOwnerRequest{},
+	&ConvertToResellerRequest{}, &ChangeOwnerRequest{}, &DomainListRequest{},
 }
 
 // TestOperationsAreComplete: every operation is in the table once, is found
@@ -75,6 +75,7 @@ func TestOperationsMatchTheVersionMatrix(t *testing.T) {
 		{OpGetPermissionDescriptor, true, []Version{v1502, v1600}},
 		{OpConvertToReseller, false, []Version{v1600, v1691}},
 		{OpChangeOwner, false, []Version{v1600, v1691}},
+		{OpGetDomainList, true, []Version{v1691}},
 	} {
 		op := c.op.Op()
 		if op.ReadOnly() != c.readOnly {
@@ -137,5 +138,30 @@ func TestReplyAs(t *testing.T) {
 	}
 	if _, err := ReplyAs[*AddReply](nil); !errors.Is(err, ErrMalformed) {
 		t.Errorf("ReplyAs of nothing: %v", err)
+	}
+}
+
+// TestDomainListSince: get-domain-list is sent from 1.6.8.0 on, the first
+// version whose answer is documented (its input is in 1.6.7.0, its output
+// is not, §7.12, §8); below, no version of a panel that lists only older
+// ones is picked, and the packet is refused unbuilt.
+func TestDomainListSince(t *testing.T) {
+	for vs, want := range map[string]bool{"1.6.0.0": false, "1.6.3.0": false, "1.6.6.0": false, "1.6.7.0": false, "1.6.8.0": true, "1.6.9.0": true, "1.6.9.1": true} {
+		if got := MustParseVersion(vs).Supports(OpGetDomainList); got != want {
+			t.Errorf("%s supports get-domain-list: %v, want %v", vs, got, want)
+		}
+	}
+	if v, ok := PickVersion(mustParseVersions("1.6.3.0", "1.6.6.0", "1.6.7.0"), OpGetDomainList); ok {
+		t.Errorf("picked %s for a panel at 1.6.7.0 at most", v)
+	}
+	if v, ok := PickVersion(mustParseVersions("1.6.0.0", "1.6.8.0", "1.6.9.1"), OpGetDomainList); !ok || v.String() != "1.6.9.1" {
+		t.Errorf("picked %s, %v", v, ok)
+	}
+	var ue *UnsupportedError
+	if got, err := EncodeRequest(MustParseVersion("1.6.7.0"), &DomainListRequest{Filter: ByID(3)}); !errors.As(err, &ue) || got != nil || ue.Operation != OpGetDomainList {
+		t.Errorf("EncodeRequest at 1.6.7.0 = %s, %v; want an UnsupportedError naming get-domain-list", got, err)
+	}
+	if op := OpGetDomainList.Op(); op.Operator(MustParseVersion("1.6.0.0")) != "" || op.Operator(v1691) != "customer" || op.Element() != "get-domain-list" {
+		t.Errorf("operators %q/%q, element %q", op.Operator(MustParseVersion("1.6.0.0")), op.Operator(v1691), op.Element())
 	}
 }

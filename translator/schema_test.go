@@ -22,7 +22,16 @@ var schemaDeviations = map[string]string{
 	"s7.2_get_modern.response.xml": "Expected is ( webapps )",
 	// PROTOCOL.md's legacy sample elides gen_info with prose.
 	"s7.2_get_legacy.response.xml": "Character content other than whitespace is not allowed",
+	// get-domain-list is 1.6.7.0+ (input) / 1.6.8.0+ (output); the saved
+	// schema is ≈1.6.6. TestDomainListSchema validates these against
+	// Plesk's own types with the operation element of the 1.6.8.0+ trees.
+	"get_domain_list.v1.6.8.0.xml":        domainListNotInXSD,
+	"get_domain_list.v1.6.9.1.xml":        domainListNotInXSD,
+	"get_domain_list_logins.v1.6.9.1.xml": domainListNotInXSD,
+	"domain_list.v1.6.9.1.xml":            domainListNotInXSD,
 }
+
+const domainListNotInXSD = "Element 'get-domain-list': This element is not expected"
 
 type fixture struct {
 	path     string
@@ -162,5 +171,98 @@ func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// domainListSchemas are root schemas for a packet holding customer
+// get-domain-list, written from PROTOCOL.md §7.12 and the 1.6.8.0+ trees
+// (shared/plesk/trees/customer-{request,response}-1680.txt). Only the
+// operation element is ours: the filter is Plesk's clientSelectionFilterType
+// and the result Plesk's resultFilterType, id_type, string and boolean,
+// included from $PLESK_XSD_DIR. The domain's type is a restriction of string
+// whose values the trees do not give.
+const domainListRequestXSD = `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
+	<xs:include schemaLocation="{{dir}}/client_input.xsd"/>
+	<xs:element name="packet"><xs:complexType><xs:sequence>
+		<xs:element name="customer"><xs:complexType><xs:sequence>
+			<xs:element name="get-domain-list" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+				<xs:element name="filter" type="clientSelectionFilterType"/>
+			</xs:sequence></xs:complexType></xs:element>
+		</xs:sequence></xs:complexType></xs:element>
+	</xs:sequence><xs:attribute name="version" type="string"/></xs:complexType></xs:element>
+</xs:schema>`
+
+const domainListResponseXSD = `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
+	<xs:include schemaLocation="{{dir}}/client_output.xsd"/>
+	<xs:element name="packet"><xs:complexType><xs:sequence>
+		<xs:element name="customer"><xs:complexType><xs:sequence>
+			<xs:element name="get-domain-list" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+				<xs:element name="result" minOccurs="0" maxOccurs="unbounded"><xs:complexType><xs:complexContent>
+					<xs:extension base="resultFilterType"><xs:sequence>
+						<xs:element name="domains" minOccurs="0"><xs:complexType><xs:sequence>
+							<xs:element name="domain" minOccurs="0" maxOccurs="unbounded"><xs:complexType><xs:sequence>
+								<xs:element name="id" type="id_type"/>
+								<xs:element name="name" type="string"/>
+								<xs:element name="ascii-name" type="string"/>
+								<xs:element name="type"><xs:simpleType><xs:restriction base="string"/></xs:simpleType></xs:element>
+								<xs:element name="main" type="boolean"/>
+								<xs:element name="guid" type="string"/>
+								<xs:element name="external-id" type="string"/>
+								<xs:element name="parent-id" type="id_type" minOccurs="0"/>
+								<xs:element name="domain-id" type="id_type" minOccurs="0"/>
+							</xs:sequence></xs:complexType></xs:element>
+						</xs:sequence></xs:complexType></xs:element>
+					</xs:sequence></xs:extension>
+				</xs:complexContent></xs:complexType></xs:element>
+			</xs:sequence></xs:complexType></xs:element>
+		</xs:sequence></xs:complexType></xs:element>
+	</xs:sequence><xs:attribute name="version" type="string"/></xs:complexType></xs:element>
+</xs:schema>`
+
+// TestDomainListSchema validates the get-domain-list fixtures (which the
+// ≈1.6.6 schema cannot, see schemaDeviations) against Plesk's own filter
+// and result types, and shows the check can fail: two filter kinds, a
+// domain without its ascii-name.
+func TestDomainListSchema(t *testing.T) {
+	dir := os.Getenv("PLESK_XSD_DIR")
+	if dir == "" {
+		t.Skip("PLESK_XSD_DIR not set")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	reqXSD, respXSD := filepath.Join(tmp, "domain-list-request.xsd"), filepath.Join(tmp, "domain-list-response.xsd")
+	writeFile(t, reqXSD, strings.ReplaceAll(domainListRequestXSD, "{{dir}}", filepath.ToSlash(abs)))
+	writeFile(t, respXSD, strings.ReplaceAll(domainListResponseXSD, "{{dir}}", filepath.ToSlash(abs)))
+	n := 0
+	for _, fx := range fixtures(t) {
+		if schemaDeviations[filepath.Base(fx.path)] != domainListNotInXSD {
+			continue
+		}
+		n++
+		schema := reqXSD
+		if fx.response {
+			schema = respXSD
+		}
+		if out, ok := xmllint(t, schema, fx.path); !ok {
+			t.Errorf("%s does not validate against %s:\n%s", fx.path, schema, out)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d get-domain-list fixtures validated, want 4", n)
+	}
+	bad := filepath.Join(tmp, "bad.xml")
+	for schema, pkt := range map[string]string{
+		reqXSD:  `<packet version="1.6.9.1"><customer><get-domain-list><filter><id>3</id><login>x</login></filter></get-domain-list></customer></packet>`,
+		respXSD: `<packet version="1.6.9.1"><customer><get-domain-list><result><status>ok</status><id>3</id><domains><domain><id>1</id><name>a</name><type>domain</type><main>true</main><guid>g</guid><external-id/></domain></domains></result></get-domain-list></customer></packet>`,
+	} {
+		writeFile(t, bad, pkt)
+		if out, ok := xmllint(t, schema, bad); ok {
+			t.Errorf("invalid packet validated: %s\n%s", pkt, out)
+		}
 	}
 }

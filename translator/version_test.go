@@ -96,6 +96,7 @@ func TestSupportsMatrix(t *testing.T) {
 	legacyOnly := []Operation{OpGetLimits, OpSetLimits, OpGetPermissions, OpSetPermissions, OpGetIPPool, OpIPPoolAddIP, OpIPPoolDelIP, OpButtonsList}
 	desc := []Operation{OpGetLimitDescriptor, OpGetPermissionDescriptor}
 	owner := []Operation{OpConvertToReseller, OpChangeOwner}
+	domains := []Operation{OpGetDomainList} // answer documented from 1.6.8.0 (§7.12)
 	want := map[string]map[Operation]bool{}
 	set := func(v string, ops []Operation, on bool) {
 		if want[v] == nil {
@@ -107,27 +108,31 @@ func TestSupportsMatrix(t *testing.T) {
 	}
 	for _, v := range []string{"1.4.0.0", "1.4.2.0"} {
 		set(v, crud, true)
+		set(v, domains, false)
 		set(v, legacyOnly, true)
 		set(v, desc, false)
 		set(v, owner, false)
 	}
 	for _, v := range []string{"1.5.0.0", "1.5.2.1"} {
 		set(v, crud, true)
+		set(v, domains, false)
 		set(v, legacyOnly, true)
 		set(v, desc, true)
 		set(v, owner, false)
 	}
 	for _, v := range []string{"1.6.0.0", "1.6.0.2"} {
 		set(v, crud, true)
+		set(v, domains, false)
 		set(v, legacyOnly, true)
 		set(v, desc, true)
 		set(v, owner, true)
 	}
-	for _, v := range []string{"1.6.3.0", "1.6.9.1"} {
+	for _, v := range []string{"1.6.3.0", "1.6.7.0", "1.6.8.0", "1.6.9.1"} {
 		set(v, crud, true)
 		set(v, legacyOnly, false)
 		set(v, desc, false)
 		set(v, owner, true)
+		set(v, domains, v >= "1.6.8.0")
 	}
 	for v, ops := range want {
 		if len(ops) != len(AllOperations()) {

@@ -83,7 +83,7 @@ func (fl *filler) fill(v reflect.Value, name string) {
 func TestEveryRequestFieldReachesThePacket(t *testing.T) {
 	for _, body := range []any{
 		&getXML{}, &addXML{}, &setXML{}, &delXML{}, &ipPoolOperateXML{}, &convertXML{}, &changeOwnerXML{},
-		&buttonsListXML{}, &descriptorReqXML{},
+		&buttonsListXML{}, &descriptorReqXML{}, &domainListReqXML{},
 	} {
 		fl := &filler{t: t}
 		fl.fill(reflect.ValueOf(body).Elem(), "")

@@ -88,6 +88,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		o.cfg.Plans = append(o.cfg.Plans, plesksim.Plan{Name: name, Owner: owner})
 		return nil
 	})
+	fs.Func("domain", "a domain CLIENT_LOGIN:NAME[:TYPE] of a client that exists at start (--demo's); TYPE domain (default), alias (of the client's main domain) or subdomain (of the client's domain it ends in) (repeatable)", func(v string) error {
+		d, err := plesksim.ParseDomainSpec(v)
+		o.cfg.Domains = append(o.cfg.Domains, d)
+		return err
+	})
 	fs.Func("reseller-plan", "reseller plan NAME for convert-to-reseller (repeatable; default \"Default Reseller\")", func(v string) error {
 		o.cfg.ResellerPlans = append(o.cfg.ResellerPlans, v)
 		return nil

@@ -242,6 +242,42 @@ export interface paths {
         patch: operations["patchClientPermissions"];
         trace?: never;
     };
+    "/clients/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
+                 */
+                id: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a client's domains
+         * @description Lists the client's domains: its subscriptions' main domains, other
+         *     domains, domain aliases and subdomains (Plesk `customer`
+         *     `get-domain-list`, modern operator only). The gateway sends it at
+         *     protocol 1.6.8.0 or later: its request exists from 1.6.7.0 (Plesk
+         *     12.5), but its answer is documented only from 1.6.8.0 (Plesk Onyx
+         *     17.0). A panel without such a version answers `501`, naming the
+         *     operation and the versions tried.
+         *
+         *     A reseller sees only its own clients' domains: another owner's client
+         *     is a `404`, as Plesk answers it. A client without domains has an
+         *     empty list.
+         */
+        get: operations["listClientDomains"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients/{id}/ippool": {
         parameters: {
             query?: never;
@@ -1075,6 +1111,57 @@ export interface components {
             permissions: {
                 [key: string]: boolean;
             };
+        };
+        /** @description A client's domains (Plesk `get-domain-list`). */
+        ClientDomains: {
+            domains: components["schemas"]["ClientDomain"][];
+        };
+        /** @description One domain of a client, as Plesk's `get-domain-list` answers it (protocol 1.6.8.0 and later). */
+        ClientDomain: {
+            /**
+             * Format: int64
+             * @description Plesk's domain id (a sequence of its own, not a client id).
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description The domain name in Unicode.
+             * @example jdoe.example
+             */
+            name: string;
+            /**
+             * @description The domain name in ASCII (IDNA, "xn--" labels for non-ASCII names).
+             * @example jdoe.example
+             */
+            ascii_name: string;
+            /**
+             * @description The kind of domain, as Plesk says it; Plesk's schema gives no list
+             *     of values. The sandbox answers `domain` (a domain with hosting),
+             *     `alias` (a domain alias) and `subdomain`.
+             * @example domain
+             */
+            type: string;
+            /**
+             * @description Whether this is the main domain of the client's subscription.
+             * @example true
+             */
+            main: boolean;
+            /**
+             * @description The domain's GUID.
+             * @example 5d0e1b2a-0000-4000-8000-000000000011
+             */
+            guid: string;
+            /**
+             * @description The domain's id in another system; empty when none is set.
+             * @example
+             */
+            external_id: string;
+            /**
+             * Format: int64
+             * @description The domain an alias or a subdomain belongs to; absent for a domain of its own.
+             * @example 1
+             */
+            parent_id?: number;
         };
         /** @description The server IP addresses a client may use. */
         IPPool: {
@@ -2402,6 +2489,41 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyFailedLogins"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listClientDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The Plesk client id (3 is the sandbox's demo client jdoe).
+                 * @example 3
+                 */
+                id: components["parameters"]["ClientId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The client's domains, in Plesk's order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientDomains"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyFailedLogins"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
