@@ -2,17 +2,48 @@ package gateway
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
-// placeholder until the route declaration lands
-//
-// ListClientDomains is GET /clients/{id}/domains (customer get-domain-list,
-// translator.DomainListRequest). Until its handler is declared with its
-// operation, it answers 501 without sending a packet.
+// ListClientDomains implements GET /clients/{id}/domains (customer
+// get-domain-list, 1.6.8.0+): the client's domains as Plesk lists them. A
+// reseller sees only its own clients' domains because Plesk answers the
+// others' as not found.
 func (s *Server) ListClientDomains(ctx context.Context, req api.ListClientDomainsRequestObject) (api.ListClientDomainsResponseObject, error) {
-	return nil, &Error{Status: http.StatusNotImplemented, Slug: "not-implemented", Title: "Not supported by the Plesk server",
-		Detail: "customer/get-domain-list: GET /clients/{id}/domains is not wired in this build of the gateway yet"}
+	v, err := s.versionFor(ctx, translator.OpGetDomainList)
+	if err != nil {
+		return nil, err
+	}
+	replies, err := s.send(ctx, v, &translator.DomainListRequest{Filter: translator.ByID(int(req.Id))})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := translator.ReplyAs[*translator.DomainListReply](replies[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(rep.Results) == 0 {
+		return nil, errNotFound("client not found")
+	}
+	if err := rep.Results[0].Result.Err(); err != nil {
+		return nil, err
+	}
+	return api.ListClientDomains200JSONResponse(toAPIDomains(rep.Results[0].Domains)), nil
+}
+
+// toAPIDomains maps get-domain-list's domains to the API's, in Plesk's order.
+func toAPIDomains(ds []translator.Domain) api.ClientDomains {
+	out := api.ClientDomains{Domains: make([]api.ClientDomain, 0, len(ds))}
+	for _, d := range ds {
+		cd := api.ClientDomain{Id: int64(d.ID), Name: d.Name, AsciiName: d.ASCIIName, Type: d.Type,
+			Main: d.Main, Guid: d.GUID, ExternalId: d.ExternalID}
+		if d.ParentID != nil {
+			p := int64(*d.ParentID)
+			cd.ParentId = &p
+		}
+		out.Domains = append(out.Domains, cd)
+	}
+	return out
 }

@@ -29,6 +29,7 @@ var restOperations = []struct {
 	{"addClientIP", "ippool_add_ip", []translator.Operation{translator.OpIPPoolAddIP, translator.OpGetIPPool}},
 	{"removeClientIP", "ippool_del_ip", []translator.Operation{translator.OpIPPoolDelIP}},
 	{"listClientButtons", "cform_buttons_list", []translator.Operation{translator.OpButtonsList}},
+	{"listClientDomains", "get-domain-list", []translator.Operation{translator.OpGetDomainList}},
 	{"getClientOwner", "get", []translator.Operation{translator.OpGet}},
 	{"changeClientOwner", "change-owner", []translator.Operation{translator.OpChangeOwner, translator.OpGet}},
 	{"convertClientToReseller", "convert-to-reseller", []translator.Operation{translator.OpConvertToReseller, translator.OpGet}},
