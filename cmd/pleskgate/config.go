@@ -52,7 +52,7 @@ type config struct {
 	UpstreamQueue       int // callers waiting for a slot before 503 upstream-busy
 
 	UpstreamMaxAnswerBytes    int64 // largest answer read from Plesk (502 above)
-	UpstreamAnswerBudgetBytes int64 // bytes of all answers being read at once
+	UpstreamAnswerBudgetBytes int64 // bytes of all answers being read or decoded at once
 
 	// The failed-login shield (DESIGN.md §7).
 	AuthFailuresPerMinute         int
@@ -212,8 +212,8 @@ var baseSettings = []setting{
 	{"idempotency-ttl", "24h", "how long an Idempotency-Key and its response are remembered", dur(func(c *config) *time.Duration { return &c.IdempotencyTTL })},
 	{"listing-snapshots-per-caller", "100", "live GET /clients listing snapshots one caller may hold (across replicas with Redis); a new walk beyond it drops the caller's oldest, whose next page then re-reads its ids", posInt(func(c *config) *int { return &c.SnapshotsPerCaller })},
 	{"idempotency-per-caller", "1000", "live Idempotency-Key records one caller (identity, or API key in service mode) may hold; beyond it 429 idempotency-quota and nothing is sent", posInt(func(c *config) *int { return &c.IdempotencyPerCaller })},
-	{"upstream-max-answer-bytes", "67108864", "largest answer read from Plesk; a bigger one is 502 (refused unread when its Content-Length says so)", bytesSetting(func(c *config) *int64 { return &c.UpstreamMaxAnswerBytes })},
-	{"upstream-answer-budget-bytes", "67108864", "bytes of Plesk's answers being read at once, in all; a reader waits for room within its timeout", bytesSetting(func(c *config) *int64 { return &c.UpstreamAnswerBudgetBytes })},
+	{"upstream-max-answer-bytes", "16777216", "largest answer read from Plesk; a bigger one is 502 (refused unread when its Content-Length says so)", bytesSetting(func(c *config) *int64 { return &c.UpstreamMaxAnswerBytes })},
+	{"upstream-answer-budget-bytes", "33554432", "bytes of Plesk's answers being read or decoded at once, in all; a reader waits for room within its timeout", bytesSetting(func(c *config) *int64 { return &c.UpstreamAnswerBudgetBytes })},
 	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

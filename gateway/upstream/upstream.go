@@ -150,9 +150,15 @@ func (e *Error) Unwrap() error { return e.Err }
 type Config struct {
 	BaseURL     string        // e.g. https://panel:8443; agentPath is appended
 	Timeout     time.Duration // per attempt; default 30s
-	MaxBodySize int64         // largest answer accepted; default 64 MiB, at most AnswerBudget
-	// AnswerBudget bounds the bytes of all answers being read at once
-	// (default 64 MiB): a reader waits for room, within its attempt's timeout.
+	MaxBodySize int64         // largest answer accepted; default 16 MiB, at most AnswerBudget
+	// AnswerBudget bounds the bytes of all answers being read or decoded
+	// at once (default 32 MiB: two answers of the largest size): a reader
+	// waits for room, within its attempt's timeout. Decoding costs about
+	// four times an answer's bytes (a 50 MB answer of 71,000 clients peaked
+	// at 230 MiB of RSS), so 32 MiB keeps answers in a 256 MiB pod
+	// (docs/BENCHMARKS.md §16); the largest answer the gateway asks for
+	// legitimately, the ids of every client (≈ 55 bytes each), is
+	// 16 MiB at 300,000 clients.
 	AnswerBudget int64
 	// Transport sends each attempt (pooling, TLS settings); when nil,
 	// http.DefaultTransport. It is called directly, not through an
@@ -219,7 +225,7 @@ type Client struct {
 	basicAuth    string // the Authorization header for BaseURL's userinfo; "" without one
 	timeout      time.Duration
 	maxBody      int64
-	budget       *semaphore.Weighted // bytes of answers being read (readAnswer)
+	budget       *semaphore.Weighted // bytes of answers being read or decoded (readAnswer, whileDecoding)
 	transport    http.RoundTripper
 	retryMax     int
 	retryInitial time.Duration
@@ -241,10 +247,10 @@ func New(cfg Config) *Client {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.MaxBodySize <= 0 {
-		cfg.MaxBodySize = 64 << 20
+		cfg.MaxBodySize = 16 << 20
 	}
 	if cfg.AnswerBudget <= 0 {
-		cfg.AnswerBudget = 64 << 20
+		cfg.AnswerBudget = 32 << 20
 	}
 	cfg.MaxBodySize = min(cfg.MaxBodySize, cfg.AnswerBudget) // a bigger answer could never be reserved
 	if cfg.Transport == nil {
@@ -588,7 +594,8 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 // most maxBody bytes per answer, refused unread when Content-Length already
 // says more, and at most the answer budget for all answers being read at
 // once (golang.org/x/sync/semaphore; a reader waits for room within its
-// attempt's timeout). The bytes stay reserved until release is called.
+// attempt's timeout). The bytes stay reserved until release is called;
+// decoding reserves them again (whileDecoding).
 func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []byte, release func(), err error) {
 	var held int64
 	release = func() {
@@ -601,7 +608,18 @@ func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []by
 		if total <= held {
 			return nil
 		}
-		if err := u.budget.Acquire(ctx, total-held); err != nil {
+		if held > 0 {
+			if u.budget.TryAcquire(total - held) {
+				held = total
+				return nil
+			}
+			// Waiting for more while holding part would deadlock readers
+			// that each hold some of the budget and all want more: give
+			// it back and wait for the whole new size. The bytes read so
+			// far stay in memory meanwhile, unreserved.
+			release()
+		}
+		if err := u.budget.Acquire(ctx, total); err != nil {
 			return err
 		}
 		held = total
@@ -772,9 +790,31 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 		}
 		return nil, err
 	}
+	done, err := u.whileDecoding(ctx, body)
+	if err != nil {
+		u.record(packetOpName(v, reqs), "transport_error", 0, start)
+		return nil, err
+	}
+	defer done()
 	replies, err := translator.DecodeResponse(v, body, reqs...)
 	u.recordDecoded(packetOpName(v, reqs), err, start)
 	return replies, err
+}
+
+// whileDecoding reserves an answer's bytes in the answer budget again while
+// it is decoded, and returns what gives them back. Decoding costs several
+// times the answer's bytes (a 50 MB answer of 71,000 clients peaked at
+// 230 MiB), so answers being decoded count as those being read do: without
+// it, three 50 MB answers were read one after the other under the budget
+// and then decoded all at once. Each caller that shares a coalesced answer
+// decodes it, and reserves it, on its own. A caller waits for room within
+// its own deadline.
+func (u *Client) whileDecoding(ctx context.Context, body []byte) (done func(), err error) {
+	n := int64(len(body))
+	if err := u.budget.Acquire(ctx, n); err != nil {
+		return nil, classifyTransport(ctx, err)
+	}
+	return func() { u.budget.Release(n) }, nil
 }
 
 // CallGet sends one get at protocol v and hands its results to each, one
@@ -796,6 +836,12 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 		}
 		return err
 	}
+	done, err := u.whileDecoding(ctx, body)
+	if err != nil {
+		u.record(op, "transport_error", 0, start)
+		return err
+	}
+	defer done()
 	err = translator.EachGetResult(v, body, req, each)
 	u.recordDecoded(op, err, start)
 	return err

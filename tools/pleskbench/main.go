@@ -52,6 +52,12 @@ func main() {
 		err = runIdleFlood(os.Args[1:]) // idleflood.go
 	} else if len(os.Args) > 1 && (os.Args[1] == "-partialheads" || os.Args[1] == "--partialheads") {
 		err = runPartialHeads(os.Args[1:]) // partialheads.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-hangups" || os.Args[1] == "--hangups") {
+		err = runHangups(os.Args[1:]) // hangups.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-fairshare" || os.Args[1] == "--fairshare") {
+		err = runFairShare(os.Args[1:]) // fairshare.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-biganswers" || os.Args[1] == "--biganswers") {
+		err = runBigAnswers(os.Args[1:]) // biganswers.go
 	} else {
 		err = run(os.Args[1:])
 	}

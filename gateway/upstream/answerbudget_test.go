@@ -1,0 +1,111 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// TestAnswerBudgetHeldWhileDecoding: an answer being decoded still counts
+// against the answer budget (decoding costs several times its bytes), so
+// while a 700 KB answer is decoded under a 1 MiB budget, another 700 KB
+// answer waits for room (here until its caller's deadline) instead of
+// being read. Issue 26 medium 7: three 50 MB answers were read one after
+// the other, then decoded all at once.
+func TestAnswerBudgetHeldWhileDecoding(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(`<packet version="1.6.9.1"><customer><get>`)
+	for i := 1; big.Len() < 700<<10; i++ {
+		fmt.Fprintf(&big, `<result><status>ok</status><filter-id>%d</filter-id><id>%d</id><data><gen_info><pname>Client %d</pname></gen_info></data></result>`, i, i, i)
+	}
+	big.WriteString(`</get></customer></packet>`)
+	answer := big.String()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+		_, _ = io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 5 * time.Second, RetryMax: -1, MaxBodySize: 1 << 20, AnswerBudget: 1 << 20})
+	v := translator.MustParseVersion("1.6.9.1")
+	var during error
+	results := 0
+	err := u.CallGet(context.Background(), Credentials{Login: "a", Password: "pw"}, v, &translator.GetRequest{Filter: translator.ByOwnerLogin("a"), GenInfo: true},
+		func(translator.GetResult) error {
+			if results++; results == 1 {
+				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+				defer cancel()
+				_, during = u.send(ctx, Credentials{Login: "b", Password: "pw"}, []byte("<packet/>"), true)
+			}
+			return nil
+		})
+	if err != nil || results < 100 {
+		t.Fatalf("the decoded answer: %v, %d results", err, results)
+	}
+	if !isTimeout(during) {
+		t.Fatalf("700 KB read while a 700 KB answer of a 1 MiB budget was decoded: %v, want a timeout waiting for room", during)
+	}
+	if _, err := u.send(context.Background(), Credentials{Login: "b", Password: "pw"}, []byte("<packet/>"), true); err != nil {
+		t.Fatalf("once decoded: %v", err)
+	}
+}
+
+// TestChunkedAnswersDoNotDeadlock: answers without a Content-Length grow
+// their reservation as they are read. Four 600 KB answers under a 1 MiB
+// budget each hold part of it when all want more; a reader that waited
+// while holding its part would wait for the others forever (until the
+// attempt's timeout: 504s, then retries). Each is read.
+func TestChunkedAnswersDoNotDeadlock(t *testing.T) {
+	const n = 4
+	var firstHalves sync.WaitGroup
+	firstHalves.Add(n)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write(make([]byte, 300<<10))
+		w.(http.Flusher).Flush()
+		firstHalves.Done()
+		firstHalves.Wait() // every reader holds part of the budget
+		_, _ = w.Write(make([]byte, 300<<10))
+	}))
+	t.Cleanup(srv.Close)
+	u := New(Config{BaseURL: srv.URL, Timeout: 10 * time.Second, RetryMax: -1, MaxBodySize: 1 << 20, AnswerBudget: 1 << 20})
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			body, err := u.send(context.Background(), Credentials{Login: strconv.Itoa(i), Password: "pw"}, []byte("<packet/>"), true)
+			if err == nil && len(body) != 600<<10 {
+				err = fmt.Errorf("%d bytes read", len(body))
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("four 600 KB chunked answers under a 1 MiB budget: %v", err)
+		}
+	}
+}
+
+// TestAnswerBoundsDefaults: by default an answer may be 16 MiB and answers
+// being read or decoded 32 MiB in all, which keeps a hostile panel's
+// answers within a 256Mi pod (decoding costs about four times an answer's
+// bytes; docs/BENCHMARKS.md §16). At 64 MiB each, three 50 MB answers
+// peaked at 330–375 MiB.
+func TestAnswerBoundsDefaults(t *testing.T) {
+	u := New(Config{BaseURL: "http://127.0.0.1:1"})
+	if u.maxBody != 16<<20 {
+		t.Fatalf("largest answer %d, want 16 MiB", u.maxBody)
+	}
+	if !u.budget.TryAcquire(32<<20) || u.budget.TryAcquire(1) {
+		t.Fatal("the answer budget is not 32 MiB")
+	}
+}
