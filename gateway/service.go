@@ -84,8 +84,10 @@ func (s *Server) probeReady() bool {
 	_, err := s.upstream.Protos(ctx, creds)
 	var perr *translator.Error
 	// A full queue is not "not ready" (DESIGN.md §7): the panel is busy
-	// answering others, unless the breaker says it is failing.
-	busy := errors.Is(err, upstream.ErrBusy) && s.upstream.BreakerState() != "open"
+	// answering others, unless the breaker says it is failing. So is a probe
+	// whose time ran out while it waited for a slot: nothing was sent.
+	queued := upstream.Unsent(err) && errors.Is(err, context.DeadlineExceeded)
+	busy := (errors.Is(err, upstream.ErrBusy) || queued) && s.upstream.BreakerState() != "open"
 	p.ready = err == nil || errors.As(err, &perr) || busy
 	p.at = time.Now()
 	return p.ready

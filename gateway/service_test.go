@@ -76,6 +76,34 @@ func TestReadyzWithAFullQueue(t *testing.T) {
 	}
 }
 
+// TestReadyzWhileItsProbeWaitsForASlot: every slot busy with a slow panel
+// and room in the queue, the probe waits out its time in the queue without
+// sending anything; that is a busy panel, not a failing one.
+func TestReadyzWhileItsProbeWaitsForASlot(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		_, _ = io.WriteString(w, `<?xml version="1.0"?><packet><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`)
+	}))
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(release); wg.Wait(); panel.Close() })
+	s, err := New(Config{Upstream: upstream.Config{BaseURL: panel.URL, Concurrency: 1, Queue: 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() {
+		_, _ = s.upstream.Protos(context.Background(), upstream.Credentials{Login: "a", Password: "pw"})
+	})
+	<-arrived
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/readyz while its probe waited for a slot: %d %s, want 200", rec.Code, rec.Body)
+	}
+}
+
 // metricLine is the exposition line of the metric name, "" when absent.
 func metricLine(t *testing.T, s *Server, name string) string {
 	t.Helper()

@@ -480,6 +480,11 @@ func (e *unsentError) Unwrap() error { return e.err }
 
 func unsent(err error) error { return &unsentError{err} }
 
+// Unsent reports whether err ended a call before any packet was sent: the
+// credentials could not travel, admission shed it, or its time ran out while
+// it waited for a slot.
+func Unsent(err error) bool { return err != nil && !wasSent(err) }
+
 // wasSent: err may come from a packet that reached (or was on its way to) the panel.
 func wasSent(err error) bool {
 	var ue *unsentError
