@@ -377,3 +377,12 @@ func TestFaultMatrix(t *testing.T) {
 		g.tr.CloseIdleConnections()
 	})
 }
+
+// TestBusyProblem: a request shed by admission is 503 upstream-busy with
+// Retry-After.
+func TestBusyProblem(t *testing.T) {
+	p, h := problemFor(&upstream.Error{Kind: upstream.Busy, Err: upstream.ErrBusy})
+	if p.Status != http.StatusServiceUnavailable || p.Type != "https://pleskgate.dev/problems/upstream-busy" || h.Get("Retry-After") == "" {
+		t.Fatalf("problem %+v header %v", p, h)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -72,5 +73,17 @@ func TestMadeUpMethodsShareOneSeries(t *testing.T) {
 	}
 	if n := strings.Count(body, "\n"); n > 2000 {
 		t.Fatalf("/metrics has %d lines after 300 made-up methods", n)
+	}
+}
+
+// TestAdmissionMetrics: the hooks set the in-flight and queued gauges and
+// count shed requests.
+func TestAdmissionMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a := newAdmissionMetrics(reg)
+	a.observeAdmission(3, 5)
+	a.upstreamShed.Inc()
+	if testutil.ToFloat64(a.upstreamInFlight) != 3 || testutil.ToFloat64(a.upstreamQueued) != 5 || testutil.ToFloat64(a.upstreamShed) != 1 {
+		t.Fatal("admission metrics not set")
 	}
 }

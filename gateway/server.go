@@ -74,7 +74,7 @@ type Config struct {
 	MaxHeaderBytes int
 	MaxConnections int
 	// MaxHeaderBytesTotal bounds the bytes all unfinished request heads
-	// may hold together, beyond headAllowance each (limits.go); 4 MiB when
+	// may hold together, beyond headAllowance each (connections.go); 4 MiB when
 	// zero. ReadHeaderTimeout is how long a head may take; 10s when zero.
 	MaxHeaderBytesTotal int64
 	ReadHeaderTimeout   time.Duration
