@@ -441,3 +441,15 @@ func compareJSONShape(t *testing.T, ours, theirs reflect.Type) {
 		}
 	}
 }
+
+// A 1019 saying "already exists" (REC-1's reseller add) is the conflict it
+// says; any other 1019 stays 422 (translator.Error.Category).
+func TestInvalidValueAlreadyExistsIsConflict(t *testing.T) {
+	p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: `Unable to set login or password argument: A user with username "reseller99" already exists.`})
+	if p.Status != http.StatusConflict || p.PleskErrcode == nil || *p.PleskErrcode != 1019 {
+		t.Errorf("1019 already exists: %+v", p)
+	}
+	if p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: "Invalid value."}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("plain 1019: %+v", p)
+	}
+}
