@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
@@ -266,4 +267,62 @@ func (s *Server) newEcho() *echo.Echo {
 // idempotency is idempotent (idempotency.go) as a middleware step.
 func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error { return s.idempotent(c, next) }
+}
+
+// errorHandler is Echo's HTTPErrorHandler: the one place error bodies are written.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p, hdr := problemFor(err)
+	p.RequestID = requestID(c)
+	p.TraceID = traceIDOf(c)
+	p.Instance = c.Request().URL.Path
+	for k, vs := range hdr {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	if c.Request().Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		// A script asked (Swagger UI does): let it show the problem rather
+		// than have the browser answer the challenge with its own dialog.
+		c.Response().Header().Del("WWW-Authenticate")
+	}
+	if p.PleskErrcode != nil {
+		if st := stateOf(c); st != nil {
+			st.errcode, st.hasErrcode = *p.PleskErrcode, true
+		}
+	}
+	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
+		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))
+	}
+	body, mErr := marshalJSON(p)
+	if mErr != nil {
+		body = []byte(fallbackProblem)
+	}
+	body = append(body, '\n') // as every success body ends
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	if c.Request().Method == http.MethodHead {
+		c.Response().WriteHeader(p.Status)
+		return
+	}
+	c.Response().WriteHeader(p.Status)
+	_, _ = c.Response().Write(body)
+}
+
+// echoProblem is the problem of an *echo.HTTPError (Echo's router: 404,
+// 405; its binder): the one place the gateway looks inside one.
+func echoProblem(err error) (Problem, bool) {
+	var herr *echo.HTTPError
+	if !errors.As(err, &herr) {
+		return Problem{}, false
+	}
+	if herr.Internal != nil {
+		var rerr *openapi3filter.RequestError
+		if errors.As(herr.Internal, &rerr) {
+			return validationProblem(rerr), true
+		}
+	}
+	status := herr.Code
+	return Problem{Type: problemType(slugForStatus(status)), Title: http.StatusText(status), Status: status, Detail: fmt.Sprint(herr.Message)}, true
 }
