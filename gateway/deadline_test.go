@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
@@ -15,6 +16,7 @@ import (
 // start plus the server's WriteTimeout, less the margin for writing.
 func TestAnswerDeadlineIsTheWriteDeadline(t *testing.T) {
 	s := &Server{cfg: Config{Upstream: upstream.Config{Timeout: 2 * time.Second}}}
+	s.conns = newConnTracker(s.cfg, prometheus.NewRegistry()) // HTTPServer reads its head timeout
 	var got time.Time
 	var ok bool
 	h := s.answerDeadline(func(c echo.Context) error {

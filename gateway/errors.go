@@ -10,8 +10,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/labstack/echo/v4"
-	"go.uber.org/zap"
 
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/translator"
@@ -123,7 +121,6 @@ func problemFor(err error) (Problem, http.Header) {
 		uerr  *translator.UnsupportedError
 		nsup  *unsupportedOperationError
 		upErr *upstream.Error
-		herr  *echo.HTTPError
 		rerr  *openapi3filter.RequestError
 		serr  *openapi3filter.SecurityRequirementsError
 	)
@@ -171,17 +168,11 @@ func problemFor(err error) (Problem, http.Header) {
 		return Problem{Type: problemType(e.Slug), Title: e.Title, Status: e.Status, Detail: e.Detail}, e.Header
 	case errors.As(err, &rerr):
 		return validationProblem(rerr), nil
-	case errors.As(err, &herr):
-		status := herr.Code
-		title := http.StatusText(status)
-		detail := fmt.Sprint(herr.Message)
-		if herr.Internal != nil {
-			var inner error = herr.Internal
-			if errors.As(inner, &rerr) {
-				return validationProblem(rerr), nil
-			}
-		}
-		return Problem{Type: problemType(slugForStatus(status)), Title: title, Status: status, Detail: detail}, nil
+	}
+	if p, ok := echoProblem(err); ok {
+		return p, nil
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return Problem{Type: problemType("upstream-timeout"), Title: "Plesk did not answer in time", Status: http.StatusGatewayTimeout, Detail: err.Error()}, nil
 	case errors.Is(err, context.Canceled):
@@ -277,47 +268,6 @@ func problemType(slug string) string { return "https://pleskgate.dev/problems/" 
 
 // fallbackProblem is written when encoding the real problem fails.
 const fallbackProblem = `{"type":"https://pleskgate.dev/problems/internal","title":"Internal error","status":500}`
-
-// errorHandler is Echo's HTTPErrorHandler: the one place error bodies are written.
-func (s *Server) errorHandler(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	p, hdr := problemFor(err)
-	p.RequestID = requestID(c)
-	p.TraceID = traceIDOf(c)
-	p.Instance = c.Request().URL.Path
-	for k, vs := range hdr {
-		for _, v := range vs {
-			c.Response().Header().Add(k, v)
-		}
-	}
-	if c.Request().Header.Get("X-Requested-With") == "XMLHttpRequest" {
-		// A script asked (Swagger UI does): let it show the problem rather
-		// than have the browser answer the challenge with its own dialog.
-		c.Response().Header().Del("WWW-Authenticate")
-	}
-	if p.PleskErrcode != nil {
-		if st := stateOf(c); st != nil {
-			st.errcode, st.hasErrcode = *p.PleskErrcode, true
-		}
-	}
-	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
-		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))
-	}
-	body, mErr := marshalJSON(p)
-	if mErr != nil {
-		body = []byte(fallbackProblem)
-	}
-	body = append(body, '\n') // as every success body ends
-	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-	if c.Request().Method == http.MethodHead {
-		c.Response().WriteHeader(p.Status)
-		return
-	}
-	c.Response().WriteHeader(p.Status)
-	_, _ = c.Response().Write(body)
-}
 
 // upstreamStatus maps a failure to reach Plesk to its HTTP status and
 // problem slug: unreachable 503, timed out 504, any other broken answer 502.

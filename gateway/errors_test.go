@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
 	"github.com/pleskgate/pleskgate/translator"
@@ -376,4 +378,78 @@ func TestFaultMatrix(t *testing.T) {
 		hs.Close()
 		g.tr.CloseIdleConnections()
 	})
+}
+
+// TestBusyProblem: a request shed by admission is 503 upstream-busy with
+// Retry-After.
+func TestBusyProblem(t *testing.T) {
+	p, h := problemFor(&upstream.Error{Kind: upstream.Busy, Err: upstream.ErrBusy})
+	if p.Status != http.StatusServiceUnavailable || p.Type != "https://pleskgate.dev/problems/upstream-busy" || h.Get("Retry-After") == "" {
+		t.Fatalf("problem %+v header %v", p, h)
+	}
+}
+
+// TestProblemMatchesAPIProblem keeps Problem (and FieldError) in step with
+// the generated api.Problem: the same JSON names, the same tags, and the
+// same kinds of values (a pointer in api stands for an omitempty value
+// here), both ways.
+func TestProblemMatchesAPIProblem(t *testing.T) {
+	compareJSONShape(t, reflect.TypeFor[Problem](), reflect.TypeFor[api.Problem]())
+}
+
+func compareJSONShape(t *testing.T, ours, theirs reflect.Type) {
+	t.Helper()
+	fields := func(rt reflect.Type) map[string]reflect.StructField {
+		out := map[string]reflect.StructField{}
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				t.Fatalf("%s.%s has no JSON name", rt, f.Name)
+			}
+			out[name] = f
+		}
+		return out
+	}
+	deref := func(rt reflect.Type) reflect.Type {
+		if rt.Kind() == reflect.Pointer {
+			return rt.Elem()
+		}
+		return rt
+	}
+	a, b := fields(ours), fields(theirs)
+	for name, fa := range a {
+		fb, ok := b[name]
+		if !ok {
+			t.Errorf("%s.%s (%q) is not in %s", ours, fa.Name, name, theirs)
+			continue
+		}
+		if _, optA := fa.Tag.Lookup("json"); !optA || strings.Contains(fa.Tag.Get("json"), "omitempty") != strings.Contains(fb.Tag.Get("json"), "omitempty") {
+			t.Errorf("%q: tag %q here, %q in %s", name, fa.Tag.Get("json"), fb.Tag.Get("json"), theirs)
+		}
+		ta, tb := deref(fa.Type), deref(fb.Type)
+		switch {
+		case ta.Kind() == reflect.Slice && tb.Kind() == reflect.Slice:
+			compareJSONShape(t, deref(ta.Elem()), deref(tb.Elem()))
+		case ta.Kind() != tb.Kind():
+			t.Errorf("%q: %s here, %s in %s", name, fa.Type, fb.Type, theirs)
+		}
+	}
+	for name, fb := range b {
+		if _, ok := a[name]; !ok {
+			t.Errorf("%s.%s (%q) is not in %s", theirs, fb.Name, name, ours)
+		}
+	}
+}
+
+// A 1019 saying "already exists" (REC-1's reseller add) is the conflict it
+// says; any other 1019 stays 422 (translator.Error.Category).
+func TestInvalidValueAlreadyExistsIsConflict(t *testing.T) {
+	p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: `Unable to set login or password argument: A user with username "reseller99" already exists.`})
+	if p.Status != http.StatusConflict || p.PleskErrcode == nil || *p.PleskErrcode != 1019 {
+		t.Errorf("1019 already exists: %+v", p)
+	}
+	if p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: "Invalid value."}); p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("plain 1019: %+v", p)
+	}
 }

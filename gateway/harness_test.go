@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -783,4 +784,50 @@ var ignoreLRU = goleak.IgnoreAnyFunction("github.com/hashicorp/golang-lru/v2/exp
 func sha256hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// serveLimited serves h's gateway as cmd/pleskgate does: its HTTPServer on
+// its LimitListener, on a loopback port. It returns the address.
+func serveLimited(t *testing.T, h *harness) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := h.gw.HTTPServer()
+	go func() { _ = hs.Serve(h.gw.LimitListener(ln)) }()
+	t.Cleanup(func() { _ = hs.Close() })
+	return ln.Addr().String()
+}
+
+func basicHeader(login, password string) string {
+	return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(login+":"+password)) + "\r\n"
+}
+
+// rawExchange writes head and body on a fresh connection, all of it before
+// reading anything (as Python's urllib does), then reads one response.
+func rawExchange(t *testing.T, addr, head string, body []byte) (*http.Response, []byte, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A small send buffer, as over a real network: loopback's large
+	// buffers would otherwise take the whole body before the server reads.
+	_ = conn.(*net.TCPConn).SetWriteBuffer(16 << 10)
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, head); err != nil {
+		return nil, nil, fmt.Errorf("writing the head: %w", err)
+	}
+	if _, err := conn.Write(body); err != nil {
+		return nil, nil, fmt.Errorf("writing the body: %w", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the response: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	return resp, data, err
 }

@@ -17,7 +17,7 @@ type metrics struct {
 	upstreamLatency *prometheus.HistogramVec
 	cacheRequests   *prometheus.CounterVec
 	breakerState    prometheus.Gauge
-	admission
+	admissionMetrics
 	idempotency *prometheus.CounterVec
 }
 
@@ -58,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "POSTs carrying an Idempotency-Key, by outcome (new, replayed, reconcile, conflict, mismatch, quota, store_full, store_error, not_recorded).",
 		}, []string{"outcome"}),
 	}
-	m.admission = newAdmissionMetrics(reg)
+	m.admissionMetrics = newAdmissionMetrics(reg)
 	reg.MustRegister(m.httpRequests, m.httpDuration, m.inFlight, m.upstreamPackets, m.upstreamLatency, m.cacheRequests, m.breakerState, m.idempotency)
 	// Label values known in advance start at 0, so that a fresh gateway's
 	// /metrics already has their series and a dashboard shows 0, not "No
@@ -138,4 +138,36 @@ func errcodeLabel(code int) string {
 		return l
 	}
 	return "other"
+}
+
+// admissionMetrics are the metrics of the upstream admission (upstream.Config's
+// ObserveAdmission and ObserveShed, DESIGN.md §7).
+type admissionMetrics struct {
+	upstreamInFlight prometheus.Gauge
+	upstreamQueued   prometheus.Gauge
+	upstreamShed     prometheus.Counter
+}
+
+func newAdmissionMetrics(reg prometheus.Registerer) admissionMetrics {
+	a := admissionMetrics{
+		upstreamInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pleskgate_upstream_in_flight",
+			Help: "Packets in flight to Plesk (admitted by the upstream admission).",
+		}),
+		upstreamQueued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pleskgate_upstream_queued",
+			Help: "Requests waiting for an upstream slot.",
+		}),
+		upstreamShed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pleskgate_upstream_shed_total",
+			Help: "Requests answered 503 upstream-busy: queue full or the wait past their deadline.",
+		}),
+	}
+	reg.MustRegister(a.upstreamInFlight, a.upstreamQueued, a.upstreamShed)
+	return a
+}
+
+func (a admissionMetrics) observeAdmission(inflight, queued int) {
+	a.upstreamInFlight.Set(float64(inflight))
+	a.upstreamQueued.Set(float64(queued))
 }

@@ -12,14 +12,15 @@ import (
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 )
 
-// reqState is what the middleware chain learns about one request (request
+// reqState is what the request path (server.go's middleware) learns about one request (request
 // id, operation, caller, upstream credentials, packets sent, Plesk error
 // code). It is stored as one value on the request's context.
 type reqState struct {
 	packets   atomic.Int32 // upstream packets sent for this request
 	requestID string
-	operation string // OpenAPI operation id, when the route is an API operation
-	caller    string // "login", "key" or "key:<name>": the access log's principal
+	route     *specRoute // the OpenAPI operation matched (matchOperation), nil for other routes
+	operation string     // its operation id
+	caller    string     // "login", "key" or "key:<name>": the access log's principal
 
 	// Set by authenticate.
 	creds    upstream.Credentials
@@ -42,12 +43,49 @@ type reqState struct {
 
 type reqStateKey struct{}
 
+// requestState gives every request its state (reqState) on its context and
+// an X-Request-ID, and has JSON answers written without HTML escapes
+// (jsonout.go).
+func (s *Server) requestState(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		st := &reqState{}
+		r := c.Request()
+		c.SetRequest(r.WithContext(withState(r.Context(), st)))
+		setRequestID(c, st)
+		st.jsonOut.reset(c.Response().Writer)
+		c.Response().Writer = &st.jsonOut
+		return next(c)
+	}
+}
+
+// setRequestID accepts a sane X-Request-ID or makes one.
+func setRequestID(c echo.Context, st *reqState) {
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	st.requestID = id
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if b := id[i]; b < 0x21 || b > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // withState returns ctx carrying st.
 func withState(ctx context.Context, st *reqState) context.Context {
 	return context.WithValue(ctx, reqStateKey{}, st)
 }
 
-// stateFrom returns the request's state, or nil outside the middleware chain.
+// stateFrom returns the request's state, or nil outside the request path.
 func stateFrom(ctx context.Context) *reqState {
 	st, _ := ctx.Value(reqStateKey{}).(*reqState)
 	return st

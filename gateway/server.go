@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
@@ -78,7 +75,7 @@ type Config struct {
 	MaxHeaderBytes int
 	MaxConnections int
 	// MaxHeaderBytesTotal bounds the bytes all unfinished request heads
-	// may hold together, beyond headAllowance each (limits.go); 4 MiB when
+	// may hold together, beyond headAllowance each (connections.go); 4 MiB when
 	// zero. ReadHeaderTimeout is how long a head may take; 10s when zero.
 	MaxHeaderBytesTotal int64
 	ReadHeaderTimeout   time.Duration
@@ -92,8 +89,7 @@ type Server struct {
 	echo        *echo.Echo
 	specJSON    []byte
 	specYAML    []byte
-	routes      map[routeKey]specRoute // GET /clients/:id → its OpenAPI operation
-	cors        echo.MiddlewareFunc    // nil unless CORS origins are configured
+	routes      map[routeKey]*specRoute // GET /clients/:id → its OpenAPI operation (specroutes.go)
 	descriptors *descriptorCache
 	snapshots   store.Snapshots // GET /clients walk snapshots: in cfg.Cache when given (Redis), else a memory store of their own
 	metrics     *metrics
@@ -105,7 +101,7 @@ type Server struct {
 	tracer     trace.Tracer // nil when tracing is off (tracing.go)
 	propagator propagation.TextMapPropagator
 
-	conns *connTracker // HTTPServer's and LimitListener's connection limits (limits.go)
+	conns *connTracker // HTTPServer's and LimitListener's connection limits (connections.go)
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -246,198 +242,87 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = s.errorHandler
 	e.Binder = jsonBinder{}
 	e.JSONSerializer = jsonSerializer{}
-	if len(s.cfg.CORSOrigins) > 0 {
-		// Off unless origins are configured: browsers on other origins get nothing.
-		s.cors = middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  s.cfg.CORSOrigins,
-			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
-			AllowHeaders:  []string{"Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
-			ExposeHeaders: []string{"ETag", "Location", "Link", "Cache-Status", "X-Request-ID", "Idempotent-Replayed"},
-			MaxAge:        600,
-		})
-	}
-	e.Use(s.answerDeadline)
-	e.Use(s.chain)
+	// The request path, in the order every request takes it. Each step is
+	// plain Echo middleware in the file named after it.
+	e.Use(
+		s.recoverPanic,   // recover.go: a panic becomes a 500 problem and a log line
+		s.requestState,   // reqstate.go: the request's state, X-Request-ID, JSON without HTML escapes
+		s.serverSpan,     // tracing.go: the server span, when tracing is on
+		s.accessLog,      // accesslog.go: errors written as problems, HTTP metrics, the access-log line
+		s.cors(),         // cors.go: when origins are configured
+		s.limitBody,      // bodylimit.go: 413 over Config.MaxBodyBytes
+		s.answerDeadline, // deadline.go: the time the answer must be written by
+		s.matchOperation, // specroutes.go: the OpenAPI operation; a POST must be JSON
+		s.authenticate,   // authenticate.go: the caller's credentials, where the operation declares security
+		s.validate,       // validate.go: kin-openapi against openapi.yaml, and no undeclared query parameter
+		s.shieldLogins,   // shield.go: the failed-login shield
+		s.idempotency,    // idempotency.go: Idempotency-Key on POSTs
+	)
 
 	s.registerServiceRoutes(e)
 	api.RegisterHandlers(e, api.NewStrictHandler(s, nil))
 	return e
 }
 
-// setRequestID accepts a sane X-Request-ID or makes one.
-func setRequestID(c echo.Context, st *reqState) {
-	id := c.Request().Header.Get(echo.HeaderXRequestID)
-	if !validRequestID(id) {
-		id = newRequestID()
-	}
-	st.requestID = id
-	c.Response().Header().Set(echo.HeaderXRequestID, id)
+// idempotency is idempotent (idempotency.go) as a middleware step.
+func (s *Server) idempotency(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error { return s.idempotent(c, next) }
 }
 
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
+// errorHandler is Echo's HTTPErrorHandler: the one place error bodies are written.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
 	}
-	for i := 0; i < len(id); i++ {
-		if b := id[i]; b < 0x21 || b > 0x7e {
-			return false
+	p, hdr := problemFor(err)
+	p.RequestID = requestID(c)
+	p.TraceID = traceIDOf(c)
+	p.Instance = c.Request().URL.Path
+	for k, vs := range hdr {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
 		}
 	}
-	return true
-}
-
-// limitBody refuses bodies over the limit with 413 before anything else
-// reads them; the rest of such a body is read and thrown away (up to a
-// bound: drainOversize), so that a client that writes it all before reading
-// receives the 413.
-func (s *Server) limitBody(c echo.Context) error {
-	r := c.Request()
-	if r.ContentLength > s.cfg.MaxBodyBytes {
-		drainOversize(r, r.Body)
-		return s.tooLarge()
+	if c.Request().Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		// A script asked (Swagger UI does): let it show the problem rather
+		// than have the browser answer the challenge with its own dialog.
+		c.Response().Header().Del("WWW-Authenticate")
 	}
-	// A request without a body (http.NoBody: net/http's GET, HEAD, …)
-	// keeps it, so the validator can tell that nothing was sent.
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = limitedBody{limited: http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes), orig: r.Body}
-	}
-	return nil
-}
-
-// tooLarge is the 413 problem for a body over the limit.
-func (s *Server) tooLarge() *Error {
-	return &Error{Status: http.StatusRequestEntityTooLarge, Slug: "too-large", Title: "Request body too large",
-		Detail: fmt.Sprintf("the body may be at most %d bytes", s.cfg.MaxBodyBytes)}
-}
-
-// specRoute is one OpenAPI operation under Echo's spelling of its path.
-type specRoute struct {
-	// route is what ValidateRequest sees: the operation with its security
-	// requirements left out, because the gateway checks credentials itself
-	// (authenticate) and kin-openapi's check, with no authentication
-	// function, only reads the body into memory once per scheme.
-	route       *routers.Route
-	operationID string
-	needsAuth   bool     // the operation declares security (or inherits the spec's)
-	hasParams   bool     // path parameters or a request body to validate
-	query       []string // the declared query parameters, sorted (queryparams.go)
-	// checks vouch for path and header parameters when fast is set (no
-	// request body in the operation, every such parameter simple).
-	checks []paramCheck
-	fast   bool
-}
-
-// routeKey is a method and an Echo route template ("/clients/:id").
-type routeKey struct{ method, path string }
-
-// noSecurity is the empty requirement list: ValidateRequest skips the check.
-var noSecurity = openapi3.SecurityRequirements{}
-
-// specRoutes indexes the spec's operations by method and Echo route
-// template ({id} becomes :id), built once.
-func specRoutes(spec *openapi3.T) map[routeKey]specRoute {
-	out := map[routeKey]specRoute{}
-	for path, item := range spec.Paths.Map() {
-		echoPath := path
-		for {
-			i := strings.IndexByte(echoPath, '{')
-			j := strings.IndexByte(echoPath, '}')
-			if i < 0 || j < i {
-				break
-			}
-			echoPath = echoPath[:i] + ":" + echoPath[i+1:j] + echoPath[j+1:]
-		}
-		for method, op := range item.Operations() {
-			hasParams := op.RequestBody != nil
-			for _, p := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
-				if p.Value != nil && p.Value.In == openapi3.ParameterInPath {
-					hasParams = true
-				}
-			}
-			needsAuth := op.Security == nil || len(*op.Security) > 0
-			checks, simple := compileParamChecks(item, op)
-			vop := *op
-			vop.Security = &noSecurity
-			out[routeKey{method, echoPath}] = specRoute{
-				route:       &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: &vop},
-				operationID: op.OperationID,
-				needsAuth:   needsAuth,
-				hasParams:   hasParams,
-				query:       declaredQuery(item, op),
-				checks:      checks,
-				fast:        simple && op.RequestBody == nil,
-			}
+	if p.PleskErrcode != nil {
+		if st := stateOf(c); st != nil {
+			st.errcode, st.hasErrcode = *p.PleskErrcode, true
 		}
 	}
-	return out
+	if p.Status >= 500 && p.Status != http.StatusNotImplemented {
+		s.log.Warn("request failed", zap.String("request_id", p.RequestID), zap.Int("status", p.Status), zap.Error(err))
+	}
+	body, mErr := marshalJSON(p)
+	if mErr != nil {
+		body = []byte(fallbackProblem)
+	}
+	body = append(body, '\n') // as every success body ends
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	if c.Request().Method == http.MethodHead {
+		c.Response().WriteHeader(p.Status)
+		return
+	}
+	c.Response().WriteHeader(p.Status)
+	_, _ = c.Response().Write(body)
 }
 
-// validatorOptions are the same for every request.
-var validatorOptions = &openapi3filter.Options{
-	SkipSettingDefaults: true,
-	// Credentials were checked before, against the configured mode; the
-	// routes carry no security requirement for ValidateRequest.
-	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-}
-
-// validate checks every request against openapi.yaml with
-// kin-openapi before a handler sees it, and resolves credentials where the
-// operation declares security. Defaults are deliberately not filled into
-// bodies (SkipSettingDefaults): a merge patch must carry only what was sent;
-// handlers apply documented defaults themselves.
-// It then hands the request to idempotent.
-func (s *Server) validate(c echo.Context, next echo.HandlerFunc) error {
-	r := c.Request()
-	// Echo has already matched the route: look the operation up by
-	// Echo's route template instead of routing a second time.
-	info, ok := s.routes[routeKey{r.Method, c.Path()}]
-	if !ok {
-		// Not an API route (or wrong method): Echo answers 404/405.
-		return s.idempotent(c, next)
+// echoProblem is the problem of an *echo.HTTPError (Echo's router: 404,
+// 405; its binder): the one place the gateway looks inside one.
+func echoProblem(err error) (Problem, bool) {
+	var herr *echo.HTTPError
+	if !errors.As(err, &herr) {
+		return Problem{}, false
 	}
-	if err := requireJSONPost(r); err != nil {
-		return err // before anything else: a forged POST gets no further
-	}
-	st := stateOf(c)
-	st.operation = info.operationID
-	proceed := s.idempotent
-	if info.needsAuth {
-		if err := s.authenticate(c, st); err != nil {
-			return err
-		}
-		r = c.Request()
-		proceed = s.shielded // the failed-login shield (shield.go)
-	}
-	if r.URL.RawQuery == "" && r.ContentLength == 0 && r.Body == http.NoBody {
-		// No query and no body. When the path and header parameters are
-		// simple and their precompiled checks vouch for the values (or,
-		// for an operation beyond them, when it has no path parameter and
-		// no body), there is nothing left for the walk to find: skip it.
-		if info.fast && paramsValid(info.checks, c, r.Header) || !info.fast && !info.hasParams {
-			return proceed(c, next)
+	if herr.Internal != nil {
+		var rerr *openapi3filter.RequestError
+		if errors.As(herr.Internal, &rerr) {
+			return validationProblem(rerr), true
 		}
 	}
-	if err := checkQuery(r.URL.RawQuery, info.query); err != nil {
-		return err
-	}
-	pathParams := make(map[string]string, len(c.ParamNames()))
-	for i, name := range c.ParamNames() {
-		pathParams[name] = c.ParamValues()[i]
-	}
-	input := &openapi3filter.RequestValidationInput{
-		Request: r, PathParams: pathParams, Route: info.route, Options: validatorOptions,
-	}
-	body := r.Body // the validator replaces it with what it read
-	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			// A body without Content-Length (chunked) that ran over.
-			if lb, ok := body.(limitedBody); ok {
-				drainOversize(r, lb.orig)
-			}
-			return s.tooLarge()
-		}
-		return err
-	}
-	return proceed(c, next)
+	status := herr.Code
+	return Problem{Type: problemType(slugForStatus(status)), Title: http.StatusText(status), Status: status, Detail: fmt.Sprint(herr.Message)}, true
 }

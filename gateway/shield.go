@@ -547,11 +547,22 @@ func loginResultOf(st *reqState, status int, httpError bool) loginResult {
 	}
 }
 
-// shielded runs the shield around an authenticated request, then
-// idempotent: before any packet, the refusal memory and the budgets; after
-// the answer is written, what Plesk made of the credentials.
-func (s *Server) shielded(c echo.Context, next echo.HandlerFunc) error {
-	st := stateOf(c)
+// shieldLogins runs the shield around an authenticated request: before
+// any packet, the refusal memory and the budgets; after the answer is
+// written, what Plesk made of the credentials. Requests that carry none
+// pass on.
+func (s *Server) shieldLogins(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		st := stateOf(c)
+		if st.route == nil || !st.route.needsAuth {
+			return next(c)
+		}
+		return s.shielded(c, st, next)
+	}
+}
+
+// shielded is shieldLogins for a request with credentials.
+func (s *Server) shielded(c echo.Context, st *reqState, next echo.HandlerFunc) error {
 	addr := s.shield.callerAddress(c.Request())
 	var t ticket
 	for {
@@ -573,7 +584,7 @@ func (s *Server) shielded(c echo.Context, next echo.HandlerFunc) error {
 	defer func() { s.shield.settle(c.Request().Context(), t, res, why, int(st.packets.Load())) }()
 	var perr *translator.Error
 	httpError := false
-	if err := s.idempotent(c, next); err != nil {
+	if err := next(c); err != nil {
 		errors.As(err, &perr)
 		var uerr *upstream.Error
 		httpError = errors.As(err, &uerr) && (uerr.Kind == upstream.BadStatus || uerr.Kind == upstream.TooLarge)

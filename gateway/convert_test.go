@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"go.uber.org/zap/zapcore"
-
-	"github.com/pleskgate/pleskgate/translator"
 )
 
 // Against a plesksim that answers as recorded servers do (PROTOCOL.md §15
@@ -75,17 +73,5 @@ func TestOwnerFieldsAndPasswordHashEveryDialect(t *testing.T) {
 				t.Fatal("no gen_info answer was logged: the log check proved nothing")
 			}
 		})
-	}
-}
-
-// A 1019 saying "already exists" (REC-1's reseller add) is the conflict it
-// says; any other 1019 stays 422 (translator.Error.Category).
-func TestInvalidValueAlreadyExistsIsConflict(t *testing.T) {
-	p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: `Unable to set login or password argument: A user with username "reseller99" already exists.`})
-	if p.Status != http.StatusConflict || p.PleskErrcode == nil || *p.PleskErrcode != 1019 {
-		t.Errorf("1019 already exists: %+v", p)
-	}
-	if p, _ := problemFor(&translator.Error{Code: translator.CodeInvalidValue, Text: "Invalid value."}); p.Status != http.StatusUnprocessableEntity {
-		t.Errorf("plain 1019: %+v", p)
 	}
 }

@@ -62,11 +62,26 @@ func callerCredentials(r *http.Request) (upstream.Credentials, bool) {
 	return upstream.Credentials{}, false
 }
 
-// authenticate resolves the upstream credentials of a request and stores them
-// in its state st. Routes that need none (docs, health, metrics) never get
-// here: validate only asks for credentials where the OpenAPI operation
-// declares security.
-func (s *Server) authenticate(c echo.Context, st *reqState) error {
+// authenticate resolves the caller's credentials where the OpenAPI
+// operation declares security; routes that need none (docs, health,
+// metrics) pass on. It runs before the validator, so a request without
+// credentials is a 401 whatever else is wrong with it.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		st := stateOf(c)
+		if st.route == nil || !st.route.needsAuth {
+			return next(c)
+		}
+		if err := s.resolveCaller(c, st); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// resolveCaller resolves the upstream credentials of a request and stores
+// them in its state st.
+func (s *Server) resolveCaller(c echo.Context, st *reqState) error {
 	r := c.Request()
 	if s.cfg.AuthMode == AuthService {
 		key := strings.TrimSpace(firstHeader(r.Header, headerAPIKey))

@@ -3,10 +3,8 @@ package gateway
 import (
 	"container/list"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -321,39 +319,3 @@ func (l *limitListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return err
 }
-
-// drainLimit is how much of an oversize body is read and thrown away after
-// the limit, so that the 413 reaches a client that writes its whole body
-// before it reads (Python's urllib, many others). Without it net/http reads
-// at most 256 KiB after the handler and closes the connection while the
-// client is still writing: the client sees a reset, not the 413. Beyond
-// this bound the connection is closed anyway (and such a client sees the
-// reset): reading costs bandwidth, never memory.
-const drainLimit = 8 << 20
-
-// drainOversize reads and discards what is left of body, an oversize
-// request's original body, up to drainLimit. A client that asked for
-// 100-continue has not sent its body and will not: nothing is read, and
-// net/http closes the connection after the 413.
-func drainOversize(r *http.Request, body io.Reader) {
-	if body == nil || body == http.NoBody || strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
-		return
-	}
-	if r.ContentLength > 0 && r.ContentLength > drainLimit {
-		return // more than the bound: closing now spares reading it
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, drainLimit))
-}
-
-// limitedBody is a request body under http.MaxBytesReader that keeps the
-// body it wraps, so that an oversize one can be drained (drainOversize).
-// Its Close closes nothing: the validator closes the body it read, and the
-// rest of an oversize one must stay readable; net/http closes the original
-// after the handler.
-type limitedBody struct {
-	limited io.Reader // http.MaxBytesReader over orig
-	orig    io.Reader // the body as net/http gave it
-}
-
-func (b limitedBody) Read(p []byte) (int, error) { return b.limited.Read(p) }
-func (limitedBody) Close() error                 { return nil }
