@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
 )

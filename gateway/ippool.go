@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
 )
