@@ -7,12 +7,15 @@ import (
 	"github.com/pleskgate/pleskgate/translator"
 )
 
+// listClientDomainsRoute: one read, customer get-domain-list.
+var listClientDomainsRoute = declare("listClientDomains", nil, translator.OpGetDomainList)
+
 // ListClientDomains implements GET /clients/{id}/domains (customer
 // get-domain-list, 1.6.8.0+): the client's domains as Plesk lists them. A
 // reseller sees only its own clients' domains because Plesk answers the
 // others' as not found.
 func (s *Server) ListClientDomains(ctx context.Context, req api.ListClientDomainsRequestObject) (api.ListClientDomainsResponseObject, error) {
-	v, err := s.versionFor(ctx, translator.OpGetDomainList)
+	v, err := s.versionFor(ctx, listClientDomainsRoute.ops...)
 	if err != nil {
 		return nil, err
 	}

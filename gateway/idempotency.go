@@ -6,18 +6,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
-	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/gateway/store"
 	"github.com/pleskgate/pleskgate/translator"
 )
@@ -138,9 +135,7 @@ func markWrites(ctx context.Context, reqs []translator.Request) context.Context 
 		return ctx
 	}
 	for _, r := range reqs {
-		switch r.(type) {
-		case *translator.GetRequest, *translator.LimitDescriptorRequest, *translator.PermissionDescriptorRequest, *translator.ButtonsListRequest:
-		default:
+		if !r.Op().ReadOnly() {
 			return context.WithValue(ctx, writePacketKey{}, true)
 		}
 	}
@@ -369,94 +364,34 @@ func (s *Server) upstreamTimeout() time.Duration {
 	return 30 * time.Second
 }
 
-// reconcile reads back whether the earlier write of this key took effect.
-// It answers (answered=true) when it did, with the answer the first attempt
-// would have given and Idempotent-Reconciled: true. It returns false when
-// the write did not take effect (the caller then sends it), or an error when
-// the read failed or cannot decide (the record stays Unknown). Reconciled:
-//
-//   - createClient: the client is read by the body's login; it exists with
-//     the body's name → 201 with it (a client of that login with another
-//     name is someone else's: the add is sent and Plesk's 409 is the answer).
-//   - addClientIP: the client's IP pool is read; the address is in it → 201
-//     with the pool.
-//   - convertClientToReseller: the client is read by id; still a client →
-//     the conversion is sent. Gone → the gateway cannot read resellers to
-//     confirm the conversion: 409 idempotency-outcome-unknown, nothing sent.
+// reconcile reads back whether the earlier write of this key took effect,
+// with the reconciler the request's route declares (routes.go). It answers
+// (answered=true) when it did, with the answer the first attempt would have
+// given and Idempotent-Reconciled: true. It returns false when the write did
+// not take effect (the caller then sends it), or an error when the read
+// failed or cannot decide (the record stays Unknown). A route without a
+// reconciler cannot read its effect back: 409 idempotency-outcome-unknown,
+// nothing sent.
 func (s *Server) reconcile(c echo.Context, body []byte) (bool, error) {
-	ctx := c.Request().Context()
-	op := ""
+	var rt *route
 	if st := stateOf(c); st != nil {
-		op = st.operation
+		rt = routeOf(st.operation)
 	}
-	w := c.Response()
-	reconciled := "true"
-	switch op {
-	case "createClient":
-		var b struct {
-			Login string `json:"login"`
-			Name  string `json:"name"`
-		}
-		if err := json.Unmarshal(body, &b); err != nil || b.Login == "" {
-			return false, nil
-		}
-		recs, _, err := s.readClients(ctx, translator.ByLogin(b.Login), include{})
-		if err != nil {
-			return false, err
-		}
-		for _, rec := range recs {
-			if rec.Info.Login == b.Login && rec.Info.Name == b.Name {
-				return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
-					Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: &reconciled,
-				}}.VisitCreateClientResponse(w)
-			}
-		}
-		return false, nil
-	case "addClientIP":
-		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-		if err != nil {
-			return false, nil
-		}
-		var b struct {
-			IPAddress string `json:"ip_address"`
-		}
-		if err := json.Unmarshal(body, &b); err != nil {
-			return false, nil
-		}
-		ip, err := canonicalIP(b.IPAddress)
-		if err != nil {
-			return false, nil // the handler refuses it
-		}
-		got, err := s.readLegacyBlock(ctx, id, include{IPPool: true})
-		if err != nil {
-			return false, err
-		}
-		for _, p := range got.IPPool {
-			if a, err := canonicalIP(p.Address); err == nil && a == ip {
-				return true, api.AddClientIP201JSONResponse{Body: toAPIIPPool(got.IPPool),
-					Headers: api.AddClientIP201ResponseHeaders{IdempotentReconciled: &reconciled}}.VisitAddClientIPResponse(w)
-			}
-		}
-		return false, nil
-	case "convertClientToReseller":
-		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-		if err != nil {
-			return false, nil
-		}
-		recs, _, err := s.readClients(ctx, translator.ByID(int(id)), include{})
-		if err != nil {
-			return false, err
-		}
-		for _, rec := range recs {
-			if int64(rec.ID) == id {
-				return false, nil // still a client: the conversion did not happen
-			}
-		}
-		return false, &Error{Status: http.StatusConflict, Slug: "idempotency-outcome-unknown", Title: "Outcome of the earlier attempt unknown",
-			Detail: "the conversion sent with this Idempotency-Key got no answer from Plesk, and client " + strconv.FormatInt(id, 10) +
-				" is no longer a client, which is what a conversion does; the gateway cannot read resellers to confirm it, so nothing was sent again. Check the reseller in Plesk"}
+	if rt == nil || rt.reconcile == nil {
+		return false, errOutcomeUnknown("the request sent with this Idempotency-Key got no answer from Plesk and its effect cannot be read back, so it was not sent again; check the state in Plesk")
 	}
-	// An operation whose effect cannot be read back.
-	return false, &Error{Status: http.StatusConflict, Slug: "idempotency-outcome-unknown", Title: "Outcome of the earlier attempt unknown",
-		Detail: "the request sent with this Idempotency-Key got no answer from Plesk and its effect cannot be read back, so it was not sent again; check the state in Plesk"}
+	return rt.reconcile(s, c, body)
+}
+
+// errOutcomeUnknown is the 409 of a keyed write whose earlier outcome the
+// gateway cannot read back.
+func errOutcomeUnknown(detail string) error {
+	return &Error{Status: http.StatusConflict, Slug: "idempotency-outcome-unknown", Title: "Outcome of the earlier attempt unknown", Detail: detail}
+}
+
+// reconciledTrue is the value of Idempotent-Reconciled on an answer a
+// reconciler built.
+func reconciledTrue() *string {
+	t := "true"
+	return &t
 }

@@ -198,11 +198,11 @@ func legacyRefusalOf(err error) (*legacyRefusedError, bool) {
 	return le, ok
 }
 
-// requestOps lists the operations of reqs.
+// requestOps lists the operations of reqs, as their Op values name them.
 func requestOps(reqs []translator.Request) []translator.Operation {
 	ops := make([]translator.Operation, len(reqs))
 	for i, r := range reqs {
-		ops[i] = r.Operation()
+		ops[i] = r.Op().Name()
 	}
 	return ops
 }

@@ -210,13 +210,14 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // translator decodes one result at a time (EachGetResult): only the ids
 // are kept, not a result per client.
 func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
-	v, err := s.versionFor(ctx, translator.OpGet)
+	req := &translator.GetRequest{Filter: f}
+	v, err := s.versionFor(ctx, req.Operation())
 	if err != nil {
 		return nil, err
 	}
 	var ids []int
 	var failed []translator.Result
-	err = s.upstream.CallGet(ctx, credentialsFrom(ctx), v, &translator.GetRequest{Filter: f}, func(r translator.GetResult) error {
+	err = s.upstream.CallGet(ctx, credentialsFrom(ctx), v, req, func(r translator.GetResult) error {
 		if r.Result.OK() {
 			ids = append(ids, r.Result.ID)
 		} else {
@@ -247,11 +248,11 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPa
 	if len(ids) == 0 {
 		return listPage{inc: in}, nil
 	}
-	v, err := s.versionFor(ctx, translator.OpGet)
+	req := &translator.GetRequest{Filter: translator.ByID(ids...), GenInfo: true, Stat: in.Stat}
+	v, err := s.versionFor(ctx, req.Operation())
 	if err != nil {
 		return listPage{}, err
 	}
-	req := &translator.GetRequest{Filter: translator.ByID(ids...), GenInfo: true, Stat: in.Stat}
 	if in.legacy() {
 		legacyV, err := s.versionFor(ctx, in.legacyOps()...)
 		if err != nil {

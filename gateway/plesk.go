@@ -9,7 +9,7 @@ import (
 )
 
 // This file is the gateway's use of the XML API: choosing versions, sending
-// packets, and reading clients. Handlers (handlers_*.go) only map JSON.
+// packets, and reading clients. Handlers (one file per resource) only map JSON.
 
 // versions returns the protocol versions to choose from for this caller.
 func (s *Server) versions(ctx context.Context) ([]translator.Version, error) {
@@ -134,7 +134,8 @@ func recordOf(r *translator.GetResult, in include, v translator.Version) clientR
 // are returned as misses (1013 results), other per-result errors as the
 // error.
 func (s *Server) readResults(ctx context.Context, f translator.Filter, in include) (results []translator.GetResult, v translator.Version, misses []translator.Result, err error) {
-	v, err = s.versionFor(ctx, translator.OpGet)
+	main := &translator.GetRequest{Filter: f, GenInfo: true, Stat: in.Stat}
+	v, err = s.versionFor(ctx, main.Operation())
 	if err != nil {
 		return nil, v, nil, err
 	}
@@ -144,7 +145,6 @@ func (s *Server) readResults(ctx context.Context, f translator.Filter, in includ
 			return nil, v, nil, err
 		}
 	}
-	main := &translator.GetRequest{Filter: f, GenInfo: true, Stat: in.Stat}
 	sameVersion := in.legacy() && legacyV.Compare(v) == 0
 	if sameVersion {
 		main.Limits, main.Permissions, main.IPPool = in.Limits, in.Permissions, in.IPPool
@@ -155,7 +155,11 @@ func (s *Server) readResults(ctx context.Context, f translator.Filter, in includ
 	}
 	// The ok results are compacted in place: results[:n] never overtakes
 	// the result being read.
-	all := replies[0].(*translator.GetReply).Results
+	got, err := translator.ReplyAs[*translator.GetReply](replies[0])
+	if err != nil {
+		return nil, v, nil, err
+	}
+	all := got.Results
 	results = all[:0]
 	for i := range all {
 		r := &all[i]
@@ -187,7 +191,11 @@ func (s *Server) readResults(ctx context.Context, f translator.Filter, in includ
 		if err != nil {
 			return nil, v, nil, err
 		}
-		for _, r := range replies[0].(*translator.GetReply).Results {
+		got, err := translator.ReplyAs[*translator.GetReply](replies[0])
+		if err != nil {
+			return nil, v, nil, err
+		}
+		for _, r := range got.Results {
 			i, ok := byID[r.Result.ID]
 			if !r.Result.OK() || !ok {
 				// Deleted between the two packets: it keeps its general info only.
@@ -218,6 +226,15 @@ func (s *Server) readClient(ctx context.Context, id int64, in include) (clientRe
 	return clientRecord{}, errNotFound("no client with id " + strconv.FormatInt(id, 10))
 }
 
+// firstResultOf is firstResult of r, a *translator.ResultsReply.
+func firstResultOf(r translator.Reply, what string) (translator.Result, error) {
+	rep, err := translator.ReplyAs[*translator.ResultsReply](r)
+	if err != nil {
+		return translator.Result{}, err
+	}
+	return firstResult(rep.Results, what)
+}
+
 // firstResult returns the first result of a multi-result reply as an error
 // or nil, and 404 when Plesk returned none (nothing matched).
 func firstResult(results []translator.Result, what string) (translator.Result, error) {
@@ -226,4 +243,20 @@ func firstResult(results []translator.Result, what string) (translator.Result, e
 	}
 	r := results[0]
 	return r, r.Err()
+}
+
+// firstGet returns the first result of a get reply, or its error.
+func firstGet(r translator.Reply) (translator.GetResult, error) {
+	rep, err := translator.ReplyAs[*translator.GetReply](r)
+	if err != nil {
+		return translator.GetResult{}, err
+	}
+	if len(rep.Results) == 0 {
+		return translator.GetResult{}, errNotFound("client not found")
+	}
+	return rep.Results[0], rep.Results[0].Result.Err()
+}
+
+func errMissingBlock(name string) error {
+	return &Error{Status: 502, Slug: "bad-upstream-answer", Title: "Malformed answer from Plesk", Detail: "Plesk's answer lacks the " + name + " block"}
 }

@@ -904,5 +904,5 @@ func packetOpName(v translator.Version, reqs []translator.Request) string {
 	if len(reqs) == 0 {
 		return v.Dialect().Operator()
 	}
-	return v.Dialect().Operator() + "/" + string(reqs[0].Operation())
+	return v.Dialect().Operator() + "/" + string(reqs[0].Op().Name())
 }

@@ -1,5 +1,8 @@
 package gateway
 
+// Limit and permission descriptors (legacy client get-limit-descriptor,
+// get-permission-descriptor), cached (cache.go).
+
 import (
 	"context"
 	"net/http"
@@ -11,15 +14,16 @@ import (
 	"github.com/pleskgate/pleskgate/translator"
 )
 
+// The routes of this file (routes.go).
+var (
+	getLimitDescriptorRoute            = declare("getLimitDescriptor", nil, translator.OpGetLimitDescriptor)
+	getPermissionDescriptorRoute       = declare("getPermissionDescriptor", nil, translator.OpGetPermissionDescriptor)
+	getClientLimitDescriptorRoute      = declare("getClientLimitDescriptor", nil, translator.OpGetLimitDescriptor)
+	getClientPermissionDescriptorRoute = declare("getClientPermissionDescriptor", nil, translator.OpGetPermissionDescriptor)
+)
+
 // descriptorKind is "limits" or "permissions".
 type descriptorKind string
-
-func (k descriptorKind) op() translator.Operation {
-	if k == "limits" {
-		return translator.OpGetLimitDescriptor
-	}
-	return translator.OpGetPermissionDescriptor
-}
 
 // cachedDescriptor is a descriptor read as served: from the cache, or fetched
 // once (singleflight) and stored, keyed by the caller's identity, the protocol
@@ -30,8 +34,8 @@ type cachedDescriptor struct {
 	notModified bool
 }
 
-func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (cachedDescriptor, error) {
-	v, err := s.versionFor(ctx, kind.op())
+func (s *Server) descriptor(ctx context.Context, rt *route, kind descriptorKind, clientID int64, ifNoneMatch *string) (cachedDescriptor, error) {
+	v, err := s.versionFor(ctx, rt.ops...)
 	if err != nil {
 		return cachedDescriptor{}, err
 	}
@@ -52,7 +56,10 @@ func (s *Server) descriptor(ctx context.Context, kind descriptorKind, clientID i
 		if err != nil {
 			return nil, err
 		}
-		rep := replies[0].(*translator.DescriptorReply)
+		rep, err := translator.ReplyAs[*translator.DescriptorReply](replies[0])
+		if err != nil {
+			return nil, err
+		}
 		if len(rep.Results) == 0 {
 			if clientID > 0 {
 				return nil, errNotFound("no client with id " + strconv.FormatInt(clientID, 10))
@@ -108,28 +115,28 @@ func ttlSeconds(e store.Entry) int {
 
 // GetLimitDescriptor implements GET /descriptors/limits (legacy client/get-limit-descriptor, blank filter).
 func (s *Server) GetLimitDescriptor(ctx context.Context, req api.GetLimitDescriptorRequestObject) (api.GetLimitDescriptorResponseObject, error) {
-	return s.descriptorResponse(ctx, "limits", 0, req.Params.IfNoneMatch)
+	return s.descriptorResponse(ctx, getLimitDescriptorRoute, "limits", 0, req.Params.IfNoneMatch)
 }
 
 // GetPermissionDescriptor implements GET /descriptors/permissions (legacy client/get-permission-descriptor, blank filter).
 func (s *Server) GetPermissionDescriptor(ctx context.Context, req api.GetPermissionDescriptorRequestObject) (api.GetPermissionDescriptorResponseObject, error) {
-	return s.descriptorResponse(ctx, "permissions", 0, req.Params.IfNoneMatch)
+	return s.descriptorResponse(ctx, getPermissionDescriptorRoute, "permissions", 0, req.Params.IfNoneMatch)
 }
 
 // GetClientLimitDescriptor implements GET /clients/{id}/descriptors/limits (legacy get-limit-descriptor filtered by id).
 func (s *Server) GetClientLimitDescriptor(ctx context.Context, req api.GetClientLimitDescriptorRequestObject) (api.GetClientLimitDescriptorResponseObject, error) {
-	return s.descriptorResponse(ctx, "limits", req.Id, req.Params.IfNoneMatch)
+	return s.descriptorResponse(ctx, getClientLimitDescriptorRoute, "limits", req.Id, req.Params.IfNoneMatch)
 }
 
 // GetClientPermissionDescriptor implements GET /clients/{id}/descriptors/permissions.
 func (s *Server) GetClientPermissionDescriptor(ctx context.Context, req api.GetClientPermissionDescriptorRequestObject) (api.GetClientPermissionDescriptorResponseObject, error) {
-	return s.descriptorResponse(ctx, "permissions", req.Id, req.Params.IfNoneMatch)
+	return s.descriptorResponse(ctx, getClientPermissionDescriptorRoute, "permissions", req.Id, req.Params.IfNoneMatch)
 }
 
 // descriptorResponse reads a descriptor (cached) as the answer of any of
 // the four descriptor operations.
-func (s *Server) descriptorResponse(ctx context.Context, kind descriptorKind, clientID int64, ifNoneMatch *string) (rawDescriptorResponse, error) {
-	d, err := s.descriptor(ctx, kind, clientID, ifNoneMatch)
+func (s *Server) descriptorResponse(ctx context.Context, rt *route, kind descriptorKind, clientID int64, ifNoneMatch *string) (rawDescriptorResponse, error) {
+	d, err := s.descriptor(ctx, rt, kind, clientID, ifNoneMatch)
 	if err != nil {
 		return rawDescriptorResponse{}, err
 	}

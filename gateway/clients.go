@@ -1,16 +1,31 @@
 package gateway
 
+// Clients: list, create, read, change and delete client accounts (Plesk
+// get, add, set, del), and a client's statistics.
+
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/pleskgate/pleskgate/api"
 	"github.com/pleskgate/pleskgate/translator"
-	"go.uber.org/zap"
+)
+
+// The routes of this file (routes.go).
+var (
+	listClientsRoute   = declare("listClients", nil, translator.OpGet)
+	createClientRoute  = declare("createClient", (*Server).reconcileCreateClient, translator.OpAdd, translator.OpGet)
+	deleteClientsRoute = declare("deleteClients", nil, translator.OpDel)
+	getClientRoute     = declare("getClient", nil, translator.OpGet)
+	patchClientRoute   = declare("patchClient", nil, translator.OpSet, translator.OpGet)
+	deleteClientRoute  = declare("deleteClient", nil, translator.OpDel)
+	getClientStatRoute = declare("getClientStat", nil, translator.OpGet)
 )
 
 const (
@@ -159,7 +174,7 @@ func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.versionFor(ctx, translator.OpAdd, translator.OpGet)
+	v, err := s.versionFor(ctx, createClientRoute.ops...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +184,19 @@ func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	add := replies[0].(*translator.AddReply)
+	add, err := translator.ReplyAs[*translator.AddReply](replies[0])
+	if err != nil {
+		return nil, err
+	}
 	if err := add.Result.Err(); err != nil {
 		return nil, err
 	}
+	get, err := translator.ReplyAs[*translator.GetReply](replies[1])
+	if err != nil {
+		return nil, err
+	}
 	rec := clientRecord{ID: add.Result.ID, version: v}
-	for _, r := range replies[1].(*translator.GetReply).Results {
+	for _, r := range get.Results {
 		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
 			rec.Info = *r.Client
 		}
@@ -206,84 +228,6 @@ func clientETag(rec clientRecord) string {
 	return clientInfoETag(rec.ID, &rec.Info)
 }
 
-// conditional runs change, a write to client id, under If-Match (DESIGN.md
-// §7); without If-Match it simply runs change on ctx.
-//
-// With If-Match: the client is read and its ETag compared first, without
-// the lock, so Plesk has let the caller see the client before the caller
-// may hold it (a stranger's 404 never waits for or holds the lock); a
-// mismatch is 412 at once. Then the client's lock is taken (in Redis when
-// the stores are there, so across replicas), the client is read again and
-// compared under it: the lock is per client, not per caller, so of two
-// changes sent with one ETag by any callers, the second reads the first's
-// result and gets 412.
-//
-// The change runs detached from the caller's cancellation, bounded like a
-// detached keyed write (twice the upstream timeout), and the lock is
-// released only when it returned: a caller that hangs up while its change is
-// at the panel keeps the client locked until the panel answered. Right
-// before the change the lock is confirmed (renewed); one that lapsed is 503
-// client-busy and nothing is sent.
-func (s *Server) conditional(ctx context.Context, id int64, ifMatch *string, change func(ctx context.Context) error) error {
-	if ifMatch == nil {
-		return change(ctx)
-	}
-	if err := s.matchIfMatch(ctx, id, *ifMatch); err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, s.cfg.ClientLockWait)
-	held, err := s.cfg.Locks.Lock(wctx, "client:"+s.upstreamID+":"+strconv.FormatInt(id, 10))
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		s.log.Warn("client lock", zap.Int64("client_id", id), zap.Error(err))
-		return errClientBusy("another conditional change of this client is still running (or the lock store is unreachable); nothing was sent: retry")
-	}
-	defer held.Unlock()
-	if err := s.matchIfMatch(ctx, id, *ifMatch); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err // the caller left before the change: send nothing
-	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*s.upstreamTimeout())
-	defer cancel()
-	if err := held.Confirm(dctx); err != nil {
-		s.log.Warn("client lock lost before the change was sent", zap.Int64("client_id", id), zap.Error(err))
-		return errClientBusy("the lock on this client lapsed before the change could be sent (the lock store was slow or unreachable); nothing was sent: retry")
-	}
-	return change(dctx)
-}
-
-// matchIfMatch reads client id as the caller and compares its ETag with ifMatch.
-func (s *Server) matchIfMatch(ctx context.Context, id int64, ifMatch string) error {
-	rec, err := s.readClient(ctx, id, include{})
-	if err != nil {
-		return err
-	}
-	if !etagMatches(ifMatch, clientETag(rec)) {
-		return errPreconditionFailed("the client changed since it was read (If-Match does not match its ETag)")
-	}
-	return nil
-}
-
-func errClientBusy(detail string) error {
-	return &Error{Status: http.StatusServiceUnavailable, Slug: "client-busy", Title: "Client busy", Header: http.Header{"Retry-After": {"1"}}, Detail: detail}
-}
-
-// etagMatches implements If-Match / If-None-Match list matching (strong comparison).
-func etagMatches(header, etag string) bool {
-	for part := range strings.SplitSeq(header, ",") {
-		part = strings.TrimSpace(part)
-		if part == "*" || part == etag {
-			return true
-		}
-	}
-	return false
-}
-
 // PatchClient implements PATCH /clients/{id} (Plesk set) as a JSON merge
 // patch: only the fields sent go into <values>. Set and get travel in one packet.
 func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObject) (api.PatchClientResponseObject, error) {
@@ -294,7 +238,7 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.versionFor(ctx, translator.OpSet, translator.OpGet)
+	v, err := s.versionFor(ctx, patchClientRoute.ops...)
 	if err != nil {
 		return nil, err
 	}
@@ -314,11 +258,14 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 		return nil, err
 	}
 	if !empty {
-		if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
+		if _, err := firstResultOf(replies[0], "client"); err != nil {
 			return nil, err
 		}
 	}
-	get := replies[len(replies)-1].(*translator.GetReply)
+	get, err := translator.ReplyAs[*translator.GetReply](replies[len(replies)-1])
+	if err != nil {
+		return nil, err
+	}
 	if len(get.Results) == 0 {
 		return nil, errNotFound("client not found")
 	}
@@ -335,7 +282,7 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 
 // DeleteClient implements DELETE /clients/{id} (Plesk del).
 func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestObject) (api.DeleteClientResponseObject, error) {
-	v, err := s.versionFor(ctx, translator.OpDel)
+	v, err := s.versionFor(ctx, deleteClientRoute.ops...)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +294,7 @@ func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if _, err := firstResult(replies[0].(*translator.ResultsReply).Results, "client"); err != nil {
+	if _, err := firstResultOf(replies[0], "client"); err != nil {
 		return nil, err
 	}
 	return api.DeleteClient204Response{}, nil
@@ -365,7 +312,7 @@ func (s *Server) DeleteClients(ctx context.Context, req api.DeleteClientsRequest
 	if f.IsBlank() {
 		return nil, errBadRequest("bulk delete needs a filter (id, login, guid, external_id, owner_id or owner_login): an empty filter would delete every client")
 	}
-	v, err := s.versionFor(ctx, translator.OpDel)
+	v, err := s.versionFor(ctx, deleteClientsRoute.ops...)
 	if err != nil {
 		return nil, err
 	}
@@ -373,8 +320,12 @@ func (s *Server) DeleteClients(ctx context.Context, req api.DeleteClientsRequest
 	if err != nil {
 		return nil, err
 	}
+	dels, err := translator.ReplyAs[*translator.ResultsReply](replies[0])
+	if err != nil {
+		return nil, err
+	}
 	out := api.BulkDeleteResult{Results: []api.BulkDeleteItem{}}
-	for _, r := range replies[0].(*translator.ResultsReply).Results {
+	for _, r := range dels.Results {
 		item := api.BulkDeleteItem{FilterValue: r.FilterID, Status: api.BulkDeleteItemStatusDeleted}
 		if r.ID > 0 {
 			id := int64(r.ID)
@@ -388,4 +339,43 @@ func (s *Server) DeleteClients(ctx context.Context, req api.DeleteClientsRequest
 		out.Results = append(out.Results, item)
 	}
 	return api.DeleteClients200JSONResponse(out), nil
+}
+
+// GetClientStat implements GET /clients/{id}/stat (Plesk get, dataset stat).
+func (s *Server) GetClientStat(ctx context.Context, req api.GetClientStatRequestObject) (api.GetClientStatResponseObject, error) {
+	rec, err := s.readClient(ctx, req.Id, include{Stat: true})
+	if err != nil {
+		return nil, err
+	}
+	if rec.Stat == nil {
+		return nil, errMissingBlock("stat")
+	}
+	return api.GetClientStat200JSONResponse(toAPIStat(*rec.Stat)), nil
+}
+
+// reconcileCreateClient reconciles a keyed POST /clients whose add got no
+// answer: the client is read by the body's login; when it exists with the
+// body's name, the answer is the 201 with it. A client of that login with
+// another name is someone else's: the add is sent and Plesk's 409 is the
+// answer.
+func (s *Server) reconcileCreateClient(c echo.Context, body []byte) (bool, error) {
+	var b struct {
+		Login string `json:"login"`
+		Name  string `json:"name"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil || b.Login == "" {
+		return false, nil
+	}
+	recs, _, err := s.readClients(c.Request().Context(), translator.ByLogin(b.Login), include{})
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range recs {
+		if rec.Info.Login == b.Login && rec.Info.Name == b.Name {
+			return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
+				Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: reconciledTrue(),
+			}}.VisitCreateClientResponse(c.Response())
+		}
+	}
+	return false, nil
 }

@@ -1,0 +1,36 @@
+package gateway
+
+// A client's custom buttons (legacy client cform_buttons_list).
+
+import (
+	"context"
+
+	"github.com/pleskgate/pleskgate/api"
+	"github.com/pleskgate/pleskgate/translator"
+)
+
+// The route of this file (routes.go).
+var listClientButtonsRoute = declare("listClientButtons", nil, translator.OpButtonsList)
+
+// ListClientButtons implements GET /clients/{id}/buttons (legacy client/cform_buttons_list).
+func (s *Server) ListClientButtons(ctx context.Context, req api.ListClientButtonsRequestObject) (api.ListClientButtonsResponseObject, error) {
+	v, err := s.versionFor(ctx, listClientButtonsRoute.ops...)
+	if err != nil {
+		return nil, err
+	}
+	replies, err := s.send(ctx, v, &translator.ButtonsListRequest{Filter: translator.ByID(int(req.Id))})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := translator.ReplyAs[*translator.ButtonsReply](replies[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(rep.Results) == 0 {
+		return nil, errNotFound("client not found")
+	}
+	if err := rep.Results[0].Result.Err(); err != nil {
+		return nil, err
+	}
+	return api.ListClientButtons200JSONResponse(toAPIButtons(rep.Results[0].Buttons)), nil
+}
