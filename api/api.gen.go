@@ -398,6 +398,31 @@ type Client struct {
 	VendorGuid *string `json:"vendor_guid,omitempty"`
 }
 
+// ClientBatch The clients to create in one packet: 1 to 100 items, each a `ClientCreate`.
+type ClientBatch struct {
+	Clients []ClientCreate `json:"clients"`
+}
+
+// ClientBatchItem What happened to one item of a batch create. `client` when `status` is `201`, `problem` otherwise.
+type ClientBatchItem struct {
+	// Client A client (customer) account as Plesk reports it. The password is never returned.
+	Client *Client `json:"client,omitempty"`
+
+	// Problem An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Status `201` when the client was created; otherwise the status Plesk's error for this item maps to (e.g. `409` when the login exists).
+	//
+	// Example: 201
+	Status int `json:"status"`
+}
+
+// ClientBatchResult defines model for ClientBatchResult.
+type ClientBatchResult struct {
+	// Results One result per item of the request, in the same order.
+	Results []ClientBatchItem `json:"results"`
+}
+
 // ClientCreate A new client. Name at most one of `owner_id`, `owner_login` and
 // `owner_external_id` (otherwise `422`); without one, the caller owns the
 // client.
@@ -1136,6 +1161,19 @@ type CreateClientParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateClientsBatchParams defines parameters for CreateClientsBatch.
+type CreateClientsBatchParams struct {
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
+	// first answer is stored and returned again for a repeat with the same
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteClientParams defines parameters for DeleteClient.
 type DeleteClientParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
@@ -1237,6 +1275,9 @@ type GetPermissionDescriptorParams struct {
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
 
+// CreateClientsBatchJSONRequestBody defines body for CreateClientsBatch for application/json ContentType.
+type CreateClientsBatchJSONRequestBody = ClientBatch
+
 // PatchClientApplicationMergePatchPlusJSONRequestBody defines body for PatchClient for application/merge-patch+json ContentType.
 type PatchClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
 
@@ -1266,6 +1307,9 @@ type ServerInterface interface {
 	// CreateClient Create a client
 	// (POST /clients)
 	CreateClient(ctx echo.Context, params CreateClientParams) error
+	// CreateClientsBatch Create several clients in one packet
+	// (POST /clients/batch)
+	CreateClientsBatch(ctx echo.Context, params CreateClientsBatchParams) error
 	// DeleteClient Delete a client
 	// (DELETE /clients/{id})
 	DeleteClient(ctx echo.Context, id ClientIdForDelete, params DeleteClientParams) error
@@ -1486,6 +1530,35 @@ func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateClient(ctx, params)
+	return err
+}
+
+// CreateClientsBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateClientsBatch(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateClientsBatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateClientsBatch(ctx, params)
 	return err
 }
 
@@ -2035,6 +2108,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/clients", wrapper.DeleteClients, options.OperationMiddlewares["deleteClients"]...)
 	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
+	router.POST(options.BaseURL+"/clients/batch", wrapper.CreateClientsBatch, options.OperationMiddlewares["createClientsBatch"]...)
 	router.DELETE(options.BaseURL+"/clients/:id", wrapper.DeleteClient, options.OperationMiddlewares["deleteClient"]...)
 	router.GET(options.BaseURL+"/clients/:id", wrapper.GetClient, options.OperationMiddlewares["getClient"]...)
 	router.PATCH(options.BaseURL+"/clients/:id", wrapper.PatchClient, options.OperationMiddlewares["patchClient"]...)
@@ -2738,6 +2812,235 @@ type CreateClient504ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateClient504ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatchRequestObject struct {
+	Params CreateClientsBatchParams
+	Body   *CreateClientsBatchJSONRequestBody
+}
+
+type CreateClientsBatchResponseObject interface {
+	VisitCreateClientsBatchResponse(w http.ResponseWriter) error
+}
+
+type CreateClientsBatch200ResponseHeaders struct {
+	IdempotentReconciled *string
+}
+
+type CreateClientsBatch200JSONResponse struct {
+	Body    ClientBatchResult
+	Headers CreateClientsBatch200ResponseHeaders
+}
+
+func (response CreateClientsBatch200JSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReconciled != nil {
+		w.Header().Set("Idempotent-Reconciled", fmt.Sprint(*response.Headers.IdempotentReconciled))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch400ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch401ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch403ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch409ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch413ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch415ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch422ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch429ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch501ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch502ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch503ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch504ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6720,6 +7023,9 @@ type StrictServerInterface interface {
 	// CreateClient Create a client
 	// (POST /clients)
 	CreateClient(ctx context.Context, request CreateClientRequestObject) (CreateClientResponseObject, error)
+	// CreateClientsBatch Create several clients in one packet
+	// (POST /clients/batch)
+	CreateClientsBatch(ctx context.Context, request CreateClientsBatchRequestObject) (CreateClientsBatchResponseObject, error)
 	// DeleteClient Delete a client
 	// (DELETE /clients/{id})
 	DeleteClient(ctx context.Context, request DeleteClientRequestObject) (DeleteClientResponseObject, error)
@@ -6886,6 +7192,54 @@ func (sh *strictHandler) CreateClient(ctx echo.Context, params CreateClientParam
 		return err
 	} else if validResponse, ok := response.(CreateClientResponseObject); ok {
 		return validResponse.VisitCreateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateClientsBatch operation middleware
+func (sh *strictHandler) CreateClientsBatch(ctx echo.Context, params CreateClientsBatchParams) error {
+	var request CreateClientsBatchRequestObject
+
+	request.Params = params
+
+	var body CreateClientsBatchJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClientsBatch(ctx.Request().Context(), request.(CreateClientsBatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClientsBatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateClientsBatchResponseObject); ok {
+		return validResponse.VisitCreateClientsBatchResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7545,259 +7899,275 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5ljD4KgjuRFj0JClSN9tUVPSqbLlaXbKtkeRxd1fWMsFMkEQpCWQlkKLZFYroXxsxf3fnEWZn",
-	"3+N7lHqSL3AAZCIvJFPypaerVD/KIplAAgcH5375pRPyRcIZYVJ0Rr905gRHJIU/X+JwTl5yJlMeq88R",
-	"EWFKE0k564w6f+RLFHM2Q3JOEGZiSVK0wCs0ISglmSBRv+N1yEe8SGLSGXWSlN5iSTy0wB97eEa+ORoM",
-	"Ol4nJT9nNCVRZyTTjHgdEc7JAqu3yVWixgmZUjbr3N15ej1XEstM1Jdz+folerE3HKJQPYUEPIb4FJY3",
-	"w5Is8eqJQHYQT82DO3MqPcRTtJyvEJVoSZhEkqOLmIibbmUP6js11zGaU3mMpIy/Odgb3nMbp9d4Vl//",
-	"KZNUrpDEM7volCQpEYRJrB45RoKwSK1wgsMbhAUKzqa9N1iG80AtX316yxkxX5UX7nfCIX422Z8OXpC9",
-	"6IAcDv3OPVd9FpFFwiVh8pKEnIU0VuOquwjURAFazglDck6FRYwlFmiS0ViiyQqlBEeUzfRG1E7JdEpC",
-	"qfaNmc8ITmNKUoSlJItEoiWVc3hM4AVBQb6QcNX7nqzUy7ggiGcy5Aui3uSzjN0wvmRoB04RRTRCjEu7",
-	"GMqQpAvSHSE5xzJ/j+T8xizFQ5hFPtOn8HNGhIQdqDnUgSA8w5T10ckEPnE5J+mSCtL3WQnsChgdF6yE",
-	"ZYvO6Af9w49eA5jPKbtpRu7ne8+fo5iyG4WdamWMfJQowTOCdoKUxN/4HfWN3wm6xwiblTF4MsZCP1nB",
-	"imww2A93w5iqy/+HmC6o/GY4GKjv947CLBU8/Yas/jT/K7uMQ3p29PbVn17AIHKM3Dd2NqPOOQ+x3kh1",
-	"X+8vzy22hynBkkRIr6a8ULvE3YO9jVg75ekCy86ok6W0l5IpSQkL1QnU13RJZLo6mUqS1ld1pRA8EgrO",
-	"S6wuHJnylCCZrhTW6rN317fX4iZRJsmMpPDuDx8+nGRyTpikIZakvoBrRVGLJyhnCCYkakmZIGgHThdu",
-	"2bdY0FBBL1JP41ggnBJEPiYklCSqEDD9cEpwvPjGL8iZ3/FQOMepIPIbv/P++nXv+ZZDvfM6CU7xgkjL",
-	"K+CEzqLmzehrqE8R0Qjt7CMqzJ1m0YR/BMq84PaRnyJOykvf9zpUzZZgOe94HYYXANWoHT5QJo8OOl5n",
-	"QRldqCs49JoOxm7iNU9fcnZLUtGItY07Gg42bymECeWCeOiGJBJNeaoppNliebvDwVfe7ysSk3WoWNvr",
-	"881bjWCuljt9/pU3+m7JSPpyjtms7W5fbN7tgt+23euLr7JXoNv1vb1L8M8ZQQkXFCjKNOULhFGSklvK",
-	"MwH84YlAgSLpY038A7TDU0SlQIHiSwHSwmG3j94tqN0sQVOaOvwFdvhzRtJVsUU9XYmiLPDHc8Jmcq6Q",
-	"fe8AtpV/0USxX9NYkvT0oyQpw3ETpbkisRIjDLNQkoacE5qqQ6QMYYaIGYzESkiyQDtJyiUPeYx+/Y//",
-	"Dw37R/39/qDbR5ckIVjvT5BbkuLYQ1idtJBoOBgMjlHEQRgI+WJCGdEiCmYgCKApLBTdUGZE4CTmEbEH",
-	"2wQeu64xoEIBIyrJAqjrRth4CpZn+lG1uvwBnKZ4pX4XcgXkX6FSJwfldxltBcTv3p+9+h8Dqln2VWHU",
-	"Ds1o9PUBsQ4M9yIXDwXLOZ9R1gYysXrw6wMHXvsV0QTg8W0W36xjo18BMkgxL8NqPDTJ4puCDytFzLKv",
-	"EvNqZFolnvVDx51KKS3/A+EPTH3DXQUFw8De6BtcDRG5cikIopFoIHODfwiZg9WN/6F3HGC6+aK3Aivg",
-	"wv80yH49BD27OImilAhxoYS+GiRPGDq7uD1APFX/HiGsH861YoDuE4ESzuOyLjd8sdcf9Pf6w0GnWaxM",
-	"NoqVjvx1cLhd+nKsLt+TVZN0qf7AcR+doGlKxBzd4jgjaMUzFM45FwSOmOBwjhhZ5maVHYzevz975SGB",
-	"V57PRBbOwbaVZTSaERagJKVMiq7SfBf4hiCMUqW6awBhmU8k8JSMFMx8puVRa+wRSEiekghhFqmxWcrU",
-	"B6XFw5LUhICCJTuTz27ICoZMeLRCO/BjYXuSvUuSxHhFohECkxdgcibAQIDUUI2mPovoFOwQUk8ElDg4",
-	"2NsLjp03z2lMHFHa7gnWTuPYZ2nGmJrbDB+8CProe7LSyn5OxIOL89Or7787uT4dn706fXPx7vr07cu/",
-	"jK+vzwOf7ewdoLniPBGZ4iyWXdidGp+QFIU4jknaR+cE3xJEJSKLRK5yAMF6fKZOc0njGC4knIM2eQH6",
-	"aeWgQMCKoW6d9L932Ab9pmDWbNbYgtNrPLPKib05MZYKhMF3p9cotx/9QqM7rdSEoAF2DZZ4Pvs545II",
-	"RFkYZxGJPET6sz4KmiynwbG+mzCFOpIFjgjiLF4hOtVWQ8Ne4fTQHAsERmZrJ0TBwXAv0Bw7nJPwBo6i",
-	"mBPOG2VMbQcjMeepVIfUM7PGPLxBO2KOFVaDPTWJaYiVkprybDZHlySioquuEwdwLLmZWGjzJeAmZznk",
-	"1J8iC0NCIpEvRRPYGZHCZ7BehbBmz3pfS0ylQkqrB8K68FQR5OEACRiLgsPBfuCzQK+9N8nEKtALCMAG",
-	"1wMjXFDDPMlzYGQs5CyimsDEG1HOWMTLuLYVt95yRu6DX0qVtEZqjT+ogj7HKNgfHOiN8kwirG8/WOyo",
-	"xYuFeiUR/Q27KSz699uSXsYFTvGivqdXWGI0UacFNk4cReofIM3G+trAlX22E/zBbO8bIbHUVmL7DRiP",
-	"hSKDgfoxQEue3gjEGVLDV8hy/2OfBeZZDwUJSRdUCMqZCADxApooThcgsOWDiQIwi8xwuEIGiQKf8YSk",
-	"WCriZGhYcDgYGr8D4ygTeBKT/KXImPLMTayY6X/oqBW3lGzNfptFh39JybQz6vwfu4VLbVc/JnbNkSiR",
-	"oCQyeJ2M0Z8zYoQK9eYGKeJcgax+khdYXUb6N+IhnCQx1fTA8XhZDwiVgsRTw/6EORPAP4SlzzgLSbeP",
-	"XmnOoOSuCowOB2sEfViXCwzDXUA8AmnJCKYgLG00Xd0pcUUknAkC0PwWR9/pXahPIWeK76o/YavaLr6b",
-	"pHwSk8W//iS0pTZfsVqJxDRWUAIQkDTlijDt7Y/QO0AfsIJhGmtXJVjDxyRNQ0AB9aDzpSQfJYg59YGG",
-	"OyppfdQZDP/41z/vf//i3/b+/dmrgzfPr4++Hb49fDm4/JOCkvFdHg72vI6kEo5Yry4lCU8lSCl6pYXX",
-	"Yi5lIka7u7m5vh+RW7txsZslQqYEL3p62J17GJsQ8kJPoAFfQStYkiZtJEKCL4icU+PqtZgVYqakAHBH",
-	"LHCsMJVE6M9vzj2QGKaZIBFKcHhDFEINDzy1NeuY04ehIN3tqyV/i6NLDcZPPOsZvTWsWDE1pRcogm3U",
-	"hB0aeVof8dAsUx8cy5uHrNKlhHFHTeiqi6DWKzqjH37pTCmJI0fHXRAh8AysnBoiE2J1lUgzOhp17n58",
-	"CJ4cgIJh8MTAB0WcaE+kvr7qSE4uzpCCWYpD2RpvbnFMI+2X+xw4c+34SmtLpALWuDPBCiWM38jTPJFb",
-	"La57jAIN5wAp8iI0SzILBjR5ydk0puGnIsl7QVLwMSEcpwRHK0Q+UiFFIxkYPKuTgU0TPOSYXxTHfFKa",
-	"sPVphhYyn+ssjaRn5xWOekTSW5I+ERBjoXUufakQ8GOQG5XQpria0QKpQBLfkNwhr6C6OxwM9rqKWAAT",
-	"Uc+k6sCV7K0m8lnuet8SAGDVJGS0JMW77rzOqzzU4933GxDGIko7qBWTrgNcEWGisKEaTtNz4mma3mOe",
-	"3y3F3tjYl14R/LJ1rHnUiTfZNASegQ295umERhFhn8p0c9EORYTRNTx2cFS/XI0jH3Kr9h0mW52z9cWa",
-	"5vD4bDcLVG2IlVI0MuKaQO6UxZTBkTFYxFjSWyK6RiNVvFUQmEHyLAS2bK1hwLSeiDyG4s7rGAnqmi4I",
-	"zz6VbjKex/NQJRCg/YF4oAB0UBWAmmN07i8FSbPTzycHVVZmtl4OK7OvR+b1fXSClimVBI7ZmgFuCZrj",
-	"JCFMKYha8TexJWBLUaRLrfstl695xqJPPC3rjbfMGDhK0yUcNgi66wY/5B46Z/2WK6VS7a3twTIue3rE",
-	"Z7t/ems7BbcCcSNCfPITCWW3smnFjKj+fEsFVXqlCcAyF7lycYf7XXuKZ+pMFoRJ8nnOcldrx2McRWOa",
-	"2FWBb3tVV3ZlqvTBHeOr9cDm/qI/7D7wxg7LpyiyxGgsRuPUUNDCwb1OlzpQ+hxn/JY3wKKyQCQSgm8E",
-	"IAGYkR3T6cXlu+t3L9+dBz5LKBNdsBoAiea59qc0hESHZQb6kKzMCqaz/Lk8jNAsROhT6Ru75IJIHKBY",
-	"SXpoqZahRBkL2L7PrlcJQcGvf//vXW0B6Vm7R88oWMGo8kItNhpjJNP28Ir1BJWMJ2p4ghmJc50NF08a",
-	"9Q3L0ibUxHbXxygo0RNjximRk0Bbx3xGpQ0I7SN1Snp2aqySGZM0LqmYClZCm+p9tuMc0fnpdycv/zK+",
-	"PL2+/EvgaSOQVPJoKntZ0jUC4Fsu3/CITilZE5bmBAPPTXinFnsjJCgLtUm+EliLJJ4dI8ZBefmnlPAu",
-	"8CrmOLrm/BynOgrqEyiTAhHocSb2u/DdHTw/fHaEJitJHiYkHAz369ovvEpyjmJYe1s6Iznv6RGfW9e1",
-	"Xh2YHYhJSTZAOAxJojRDBfmU5Jbs19hGUH8i8G18YQ1xZ/SWMATn/jDwu0YqZ+XG9NUa9okztmfGfo5T",
-	"cOLfG2wiuec0zFJwv2kr/gisWZyRHGBU9tF3igyZsG7rJ0xXcGZXJL2lIXnP8C2mMZ7En3phIopjJMME",
-	"WQfu4ej5wcH+SKnajIQAYUOKH8ip96uytREUQL2GHdxbqs6c7X+uG1Tix4XtLDcCFKuOVmASKIvcIU3D",
-	"jEo0SQm+0Y5enhB2rJ7cKbmburmc5/iRrIGj5GhHcxJHEPAIviygM5zN+ghcVeBTTAErrjl/g9lKX2II",
-	"khCfxUhtebB680JJdSZ6wnhCqMgDBIwagtGCskyS41IIOJU5Q9P0hyiUDgmT8QrcJXkmg2a6jicOCRP9",
-	"DupKgsVD8fBgz7FqXdv96PtvtnUv8q2GG/LRM8M/n463Du4VKBceKS37PxE+swfiyicn76//OH59cnb+",
-	"/vL0anxxejl+c/b2/fVp0AVzJ0TexrGZRPhM8hkBBHUneX9xdX15evJmw2yeFeEE8ZmLAEtiDrl2/CP1",
-	"NVgNltgIXjbbqe+zl84cxguwFn8wpMqAnFoWgxxs2iaVOGkYcDbvGc7knKf0b5/MGysJFAbxemiZcjYD",
-	"xF7yNGo0Sg3r+vBJq9keaqka1t1BBh91Zow9k/aE24XjZ1KqnHUAOdYr3VF7N4EH3QqVRjtCc0+04BHp",
-	"urtaVETnDx8+9KpJMZsQp5pDY7AnSXlIBHh/dULdpwtYgiBw+QiHR4UxwSmJRsg6ge7pH2JZHD/UJ7Tn",
-	"iGVnDLw42sreGjmoHtXToz63QEwV9YnjnnEITiD6IXcDGBQYVfzUPtvR8TYKMoEJOwJIavW8BnoPolp0",
-	"tKEHaYN1v4BOQy0HDCpxHdB0srIIbMDhM73I4WD4wjP32mSRDgd7h17uu4SXqsec784u1BfPreb5nuVa",
-	"/BsSUXwN5/Jp8sHJ9cs/ghdFIHfsgqQz0kuU3KvHP0zWPyyQylk8WqjVI0Cr9qQnH96D4T0Y97nQTB3g",
-	"E4GClxqUPQXawMqKYAthpGqt0VDbCapunwDoWLAJnIEJrFPQD7p9dAqRExfvrq4Rg3CppkmJUrwM2plw",
-	"Jm0tuMuhoCMc8ojxM0kaAnU+KNS3FmPFpkFvMWlHEDwE1jcM0d4m7QrcLKnau6Q6jkLHBbSFutfR3tix",
-	"pg6NdhPjTtf3RSfJiiyGqz/lqYewQIptIn2nS/5BGmm9tJKY+FPEG/I0vQ5dY7nJtTsaeTrqpxJGQcsp",
-	"pAd7Xj1quh4pLXLri83U1UCNLInXUUJ21cWP9RCsIvL2hzJE87cU+b/a8AxxEDlGXAJI1VLKp6lBLVrH",
-	"HVVwrBp+VF2qnb55cVI25UOeoDATki8UrZec2azjInYZcpT1AQX6mVdYAlEMunV81WKYQwU7b08/jF+9",
-	"e3Ny9nb87fvr63dvm1Al5GxO4qS+PKAUH0G3SwAv+xuGj5swrjTDDVk1TkCYkjqi0sp1HJl5dMJ5TDDw",
-	"h1nKs2SsY6jcjb7iC1zSi4rpiyFmicWoWZqMx9H6oXNAD3fErnl6V2dd95N58ocwHtPoG8iwrl/DkLNx",
-	"lsaVWegCz4jYVb+KXUaWZhH9hM2aZvlJjDkLYxo2ZLj/Cd/iK/iM0gxQCB5shLSFW3mGcx7imIJ4qc7K",
-	"IKFGtzKxOYki9JYskYb2ujc0YoJ5iWYrNwTC0AP1dKXggn7teFwApfE1ZDleUhbxZRPt1xphoE4PbPZM",
-	"gKsHwuf1qNI7pzgWjcgm8YSyiHwsHd6gifxJI6ZU7GwxZTdjvSO7EL2qYxSEfLHIf4PodCjz0KMMqZ+w",
-	"ycsw1NSZqaOuXD62TFfLj22mrUAtzEMGNYq7uJ6KnVPRQFz1O+9DXGGN24iqnbZpOTo1uZGoGj+lJq4k",
-	"7SpdnGdMKv7qsjuIaYVgcquHgjxEbkmaJzzUyayxW5Sv9BC9wZShK5kSIhvJpNGpiiFXifpNaz2NdHWR",
-	"YLZqIqrwA7jNcu4Qwl2qCAen+i90Lte8IWMybXjD9ZL3YiIlGP7gGYg4LE/+/qpxTl2NomHV6gcII8HS",
-	"WXY6Vp+rC98b7B30Bvu94fOOI36oJ5veWXpR9b2vU0Jy5uUAn86UaJgleey/InpLMkFizpNGNrUAfeKX",
-	"ivD1f9rcv5AvGoc5KcrbJLLmbOvywsN0MRru7R8cNr1sisvEqvOvQ3R4eIgGw8GwkTc2ZjLD2TwROn+5",
-	"ZOYtL2V/eojDQUR6g3A47R1MDkjvRfQM955Pn02H4YDs4eGwrWxq35mXD3iIFKq9/FsDyi8uuPYc6nj6",
-	"bc9rQnOun1WjFCsjTTHljMQoxmyW1SrGENZrvi9xc56gmQtSXVvJ+82sXclfOJRlUpE0kYo/8TlDr5rn",
-	"znMqa/OfRaX0Ra+JwOapUDr4Kj/jvNaOzYLB0YIyKiS42PPHhFJTaDhHIU7TFQqc+OIAUSYkwRHaSUnI",
-	"04hEyI3AFh6yIQn9RYT+1/8/PESXpy97w25egWhCYr4soh5MdqV9pXYFGGNJucxIK3x0UyYbJCLQ7FqB",
-	"bwN4lHaufnGKF60BeDMkafQpYDyFcjmgXpudyCX3DAudcDkvYxmstAnFnHyWdtfxwhmgxs85I+tI36Dx",
-	"jVxIHI+tzlS5fvAjML3i2kCURuXaHO09a6askBnTaidX6kkzorKFs/N1UzcVcrMk1NjeJlSiBRY3IxQM",
-	"AoRDSW+Jh4KDwOTHTXB4kyW7KYEsT89nwfAoQBEFG3AenFTCOg8FRwf1ZzR6qRn2Do8CRD4mSn7royud",
-	"AKVWImyUg4CoGMRZWC361ShY3xIW8XTczKdc/gTIXD6bgfmv1/A/+99WKRkyyY1wnOc+rzdD6CMFWYcY",
-	"WdG4TS8cGdJoHFW5VeknNo/sraLYNiTEXK/ixnoVOgjRUuYrR+AI0I6bOrm3p4iEzazjjHhuNB5fMqHD",
-	"nswa4HgeIPpWU1TvLQo7ExwOvoZk7LzwaPAZBGUlx4U4oRLHAu2cXb1D+8Ojo94Q4TiZ495et0GSTrCa",
-	"Rk36f/1w0vvrj7/s3f3Lw4XdhqoBR/1B9+vIwFsR4NNl4nVldT6bqOzsYX/QKLe1EQKPkSXKJrtP6ZcB",
-	"YUGzdLgVcC2kRfQutuw7D53EsZJyLDXZG0DNOhzKqlTTWSzwT5BBV7kRW0o7fKrw+QanK/TmQa+u0byG",
-	"AqEWdWhZWl13R9CJQ3YNUX0aaKdaHcGsmNV71mm52BaCNNop8V3E01ycu8f6moTUzQVP7imw3gNUdvnb",
-	"gZQHGKxB8zxkAAw31mEOcbuGcYPYLDn4iznrgR9ppO+Ez3S6r4BYJb5kheUn4TENV2iHx1GhEEQ8zBa2",
-	"kiwSeCXQ4a9//3+HBz4r7tAxeOlT60qB/AQlhqWwy66Ji5tmggi0JPhGQUtHyPgMuHK1/OlLnqYklL0/",
-	"8lSQHliW84N04i82AdLrQBbFOxav8tzorULyNqL3eWXmUiG7NXJuU0Uo9bW6EUnKbyFm0xarNWcl0N6h",
-	"Q+FAHTIHZCmihw4H8L06bHUalSWC4L1NDFknhxfiNtqRECxtyobwFG2XsY+NLzZeaTeh1QhjIgUUhRFE",
-	"OpbhgTc8+nGbFC3JIomxJFtIj7G92KehxEGSxCu0szYQXq2zVm/0nkQnX90aNvKwVR3XpOfSe5QI7YCl",
-	"iqM2od8YmbfXWXF1hoq6kN/Y9QrDeW6IarZlPxGK/vMsDYlO+hTrd9/tozOGsHW9+wzKXwNCQaaEKWjS",
-	"JN4X9rBmvWVTAa1e49lWOAjkq4I88Ov//f9o/O6jK/o3ouvxQMi7hwLQIIHk6hxVHVjpoaA3DHy2IJgJ",
-	"lDFYrdIz30L+SKXwBbzKyVMAl7rPggX+OI74Qp2/+lNkE/MpouJmLBIcEvubTPF0SkP7MZoEnplgwj/C",
-	"tyvxczyOJliQYqSz+G6FsP/SKV6iiN6z/WcHw+dQw1OvSlNC590KrndVtPE6H3szDtEhPXFDkx43NaR6",
-	"CVewT3OKz29JmolGYg3MDgIAnDxi8jEkJCLRCAVQ5kTth3FJpytdKp2p448D1zMFzykdGR6DP9QzZb9U",
-	"/mP94qy9EaLBt/OOEe0U51Nr1Kr7Z3IHVCtPlLnhd/WCZE491yZZRAiot2ULvkqOZkSW64u3LCderRS+",
-	"3SgBG1tPTi5sSZ57mR/+dPXuLYIwHgRhPGjn8vVL9Gz/xVEXavfktgljOzXBferixmQqfYZjzsixDUWD",
-	"eDNho9H6xtvroUDbLDwUWMJoUp80Pw18VotZQztmTjknKXFKgSlh2AYKaSBY8uYzE6372cwYagU6i6EU",
-	"nPBgs8b2+b6wmaPFAh5u9miwcFTf9w+weLzhtzoeTLfeYBmOURJj1mkBjYfZPrZP+/VtIVvXdD/byNbp",
-	"ClvJdpNHi8kaldO3ZGmyMY0Z5GUpZrjRibbR0rB1IQ8wemxclOOB+7SFrVegCyDZZ46tp8fRiisa8eZV",
-	"P0hV3byFz6G6bgfSl1Rlt759na/nvixikwqq9CSlhULvINA7JUciE4lSB3Y26qDNmNqscA6P1q7TLa6/",
-	"TlIp+/0aonhxEbe7QhE3udkGjTcoQTWmX3ExrtNw6mFgFdwoCqLkiswsxWytJpK4FVTcCjeOWrDADM/I",
-	"OGLCgtB8I+ZjHIYgq4DUVodkRTR0d7leQLwy3sm12mYmMNQwyhiYUOwlgAqF3ZrK1hAjBfaPPLbSxfT9",
-	"Vq7zCEus9CrRXIURfsqXpR4ew1eVC3rQ7l2OUlZ7GRU3CH5DmYDkSlbs2ek6Ajnbg0Gr9ylBYgxhqWXI",
-	"DNuPhsoH1bjEtoN1sUCbQFTBgUzy4vccwvm4KoTbv3bCPzad5hv7U0FpuZAT/rH6pmG7GKCURFRxpDJ0",
-	"WkaxgzGghrGHrQbnGntNiNM/6NyKBWdyvgaLnu0fDAb7ey2xyLxvnKTkNsKr9e811r28X0mEV2sWsDd4",
-	"8Wx4uNfu/UsyGWfCINE9cXhJJjhJmkg+mbhJOsLVoGtS7ov+0Ia0RClPknr2QpudVAhohXKVkKJEKlys",
-	"dtGufL/rV650g10wukSvQKf6QTeS9S1dl0yeiVbj82cRZUpKyH1LDbaUzQZj3ZqJRBsDbB8QyJcL+dsD",
-	"3+zax0qPW2NCNhDQxb/Uczo3bomFrf5qcmE4I7pfHV5U2zBai/Bl4cjaGjmy/qTkNc8n2manqaWxbN3v",
-	"ZXmvucF8TSuaDyYihEqbk6RHQxlqKB+YLWp19a09WmwF0zbTeQ1ETqnABhlF45ex9rgG3sARrz6KqClD",
-	"Zo2hsF3dQnM0q61R685bfty4vVOWLf7dZouV1zanOra9rv/iCYkbf8nzzpxsCmOc3YypeuDmpeabb7TJ",
-	"agMyTx1htw584wdblx9nMMcJglymXJIqBen0hs1JRNliTT/AOOZLYlJ9hWdbbEKRa9gSGL5ZtlCag771",
-	"90SM4hgbrMjbD7LiI1FfI9M9LK5kzZQhAVAfj63voMlYQm5J3BQqWGgJ2jP069//09QLVwOQbq1gCsI4",
-	"CgxOEoIrQSM/mBprin/phJ0fHQjWllSzstdyuTbsR5fubwCa9onlW1maHCCovWUzqIu6/46zEzNdtkQv",
-	"vawGi5ZpQo3JPzbwx+R6rhJiOyNQJgMPBZn5dxpzDH+YKdWfeseVKCHKGhNLlimVSvkeT1ZNKjQHxdm2",
-	"XJB2ETpm2EOBpfbqb6NFV45XB+3e41Cb3aHwTBOReU1JHJ3aXNsyzTA1AZrudV4OGZLSebQyae87EZcS",
-	"KmjLOfj4GRHqc4Ob33po671qbOkBFy8rVQi2UVU7R9OW8942ZyzRxUXv46mBrPlKvxu3JlCDGJeMHZ9H",
-	"RZxr6KKjM5HzksWm0F6VEpca6dyzLU5JUipW1wysC97UR/u6WF8BDyLKFqNMkCZwtOf/+u2n4AjZhulq",
-	"3vU7OLXOlE1nswa6a27cutxHbdHTCFJQPt29RNdzss2n0rJUBy48171rKK469jDOBL0lZc9u/vunHbHp",
-	"8dAg7kV5zw2n5YY94pFtmrGj/qFC0lDo2j5eboBbX8bRQ2s6anh5Ow3jwLfAkFiRYBMmUc5ayLOPyuDR",
-	"I2rH94ZIvMbg6ZaBuWF8KRCeaOm8qJZbR2lGlkTIsaMEOpikdeXG1B5b6qH9hVBLz7s5NHF0q2WMF43G",
-	"9QBnkgeFGJZHqULppZhgaDOVm0/1DVcHRBkjkRkoCDREbyo+6mKvepUCFQwtn4z5qQYRC+JNPW6Vjo7e",
-	"X57rKhimPWCQZ+rkibyCLrIYV829RR0QzEjcd/yHUM+uaVEWRms4YaVoawPp3lHbzasMaXgAR6zwep0A",
-	"tdfxOkY9NH8p9Hm4BJDDtIoczs5KuNhEI8p4VwPEH/lSR3oVpWanRQMFWq3YVddOKI5JKJuyuIF8BLaZ",
-	"cT3cbOfX//gvkzr2seuhQAcbBuZpk4Rcfr7iprVZ3vAmxUxhhkput/2xQcqHOzNusul/sNfMkhR7waSl",
-	"NW4NW+E2DbLrPUaJEhLBCBeD8Mxq2bpHvcGwN9i7HuyPBgejweFfq3m7vXJR8gYKtNYBnj9xFmnvDxV5",
-	"rGc1vSwyDasvGlO+oDQZX49D79z6vgUiGZfTn9+cK1yq+NUb6ks3m6mwaHrlh/mqUoiYCuRUAsoNoJrs",
-	"5SWOkT1Yn5WLEDd0fXIwT5flKm6az0xxdt0GKlhXLTnPGoIik5TNbDj1xtrDXQ9RaTt8WYXI1DGuhDxv",
-	"xEQjzxXll2U1ZXOvVkz8oDtCFzgVJNXfjdBlUWfLVK7qI1A71AHHlBG0N0KnuqI2emJEohG6hgav5mtq",
-	"65snuoJfo5JqD6lVRZONZttaOW51GGWUcHClIp3npHyzaFa6gPVL4uWU0d1ZE4GGvqfNKijkluVyuTU2",
-	"1HIcCku011yqQX/j1AuHZAmjAq1LkJ2s6tly5fzYyaqUW1dkrzoZsVtzYWscpXW2x7EmrGvSdnUQ+brN",
-	"NWRFd798prKz4o2pyU1ZyLX0427LHOF/SC5oM5a/BHPKPfX2awgNXRZIi52qClWd8PZgnGu0a3T2QuPN",
-	"heV8etP4Nj+hXMET2SSfSDR7BMBEmkL2aUywCaB3tElLPLpV2bFQWF1RcUu6T1V7oMnt0ZatH7Xaeouo",
-	"uB86e4PBcBRNno9Gn7bq9venwIBNOV4PzZ3a7ANzYTTnAnqQgovoIWiyJmMirw11HwuQC74m1mKL7DV1",
-	"gb58/RK9ODh8lvc7a9VYAdr3GrG2qQyeggbIDU1+DGkiQRu09yVMCDUwQVBVYm+TxFhvEFN3aZjSqLWQ",
-	"Vw4VBE0POrtt4cE9JRCNm0AjIF3iNMGptMhnCly29nE4ptmmq8qExCxc63DV4laCq1Ug8q7C5XDBLKVK",
-	"3iQpYSFZL7/n9YbXWdyLFomVGB1oi1BjfZWCxZtnrRcSan2cbnHR6kv+LdOeLo2KGgl1R2xzuseIGsG1",
-	"Usw95jOQXStu2I3FS1uHEapj/OP19YUtKVGDqW5RVA9N0QVRa5l70I9ZZIsFtn3Ii06TebdCdxsNXY8c",
-	"GpzikKzVGj/sv0TwhJP2a47AK998V3khH7WwCSMF2nmXEHYNwr9MV104hZjgSNgYcjPjEzOivPqDyfTF",
-	"3nT/8Nmzyf5BhI/wfkhe7L2IBmRADp7tH7W3655B/egpNWLvRpi1bgvV/upVqLWtagunvKEchsIsEmYp",
-	"lasrRVBMaGBCvyerk6ypqf9FURIbUjZHCOeejTAlEioH7pQsOZCE8/3pXyDZ6sqpmq3G2mM9uTiDoSAt",
-	"uOXmL87G35/+5Wr8+uz8VHcn91muyCrkCHGcV3TXPUlN3rBT1HtDX+0/904uzkwTd0s+Yf/qrCdY0LAt",
-	"IFY8s5XDdU1YxdXyUO2aLOEzJ2HcTZQWhEWARYsyCNU91wXzz999d/Y2QLs+c768OLm6+vBK81KtH8V8",
-	"pufR2weWAbqt2lW56LEuSUzZlNtazlhb2gyUclTteB0olpkj8YzKeTbph3xR4HPxVz06N/8J6X7NSYwp",
-	"05lNXC0aqBlEPemdG5uO6agkrCCUt113bSeOEJSb+3QFlafaTvEUGVW5a7sLqHka7H/NUjfMpC1/xUye",
-	"c2A+M1Sn1ABkQuYUnNimpwHsu2xsAY3bhBRoPvbr3//TZxMc3mhgAIBs3eU5Z4pvO4S/7zOfPX16UbUz",
-	"958+bcAt3SO7Zj7THgqfbW8xpk3WUtdwVor/yKrCLy/fvzLthn2mduvEsulkPAtsLJ2X2lcdo7MLUA48",
-	"U95UeL5OIxWeE+agW/kX0UQm0c8gRHlmtVYS5T4m8yJjnisaqrt91DFzK2xDIpLu3Ch8ps1wDC9s0+hS",
-	"RzS0rSGamPOlKeJj3xjOuSBawoeuwPmE5lDL/RnUiZ4x9NTpTfAUCFAllR1yiguS5LO1ukwTtcJCY9e3",
-	"ilToprV2HofOK6Dn9FMT5xWa8YJsZcy2IlKzmyIAJKQRET6DXOcVz3QfSUIgK/qpaatg9uRy/jmPo6Iq",
-	"hFmN2xkEtIhiPWDGAEtnlcsYwILYDFdElz7XF892vQrWlbEPdNql0mgUR/uwSTfxWqk6YG/xmSUJwLzU",
-	"7gGhlDwL9DumIWE6VdhQ5ZMEGqvtgROoTJaXy2Ufw899ns52zVixe3728vTt1SmMKeTAEn3P7Z2dQX+o",
-	"H+MJYTihnVFnvz/o7+tiSHMQFqyqoDlkTGRj4Jj63tKdpirvpuw61QGeNmmAxEWfPhYphqllP31NGNFB",
-	"jlks++iSJARL9PQpZ+Tp02p39KIxt890dM0fAOm/+SnixM8Gg70j/RmHCxIAepwgt0czzyR0orTrzLs9",
-	"aJocHAwG0K8QAtUiSPL2mebCOhneN8BBOI79jmb4OVVBwd5gEJja+uBF4AulbJCF8Jnpx6IYhO6rCrtX",
-	"Pz4ReUouLPlqiWczkqL3Z0p87k2pEox0Mu83kyy+0SuAFF+MjE8URWTB7ZHckET6THNYyDUHiXVkNBtT",
-	"Eh6Qe0pTIUF1Rjuw+KJfj/F5qAXmluHgYHAQQGNEHdxgZkbgRqAGvx0vUl6A/qVBLoVw5gh1K5Imnbh4",
-	"ZPc1nNNZ1LnzWj4LJqCionz7gd9l9B6vsaWO7rM0MGjeewBsyHRiEQlnxla3Nxh8to7htZL+TU2oSNoz",
-	"uADl9z0rbfA0ImkD4dTt8A/0Mpvenm9n91scGZeRHjLcPuR9pXvQwWB/+6DXbqPsg8HB9hF5n2MY8GL7",
-	"gJdOk/uDvb02G6k3BIKxLV7W1OLtzusctgFgpfcvDNtrdVSmX7ce0gLqDe0JYWgL8Fdag4Oeq40aOTdC",
-	"wtS+DHMSI/FMFNGyovPjndeZEdkUzCpM3L31mGxsnxzMCOTk2Sh+7DPDR0oMUZYbqAsCMbFafO2ja44E",
-	"iaF+gqkVC/ywDdNDO4GuSJnXdZhl6gufBW4pSs8tOMvTistKh6X6bCPntMnKJhBzQT/CooRl7Ll5R3Cf",
-	"zegtyNBLbh/SVSMGg6BvyvqYPI+SjDDJJJjxwETiM5wSJOgiiVd5cd2iwoyQwBgDqqPXAoSjSDgBa2Al",
-	"0oegaFQerLbk6Y1AnOnfCo3oeF08mhbrTEhatdANKB4NCius7QLPFBQgYoKRSu8oi0G6zDEj3VFeM0kv",
-	"JLBSQgIHPiNAXmmkqetxbj5LCdjTFzw1JUWN7GFEZJ8FTi0V638Nzim7GSF1yvvhr3//b/iDHKOUxN/4",
-	"UHzF7wRIG1RAPlHqg0ZjmMfor7kS4GlhCUKf8CLvtaNBZ06oj64kT2Dd1UUp9IAT9uD8TWUcKDYDEZQ8",
-	"lSP7RQhachz5bEqWtndtCWRoB8QtgCosQXeyjwmOkFG9TtASxze5skvMBVQ629OnGAJ7lTaiZSH12qdP",
-	"R450pL5RdxRr4wCiEQzR6KanIpEb5V6KKyQkMUYgJY9lCZgWDk2zRnDcCoYTMedgLIUk8jL1eSJQVTkC",
-	"weznjIChFMRIAJbUJm27Tu1Qz7entBEaiT664pDLFxPdMdu+HmrmCK8IHrByoun/rwsWzEyLNAwNHMQN",
-	"TRKFECDW5yNNawIUZanVruEETEyHJoWAadAPW9GElIg5PATwAZopi9CbYpFUoJm6XztU2vLHWq01zdPy",
-	"Zm3WZZKL/TCNDs8NlT6lbSDCRGbNSNfL/9RA1OBRp1003c23MuMECAuGhqTFXQGfqABH9chSHVtpX1jc",
-	"pCZMPtSqoXPTtfSd++8NHCnTa1EqCMjqcP/mdKZ2rBa4sEZUnTaiWRRSV0XxAHM/AWsK1KcFNkO7qz46",
-	"MXuA2BdFwUwEs4N9oAoVl0FtyZzMyHbBMzir0A24KY2pXNmyF00aggLHV9YPfjNawfYxJuD7Qn3T5nlI",
-	"8Gnz4Etdr+uLKiZOhbIGlWRNjTKnZadifNvadMIzMPtvSVd5VB+2qQ8Kq7YoDQlvKo2na847UXY2Jduq",
-	"CTiKAluLVjsJqJOvzfiysIBRaYSp4JyHpg4jWJ3AJ53bv1FeKN5n13k0nrERi7K8cKyrpayvaJ/XrzdB",
-	"eoWKUCpoLzkK55wLYnlrv1rYUzsGSsU9tVNex6wZ+8C6EFlt6iJKQmWo3hlVcrTANwTa3FMikMBTcDRq",
-	"XQmaPRdmPSPJqH2DPZtF2vyb51VrSc4Iy5qd21YcEB6mC186Bfk1nI19y3Ji23Jbv8zY3Ww4giAkUmKJ",
-	"cE1xQis2SsnyEBYLKucemiwyHXmZ6oeGGlf0hz3tdQH+a3IHTdMBJ39Qe020FdBDC34L/5oiAQstVbiW",
-	"Qg9MgkoC1ZCKiJBppivn2j12lTanpUmrNoUERBwjnZkdH+fgQmnGbFgz2AZfBGhCQpwJ4nTUBLkE0KKR",
-	"+2vI5tVf78f+HawBT2/RrvhbHq1asCG7eciAzGKINSpIRN7gLD+RIsyy46SB51lltdKGulJhpTxhXm6w",
-	"UjUwrwKoq/hVQjq2tRAwVfM66YLGRFSK5ZVq35VK1NmScXmdOBNaZ+YpHOyXNJzjNEJvzNelQDw3cq6o",
-	"itZUs8zUF6sUFSsVCcuLfZniXZ2zc6DdUAEXV87IBkApTcAWylTkxz0fu8i86L7ZUqka/qZl39217g1c",
-	"6ktyVw7oMCXWKuLS8DOLS+vaEhtcXuJcsahIS/ltkr1LdcFDapqFbhKfikHOmDuvY/nZVvHLPvebE8Hu",
-	"bS4etljTBV7FHEfXnJ/jdEb0uMM2AGho9/1oo/7SQqamA7mo2Chn3nlFnOYvNLpr44F1umwrXg+GBijC",
-	"q0RNyAHZcZyv3T4CQUvHyZxe41lgArQgosF9eQDBAGfT3hsswzmIYcbhaVPSioCHFc9QzPkNiRCWGzyX",
-	"el4Qc597ZeGpkJR8Fjh+TSuulByYSj7Jk+lKDkjxJJ9lZ98DcauLhMQrAU5PR57ZCfYGB4G29TDkyC4H",
-	"wTbv5b2lE5MhF73maXtn5NkUIN+kVx9sKlsLdN2Y7B49b8MWZOIiBSkWbHWaPD0SxK/ltNtIENd46y6N",
-	"Mu3QPtcxl0fVOTbPbh+VfUY+c5xGuZvIOohQK/+Qz3IHUcU3tEbJVZfUUF3jZAkx0y36mITugBWiy5nt",
-	"KQHxpcGr0/PT69NCJxZZShDjoOLawCyn0g5Vk8slIayJpM2IfKi2VTIlfnm732ZBtiK8KvhukzXhmUdT",
-	"3++O6HxH5DaK8zDODrcgsT0gKmZC3R4hf/ETgWaEQagCZTofQAlRecFfIoOuoWEQJeyzxg4RYOaREGew",
-	"Skg5uhEG9GCAjnDsjnxm5TarHOvORiwCR3Lu0TXNI6Dch+S2swQVPss7Q9SSAbBtCAGKdndj4wljKzRh",
-	"bqjWeGKE1jSeKMyEsiCj7YXXKaZx3gBsuBe4Zj9+S9JlSsHWKviCQFZXLMgTYeBSDe9zenY2NhB2nIF6",
-	"fAP5hdN5KAEuyYZt7FxVjKjavJwMgeK6vCVLRHoLBbm8StUUf0QsW0ygohExlYiKOojG9vQTn7N+vVUD",
-	"dDlQx6uvJRRGL7/yylRLL7iYO73Nmhoe3dsQoxu0tLLDfF32VUeWR3729YX9R5PLb47Zv0+ie5tcdk2S",
-	"inr1tkhBSHyxWS2QB8Js16mc0es4Gad/gs/y7kGK9Y/NcKhNHRyjLV3/NgZNfGuW/kXjg9Ur1rnhS61z",
-	"zMZ+cxaIx3vXyp+ui7LpqwGuwxwx5nyhozVqF7KnVPJPE8Jr99m4QnuS91Kn+venSPmNsQDXYJFwq9ya",
-	"WIBKvfdKjIDPgoYVBl698v6gPzjOTa+VOj4LvPJZxBGVTlByUC9bHqwpK2GjC4oM1paFyHWOWWEWATnZ",
-	"Z2CPWOCVEutBMYDkPxS81DSopxjgCFXJUOBWOvEZjuMisnTnYHiI8sb6EC8KRm6linRHSmnh6QKZagG7",
-	"OgX14t3Vtc9AQ7BBgYJKYqmy0Tx0yrE+A6fhnolH8Fm7gIR2Ru/hYJPVO/farzN7j8qdBArVKWMRZ0QH",
-	"Ydet3IOgW6TylAzdOn7gp4gTtLNv7OQIO8EPdSe9XqO+EE5B/U+wiDt9FNpYxT/V0d9ScK+1DLgzqsOX",
-	"0hQcKGzUFiB0dlnqIPHoLn2U3X9r7tIKQa6yUUd2gPATMadJkzjvZJTvFq2WGyX766YWxlibc0yrPsnr",
-	"PgefBTMiezCyV4xs9EKsl+89J0lfc+ZDxfGhKxwk1SZ5BemRNto5RjDjOFC8atp7yxlxzF4zIlGwPzgw",
-	"RXwt3zTmvo1uAQgAdhqD3N9Ipday1onZgmAVL3/3vcKr/Za05A2P6JRaivWoe/y+DPzFFX0iajfaIRwO",
-	"bfjMSodLdSo9ENeSnsaehe3pTzH83kTIZ0V19gcTIZMaZszun48IFW1THinRIyX6Z6ZEjRf8q5Aj0yVh",
-	"u0mzqbWHY9IwzT1ALy0a+IjCpFlEX0RYYqFuvQmQeIhlM6cBphvJF9S+zBu22TRNKaNHm+bvOnCgQIQv",
-	"YcFcZ2A8iSJhc3iKu6rX4txWXvE/QFleKyiUSuZvv5PohOVFiItX+izPdJnjW9dDXysI/7zb4DiHNfms",
-	"5vVE90sBaqIY5WYEXzmDpC2lKbWh+sp5AZvpnD1raNIZRSQ6zs9rm5P6M2YMPHqxH81ZvzX2cRIBZXN6",
-	"yDkdtQyZXstM1shzu7/QZGOKwDW+AQ9NqXVdJmveHIdHWHltHJEYWMT6Tl4NPEIXNchrBuS8yjoUnuQi",
-	"o1tvbbIy/YEaCHpKFvyWODS9XSC8S8j0FI+R8I83/Ive8EtAs8pt077Hltf84TJjC6+ZlTousJw3qYhb",
-	"bOM24r7RC6xtbAKt1QJ9ZoPot4ucQW8YmAqLma4TS6I+ei+Iz+phng3mfRAWoeGWaadrFgd5x9vN3V80",
-	"eqb0nm26pl73o6r5e1c1886XX0LTbA5Yv7KxH+buFIHiLFJ3yxZLgpgK08C0FL5u46xb33qF+bZMrw56",
-	"RxCw7DMT9L4lut3KNIpEBEbdNCZq9QZd68DsBspZKBXG9mX+xTftRf3OCP3i22bY6tNwcHcXAPnRhAnq",
-	"JuR06Rhh418oQjGsuNGg99ojtfWv7xsl7hCoT4z4hlT4nOJHVNyMRYJD6NjxbP/ZwfD53oGXNwUfKSh4",
-	"D6ZxXzva+l70tUGvfVQ/H9XP31o0hW5F356r1ORDbhsNbhQPl7bvoOM0aNF5EO2AoFyqrbpeTtM9D78g",
-	"GdEv2EY/TMe7R/Hs9y2ecYONTdFInyabZU2BAilmYqqELueGSZ7Ht5oudzbDAK59D74M6hFGR8a5/46h",
-	"pqjgPKsN2LfIexP6TIl7jpa7E5R7J+pCYuWmgkG31DbQZ/domejZFgt5FLMuR2bqcm7rsLcAG1XGbtQ7",
-	"K21JKYS7NjsvDhudF0UvQSfvD2qEUpPBbbI9IGxZ9zrwSt9BpDIWIKv6rIHMBqMi7A0KcqJKBLkN4c0r",
-	"uflsB0DktOs0KaS23ml520agl8dgpLPv0OAs0+nKu/T4TyoiAmYSB3u1fE6niEpTFVnmqeyCspDAanWd",
-	"WYl2dO5mHgnebRd4/WJt3DUKdNE0dT821xqphEk3NGEdaZDYgQquEL4jeRGM31hcRO+3zN4eHE/tdku9",
-	"d5mRB5RMa2qeWu1MuqZEWGutorSnr6tUtJMGcrLwqD88JmE+ikuOuERvC8WjJqq0DeNuE0RZKCGmMJQT",
-	"tRTxUhLmRlO1W+Vlu+WqiE80PdJxSnwwBk3pR8e7pYQaoCgjtMWO7b7fZ3mt+kXLMMmvYMF2X7aNMLrJ",
-	"YY/K0u9cWUpKWPr1DNrfpZhJoVvk3fIbW+vf6T642cTtszU2bnQ/aqErQDUZulE7O3fes+UXv+O8OTdc",
-	"Mzwj40h/AYLRXbDZEl3qwHg/c3SV5HwGm3SFzBf70WKeZ78R8zEOQyi0C23/710LpErAvraN+oEU9NFa",
-	"/Wit/j1aq9vwjZrMKCSW9wtoyATkhfOMKc6CNkS1Q7XA7shnJp7JQwtM4wn/SIQHT02wgD+puEHgWtMZ",
-	"2CmeTmkIdflWsrkJSi7SXan1f3FKBG/ZRoLUdqmQNHyU4X73MlyBC1+qfsc9cnZ16kqp6Z52yDvZLDeM",
-	"L4XtVLZKiGfbZcCVXM65z5SKqBkq2BiLe782rRdNYsxuKhl1DR3htmXUlbvDFVl1uWH1c2fVPSb1PlKg",
-	"f0YKVFzoXkxuSVy+7i0S6qqUpY1JqYG8OFl8a2iMoS4eeMOhMk9BWmznONgCuNR0kCKVpo98+5zeRgr0",
-	"gJzedRToi+X1Pmb0PpKh3xwZul9yL9AiHipkVX/OCY7l/G/m04JIvJYiXQGV0ERDiymGArmtRiWOoRGu",
-	"6WNpr7+pL6Rd1SIh+EagHQiVzrve686wJs8PmsPqb2ZEjmEesau/Bh9/QpnuhuSz4OL89Or7706uT8cX",
-	"l++u3718d247yE+5bYuckwIdrkkFOrk4gzUaqlc8oAbaOlfu1hR1EhBTBG5aLE0r+6xQ1X22I+e6WxnY",
-	"vILDwTBYl2D8RgH7CypZMH+DevXBOiny9rCKgyA8sQ77LBEyJXjxqHC5dOafrcWBOvIJKR1o6do6FAKu",
-	"vSYNCyJTmlMHnhCGE9o3iOd+tcKL2HyVEhytgISoJZAwS6Hh2A+/dCZY0PAkk/PO6Icf7zyFzfR7ssq/",
-	"+VE9rxajGW8ZT8t3L9X9vefQ2zrMFrqqapbGnVFnF/iw2U2tBLqpWKJrppK0a8sg6rusQZJfTqFtLp5u",
-	"oOhpe7unO9j0i6Zdtoqr2lMlV7pJXfVM0KPnmpM8m8oNFGfOF6QHxQFt9VKfnRYddSaZdOYzrexatTj0",
-	"mVt48b9M8NVHQ5VK+9FKdH1PYBWDZpCV4DPdKFjXy3J/r1We3GmO/yoWULhg668HvbFS7tFhdWJUTrep",
-	"1IXUsPIgwoimoIYLr2hbaRRx5OjhNnBLhx9BhXpXXvWZxUrYPU7TlRFYPRSAZNt7yZlMeWw6uevvrnTV",
-	"+RLYXdZc3/dWQl3iwhMypyxCVDpQhYtdn/i6mNM0SSYsgo6fAu2IhISeumPCQ1o68JChCt0+esuRotuE",
-	"ScOUnLcJTcs6dz/e/e8AAAD//w==",
+	"7L3pciNH8if4KmHYMSuyJoECeNRBmuy/VBVLzVYdnCJr1N1KLTOQGQBCTESkMiKJQsvKrD+t2XzdmUeY",
+	"nX2PfRQ9yVi4R2RGHjjIOrpboj6oQCAzTg8PP37u/msvlvNMCia06h392psxmrAcPj6n8Yw9l0LnMjV/",
+	"J0zFOc80l6J31PuTXJBUiinRM0aoUAuWkzldkjEjOSsUSwa9oMc+0HmWst5RL8v5DdUsIHP6oU+n7JvH",
+	"w2Ev6OXsl4LnLOkd6bxgQU/FMzanpje9zMx7SudcTHsfPwY4ngtNdaHaw3n38jl5tjcakdg8RRQ8RuQE",
+	"hjelmi3o8oEi7iWZ2wd3ZlwHROZkMVsSrsmCCU20JOcpU9e7jTmY70xbx2TG9THROv3mYG90y2mcXtJp",
+	"e/ynQnO9JJpO3aBzluVMMaGpeeSYKCYSM8Ixja8JVSQ6m/RfUx3PIjN889cbKZj9qj7wsBeP6JPx/mT4",
+	"jO0lB+xwFPZuOeqzhM0zqZnQ71gsRcxT815zFpFpKCKLGRNEz7hyhLGgiowLnmoyXpKc0YSLKU7EzJRN",
+	"JizWZt5UhILRPOUsJ1RrNs80WXA9g8cUnTMSlQOJl/3v2dJ0JhUjstCxnDPTUygKcS3kQpAd2EWS8IQI",
+	"qd1guCCaz9nuEdEzqst+tJTXdigBoSIJBe7CLwVTGmZg2jAbQuiUcjEgJ2P4S+oZyxdcsUEoastuFqPn",
+	"LysTxbx39CP+8FPQscyvuLjuJu6ne0+fkpSLa0OdZmSCfdAko1NGdqKcpd+EPfNN2It2jwm1IxPwZEoV",
+	"PtmgimI43I8fxSk3h/8/Uj7n+pvRcGi+33scF7mS+Tds+efZ38S7NOZnj9+8+PMzeIkdE7/H3nrSeSVj",
+	"ihNpzuv9u1eO2uOcUc0SgqOpD9QN8dHB3lqqnch8TnXvqFfkvJ+zCcuZiM0OtMf0jul8eTLRLG+P6sIQ",
+	"eKLMOi+oOXBsInNGdL40VIt7749vb4uTxIVmU5ZD3z/88MNJoWdMaB5TzdoDuDQctXqCS0GgQWaGVChG",
+	"dmB34ZR9SxWPzeol5mmaKkJzRtiHjMWaJQ0Ghg/njKbzb8KKnYW9gMQzmiumvwl77y9f9p9u2NSPQS+j",
+	"OZ0z7e4K2KGzpHsyeAxxFwlPyM4+4cqeaZGM5QfgzHPpHvk5kaw+9P2gx01rGdWzXtATdA6rmmxHD1zo",
+	"xwe9oDfngs/NERwFXRvjJvFS5s+luGG56qTazhmNhuunFEODes4Ccs0yTSYyRw5pp1if7mj4lef7gqVs",
+	"FSm25vp0/VQTaGvLmT79yhN9uxAsfz6jYrrtbJ+tn+1c3mw712dfZa7At9tze5vRXwpGMqk4cJRJLueE",
+	"kixnN1wWCu6HB4pEhqVfIfOPyI7MCdeKROZeiggKh7sD8nbO3WQZmfDcu19ghr8ULF9WU8TmahxlTj+8",
+	"YmKqZ4bY9w5gWuUXXRz7JU81y08/aJYLmnZxmguWGjHCXhZG0tAzxnOziVwQKgizLxO1VJrNyU6WSy1j",
+	"mZLf/tv/S0aDx4P9wXB3QN6xjFGcn2I3LKdpQKjZaaXJaDgcHpNEgjAQy/mYC4YiChUgCJAJDJRcc2FF",
+	"4CyVCXMb27U8blxXQArVGnHN5sBd165NYNbyDB81oysfoHlOl+Z3pZfA/g0p9cql/K7gWy3id+/PXvzL",
+	"LNW0+KprtB2Z8eTrL8SqZbgVu7jrsrySUy62WZnUPPj1Fwe6/YpkAuvxbZFer7pGv8LKEHN52asmIOMi",
+	"va7uYaOIueurdnl1Xlq1O+vHnt+UUVr+BdcfLvU1ZxUUDLv2Vt+Q5hVVKpeKEZ6oDjY3/KewORjd1T/1",
+	"jMOarj/oWy0r0MK/2sp+PQI9Oz9JkpwpdW6EvtZKnghydn5zQGRu/n1MKD5casWwug8UyaRM67rc6Nne",
+	"YDjYG4yGvW6xMlsrVnry18HhZunLs7p8z5Zd0qX5QNMBOSGTnKkZuaFpwchSFiSeSakYbDGj8YwItijN",
+	"KjuUvH9/9iIgii6DUKginoFtqyh4MmUiIlnOhVa7RvOd02tGKMmN6o4LRHXZkKITdmTWLBQojzpjjyJK",
+	"y5wlhIrEvFvkwvxhtHgYkmkQSLBmZwrFNVvCK2OZLMkO/FjZnnT/HctSumTJEQGTF1ByocBAQMyrSKah",
+	"SPgE7BAaGwJOHB3s7UXHXs8znjJPlHZzgrHzNA1FXghh2ravD59FA/I9W6KyXzLx6PzV6cX3351cnl6d",
+	"vTh9ff728vTN879eXV6+ikKxs3dAZubmSdiEFqnehdmZ9zOWk5imKcsH5BWjN4xwTdg808tygWA8oTC7",
+	"ueBpCgcS9gFNXkB+qBxUBNgw1K2S/vcOtyG/CZg1uzW26PSSTp1y4k5OSrVZwui700tS2o9+5clHVGpi",
+	"0AB3LZUEofilkJopwkWcFglLAsIG0wGJuiyn0TGeTWjCbMmcJoxIkS4Jn6DV0F6vsHtkRhUBI7OzE5Lo",
+	"YLQX4Y0dz1h8DVtRtQn7TQphpkOJmslcm03q21ZTGV+THTWjhqrBnpqlPKZGSc1lMZ2RdyzhatccJwnL",
+	"sZC2YYXmS6BNKcqVMx9VEceMJaocCjLYKdMqFDBeQ7B2zjivBeXaEKXTA2FcdGIY8mhIFLxLosPhfhSK",
+	"CMfeHxdqGeEAIrDB9cEIF7UoT8tyMQoRS5FwZDDpWpKzFvE6rW2krTdSsNvQl1ElnZEa6Yc0yOeYRPvD",
+	"A5yoLDShePrBYscdXcxNl0wN1symsujfbko4jHOa03l7Ti+opmRsdgtsnDRJzD/Amq31teNWDsVO9B92",
+	"et8oTTVaid03YDxWhg1G5seILGR+rYgUxLy+JO72Pw5FZJ8NSJSxfM6V4lKoCAgv4pm56SICtnwwUQBl",
+	"sSmNl8QSURQKmbGcasOcLA+LDocj63cQkhSKjlNWdkqsKc+exIaZ/seeGfGWkq2db7fo8J9yNukd9f6P",
+	"R5VL7RE+ph7ZLTEiQU1kCHqF4L8UzAoVpucOKeKVWbL2Tp5Tcxj531lAaJalHPmB5/FyHhCuFUsn9vpT",
+	"dk+A/gjVoZAiZrsD8gJvBiN3NdbocLhC0Idx+YthbxcQj0BasoIpCEtrTVcfjbiiMikUg9X8libf4SzM",
+	"X7EU5t41H2GqaBd/lOVynLL5f/5ZoaW2HLEZiaY8NasES8DyXBrGtLd/RN4C+YAVjPIUXZVgDb9ieR4D",
+	"CZgHvS81+6BBzGm/aG9HI60f9YajP/3tL/vfP/sve//1yYuD108vH387enP4fPjuz2aVrO/ycLgX9DTX",
+	"sMU4upxlMtcgpeBIK6/FTOtMHT16VJrrBwm7cRNXj4pM6ZzReR9f++hvxjqCPMcGcOEbZAVDQtbGEqLk",
+	"nOkZt65eR1kxFUYKAHfEnKaGUllC/vL6VQASw6RQLCEZja+ZIajRQWCm5hxzuBlmpXcHZsjf0uQdLuMn",
+	"7vWU39ir2FxqRi8wDNuqCTs8CVAfCci0MH94lreAOKXLCOOemrBrDoIZr+od/fhrb8JZmng67pwpRadg",
+	"5cQVGTOnqyR40fGk9/Gnu9DJASgYlk7s+pBEMvRE4vE1W3JyfkbMmuU01lvTzQ1NeYJ+uc9BM5eer7Q1",
+	"RK5gjDtjakjC+o0CvBOl0+J2j0mE6xwRw14UXkl2wEAmz6WYpDz+VCJ5r1gOPiZC05zRZEnYB6606mQD",
+	"wydtNrCugbts87Nqm09qDW69m7Fbmc+1l1bSc+0qTz1i+Q3LHyjAWKDOhYeKwH0McqMR2sytZrVAroim",
+	"16x0yJtVfTQaDvd2DbOAS8Q8k5sNN7K3aSgUpet9AwDAqUnEaknm7voY9F6UUI+3368hGEco261a1eiq",
+	"hasQJoYamnCavoen6erHPv+ohr1x2Jd+BX7Z+K591MObrHsFnoEJvZT5mCcJE5966ZaiHUmY4Cvu2OHj",
+	"9uHqfPMup2rfu2SbbW59sCbleny2kwWqNmClDI9MJDLInbqYMnxsDRYp1fyGqV2rkZq7VTFoQcsihmvZ",
+	"WcPg0nqgSgzFx6BnJahLPmey+FS+KWSJ5+FGICD7Q3VHAeigKQB1Y3RuLwVpO9PPJwc1RmanXoeVue6J",
+	"7X5ATsgi55rBNjszwA0jM5plTBgFERV/iy0BW4phXWbcb6R+KQuRfOJuOW+8u4zhRuk6hKMOQXfVy3c5",
+	"h95ev5FGqTRz23ZjhdR9fOOznT+c2k51W4G4kRA5/pnFercxaXMZcfz7hitu9EoLwLIHuXFwR/u7bhfP",
+	"zJ7MmdDs8+zlI9SOr2iSXPHMjQp828u2sqtzow/uWF9tADb3Z4PR7h1P7Ki+i6rIrMZiNU5cBRQObrW7",
+	"3Fulz7HHb2THWjQGSFTG6LUCIgAzsmc6PX/39vLt87evolBkXKhdsBoAi5al9mc0hAxhmRFukpNZwXRW",
+	"PlfCCO1AFO7KwNol50zTiKRG0iMLMwwjyriFHYTicpkxEv32j//1CC0gfWf36FsFKzpqdIhiozVGCrSH",
+	"N6wnpGY8Ma9nVLC01Nlo9aRV36iuTcI07GZ9TKIaP7FmnBo7idA6FgquHSB0QMwuYevcWiULoXlaUzHN",
+	"Wik01Ydix9uiV6ffnTz/69W708t3f40CNAJpI4/mul9ku1YAfCP1a5nwCWcrYGkeGHhm4Z0o9iZEcRGj",
+	"Sb4BrCWaTo+JkKC8/FtKeOd0mUqaXEr5iuaIgvoEzmSWCPQ4i/2ufHcHTw+fPCbjpWZ3ExIORvtt7Re6",
+	"0lKSFMa+LZ/RUvbxjc+t6zqvDrQOzKQmGxAaxywzmqFZ+ZyVluyX1CGoP3HxHb6wRbhTfsMEgX2/2/L7",
+	"Ripv5Nb0tfXaZ967ffvu59gFD//eYRMpPadxkYP7Da34R2DNkoKVC8b1gHxn2JCFdTs/Yb6EPbtg+Q2P",
+	"2XtBbyhP6Tj91AOTcJoSHWfEOXAPj54eHOwfGVVbsBhW2LLiO97U+03Z2goKoF7DDG4tVRfe9D/XCard",
+	"x5XtrDQCVKNOlmASqIvcMc/jgmsyzhm9RkevzJg4Nk/u1NxNu6Wc5/mRnIGj5mgnM5YmAHgEXxbwGSmm",
+	"AwKuKvAp5kAVl1K+pmKJhxhAEuqzGKndHWx6nhupzqInrCeEqxIgYNUQSuZcFJod1yDgXJcXGvIfZkg6",
+	"ZkKnS3CXlJEMeOl6njiiLPod1JWMqrvS4cGeZ9W6dPPB82+ndSv2bV637KNvX/98Ot6qdW+scuWRQtn/",
+	"gQqF2xBfPjl5f/mnq5cnZ6/evzu9uDo/fXf1+uzN+8vTaBfMnYC8TVPbiAqFllMGBOo38v784vLd6cnr",
+	"Na0FToRTLBQ+ASyY3eTW9h+Zr8FqsKBW8HLRToNQPPfasF6AlfRDIVQG5NS6GORR0yapxAvDgL15L2ih",
+	"ZzLnf//ku7ERQGEJr08WuRRTIOyFzJNOo9SorQ+fbNXaXS1Vo7Y7yNIjRsa4Pdmecfvr+JmUKm8cwI5x",
+	"pDtm7hZ4sNvg0mRH4e1J5jJhu/6s5g3R+Ycffug3g2LWEU4zhsZST5bLmCnw/mJA3acLWIoRcPko746K",
+	"U0ZzlhwR5wS6pX9IFGl6V5/QnieWnQnw4qCVfWvi4PhWH9/63AIxN9wnTfvWITgG9EPpBrAkcNTwU4di",
+	"B/E2ZmUiCzuClUT1vLX0AaBaEG0YQNhg2y+AYah1wKAR14FMx0tHwHY5QoGDHA1HzwJ7rm0U6Wi4dxiU",
+	"vkvo1DzmfXd2br546jTP96LU4l+zhNNL2JdPkw9OLp//Cbwoivjvzlk+Zf3MyL34/t1k/cOKqLzBk7kZ",
+	"PQGy2p71lK/34fU+vPe5yMxs4ANFoue4lH2ztJGTFcEWIljTWoOrthM13T4R8LFo3XJGFlhnVj/aHZBT",
+	"QE6cv724JALgUl2NMqN4WbKzcCa0FnwsVwERDiVi/EyzDqDOD4b0ncXYXNOgt9iwIwAPgfWNAtrbhl2B",
+	"myU3c9cccRSIC9h21YMeemOvkDt02k2sOx3PCwbJqiKFoz+ReUCoIubaJHima/5BnqBe2ghM/DmRHXGa",
+	"QY+vsNyU2h1PAkT9NGAUvB5CerAXtFHTbaS0Kq0vLlIXFzVxLB5RQm7U1Y9tCFaFvP2xvqJlL1X8Lxqe",
+	"AQdRUsQ7WFIzlPpu4lKrrXFHDRprwo+aQ3XNdw9O6654yBMSF0rLueH1WgoXdVxhlyFGGTcowmdeUA1M",
+	"Mdpt0yuKYR4X7L05/eHqxdvXJ2dvrr59f3n59k0XqcRSzFiatYcHnOID6HYZ0OVgzetXXRRXa+GaLTsb",
+	"YMJIHUlt5Igjs4+OpUwZhfthmssiu0IMlT/RF3JOa3pR1Xz1ih1i9dY0z66uktWvzoA8/Dce2acfYdT1",
+	"IJtl/xGnVzz5BiKs28cwluKqyNNGK3xOp0w9Mr+qR4It7CAGmZh2tfKzupIiTnncEeH+Z3pDL+BvkhdA",
+	"QvBg50q7dau38ErGNOUgXpq9skSI5FZnNidJQt6wBcHVXtVDJyXYTvBauWYAQ4/M042EC9jt1VW1KJ3d",
+	"sMXVgotELrp4P2qEkdk9sNkLBa4egM/jW7U+JzRVncSm6ZiLhH2obd6wi/1pK6Y07GwpF9dXOCM3EBzV",
+	"MYliOZ+XvwE6HdI89Lkg5idq4zIsN/Va6pkjV75b56v1x9bzVuAW9iFLGtVZXM3FXnHVwVyxz9swVxjj",
+	"Jqbqmu0aDoYmdzJV66dE5sryXaOLy0Joc7/61x1gWgFM7vRQkIfYDcvLgIc2m7V2i/qRHpHXlAtyoXPG",
+	"dCebtDpV9cpFZn5DraeTr84zKpZdTBV+ALdZeTvEcJYawsEpfiKv9IoeCqHzjh4uF7KfMq3B8AfPAOKw",
+	"3vj7i842MRtFx6jNDwAjodobdn5l/m4OfG+4d9Af7vdHT3ue+GGe7Oqz1lGz35c5Y+Xl5S0+nxrRsMhK",
+	"7L9hegs2Jmoms85rag76xK8N4ev/dLF/sZx3vuaFKG+SyLqjresDj/P50Whv/+Cwq7MJrTOr3n8ekcPD",
+	"QzIcDUedd2NnJDPszQOF8cs1M299KPuTQxoPE9YfxqNJ/2B8wPrPkie0/3TyZDKKh2yPjkbbyqauzzJ9",
+	"wF2kUPTybwSUn59L9Bwinn7T88hoXuGz5i1zlbEuTLlgKUmpmBatjDFM9LvPS9odJ2jbglDXreT97qvd",
+	"yF801nVWkXWxij/LmSAvutsuYypb7Z8ltfDFoIvBlqFQCL4q97jMteOiYGgy54IrDS728jFl1BQez0hM",
+	"83xJIg9fHBEulGY0ITs5i2WesIT4CGwVEAdJGMwT8v//f6ND8u70eX+0W2YgGrNULirUg42udF2iK8Aa",
+	"S+ppRraiRz9kskMiAs1uq+VbszxGOze/eMmLVix490ry5FOW8RTS5YB6bWeiFzKwV+hY6lmdymCkXSTm",
+	"xbNsdxzPvRfM+zMp2CrWN+zsUSpN0yunMzWOH/wIl151bACl0Tg2j/eedHNWiIzZaiYX5kn7RmMKZ69W",
+	"Nd2VyM2xUGt7G3NN5lRdH5FoGBEaa37DAhIdRDY+bkzj6yJ7lDOI8gxCEY0eRyThYAMuwUk1qgtI9Pig",
+	"/QySl2lh7/BxRNiHzMhvA3KBAVBmJMqhHBSgYogUcTPpV6dgfcNEIvOr7nvKv5+AmOt7M7T/9Tv+5/7b",
+	"KCVDJLkVjsvY59VmCNzSb11IHE2c1/TcEyGtwrFKFIDYMpSjjEBgzhYCfo7IyPw0Gg4JCNkB4vwpibBb",
+	"ELFQoWoYBrDdraVzv7lW6DYEI7k/N8jvruMNS3ULI54ZP0QSkjEgFqweXiGvwKYV4RaBYhXtDUcQMoeG",
+	"usjLOrdiobZbHmAi1vi3vY1w1eGFUbr0f6WtckGVy+927EXB6ipPozv0CKIsE1LAMs1pBrRkPQQHw2de",
+	"D2hYRNRbnantDbvzI/kbu90R2MIU1wiGF6VJNGN5udleOsHAgvMwpMFcVnDqb0HWFcV9ikmvdkRud9JP",
+	"wBDhAkbfmHk47Je9R6urOWgIPACLtF95mkVEdvwY6b09Iw24EFopWODDbuVCKMQ32jEAH76DjtuMRb+1",
+	"zus1cDj8Giqw1+Hj4WfQiA0xxjTjmqaK7JxdvCX7o8eP+yNC02xG+3u7HSpzRk0zptH/68eT/t9++nXv",
+	"43+6u1bbkR7k8WC4+3WU3Y0E8OnK76r8WZ9NJ/bmsD/sVNC20faOS0Zsw3jh5mEi6lYDNy7cFmoheZs6",
+	"Ob3ESNPUqDOOm+wNITkljXVTfenN5/RnCJVtnIgNOVw+Vct8TfMleX2nrls8ryMTsCMdXldLV50RcuKx",
+	"XctUH0boPW8TmNOn+k96Ww52C42Z7NQEbCLzUm+7xfi6tNH1mY1uqZneYqnc8DcvUokkWkHmJTYILLQO",
+	"GQMAfXtLg36sJQBDpOiDw/gIz0QoMK5fAShRLkRl4s1kyuMl2ZFpUmn+iYyLuUsZTRRdKnL42z/+++gg",
+	"FNUZOgY4Tu58phCIZPStHGa5awGwk0IxRRaMXpvVQihcKOBWbuY5fi7znMW6/yeZK9YHF1K5kR7Qat1C",
+	"Bj0Il3or0mWZBGGjNryJ6X1e5biWsXKFQtuV+s18bU5ElssbAGe7rNR2rxTZO/Q4HEi/doMcRwzI4RC+",
+	"N5ttdqMxRNCwN4khK2X2Uq8mOxqiImx+IJmTzcr0sQVdpEvEAzjTT8q0guxPimnPBTQMRo9/2qQuazbP",
+	"UqrZBtZjtQv3NOQyybJ0SXZWRryYcbYSC9+S6ZSjW3GN3G1Uxy3pudaPEaG9ZWnSqMvcYXW6zQmVfAWh",
+	"YRcoT+xqheFVaXHudlo9UIb/yyKPGUZ3q9Wz3x2QM2G0f8TYhALy3ANBQUiUzVzUJd5Xhu9uvWVdprx+",
+	"5942bhAITAd54Lf/+/9B+h6QC/53hom3ILYlIBGYioDlYjA6IqgDEvVHUSjmjApFCgGjZQnqSqqZ4Qa6",
+	"8gKSQNsNRTSnH64SOTf7bz6qYmz/Sri6vlIZjZn7Ted0MuGx+zMZR4FtYCw/wLdL9Ut6lYypYtWb3uB3",
+	"G4z9117ViWF6T/afHIyeQrJeHBVyQq9vs64fm2QT9D70pxJgYH11zbO+tMni+pk0a5+XHF/esLxQncwa",
+	"LjtQ+72EAexDzFjCkiMSQT4jMx8hNZ8ssSaCMNufRr4LGp7rBT18DD6YZ+oO6PLH9sFZeSKU7jYEAPpF",
+	"TpxVrG2tKZX+W2j/baU/6HmJm7tkEaUgsZ7L7KwlmTJdLySwZd2AZkmAzdZHmNhqdnJ+B0PjCfnzxds3",
+	"BPB6BPB6ZOfdy+fkyf6zx7toWnO2CesksShec3BTNtGhoKkU7NhhTgFYqhzsdGBhHQGJ0GYRkMgxRhvj",
+	"aI1zoWiBU8mObVPPWM68nH9GGHaIQFwEx95CYWH5n82MYUaA4Uo1FNKdzRqb2/vCZo4tBnB3s0eHhaPZ",
+	"3z/B4vFa3qDNGGvsiIKmJEup6G2xGnezfWxu9uvbQjaO6Xa2kY3NVbaSzSaPLRrrVE7fsIUNu7ZmkOe1",
+	"4IBOb/laS8PGgdzB6LF2UJ6r/dMGtlqBrhbJPXPsXLqeVtzQiNeP+k6q6vopfA7VdfMifUlVdmPvq5y6",
+	"t70i1qmgRk8yWigUCQO9U0uiCpUZdWBnrQ7aTandCufo8cpx+l6iVZJK3cHf4emjFUB/SRLp/DxIxmuU",
+	"oNal38ASrNJw2njPBm1UmY9KRWaaU7FSE8n8VEl+KitPLZhTQafsKhHKLaH9Rs2uaByDrAJSW3slG6Kh",
+	"P8vVAuKFhSGs1DYLRSFZWSHAhOIOAaQi3W2pbB1gSLB/lCBqn9L3t8LIJFRTo1ep7nSr8FM5LPPwFXzV",
+	"OKAH2/XlKWWtzri6JvAbKRREUYtqzl55IUjOMBxu1Z8RJK4Af15fmdH2b0OKkyYAeduXMSuoixRs0ECh",
+	"ZfV7ucLle80V3r7bsfzQtZuv3U8Vp5VKj+WHZk+j7cB+OUu4uZHqq7NluAoYA1oUe7jVy6XG3hLi8Af0",
+	"wM+l0LMVVPRk/2A43N/bkopsf1dZzm4Sulzdr7XulYWJErpcMYC94bMno8O97fpfsPFVoSwR3ZKGF2xM",
+	"s6yL5bOxH42nfA26JeU+G4wcdi3JZZa1w5S2mUmDgTY4V40oaqzCp2qf7Ornu33kaifYX0af6VXk1N7o",
+	"Tra+obyaRU+gGl8+S7gwUkLpW+qwpaw3GGMNNpasRdLfAbFbCvmbEa5u7FdGj1thQrYrgFn+zHMYBLug",
+	"yqV5tkFvUjAsTEnnzXqrziL8rnJkbYSIrd4pfSnLhjbZaVogmY3zfVefa2kwX1Fz6geLCOHaBR/i25Bv",
+	"HkA1xbxVQMPZo9XGZdpkOm8tkZcTtENGQfqy1h7fwBt54tUHlXSFwq0wFG6XoNRuzXIjQMjr5ae10zsV",
+	"xfy/urDQ+thmHAFnbf2Xjlna+UsZYOqFTVnj7HpKxRfXD7WcfKdNFg3IMveE3fbiWz/YqkBYSzke2nmR",
+	"S82aHKTXH3VHCxbzFYU/01QumI3pV0EFdbOjg2xT5nWjOeCpvyVhVNvYYUXevJENH4n5mtgygWkjPK6+",
+	"ErDqV1fOd9BlLGE3LO3CBFdaAnqGfvvH/7CFAcwLBGuo2MxPngJDs4zRBmjEwTnN/YWReT95K9gaUsvK",
+	"3graXDMfrNHRsWjoEyunsrDBfpBkz6VKqAp8eM5OKjA/EQ69rgarLeMBO6P8HPDHBnUvM+ZKoHCho4BE",
+	"hf13kkoKH2yT5iPOuIES4qIzgmyRc22U76vxskuFlqA4u9oq2g0CgwMCEjlubz5bLbqxvYjOv8WmdrtD",
+	"4ZkuJvOSszQ5dUH1dZ5hk390nesy7zlkn5DJ0ua32Emk1pAqX8/Axy+YMn93uPmdh7ZdlMrlGPHpspFu",
+	"ZBNXdW10TbksYnUmMswifBtPDaTHaBS28pN/dYhx2ZXn82iIcx3lsjDlQJmb3GbUbHLiWsWsW9a/qklK",
+	"1ei6F+tcdhXMv6zGV60HU3WLUdGF5+bZ9vc/9n4KjpBNlG7aXT2DU+dMWbc3K1Z3xYlbFeSMFj0kkIrz",
+	"YZkiTNzmqszldakOXHi+e9dyXLPtcVoofsPqnt3y90/bYlvMpUPcS8riOl5tHbfFR646zo75hyvNY4VJ",
+	"vILSALc6X2tAVpTOCcq6OdaB7xZDU8OCLUyiHp5UhhnWlwffaG3fa6bpCoOnn+/pWsiFInSM0nmVFrtN",
+	"0oItmNJXnhLoURLqyp0xfC6ny/YHwgy9LNvSdaM7LeNq3mlcj2ihpRdxUKJUIcdayijUkyvNp3jCzQZx",
+	"IVhiX1RMm4u8K8uwT72mK7NU8Gp9Z+xPrRVxS7yumLXR0cn7d68w3Y2tAxqVIXllxL7i8yKlTXNvlfCH",
+	"CpYOPP8hJK7sGpRboxU3YSM7cwfr3jHTLdOJ4XrAjdi46zHSca8X9Kx6aD8Z8rm7BFCuaZM4vJnVaLGL",
+	"R9TprrUQf5ILRHpVOaUnVaUU3kzN19ZOOE1ZrLvSNQD7iFzV8jbcbOe3//Y/bYzoh92ARAg2jOzTNttA",
+	"/fmGm9alc4CezGUKLTSSOLgfO6R8ODNXXTb9H9wxcyzFHTDteI2frFr51cHceI9JZoREMMKlIDyLVlj+",
+	"4/5w1B/uXQ73j4YHR8PDvzUD9Pv16gMdHGilA7x84ixB7w9XJdazGUea2Mr0552xnZCDUK6mobd+Iu+K",
+	"kKzL6S+vXxlaavjVOxLJd5upqOrq8ofZspFxnCvipfwqDaDI9spc5sRtbCjq2cY7yrt5lIf596qTFgpb",
+	"hQHrvUWr0qKXUUOQTZaLqYNTr00yvhsQrl0pP6cQ2YTlDcjzWkq08lyVZ103Y7P3WlUDDnaPyDnNFcvx",
+	"uyPyrkqoZ1PUDQioHWaDUy4Y2Tsip5g6nzywItERuYRKzvZr7goZZJiqs1NJdZu0VeqitWbbVt59sxl1",
+	"kvBopSGdl6x8vWhWO4DtQxKUnNGfWReDhgLH3SooxJaVcrkzNrRiHCpLdNCdkwW/8QoDQLCEVYFWRcKP",
+	"l+1ouXog/HhZi62rwtS90PeNQe+tG2XraI9jZKwr4vMRRL5qch3pD3a/fEoCb8RrcxB0pRto5RnY3TIZ",
+	"wD8l6Lubyp+DOeUOodyCLSqipV76lKZOeHNwVWq0K3T2SuMtheWyeVvhutyhUsFTxbhsSHV7BMBEmkP0",
+	"acqoBdB72qRjHrtN2bFSWH1RcUO4T1N74NnN4w1Tf7zV1LdAxf3Y2xsOR0fJ+OnR0aeNevvzU1HAuhiv",
+	"u8ZOrfeB+Ws0kwqKDYOL6C5ksiJiokwCdxsLkL98XVfLeRVQ37KFvXv5nDw7OHxSFjbcqoIK1Om2Ym1X",
+	"vkuzGiA3dPkxtEWCdmjvC2gQkt2CoGrE3i6JsV0Jqu3SsDmQW5BXCalCbbFJN20VwDllgMaFKHmbyzij",
+	"uW5Ey2/t4/BMs11HVShNRbzS4YriVkab6V7K8uF1uGCRcyNvspyJmK2W38vE4qss7lUt1AZGB+qftK6+",
+	"Rmby9a22M4ZtvZ1+FuFmJ/+lQE8XkiISIZa+t7t7TLgVXBtVG1I5Bdm14YZdm6V4axih2cY/XV6eu6wS",
+	"rTXFWmRtaApmPm5F7kHhdVXM5zRfOpJ0JWXLsqT+NDrKm3k8OKcxW6k1/rD/nMATXthvmSyidvJ95YV9",
+	"QGET3lRk523GxCUI/zpf7sIupIwmymHIbYsP7Bv10R+MJ8/2JvuHT56M9w8S+pjux+zZ3rNkyIbs4Mn+",
+	"4+3tumeQKH7Crdi7ds22rv+2/dFrcGuXvhp2eU3eG0NZLC5yrpcXhqFYaGDGv2fLk0LPuqNqXC6CuUzY",
+	"EaGlZyPOmYYUoTs1Sw4E4Xx/+lcItrrw0uObd922npyfwasgLfh1Jc7Prr4//evF1cuzV6fRMerTpSJr",
+	"iCOmaVm6AYsP27hhL3v/mgL6f+mfnJ/1v2ee3Qbnb/Z6TBWPt12IpSxciQDM0WJutRKq3ZIlQuEFjPuB",
+	"0oqJBKhoXl9Cc86xMsart9+dvYnIo1B4X56fXFz88ALvUtSPUjnFdnD6cGWAbmtmVc9ujrnHuZhIl7Sd",
+	"oqXNrlJJqr2gB1lxSyKecj0rxoNYzit6rj610bnlTwQLs2cp5QIjm6QZNHAzQD3hzK1Nx2ZSUk4QCkWH",
+	"7cQTgkpzH2ZQeYh2iofEqsq7royIaafD/tctdUNLaPmrWgq8DQuF5Tq1Sj9jNuPgxLbFS2DedWMLaNwW",
+	"UoD32G//+B+hGNP4GhcDFsglWJ9JYe5tj/EPQhGKhw/Pm3bmwcOHHbSFxfBb5jP0UIRicy1BNFlrzPNk",
+	"FP8jpwo/f/f+ha0rHgozWw/LhsF4brGp9jp1XR2Ts3NQDgKbx1gFIYaRqsCDOShYyApNZAP9LEHUWzZj",
+	"ZUnpY7IdWfOckKQAmH05VzMfKvxU+hCIhCVaVSjQDCfo3FWHr5U+JJsqH6qZXNgkPq7HeCYVQwkf0oKV",
+	"DdpNrRdiMTt6JshDrwjJQ2BAjVB2iCmuWFIoVuoyXdyKKqSubw2rwOrUrh2Pz5tFL/knMuclmcqKbRXC",
+	"1RwzrdskACzmCVOhgFjnpSywYCxjEBX90NZPsXPyb/6ZTJMqK4QdjV8CCLSIajxgxgBLZ/OWsQsLYjMc",
+	"EaxxgAfPlbeLVtWriDDs0mg05kb7YZ1uEmyl6oC9JRSOJcDlZWYPBGXkWeDfKY+ZwFBhy5VPMqiguAdO",
+	"oDpbXiwWAwo/D2Q+fWTfVY9enT0/fXNxCu9UcmCNv5f2zt5wMMLHZMYEzXjvqLc/GA72MRnSDISFR16O",
+	"OqwO0AUcM987vtNVzsHWV7BZ81zQAEurgpwiMRcmyn54TARDkGOR6gF5xzJGNXn4UAr28GEpf9l2qwr8",
+	"oUB0zX8A0X/zcyJZWAyHe4/xbxrPWQTkcUL8Yuyy0FBy1o2zLOuCPDk6GA6hMCkA1RII8g4F3sIYDB/a",
+	"xSE0TcMeXvglVyHR3nAY2SIa4EWQc8yYp0JhCy+ZCwILKMPszY8PVBmSC0O+WNDplOXk/ZkRn/sTbgQj",
+	"DOb9Zlyk1zgCCPGlxPpEScLm0m3JNct0KMpcdFZiPbKaja39AMQ94bnSoDqTHRh8VZjL+jwgBZzbsOhg",
+	"eBBBBVQEN9iWCbgRuKVvz4tUVpp4bonLEJzdQqw51KUTV488egn7dJb0PgZbPgsmoKp0xPYvflfwW3Tj",
+	"Uh3dZmhg0Lz1CzAhW3JJZVJYW93ecLimLo+rx7Nd4ZpW7Y6uanMs71tagKR8ZR5ASAHYwTjnUG7wAIfZ",
+	"1Xs5nUff0sS6jPCV0eZX3jfKhB0M9ze/9NKviH8wPNj8RlnQHF54tvmF51JMUo62tIO9vW0m0q78Be9u",
+	"0VlXLcePQe9wmwVsFPmG1/a22ipbmB9f2WLVO+qQwqtbLL/t6tJVxgefHxg1ytuIKJvkNi5ZjKZTVUt+",
+	"+jHoTZnuArMqi7t3HpO1ddKjKYOYPIfip6Gw90jtQvRetBIRVNkF8XVALiVRLIX8CTYpNNyH21x6ZCfC",
+	"jJRlXodpYb4IReSnogz8zNIyb7isEJYairU3pwtWtkDMOf8Ag1LuYi/NO0qGYspvQIZeSPcQZo0YDqOB",
+	"Tetj4zxqMsK40GDGAxNJKGjOiOLzLF2WWbSrDDNKw8UYcUSvRYQmifIAa2Alwk0wPKoEqy1kfq2IFPhb",
+	"pREdr8KjoVhnIWnNRDegeHQorDC2czo1qwCICcEaReIcBWE+c8F2j8qcSTiQyEkJGWz4lAF75Qly1+PS",
+	"fJYzsKfPZW5TilrZw4rIoYi8XCrO/xq94uL6iJhd3o9/+8f/gg/smOQs/SaE5CthLyJoUAH5xKgPSMbQ",
+	"jtVfSyUgQGGpTAJrNxSXzu7QgFxomcG4m4My5AE7HMD+28w4kGwGEJQy10fuixi05DQJxYQtXJHq2pKR",
+	"HRC3YFVhCErzNAXbIbGq1wlZ0PS6VHaZPYBGZ3v4kAKw12gjKAuZbh8+PPKkI/ONOaMUjQOEJ/AKkhs2",
+	"xRIf5V7DFTKWWSOQkceKDEwLh7YqKzhulaCZmkkwlkIQeZ37PFCkqRyBYPZLwcBQCmIkLJZGk7YbJzrU",
+	"y+kZbYQnakAuJMTypQxL47vuIWeOCirwgJMTx2wic2YTFkxtLUQKlVrUNc8yQxAg1pdv2ozJJClyp13D",
+	"DlhMB7JCoDQofG94Qs7UDB6C9QGeqSvoTTVIrsjUnK8drl2ec1RrbZXEsiqjc5mUYj80g/Dc2OhTaANR",
+	"Fpk1ZbtB+REXEZfH7HZVXbucylQyYCwUKg9XZwV8ogoc1UeO67iSGsrRJrcw+RhVQ++ko/Rd+u/tOnKB",
+	"YzEqCMjqcP5mfGpmbAY4d0ZUDBvBK4qYo2LuAHs+gWoq0ucVNUNduwE5sXMA7IvhYBbB7FEfqELVYTBT",
+	"sjtz5MpdWpo15Aa3KU+5Xrq0F10aglmOr6wf/G60gs3vWMD3uflmm+chwGebB59jvq4vqph4Gco6VJIV",
+	"Ocq82rzm4ttUjxeegdZ/T7rKvfqwSX0wVLVBachkV2o8zDnvoexcSLZTE2iSRC4XLToJuBevLeSisoBx",
+	"bYWp6JWMbR5GsDqBT7q0f5MyUXwoLks0nrURq7q8cIzZUlZntC/z11uQXqUi1BLaa0nimZSKubt10Ezs",
+	"iY6BWnJPdMojZs3aB1ZBZNHUxYyEKki7BLKWZE6vzVWMMFdFJ+BoRF0JqrpXZj0ryZh5gz1bJGj+LeOq",
+	"UZKzwjJe567mDsDDMPGll5Af19nat9xN7GrrY2fW7ubgCIqxxIglyjfFKVRsjJIVEKrmXM8CMp4XiLzM",
+	"8aER0gr+sYdeF7h/beygLTrgxQ+i1wStgAGZyxv41yYJmKNU4VsKAzAJGgkUVyphSucFZs51c9w12hxK",
+	"k05tihmIOFY6szM+LpeL5IVwsGZly1uMWUwLWyED/REgl2CZi67bH1e2zP56u+vfoxrw9FZ1yb+VyXKL",
+	"a8hNHiIgixSwRhWLKCsZljtSwSx7Xhh4GVXWSm2ImQob6QnLdIONrIFlFkDM4teAdGwqIWCz5vXyOU+Z",
+	"aiTLq+W+q6WocynjyjxxFlpn26kc7O94PKN5Ql7br2tAPB85V2VF68pZZvOLNZKK1ZKElcm+bPKu3tkr",
+	"4N2QAZc29sgBoIwm4BJlGvbj748bZJl0306plg1/3bA/fty6CHi9dE8d0GFTrDXEpdFnFpdW1R9vl7Rp",
+	"SEvladL9d+aAx9xWBV4nPlUvee98DHruPtsofrnnfnci2K3NxaMtxnROl6mkyaWUr2g+Zfje4TYL0FHX",
+	"/95G/aWFTOQDpajYKWd+DCqc5tjlE14veo5++8d/Hw2HpaEAREhnPkYx01Usg3oRRiItCzoFoeCiFJ+s",
+	"2WEibfIOa7gEWzeq9KVFaQ4l6wbkxEZCPVAkNiIm2izBvQt5t5Q20p9WaN3pFxlIFq5gmJxAATXzpgpF",
+	"VVzNYuHNb9H524tL4hYlwl5GwyHIZaelmdcammu119CgohxstzJfUbGELMUA/lAQ0Qx2Wpr4bR3s7UVk",
+	"MTNSb4So4B9/GsCtEtlgGBTlaSgAyWPTgJOdqNzC/UelpR0gXNLND0xGZVgkeS1zsMBR4ReUA4QGyK6A",
+	"oqpDUOF7MH6GYscD170++cvVt29f/PXq279enl5EARmR1/xbs5VWRTgmLWqxtqlCFTS1+RwmPE1ZQrQR",
+	"uzES+mBIvv92N/D95NVy2nmFQktJdsDeH5DoYLQPAEEUoJuucQyMbxcZA3N3jSSPDAWFolVIrrI9O+uY",
+	"0ywCF3Rbr8wWCr80G9X10mwIxfKK0+00gB5GXarDPHZdZo+qnpuzPjqFMDVnxiFdMDIec+WWEqUzooJl",
+	"vQpKEjg6S4FwbF0dbEJFKDjaWsv40PJSx0Uxs0uOmsNBfFdjLH6hbeu09QQD8nwDROGOelvdcxCKbm1t",
+	"MZNpl85mDcIWf8TN4dJlXOWORg4ckHEur5kw6pBAW6c17ZohLS07Q+s9roTZgyNEOii79HblUG2pBm2X",
+	"AhXs3JG3oUFDmqEAXxHXZCfqlKWOiJEAHWco9xA2C5N8qg7t026KIhEwUHOzWD8V/J2jXB4FXiIhq6qF",
+	"oqadYreRUUYBOuJDRoBGcLq+76Ou4dlCjvYfQ/7HxGj+uXmuhEDiuQAYXMmqN2l+Cit2/lP1Pz3LGWso",
+	"FwvpmV+U3bZKsy3XDBX/6iI5GD7b9TWQElz1Y6WNlLvZUEiqpVijkAS/VgofNNRQ+GqdWBJp63LbduVa",
+	"s6kBbSteHu21Dfx0a/UJx7WV9vS5jc1+3cwVNueNd9fxOoTXF9O5/tX1p3t16F4dQnWoAdmpF1neqCP9",
+	"ypOP26BUTZOeVx4uI6sCaIyT3/EAqrsDAkINxhKcXtJpZINYAPXtdx4BYPps0n9teAWIPBYU6q70ChS+",
+	"lAVJpbw24pVeg+7EdkHQeBrUDczVLR2KyMN+OpNuDeRpNK0y4UgNpKkelK3s7Adgkt41ovJSATDUs/nu",
+	"RHvDgwiFJkE8++5BtAnheesb3GYRSV7KfHvA5tnkNV4Qbd/jwbrSHmD7srCGe3TiaAvecZ6DpR/wDMiz",
+	"7rnk1wI2rjUarUA0vrMOR4/3+eDFMvLIw4XsDkgdVxcKD1hXQukciI5shaELRQmia+DnVjgCzSG1XNcC",
+	"0WIqyBg1ItSS60xXCld3D2Lwohenr04vTyv9UxU5I0KCYumCVzyF2ah9TC8YE10sbcr0XT1SNbjFl8dG",
+	"rDf2N4RNs76bZEt45h4O8YdjOt8xvYnj3O1mh1OQObt2w56NJeTKjh8oMmUCZEMuMGbaCFFlURSmo11n",
+	"svvzxds3oeisogeucA1mjWXG6hFg8EIfXsAosN2jUJSmGOtAxOqvIgGbTIl6tQX2ICWilq76HlehKKvn",
+	"tQKmqSuaB6aA3bXF+Syewlk8W8X5jsiK4nyVSU5XbHR74XVCeVoWSR7tRT40Qt6wfJFzwKMoOWeQ+SJV",
+	"7IGy69IMgQLp14nd7cxSPmAS3+9gv7A7d2XANdlwG1tQkyKadiEviro6Lm/YgrD+3Kxcmcl3Qj8QUczH",
+	"YHllNltrlSvemmt+ljMxaJezg0pwZnvxWELxqHqXF7aiVHWL+c27zBKjx7e2tpz/86wtG3zVLWK5v8++",
+	"vrB/b4f53V3277PkVm5pc3E8soH8putN0VSQHMBF/kOsvHCVecuLHmMJvBpzoSgrrJqr/8q+DvV7omOy",
+	"oTL6WmD5t3boXzSG0nSxCqpcKy9qJ/a7s0Dcn7utMMeYuBqPBsArS8KYyTki2lsHsm9U8k8Twlvn2cJF",
+	"+1r2c69C0qdI+Z2glUuwSPiVQCxeulETq4GjDkXUMcIoaFcnGw6Gx5U3tZ4fY06XoUgk4doL3IzapZ2i",
+	"Fan3HAK7yvKzZbEmzMNRmUVATg4F2CPmdGnEelAMIEEKiZ4jD+qbC/CINNlQ5GeDDAVN0yr6budgdIiW",
+	"3gVXDGLqwMhtVJHdI6O0yHxObEa1R5im5/ztxaX1VjusgOKaOa5sNQ9My4R74BUlt77/UGzn/N/O6D0a",
+	"rrN6l8jmVWbvo3q1tUp1KkQiBcNA1baVexjtVukOaoZu9JX/nEhGdvatnZxQDyDedmfjGPFAeEXHPsEi",
+	"7tWa28Yq/qnO8C0F91ZZtY9WdfhSmoK3Cmu1BQgvXNSq7N1DSu9l99+bD7XBkJvXqCc7AERfzXjWJc57",
+	"Wbce2TorqyT7y5krPOdVAaRozrHlzLVs+xxCEU2Z7sOb/erNTi/Eavk+8BKZ4c18aG58qJwNiYeyEul2",
+	"hEY7zwhmHQfmrpr030jBPLPXlGkS7Q8PLIbP3ZvW3LfWLQBBkl7xxNsbqcxYVjoxt2BYVedvvzd0tb8l",
+	"L3ktEz7hjmPd6x5/LAN/dUQfqNaJ9hiHxxs+s9Lhc51GnfiVrKezrvv2/Kd6/dZMKBRVBas7MyGbPsOa",
+	"3T8fE6pKS95zontO9O/MiToP+FdhR7aS3GaTZlf5Q8+kYQsggl5aFTlVlUmzQl8kVFNlTr0FSNzFslny",
+	"AFux8QtqX7aHTTZNm+713qb5hwYOVITwJSyYqwyMJ0miXJ6D6qziWLzTKhv+Byhd4gSFWlmxzWeSnIiy",
+	"UEvVpRdvMaM3voe+VTTr6W6H4xzGFIqW15PcLtymi2PUC7Z95SiLbTlNrVTvV46dXs/n3F4vqDKfWXJc",
+	"7tcmJ/UfCOF/b866N2fd9vo4SYCzeXW2varDlk2vvExWyHOPfuXZ2hCBS3oNHppaee9Ct7w53h3h5LWr",
+	"hKVwRayudtxxR2DitzKvWnlXOYfCg1JkrMXaLm2wcAdDz9lc3jCPp28HhPcZGTZxj4S/P+Ff9IS/AzJr",
+	"nDb0PW55zO8uM27hNXNSxznVsy4VcYNt3CHuO73AaGNTZKUWGAoHot8sckb9UWSz0BdYS4MlA/JesVC0",
+	"YZ4d5n0QFqEosY0UtoODCNbN5u4vip6p9bNJ18Rx36uaf3RVM3Vk+SU0zW7A+oXDftizUwHFRWLOlkso",
+	"60L6U8hV68HXHc5661NvKN+VMkHQOwHAcigs6H0Dut3JNIZFRFbdtCZq0wPmg7OzgZR/RoVxGS5+DXv4",
+	"U9g7Ir+GvTn9cJXIuflrNPz4MQL2g4wJcsuVfOmYUOtfqKAYTtzo0HvdlroaQbdFiXsM6hMR35AurOT4",
+	"CVfXVyqjMVQ1fLL/5GD0dO8gcOtgvrwt2NrncV8bbX0r/tqh196rn/fq5+8NTQGkfYtbpSUfSleMfa14",
+	"uHC12T2nwRbV2ckOCMq1+hOr5TSsC/8F2Qh2sIl/2Krg9+LZH1s8k5Yau9BInyabFV1AgZwKNTFCl3fC",
+	"tCzxrbYSuIswgGPfhy+jNsLosXXuvxWkCxVcRrXB9a3K+u2Yzs7Tcneien15TLZcL7we7dZKq4fiFmXl",
+	"A1eGrkQxY8pmW7tgUxXyOdioCnFt+qzXiQFxMxTdzovDTudFVW/di/uDOgrcRnDbaA+ALWOyj6D2HSCV",
+	"qQJZNRQdbDY6qmBvULSANBDkDsJbZrsOxQ4s0Q0TicyvoGDObq0mRH3aVqDXx2Ckc33gctb5dKMvfP+T",
+	"koiAmcSjXpTP+YRwbSvH6DKUXXERMxgt1uLQZAdjN0sk+O52wOtnK3HXJMLE0uZ8rM810oBJt9bqAeYU",
+	"C4V70awrwHe0rMD4nclFcL716+3OeGpoAG/826cZuUNaMfOxzgAMHxw92xsMB3uD0bD308o0yltrFbU5",
+	"fV2lYjtpoGQL9/rDfRDmvbjkiUv8plI8WqLKtjDubUCUlRJiE0N5qKVE1oIw15qq/Swvmy1XFT7Rps6l",
+	"OQvBGDThHzzvlhFqgKMckQ12bL//UJT1vOZbwiS/ggXb72wTY/SDw+6VpT+4spTVqPTrGbS/y6nQCsuI",
+	"38hrVw/Nq9C+3sQdihU2bnI7boEZoLoM3WQ7O3dZ1/LXsOf1XBquBZ2yqwS/AMHoY7TeEl2rUn87c3ST",
+	"5XwGm3SDzVfzQTEvcN+o2RWNYyhGMqGpYrfOBdJkYF/bRn1HDnpvrb63Vv8RrdXb3BstmVFpqm8HaCgU",
+	"xIXLQpibhaxBtUO2wN2jUFg8U0DmlKdj+YGpAJ4aUwUfubom4FrDCOycTiY8hrx8S91dKLIU6S7M+L84",
+	"J4JeNrEgM12uNI/vZbg/vAxX0cKXyt9xi5hdDF2pFSZHh7wXzXIt5EK5as7LjAWuXggcycVMhsKoiHih",
+	"go2xOvcrw3rJOKXiuhFR11E1e1NEXb2CdhVVVxpWP3dU3X1Q7z0H+nfkQNWB7qfshqX1475FQF2Ts2xj",
+	"UupgL14U3woeY7lLAN5wyMxTsRZXXRumAC41BClyDfnD1C1iejs50B1ieldxoC8W13sf0XvPhn53bOh2",
+	"wb3Ai2RsiNV8nDGa6tnf7V9zpulKjnQBXAKZBooplgN5Z5homl4roqWt9e+Ov80vhK5qlTF6rcgOQKVZ",
+	"Yq1ZYTEc7sc2zs98ZvjNlOkraEc9wq/Bx59xgRVjQ+HVaTt/9/by7fO3r1wFqKpGUskKEK7JFTk5P4Mx",
+	"Wq5XPWBedHmu/KkZ7qQAU1QVOiNckaJS1UOxo2dY0RkrNR0OR9GqAOPXZrG/oJIF7XeoVz84J4WbGNwg",
+	"tiCd+b7IlM4Znd8rXD6f+XcrcWC2fMxqG1o7th6HgGOPrGHOdM5L7iAzJmjGB5bw/K+WdJ7ar6AWH7AQ",
+	"MwQWFzkUZf7x196YKh6fFHrWO/rxp4+BoWb+PVuW3/xknjeDwYu3Tqf1s5ffmOsdTm4i42KOWVWLPO0d",
+	"9R7BPWxn00qBbjOWYM5Ulu+6NIh4lnFJysOp0OYSYG3AAO3tAVawGVSVuVwWVzOnRqx0l7oaWNBj4JuT",
+	"AhfKDRxnJuesD8kBXfZSW4kT5Zpxob32XFG0bcrAh8JPvPg/Lfjqg+VKtfmgEt2eE1jFoGB+A3wGI7d5",
+	"+fzfW5knd7rxX9UAKhdsu3vQGxvpHr2rTh3Vw20aeSFxrQJAGPEc1HAVVKX9rSJOPD3cAbcQfgQZ6n15",
+	"NRSOKmH2NM+XVmANSASSbf+5FDqXqa0iiN9dlNUdq1n7V3N73hsZde0WHrMZFwnh2ltVONjthi9rRU/l",
+	"QhAmEqi0qsiOylgcmDOmAoLSQUAsV9gdkDeSGL7NhLaXktebQl7W+/jTx/8dAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -16,6 +16,7 @@ var restOperations = []struct {
 }{
 	{"listClients", "get", []translator.Operation{translator.OpGet}},
 	{"createClient", "add", []translator.Operation{translator.OpAdd, translator.OpGet}},
+	{"createClientsBatch", "add", []translator.Operation{translator.OpAdd, translator.OpGet}},
 	{"deleteClients", "del", []translator.Operation{translator.OpDel}},
 	{"getClient", "get", []translator.Operation{translator.OpGet}},
 	{"patchClient", "set", []translator.Operation{translator.OpSet, translator.OpGet}},

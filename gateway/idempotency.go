@@ -380,6 +380,7 @@ func (s *Server) upstreamTimeout() time.Duration {
 //     name is someone else's: the add is sent and Plesk's 409 is the answer).
 //   - addClientIP: the client's IP pool is read; the address is in it → 201
 //     with the pool.
+//   - createClientsBatch: every login is read back (batch.go, reconcileBatch).
 //   - convertClientToReseller: the client is read by id; still a client →
 //     the conversion is sent. Gone → the gateway cannot read resellers to
 //     confirm the conversion: 409 idempotency-outcome-unknown, nothing sent.
@@ -438,6 +439,8 @@ func (s *Server) reconcile(c echo.Context, body []byte) (bool, error) {
 			}
 		}
 		return false, nil
+	case batchOperation: // batch.go
+		return s.reconcileBatch(c, body)
 	case "convertClientToReseller":
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil {
