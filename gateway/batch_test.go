@@ -16,7 +16,7 @@ import (
 	"github.com/pleskgate/pleskgate/plesksim"
 )
 
-// batchItem is one item of a POST /clients/batch body.
+// batchItemBody is one item of a POST /clients/batch body.
 func batchItemBody(login, name string) obj {
 	return obj{"name": name, "login": login, "password": "Jhtr66fBB", "email": login + "@example.com"}
 }
