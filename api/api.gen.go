@@ -398,6 +398,31 @@ type Client struct {
 	VendorGuid *string `json:"vendor_guid,omitempty"`
 }
 
+// ClientBatch The clients to create in one packet: 1 to 100 items, each a `ClientCreate`.
+type ClientBatch struct {
+	Clients []ClientCreate `json:"clients"`
+}
+
+// ClientBatchItem What happened to one item of a batch create. `client` when `status` is `201`, `problem` otherwise.
+type ClientBatchItem struct {
+	// Client A client (customer) account as Plesk reports it. The password is never returned.
+	Client *Client `json:"client,omitempty"`
+
+	// Problem An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Status `201` when the client was created; otherwise the status Plesk's error for this item maps to (e.g. `409` when the login exists).
+	//
+	// Example: 201
+	Status int `json:"status"`
+}
+
+// ClientBatchResult defines model for ClientBatchResult.
+type ClientBatchResult struct {
+	// Results One result per item of the request, in the same order.
+	Results []ClientBatchItem `json:"results"`
+}
+
 // ClientCreate A new client. Name at most one of `owner_id`, `owner_login` and
 // `owner_external_id` (otherwise `422`); without one, the caller owns the
 // client.
@@ -1187,6 +1212,19 @@ type CreateClientParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateClientsBatchParams defines parameters for CreateClientsBatch.
+type CreateClientsBatchParams struct {
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
+	// first answer is stored and returned again for a repeat with the same
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteClientParams defines parameters for DeleteClient.
 type DeleteClientParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
@@ -1288,6 +1326,9 @@ type GetPermissionDescriptorParams struct {
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
 
+// CreateClientsBatchJSONRequestBody defines body for CreateClientsBatch for application/json ContentType.
+type CreateClientsBatchJSONRequestBody = ClientBatch
+
 // PatchClientApplicationMergePatchPlusJSONRequestBody defines body for PatchClient for application/merge-patch+json ContentType.
 type PatchClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
 
@@ -1317,6 +1358,9 @@ type ServerInterface interface {
 	// CreateClient Create a client
 	// (POST /clients)
 	CreateClient(ctx echo.Context, params CreateClientParams) error
+	// CreateClientsBatch Create several clients in one packet
+	// (POST /clients/batch)
+	CreateClientsBatch(ctx echo.Context, params CreateClientsBatchParams) error
 	// DeleteClient Delete a client
 	// (DELETE /clients/{id})
 	DeleteClient(ctx echo.Context, id ClientIdForDelete, params DeleteClientParams) error
@@ -1540,6 +1584,35 @@ func (w *ServerInterfaceWrapper) CreateClient(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateClient(ctx, params)
+	return err
+}
+
+// CreateClientsBatch converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateClientsBatch(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateClientsBatchParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateClientsBatch(ctx, params)
 	return err
 }
 
@@ -2105,6 +2178,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/clients", wrapper.DeleteClients, options.OperationMiddlewares["deleteClients"]...)
 	router.GET(options.BaseURL+"/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
+	router.POST(options.BaseURL+"/clients/batch", wrapper.CreateClientsBatch, options.OperationMiddlewares["createClientsBatch"]...)
 	router.DELETE(options.BaseURL+"/clients/:id", wrapper.DeleteClient, options.OperationMiddlewares["deleteClient"]...)
 	router.GET(options.BaseURL+"/clients/:id", wrapper.GetClient, options.OperationMiddlewares["getClient"]...)
 	router.PATCH(options.BaseURL+"/clients/:id", wrapper.PatchClient, options.OperationMiddlewares["patchClient"]...)
@@ -2809,6 +2883,235 @@ type CreateClient504ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateClient504ApplicationProblemPlusJSONResponse) VisitCreateClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatchRequestObject struct {
+	Params CreateClientsBatchParams
+	Body   *CreateClientsBatchJSONRequestBody
+}
+
+type CreateClientsBatchResponseObject interface {
+	VisitCreateClientsBatchResponse(w http.ResponseWriter) error
+}
+
+type CreateClientsBatch200ResponseHeaders struct {
+	IdempotentReconciled *string
+}
+
+type CreateClientsBatch200JSONResponse struct {
+	Body    ClientBatchResult
+	Headers CreateClientsBatch200ResponseHeaders
+}
+
+func (response CreateClientsBatch200JSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReconciled != nil {
+		w.Header().Set("Idempotent-Reconciled", fmt.Sprint(*response.Headers.IdempotentReconciled))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch400ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch401ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch403ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch409ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch413ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch415ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch422ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch429ApplicationProblemPlusJSONResponse struct {
+	TooManyFailedLoginsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch429ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch501ApplicationProblemPlusJSONResponse struct {
+	NotImplementedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch501ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch502ApplicationProblemPlusJSONResponse struct {
+	BadGatewayApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch502ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(502)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch503ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateClientsBatch504ApplicationProblemPlusJSONResponse struct {
+	GatewayTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateClientsBatch504ApplicationProblemPlusJSONResponse) VisitCreateClientsBatchResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -6961,6 +7264,9 @@ type StrictServerInterface interface {
 	// CreateClient Create a client
 	// (POST /clients)
 	CreateClient(ctx context.Context, request CreateClientRequestObject) (CreateClientResponseObject, error)
+	// CreateClientsBatch Create several clients in one packet
+	// (POST /clients/batch)
+	CreateClientsBatch(ctx context.Context, request CreateClientsBatchRequestObject) (CreateClientsBatchResponseObject, error)
 	// DeleteClient Delete a client
 	// (DELETE /clients/{id})
 	DeleteClient(ctx context.Context, request DeleteClientRequestObject) (DeleteClientResponseObject, error)
@@ -7130,6 +7436,54 @@ func (sh *strictHandler) CreateClient(ctx echo.Context, params CreateClientParam
 		return err
 	} else if validResponse, ok := response.(CreateClientResponseObject); ok {
 		return validResponse.VisitCreateClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateClientsBatch operation middleware
+func (sh *strictHandler) CreateClientsBatch(ctx echo.Context, params CreateClientsBatchParams) error {
+	var request CreateClientsBatchRequestObject
+
+	request.Params = params
+
+	var body CreateClientsBatchJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateClientsBatch(ctx.Request().Context(), request.(CreateClientsBatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateClientsBatch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateClientsBatchResponseObject); ok {
+		return validResponse.VisitCreateClientsBatchResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -7814,270 +8168,287 @@ func (sh *strictHandler) GetMeta(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3pciM39i/4KgjOjSixbpJFaqlFCkePXKVyq62q0pVU191tepRgJkjCSgLpBFIstqMi+tNE3K8z/0e4",
-	"c+c95lH8JBM4B8hELlykWvrftvzBJZIJJJaDg7P+zq+dSM5TKZjQqnP4a2fGaMwy+PMljWbspRQ6k4n5",
-	"HDMVZTzVXIrOYefPckESKaZEzxihQi1YRuZ0ScaMZCxXLO53gg77QOdpwjqHnTTjt1SzgMzphx6dsm+e",
-	"DgadoJOxX3KesbhzqLOcBR0VzdicmrfpZWraKZ1xMe18/BjgeC411blqDufi9UvyYnc4JJF5iih4jMgJ",
-	"DG9KNVvQ5SNFXCOZ2Qd3ZlwHRGZkMVsSrsmCCU20JOcJUzfd2hzMd6avIzLj+ohonXyzvzu84zROrui0",
-	"Of4TobleEk2nbtAZSzOmmNDUPHJEFBOxGeGYRjeEKhKeTnpvqI5moRm++fRWCma/qg581ImG9Nl4bzJ4",
-	"wXbjfXYwHHXuOOrTmM1TqZnQFyySIuKJaVefRWg6CslixgTRM64cYSyoIuOcJ5qMlyRjNOZiihMxM2WT",
-	"CYu0mTcVI8FolnCWEao1m6eaLLiewWOKzhkJi4FEy973bGleJhUjMteRnDPzppHIxY2QC0F2YBdJzGMi",
-	"pHaD4YJoPmfdQ6JnVBfv0VLe2KEEhIp4JHAXfsmZ0jAD04fZEEKnlIs+OR7DJ6lnLFtwxfojUVl2sxgd",
-	"f1mZyOedwx/xh5+ClmU+4+Kmnbif7z5/ThIubgx1mpEJ9kGTlE4Z2Qkzlnwz6phvRp2we0SoHZmAJxOq",
-	"8MkaVeSDwV70JEq4Ofx/Svic62+Gg4H5fvdplGdKZt+w5V9mfxcXScRPn7599ZcX0IgdEf+NnfWkcyYj",
-	"ihOpz+v9xZmj9ihjVLOY4GiqA3VDfLK/u5ZqJzKbU9057OQZ72VswjImIrMDzTFdMJ0tjyeaZc1RXRoC",
-	"j5VZ5wU1B45NZMaIzpaGanHv/fHtbnGSuNBsyjJ49w8//HCc6xkTmkdUs+YArgxHLZ/gUhDokJkh5YqR",
-	"HdhdOGXfUsUjs3qxeZomitCMEfYhZZFmcY2B4cMZo8n8m1HJzkadgEQzmimmvxl13l+97j3fsKkfg05K",
-	"Mzpn2t0VsEOncftk8BjiLhIek509wpU90yIeyw/AmefSPfJzLFl16HtBh5veUqpnnaAj6BxWNd6OHrjQ",
-	"T/c7QWfOBZ+bIzgM2jbGTeK1zF5Kccsy1Uq1rTMaDtZPKYIO9ZwF5IalmkxkhhzSTrE63eHgK8/3FUvY",
-	"KlJszPX5+qnG0NeWM33+lSf6biFY9nJGxXTb2b5YP9u5vN12ri++ylyBbzfn9i6lv+SMpFJx4CiTTM4J",
-	"JWnGbrnMFdwPjxQJDUu/RuYfkh2ZEa4VCc29FBIUDrt98m7O3WQZmfDMu19ghr/kLFuWU8TuKhxlTj+c",
-	"MTHVM0Psu/swreKLNo79mieaZScfNMsETdo4zSVLjBhhLwsjaegZ45nZRC4IFYTZxkQtlWZzspNmUstI",
-	"JuS3//H/kGH/aX+vP+j2yQVLGcX5KXbLMpoEhJqdVpoMB4PBEYklCAORnI+5YCiiUAGCAJnAQMkNF1YE",
-	"ThMZM7exbcvjxnUNpFCuEddsDtx17doEZi1P8VEzuuIBmmV0aX5Xegns35BSp1jK73K+1SJ+9/701X+a",
-	"pZrmX3WNtiMzHn/9hVi1DHdiF/ddljM55WKblUnMg19/ceC1X5FMYD2+zZObVdfoV1gZYi4ve9UEZJwn",
-	"N+U9bBQxd31VLq/WS6tyZ/3Y8bsySst/wvWHS33NWQUFw6691TekaaIK5VIxwmPVwuYG/xI2B6O7/pee",
-	"cVjT9Qd9q2UFWvjPtrJfj0BPz4/jOGNKnRuhr7GSx4Kcnt/uE5mZf58Sig8XWjGs7iNFUimTqi43fLHb",
-	"H/R3+8NBp12sTNeKlZ78tX+wWfryrC7fs2WbdGn+oEmfHJNJxtSM3NIkZ2QpcxLNpFQMtpjRaEYEWxRm",
-	"lR1K3r8/fRUQRZfBSKg8moFtK895PGUiJGnGhVZdo/nO6Q0jlGRGdccForroSNEJOzRrNhIojzpjjyJK",
-	"y4zFhIrYtM0zYT4YLR6GZDoEEqzYmUbihi2hyVjGS7IDP5a2J927YGlClyw+JGDyAkrOFRgIiGmKZDoS",
-	"MZ+AHUJjR8CJw/3d3fDIe/OMJ8wTpd2cYOw8SUYiy4Uwfdvmgxdhn3zPlqjsF0w8PD87ufz+u+Ork+vT",
-	"Vydvzt9dnbx9+bfrq6uzcCR2dvfJzNw8MZvQPNFdmJ1pn7KMRDRJWNYnZ4zeMsI1YfNUL4sFgvGMhNnN",
-	"BU8SOJCwD2jyAvJD5aAkwJqhbpX0v3uwDflNwKzZrrGFJ1d06pQTd3ISqs0Sht+dXJHCfvQrjz+iUhOB",
-	"Bti1VBKMxC+51EwRLqIkj1kcENaf9knYZjkNj/BsQhdmS+Y0ZkSKZEn4BK2G9nqF3SMzqggYmZ2dkIT7",
-	"w90Qb+xoxqIb2IqyT9hvkgszHUrUTGbabFLP9prI6IbsqBk1VA321DThETVKaibz6YxcsJirrjlOEpZj",
-	"IW3HCs2XQJtSFCtn/lR5FDEWq2IoyGCnTKuRgPEagrVzxnktKNeGKJ0eCOOiE8OQhwOioC0JDwZ74UiE",
-	"OPbeOFfLEAcQgg2uB0a4sEF5WhaLkYtIipgjg0nWkpy1iFdpbSNtvZWC3YW+jCrpjNRIP6RGPkck3Bvs",
-	"40RlrgnF0w8WO+7oYm5eyVR/zWxKi/7dpoTDOKcZnTfn9IpqSsZmt8DGSePY/AOs2VpfW27lkdgJ/2Sn",
-	"943SVKOV2H0DxmNl2GBofgzJQmY3ikhBTPMlcbf/0UiE9tmAhCnL5lwpLoUKgfBCnpqbLiRgywcTBVAW",
-	"m9JoSSwRhSMhU5ZRbZiT5WHhwWBo/Q5CklzRccKKlxJryrMnsWam/7FjRrylZGvn2y46/JeMTTqHnf/t",
-	"SelSe4KPqSd2S4xIUBEZgk4u+C85s0KFeXOLFHFmlqy5k+fUHEb+DxYQmqYJR37gebycB4RrxZKJvf6U",
-	"3ROgP0L1SEgRsW6fvMKbwchdtTU6GKwQ9GFc/mLY2wXEI5CWrGAKwtJa09VHI66oVArFYDW/pfF3OAvz",
-	"KZLC3LvmT5gq2sWfpJkcJ2z+X39WaKktRmxGoilPzCrBErAsk4Yx7e4dkndAPmAFozxBVyVYw69ZlkVA",
-	"AuZB70vNPmgQc5oN7e1opPXDzmD457//de/7F/9t978/e7X/5vnV02+Hbw9eDi7+YlbJ+i4PBrtBR3MN",
-	"W4yjy1gqMw1SCo609FrMtE7V4ZMnhbm+H7NbN3H1JE+Vzhid97DZR38z1hHkOXaAC18jKxgSsjYWEyXn",
-	"TM+4dfU6yoqoMFIAuCPmNDGUymLy1zdnAUgMk1yxmKQ0umGGoIb7gZmac8zhZpiV7vbNkL+l8QUu4yfu",
-	"9ZTf2qvYXGpGLzAM26oJOzwOUB8JyDQ3HzzLW0Cc0mWEcU9N6JqDYMarOoc//tqZcJbEno47Z0rRKVg5",
-	"cUXGzOkqMV50PO58/Ok+dLIPCoalE7s+JJYMPZF4fM2WHJ+fErNmGY301nRzSxMeo1/uc9DMlecrbQyR",
-	"KxjjzpgakrB+owDvROm0uO4RCXGdQ2LYi8IryQ4YyOSlFJOER59KJO8Vy8DHRGiSMRovCfvAlVatbGDw",
-	"rMkG1nVwn21+UW7zcaXDrXczcivzufbSSnquX+WpRyy7ZdkjBTEWqHPhoSJwH4PcaIQ2c6tZLZAroukN",
-	"KxzyZlWfDAeD3a5hFnCJmGcys+FG9jYdjUThet8QAODUJGK1JHN3fQw6r4pQj3ffryEYRyjbrVrZ6aqF",
-	"KyNMDDXUw2l6XjxN23vs808qsTcu9qVXBr9sbGsf9eJN1jWBZ2BCr2U25nHMxKdeuoVoR2Im+Io7dvC0",
-	"ebhaW97nVO15l2y9z60P1qRYj892skDVhlgpwyNjiQxypyqmDJ5ag0VCNb9lqms1UnO3KgY9aJlHcC07",
-	"axhcWo9UEUPxMehYCeqKz5nMP5VvClnE83AjEJC9gbqnALRfF4DaY3TuLgVpO9PPJwfVRmanXg0rc68n",
-	"9vV9ckwWGdcMttmZAW4ZmdE0ZcIoiKj429gSsKUY1mXG/Vbq1zIX8SfulvPGu8sYbpS2QzhsEXRXNb7P",
-	"OfT2+q00SqWZ27YbK6TuYYvPdv5wajvlbQXiRkzk+GcW6W5t0uYy4vj5litu9EobgGUPcu3gDve6bhdP",
-	"zZ7MmdDs8+zlE9SOr2kcX/PUjQp828umsqszow/uWF9tADb3F/1h954ndljdRZWnVmOxGieuAgoHd9pd",
-	"7q3S59jjt7JlLWoDJCpl9EYBEYAZ2TOdnl+8u3r38t1ZOBIpF6oLVgNg0bLQ/oyGkGJYZoib5GRWMJ0V",
-	"zxVhhHYgCnelb+2Sc6ZpSBIj6ZGFGYYRZdzC9kfiapkyEv72z//1BC0gPWf36FkFKzysvRDFRmuMFGgP",
-	"r1lPSMV4YpqnVLCk0Nlo+aRV36iuTMJ07GZ9RMIKP7FmnAo7CdE6NhJcu4DQPjG7hL1za5XMheZJRcU0",
-	"a6XQVD8SO94WnZ18d/zyb9cXJ1cXfwsDNAJpI49mupenXSsAvpX6jYz5hLMVYWleMPDMhnei2BsTxUWE",
-	"JvlaYC3RdHpEhATl5d9Swjuny0TS+ErKM5phFNQncCazRKDH2djv0ne3//zg2VMyXmp2PyFhf7jX1H7h",
-	"VVpKksDYt+UzWsoetvjcuq7z6kDvwEwqsgGhUcRSoxmalc9YYcl+TV0E9ScuvosvbBDulN8yQWDf77f8",
-	"vpHKG7k1fW299qnXtmfbfo5d8OLfW2wihec0yjNwv6EV/xCsWVKwYsG47pPvDBuyYd3OT5gtYc8uWXbL",
-	"I/Ze0FvKEzpOPvXAxJwmREcpcQ7cg8Pn+/t7h0bVFiyCFbas+J439V5dtraCAqjXMIM7S9W5N/3PdYIq",
-	"93FpOyuMAOWo4yWYBKoid8SzKOeajDNGb9DRK1MmjsyTOxV3U7eQ8zw/kjNwVBztZMaSGAIewZcFfEaK",
-	"aZ+Aqwp8ihlQxZWUb6hY4iGGIAn1WYzU7g42b54bqc5GT1hPCFdFgIBVQyiZc5FrdlQJAee6uNCQ/zBD",
-	"0hETOlmCu6TIZMBL1/PEEWWj30FdSam6Lx3u73pWrSs3Hzz/dlp3Yt+muWUfPdv88+l4q9a9tsqlRwpl",
-	"/0dqJNyG+PLJ8furP1+/Pj49e39xcnl9fnJx/eb07furk7AL5k6IvE0S24kaCS2nDAjU7+T9+eXVxcnx",
-	"mzW9BU6EU2wkfAJYMLvJje0/NF+D1WBBreDlsp36I/HS68N6AVbSD4VUGZBTq2KQR02bpBIvDQP25r2g",
-	"uZ7JjP/jk+/GWgKFJbweWWRSTIGwFzKLW41Sw6Y+fLxVb/e1VA2b7iBLj5gZ4/Zke8btr+NnUqq8cQA7",
-	"xpHumLnbwINujUuTHYW3J5nLmHX9Wc1rovMPP/zQqyfFrCOceg6NpZ40kxFT4P3FhLpPF7AUI+DyUd4d",
-	"FSWMZiw+JM4JdEf/kMiT5L4+oV1PLDsV4MVBK/vWxMGxVQ9bfW6BmBvukyQ96xAcQ/RD4QawJHBY81OP",
-	"xA7G25iVCW3YEawkqueNpQ8gqgWjDQNIG2z6BTANtRowaMR1INPx0hGwXY6RwEEOB8MXgT3XNot0ONg9",
-	"CArfJbzUPOZ9d3puvnjuNM/3otDi37CY0yvYl0+TD46vXv4ZvCiK+G3nLJuyXmrkXmx/P1n/oCQqb/Bk",
-	"bkZPgKy2Zz1F8x4070G7z0VmZgMfKRK+xKXsmaUNnawIthDB6tYaXLWdsO72CYGPheuWM7SBdWb1w26f",
-	"nEDkxPm7yysiIFyqrVNmFC9LdjacCa0FH4tVwAiHImL8VLOWQJ0fDOk7i7G5pkFvsWlHEDwE1jcK0d42",
-	"7QrcLJmZu+YYR4FxAduuetBBb+w1codWu4l1p+N5wSRZlSdw9CcyCwhVxFybBM90xT/IY9RLa4mJP8ey",
-	"JU8z6PAVlptCu+NxgFE/tTAKXk0h3d8NmlHTzUhpVVhfXKYuLmrsWDxGCblRlz82Q7DKyNsfqytavKXM",
-	"/0XDM8RBFBRxAUtqhlLdTVxqtXXcUY3G6uFH9aG67tsHp3VbPuQxiXKl5dzwei2FyzouY5chRxk3KMRn",
-	"XlENTDHsNukVxTCPC3benvxw/erdm+PTt9ffvr+6eve2jVQiKWYsSZvDA07xAXS7FOiyv6b5dRvFVXq4",
-	"YcvWDpgwUkdcGTnGkdlHx1ImjML9MM1knl5jDJU/0VdyTit6Udl92cQOsWw1zdLr63h10xmQh9/iiX36",
-	"CWZd99NZ+qcouebxN5Bh3TyGkRTXeZbUeuFzOmXqiflVPRFsYQfRT8W0rZef1bUUUcKjlgz3v9Bbegmf",
-	"SZYDCcGDrSvt1q3aw5mMaMJBvDR7ZYkQya3KbI7jmLxlC4KrveoNrZRgX4LXyg2DMPTQPF0DXMDXXl+X",
-	"i9L6Gra4XnARy0Ub70eNMDS7BzZ7ocDVA+Hz2KryzglNVCuxaTrmImYfKps3aGN/2oopNTtbwsXNNc7I",
-	"DQRHdUTCSM7nxW8QnQ4wDz0uiPmJ2rwMy029njrmyBVtq3y1+th63grcwj5kSaM8i6u52BlXLcwV33kX",
-	"5gpj3MRUXbdtw8HU5Famav2UyFxZ1jW6uMyFNverf91BTCsEkzs9FOQhdsuyIuGhyWat3aJ6pIfkDeWC",
-	"XOqMMd3KJq1OVTa5TM1vqPW08tV5SsWyjanCD+A2K26HCM5STTg4wb/ImV7xhlzorOUNVwvZS5jWYPiD",
-	"ZyDisNr5+8vWPhGNomXU5gcII6HaG3Z2bT7XB7472N3vDfZ6w+cdT/wwT7a9s/Ki+ntfZ4wVl5e3+Hxq",
-	"RMM8LWL/DdNbsDFRM5m2XlNz0Cd+rQlf/7vL/YvkvLWZl6K8SSJrz7auDjzK5ofD3b39g7aXTWiVWXX+",
-	"65AcHByQwXAwbL0bWzOZYW8eKcxfrph5q0PZmxzQaBCz3iAaTnr7433WexE/o73nk2eTYTRgu3Q43FY2",
-	"de8s4APuI4Wil39jQPn5uUTPIcbTb3oeGc0ZPmtamauMtcWUC5aQhIpp3kCMYaLXfl6S9jxB2xekum4l",
-	"77df7Ub+opGusoq0jVX8Rc4EedXed5FT2ej/NK6kLwZtDLZIhcLgq2KPC6wdlwVD4zkXXGlwsRePKaOm",
-	"8GhGIpplSxJ68cUh4UJpRmOyk7FIZjGLiR+BrQLiQhL685j8f//v8IBcnLzsDbsFAtGYJXJRRj3Y7Er3",
-	"SnQFWGNJFWZkK3r0UyZbJCLQ7LZavjXLY7Rz84sHXrRiwdtXksefsownAJcD6rWdiV7IwF6hY6lnVSqD",
-	"kbaRmJfPst1xPPcamPYzKdgq1jdofaNUmibXTmeqHT/4ES698thAlEbt2DzdfdbOWSEzZquZXJonbYva",
-	"FE7PVnXdBuTmWKi1vY25JnOqbg5JOAgJjTS/ZQEJ90ObHzem0U2ePskYZHkGIxEOn4Yk5mADLoKTKlQX",
-	"kPDpfvMZJC/Tw+7B05CwD6mR3/rkEhOgzEiUi3JQEBVDpIjqoF+tgvUtE7HMrtvvKf9+AmKu7s3A/tdr",
-	"+Z/7b6OUDJnkVjgucp9XmyFwS0HWYVZWtG7Tc0+GtBpHXW41+onLI3trOLYLCbHHqzyxQY0PQrSU/coT",
-	"OEKy46dO7u4aJuEy66RggR+NJxdCYdiTHQNszz1E33qK6p1FYa+Dg8HXkIy9Fz4dfAZB2chxEU25poki",
-	"O6eX78je8OnT3pDQJJ3R3m63RZJOqenGdPp//Hjc+/tPv+5+/C/3F3ZbUAOe9gfdryMDbySAT5eJV8Hq",
-	"fDZR2ZvD3qBVbttGCDwijinb7D6jX4ZMhO3S4caF20JaJO8Sd30XoZM0MVKO4ya7A8Cso5GuSzWd+Zz+",
-	"DBl0tROxAdrhU4XPNzRbkjf3enWD57UAhDrS4VVpddUZIcce27VM9XGITrUmgTkxq/ess+VgtxCkyU7l",
-	"3iUyK8S5O4yvTUhdD3hyR4H1Dkvlhr95kYoAgxVkXoQMgOHGOcwhbtde3CA2awn+Yil64Ec6xDMxEpju",
-	"qyBWSS5EaflJZcKjJdmRSVwqBLGM8rlDkiWKLhU5+O2f//dwfyTKM3QEXvrMuVIgP8GIYRnMsmvj4ia5",
-	"YoosGL0xq4URMiMBt3Id/vSlzDIW6d6fZaZYDyzLxUZ68RfrFjLoQBbFO5Esi9zojULyJqb3eWXmCpDd",
-	"Cjm3DRHKfG1ORJrJW4jZdGC1dq8U2T3wOByoQ3aDHEcMyMEAvjebbXajNkQQvDeJIavk8FLcJjsagqUt",
-	"bIjMyGYZ+8j6YpMlugmdRpgwrQAURjHtWYYHwfDpT5ukaM3maUI128B6rO3FPQ0QB2maLMnOykB4M84G",
-	"3ugdmU4xuhXXyP1GddSQnivvMSK0tyx1GnUJ/dbIvBlnxdcZaupCcWJXKwzWodIEBxKMoBcE0DOcplXY",
-	"CR4pEk6Z7uEzvYQrHTqt3TDBnYpl43l/ALwIojFb/IdURZyv2AWI+seRwH3OBTm+fHl6SnZOX709Dsio",
-	"80H0eqMOSeiYJXjoDPPFhyDDo8Vz3Xcf7yMk4nA8IREDVVBAPLLhAxbYQjDMlqhZMLe3iVZeaBTPakcH",
-	"8YANx7sUNcx987/nVV3z7qZQu9w8JjuUKPZLzgyzkxN3dQUYTFiaTLv3MFG1053zoUE4iAVxhcGUxFhx",
-	"VKt8XDSvDGKVH3drInsveNP1sIl0UpoxoTcQjtEqaMKpgqRpMwX7/ZglUkwV0bJmUSsnb3fgHuvd7ik0",
-	"o3KQC/gWzxYIUgfXpS6B9iMIBwH7pDn2IyEn9sJAwciBFjpuEGK/oSEmOxEItJlJpbmYdoORCGE5/Cfg",
-	"CxRgwmKBGuLKKj/tGlOKx2oKF6TtxAKV+sd/E+NUq72AxTkq8oQbDLOFE8Zlt1u5MytcfJNT03W+elZn",
-	"hV9i5aQypmSeRQwxANTqy7DbJ6eCUBeJNRJQDQHkC0ics/hWbdae0j3SbsZah6fYa73qawoFwBfASf/t",
-	"//y/kHr75JL/gyE8G2RABSQEgyJI4AhZgHH2AQl7w3Ak5owKRXIBo2Uxms5UHQcJXuWlrUGE1UiEc/rh",
-	"OpZzIw6YP5HIzaeYq5trldKIud90RicTHrmP8TgMbAdj+QG+Xapfkut4TBUrW3qD79YOzq+d8iVGBn62",
-	"92x/+BwgnXFUKBh77zbr+rFONkHnQ28qIViwp2542pMWUrCXSrP2WaEAyFuW5apVdgfdBy5LD1aCfYgY",
-	"i1l8SEJAvTLzEVLzyRIrZwiz/UnoByrAc+acw2Pwh3mmGqZQ/NhkGCtPhNLt4hHESMmJ83E0z3JxgO9w",
-	"kptnOOh48N5tqqlSAL/o8L+1JFOmq+UmtqwuUS8csZmxwsRWs5Nzh9B2J2v0Xy7fvSUQ1UkgqpPsXLx+",
-	"SZ7tvXja9YXRwpVmY73NwU3YRI8ETaRgRy4yGcKPlQtO7tvgn4CEaMIOSOjkZJsJi+pVOBKNEGayY/s0",
-	"MgrzkCG7fXLs4kZxERx7GwmbvPHZrNpmBJjUVpFx7m3l3tzfF7Z6bzGA+1vBWwze9ff9Cwzgb+Qthgdj",
-	"JSaR04SkCRWdLVbjfqbwzd1+fdP4xjHdzVS+sbvSdL7ZAr5FZ622yrdsYZPzrVX8ZSWFpDWmYq3heeNA",
-	"7mEDXzsoLyDj0wa22p5aLpJ75sg5/j0jac1Aun7U97Jcrp/C57Bkbl6kL2nZ3Pj2Va7/u14R6yySWqJR",
-	"EkrJgRlSS6JylRp1YGetSbKdUtvtj8OnK8fp11pZJalUw0BakjpomcaxJLG0UB2WjNcoQY1LvxZxskrD",
-	"aZouarRR4mMVisw0o2KlJpL6gFo+4JmnFsypoFN2HQvlltB+o2bXNIpAVgGprbmSNdHQn+VqAfHSBqus",
-	"1DZzRQHSLhdgUXeHAABruw2VrcWyCObwa0+tXmsvblEcqaZGr1LtoLzwUzEs8/A1fFU7oPvbvctTyhov",
-	"4+qGwG8kV5BrL8o5e0WoAMJjMNjWBJdcQ5ZCdWWG27cGIJx6mPq2jRE71uWT1mgg17L8vVjhol19hbd/",
-	"7Vh+aNvNN+6nktNKpcfyQ/1Nw+1CQjMWc3MjVVdny6QmZ/GqNj7YztDnNPaGEIc/oG11LoWeraCiZ3v7",
-	"g8He7pZUZN93nWbsNqbL1e+1ttuifFVMlysGsDt48Wx4sLvd+xdsfJ0rS0R3pOEFG9M0bWP5bOznbCpf",
-	"g25IuS/6QxfhGGcyTZvJbNvMpMZAa5yrQhQVVuFTtU921fPdPHKVE+wvo8/0SnJqbnQrW99QhM+mHaIa",
-	"XzxLuDBSQhFq0GJLWe8/xEp9LF6bb3GPuO5CyN8cB+3Gfm30uDW+rAIL0jyHqdILqhwYuE2NlIJh+VI6",
-	"r1fldQ7CizKuYaP1e/VO6StZdLTJTtPIatw434vqXAv/6YrKZD/YAEGuXYoqtoaqBIAmm88bHiBnj1Yb",
-	"l2mTJ7WxRB5ybIuMgvRlrT2+gTf0xKsPKm4z868wFG4HY2u3ZrnR3u+95ae10zsR+fy/u+Th6thmHFOd",
-	"mvovHbOk9ZciDdlLrrPG2fWUig3XD7WYfKtNFg3IMvOE3RYfC5LGqnRpSzmeH2yRSc3qHKTTG7bnlObz",
-	"FeVhk0QumEV+UIGruAw1D2BKYPgW+dxoDnjq70gY5Ta2WJE3b2TNR2K+JraYZFJLoqyuBKz69bXzHbQZ",
-	"S9gtS9oix0stAT1Dv/3zP2z5CNOAYKUdiw/mKTA0TRmtxRD+aCE3zf2F/rCfvBVsDKlhZW+k9q6ZD1Zy",
-	"aVk09IkVU1kU7mwPV7ssA+PFvlCBKFbO/+mrwWrLrNFWD6/z3drU/2XKXKEcLnQYkDC3/04SSeEP26X5",
-	"E2dcCxrlojXPcJFxbZTv6/GyTYWWoDi7CjzaDQJTSAISOm5v/rZadG17MYfjDpvaHh0Dz7QxmdecJfGJ",
-	"g16o8gwLEdN2rgt0fMAokfHSoqDsxFJrKKigZxiVwpT53BL15QJ2mqXLHBKNT5c1UJpNXNX10TblotTZ",
-	"qUgRa/ounhoAUamVP/Mh4lrEuPTa83nUxLmWomoITFEg2Fvc1TonrtRVu2OVtIqkVI6ufbHObZJfkwjs",
-	"+Mr1YKpqMcoVa1uO7e9/fPsJOEI2Ubrpd/UMTpwzZd3erFjdFSdudRgPKwik5HxYzArh/Vwtwqwq1YEL",
-	"z3fvWo5rtj1KcsVvWdWzW/z+aVtsS/60iHtxUYLJq8DktvjQ1VDaMf9wpXmkEOotKAxwq1F9A7KiwFJQ",
-	"VFeyDny3GJoaFmzDJKpJbEUyanV5sEVj+94wTVcYPH1UsBshF4rQMUrnJXh6k6QFWzClrz0l0KMk1JVb",
-	"Mz0d8s/2B8IMvSju03ajOy3jet5qXA9prmVYimFF0gIg8SWMQtXBwnyKJ9xsEBeCxbahYtpc5G1Y1D71",
-	"mleZpYKm1Z2xPzVWxC3xupLnRkcn7y/OEBTJBl6FReJmgeug+DxPaN3cW8JCUcGSvuc/BHjTtkG5NVpx",
-	"E9YwvFtY946ZbgE6h+sBN2Ltrsd82N1O0LHqof3LkM/9JYBiTevE4c2sQottPKJKd42F+LNcYOBviTw+",
-	"Kevp8DqAY1M74TRhkW4D9QD2EbqwyGb08c5v/+N/2kziD92AhBh7HtqnLSZF9fmam9aBfsCbzGUKPdSg",
-	"PtyPLVI+nJnrNpv+D+6YOZbiDph2vMaHNFd+DTk33iOSGiERjHAJCM+iAd7wtDcY9ga7V4O9w8H+4eDg",
-	"73UYh161RkULB1rpAC+eOI3R+8NVEfpfzzaO0b9xet4aJQpIlXI1Db3z4d5LQrIup7++OTO0VPOrt5Qb",
-	"aDdTUSVbA2+XNVx6rogHDFcYQJHtFYj3xG3sSFQx6VuKAHqUhyiN5UkbCVurA6sChqvA84skUsAc5mLq",
-	"smvWQtF3A8K1K/joFCILa18LKV1LiVaeK9H4dT2Df7dRW2K/e0jOaaZYht8dkosSdtECGfYJqB1mgxMu",
-	"GNk9JCdYYIE8siLRIbmCet/2a+7KXaQI6NqqpLpN2grgaq3ZtlGdwWxGlSQ8WqlJ5wUrXy+aVQ5g85AE",
-	"BWf0Z9bGoKEMdrsKCqnGhVzujA2NlLfSEh20I/fgN175CMidsyrQKryE8bKZPF2FSxgvK6nWJZiBB5Cw",
-	"ERqhcaNsnfx3hIx1BYoD5hStmlwLSEb3ywNXeCNei1TRBkrRQKPobgkZ8S+BBmin8pdgTrmj3n4FoaGL",
-	"kmipB7JT1wlv968LjXaFzl5qvIWwXHRv66AXO9SauKHaPQJgIs0AjCBh1OZTedqkYx7duuxYKqy+qLgh",
-	"+7OuPfD09umGqT/daupbRMX92NkdDIaH8fj54eGnjXr781NSwLqU3/um0q73gflrZNNA0EV0HzJZkUBX",
-	"QAXexQLkL1/b1eIwV5v2AUEuXr8kL/YPnhXlL7eqswPV3K1Y24aKalYD5IY2P4a2kaAt2vsCOgRIZBBU",
-	"jdjbJjE264U1XRoWKbsR8ioBUNaWJHXTVgGcUwbRuCnUhUPE65Rm2hGfxTve2sfhmWbbjqpQmopopcMV",
-	"xa2U1kGBiiLz1XDBPONG3mQZExFbLb8X8POrLO5lxdxajA5UyWlcfTX8+vW9NnHltt5OH2u6/pL/lqOn",
-	"C0kRiRDKFbrdPSLcCq612h6JnILsWnPDrsWy3jqM0Gzjn6+uzh3CUGNNsWJdMzQF8bEbidxQnl/l8znN",
-	"lo4kXRZcUbzWn0ZLETyPB2c0Yiu1xh/2XhJ4wkOBsFsQVE++r7ywDyhsQktFdt6lTFyB8K+zZRd2IWE0",
-	"Vi6G3Pb4yLaojn5/PHmxO9k7ePZsvLcf06d0L2Ivdl/EAzZg+8/2nm5v1z2FcgITbsXetWu2dZXA7Y9e",
-	"jVs7kHPY5TXoSIayWJRnXC8vDUOxoYEp/54tj3M9a8+qcdA0cxmzQ0ILz0aUMQ1AsjsVSw4k4Xx/8jdI",
-	"trr0iiiYtm5bj89PoSlIC371kfPT6+9P/nZ5/fr07CQ8Qn26UGQNcUQ0KQp8YIlqCyPh1XhAXRaKvmPR",
-	"hbLq+197x+enve+ZZ7fB+Zu9HlPFo20XYilzV0gCIcLNrVaEajdkiZHw8EN83AzFRAxUNK8uoTnnWD/l",
-	"7N13p29D8mQkvC/Pjy8vf3iFdynqR4mcYj84fbgyQLc1s6pi4CNCPRcT6aD9KVra7CoVpNoJOoCdXBDx",
-	"lOtZPu5Hcl7Sc/lXMzq3+Ilg+f40oVxgZpM0gwZuBlFPOHNr07EF9pQThEaixXbiCUGFuQ8BtR6jneIx",
-	"sapy1xWbMf202P/apW7oCS1/ZU+Bt2EjYblOpR7UmM04OLFtiRuYd9XYAhq3DSnAe+y3f/7HSIxpdIOL",
-	"AQvkYPhnUph722P8/ZEYicePz+t25v7jxy20xQD4v2E+Qw/FSGyuOIkma42Q/kbxP3Sq8MuL969s9fmR",
-	"MLP1YtkwGc8tNtXeS92rjsjpOSgHgUW7VsEI00hV4IU5KFjIMprIJvpZgqj2bMbK4sLHZF9kzXNCkhzC",
-	"7Iu5mvlQ4RdcgEQkLOSrRgLNcILOOQiQtQKZZFN9TDWTC4vp5t4YzaRiKOFDkfiiQ7up1XI9ZkdPBXns",
-	"lap5DAyohmwCOcUlSxqJlbpMG7eiCqnrW8MqsIa568fj82bRC/6JzHlJprJkW7lwlelM7xYThkU8Zmok",
-	"INd5KXMsK8wYZEU/tlV27Jz8m38mk7gECbKj8QtFgRZRjgfMGGDprN8ydmFBbIYjgpUw8OC5Iojhqqom",
-	"IaZdGo3G3Gg/rNNNgq1UHbC3jIRjCXB5mdkDQRl5Fvh3wiMmMFXYcuXjFOps7oITqMqWF4tFn8LPfZlN",
-	"n9i26snZ6cuTt5cn0KaUAyv8vbB3dgb9IT4mUyZoyjuHnb3+oL+H2HgzEBacqoA3ZMJ0a+CY+d7xnbai",
-	"H7YKB8cAT5c0wJKybKuIzYWJsh8eE8EwyDFPdJ9csJRRTR4/loI9flzIX7bfIhIlGAmMrvkTEP03P8eS",
-	"jfLBYPcpfqbRnIVAHsfEL9kvcw2Fid04i+I/yJPD/cEAytdCoFoMSd4jgbcwJsOP7OIQmiSjDl74BVch",
-	"4e5gENpSK+BFkHOjbLC5GglbnstcEFhmG2ZvfnykipRcGPLlgk6nLCPvT4343JtwIxhhMu834zy5wRFA",
-	"ii8twChiNpduS25YqkcCb1jINQeJ9dBqNrZCCBD3hGdKg+pMdmDwZfk26/MwAywsw+H+YD+EOrkY3GB7",
-	"JuBG4Ja+PS9SUY/kpSUuABDBLcTKVG06cfnIk9ewT6dx52Ow5bNgAioLjGzf8Luc3+E1DvnuLkMDg+ad",
-	"G8CEbGEulUphbXW7g8Ga6k2uatN25Y0aFV7aahKyrGdpAaqxBE7akFnMshbGOYeilPs4zLa3F9N58i2N",
-	"rcsImww3N3lfKya3P9jb3Oi1zMY8jpnAFvubWxRl76HBi80NXkoxSTja0vZ3d7eZSLM+HLTd4mVtFT8/",
-	"Bp2DbRawVgoemu1utVXf4SWMTbZY9ZZqtdB0i+W3r7ricyZzq+eiUaO4jYiyUMhRwWI0naoyWlZ1fvoY",
-	"dKZMtwWzKht37zwma6vph1MGOXkuip+OhL1HKhei19BKRFCLGcTXPrmSRLEE8BMsdDjch9tcemQnRIDi",
-	"AtdhmpsvRiL0kYkDH39cZjWXFYaljsTam9MlK9tAzDn/AINS7mIvzDtKjsSU34IMvZDuIUSNGAzCvkV5",
-	"s3keFRlhnGsw44GJZCRoxoji8zRZFshQJcKM0nAxhhyj10JC41h5AWtgJcJNMDyqCFZbyOxGESnwt1Ij",
-	"OloVj4ZinQ1JqwPdgOLRorDC2M7p1KwCREwIVisl6CgIUe8F6x4WEHo4kNBJCSls+JQBe+UxctejwnyW",
-	"MbCnz2VmEaat7GFF5JEIPSwV538Nz7i4OSRml/ei3/75v+APdkQylnwzAvCVUSckaFAB+cSoD0jG0I/V",
-	"XwslIEBhCUKf6LwovYZLZ3eoTy61TGHc9UEZ8oAdRpQ1i4wDYDMQQSkzfei+iEBLTuKRmLCFK2VeWTKy",
-	"A+IWrCoMQWmeJGA7JFb1OiYLmtwUyi6zB9DobI8fU+VQx1AWMq99/PjQk47MN+aMUjQOEB5DEyQ37IrF",
-	"fpR7Ja6QsdQagYw8lqdgWjiwtXvBcasETdVMgrEUksir3OeRInXlCASzX3IGhlIQI2GxNJq03TjRoa48",
-	"UDUz9D65lJDLl7CRgMWwrwfMHBWUwQNOThyzicyYBSyY2oqZFOr5qBuepoYgQKwvWtpKNSTOM6ddww7Y",
-	"mA5khUBpStNMG56QMTWDh2B9gGfqMvSmHCRXZGrO1w7XDg0f1VoLUVjU7nQuk0Lsh24wPDcy+hTaQJSN",
-	"zJqyblD8iYuIy2N2u6zBXkxlKhkwFgr1qcuzAj5RBY7qQ8d1HIqgcrTJbZh8hKqhd9JR+i7893YducCx",
-	"GBUEZHWEl+NTM2MzwLkzomLaCF5RxBwVcwfY8wlUU5I+L6kZqh/2ybGdA8S+GA5mI5g96gNVqDwMZkp2",
-	"Zw5dUVRLs4bc4DblCddLB3vRpiGY5fjK+sHvRivY3MYGfJ+bb7Z5HhJ8tnnwJeJ1fVHFxEMoa1FJVmCU",
-	"eRWczcW3qWozPAO9/550lQf1YZP6YKhqg9KQyjZoPCxB4kXZuZRspybQOA4dNDk6CbiXry3korSAcW2F",
-	"qfBMRhaHEaxO4JMu7N+kqBsyEldFNJ61EauqvHCEaCmrC5wU5UxskF6pIlTqm2hJopmUirm7tV/HeUbH",
-	"QAXrGZ3yGLNm7QOrQmTR1MWMhCpIs1C2lmROb8xVjGGuik7A0Yi6EtT+L816VpIx8wZ7tojR/FvkVaMk",
-	"Z4VlvM5dZSYID0PgS68+C66ztW+5mxgt7FaGdHY3F46gGIuNWKJ8U5xCxcYoWQGhas71LCDjeY6Rlxk+",
-	"NERawQ+76HWB+9fmDtoaNF7+IHpN0AoYkLm8hX8tSMAcpQrfUhiASdBIoLhSMVM6yxFI3c2xa7Q5lCad",
-	"2hQxEHGsdGZnfFQsF8ly4cKawTb4IiRjFtFcMa/AMsglQBattz+ubAEGfrfr36Ma8PSW1eu/lfFyi2vI",
-	"TR4yIPMEYo1KFlHUuyx2pAyz7Hhp4EVWWQPaEJEKa/CEBdxgDTWwQAFEFL9aSMemijIWNa+TzXnCVA0s",
-	"r4J9V4Goc5BxBU6cDa2z/ZQO9gsezWgWkzf260ognh85V6KitWGWWXyxGqhYBSSsAPuy4F2d0zPg3YCA",
-	"S2t75AKgjCbggDIN+/H3xw2yqMFip1QpjrJu2B8/bl0qvlKm6mM1oMNCrNXEpeFnFpdWVam3tLyghWJR",
-	"k5aK06R7F+aAR9zWjl4nPpWNvDYfg467zzaKX+65350Idmdz8XCLMZ3TZSJpfCXlGc2mDNsdbLMARUrB",
-	"GxZzKHT+YKP+4kIm8oFCVGyVMz8GZZzmrzz+uI0H1kh1nsUJDA0AwmtETcgB2fGcr90+AUEL42ROrug0",
-	"tAFaENHgvzyEYIDTSe8N1dEMxDDr8HQpaWXAw1LmJJHyhsWE6jWeS+wXxNznQVV4KiWlkQg9v6YTVyoO",
-	"TCOfFMl0FQekelT0srMXgLjVJUrTpQKnpyfP7IS7g/0QbT2CeLLLfrjJe3ln6cRmyMWvZba9M/J0Aivf",
-	"plfvr4OtBb5uTXYPnrfhFmziPAMpFmx1yJ4eGOLXctqtZYgrvHUXVpn2eJ/vmCui6jybZ7dPqj6jkfCc",
-	"RoWbyDmIyFb+oZEoHEQ139AKJdccUst1rZMlogIrtgoNxWJrTFcKV1MC4kvDVydnJ1cnpU6s8owRIUHF",
-	"dYFZHtIOFFrRC8ZEG0ubMn1fbatiSvzydr/1gmxNeDXru0nWhGceTH1/OKbzHdObOM79bnY4BamrAVEz",
-	"E2J5hOLFjxSZMgGhClxgPoARogrAX6bDruVhECU8Eq0VIsDMoyHOYJmyanQjNOhBA4xw7B6OhJPbnHKM",
-	"he5EDI7kwqNri0cA3IeWrrIEVyNRVIZoJANQVxACFO3u2sIT1lZow9xIo/DEIVlReKI0E+qSjW4vvE4o",
-	"T4p6kMPd0Df7yVuWLTIOtlYl5wyyuhLFHim7LvXwPq+Ec2s9ec8ZiO1b2C/szn0ZcEU23MbOVaeIus3L",
-	"yxAoj8tbtiCsNzcrV6BUTegHIvL5GBCNmEUiKnEQre3pZzkT/WapBqhyYLYXjyUAo1dfeWnR0stbzO/e",
-	"ZU0Nn97ZEIMFWrayw3zd66tJLA/32dcX9h9MLr+7y/59Gt/Z5PLEJqmYV2+KFITEF5fVAnkgwlWdKi56",
-	"jJPx6ieMRFE9yFz917Y5YFOHR2RDEdi1QRPf2qF/0fhg84pVbvhK6Rw7sd+dBeLh3G3lT0dQNjwa4Dos",
-	"CGMm5xit0TiQPaOSf5oQ3jjP1hXa07KXeejfnyLlt8YCXIFFwke5tbEANbz3WozASIQtIwyDJvL+oD84",
-	"KkyvNRyfOV2ORCwJ115QctiELQ9XwEq46IIyg3VLIHLMMSvNIiAnjwTYI+Z0acR6UAwg+Y+EL5EH9cwF",
-	"eEjqbCj0kU5GgiZJGVm6sz88QEvvgisG8aJg5DaqSPfQKC0ymxOLFvAEU1DP311ejQRoCEXdYq6Z48pW",
-	"88CUY9wDr+CejUcYie0CErYzeg8H66zehdd+ldn7sFpJoFSdchFLwTAIu2nlHoTdMpWnYujG+IGfY8nI",
-	"zp61kxPqBT80nfQ4RjwQHqD+J1jEvToK21jFP9XRv6Xg3igZ8NGqDl9KU/BWYa22AKGzi0oFiQd36YPs",
-	"/ntzl9YYcv0a9WQHCD9RM562ifNeRvmTstRyq2R/1VbCmKI5x5bq07LpcxgJKHYNLXtly1YvxGr5PvCS",
-	"9PFmPjA3PlSFg6TatECQPkSjnWcEs44Dc1dNem+lYJ7Za8o0CfcG+6Gr0o/3pjX3rXULQACwVxjk7kYq",
-	"M5aVTswtGFb58nffG7ra25KXvJExn3DHsR50jz+Wgb88oo9U40R7jMPjDZ9Z6fC5Tq0G4krW01qzcHv+",
-	"Uza/MxMaiRKd/d5MyKaGWbP752NCZdmUB070wIn+nTlR6wH/OuyoLLC4VfbzI1ebB4KmasiUjwhU7bEP",
-	"BKiUj0Tx2VX1STjUC4VEzKKcX1k63aEGWfaFv/fAChoQRGSqGz9bcI8Mb/TxjYb9p/3n/QGRGUmoZhmO",
-	"3yUIYOw5+gzNk8/6g4KJDnf7B100U5gmpavPwZ5Dnl6yLFs/L1qTd2L5YSSGz4BXHltQbZduqPJoRmgB",
-	"R1Qo4AeDYRh4uEOODa8BHnIwJtZGoxizBZgKhDTc9kfl/jnLh8MgddYGl5oNRgDnwXRj4xpyAG04mZ2H",
-	"20LEUxoJ9PjalOw1ZulXRSXHL+xmcy/aZJkuSJWLArQLci4fbNV/TFs1bdDGVzFN2+I1m7lyW8Ulz9Js",
-	"ay6BubCsq6ZKT1MZFGdmoYwwZuPW7uNwKkQzWyTqC55r+4ZNB9oizD0c3z90PFdJCF/i9K7y+xzHsXKp",
-	"leVZxbF4p1XW3MKAlu70t0olk81nkhyLAhu+fKURwWwC4oze+oFTjTodz7st8UwwppFoBKOQu2VmtnGM",
-	"ao2Yr5zYty2nqVQH/MrpWuv5nNtrqJ0cxyw+KvZrU+zQZ0zkegguevAy/N6uj+MYOJtX2tMrdGjZ9MrL",
-	"ZIU89+RXnq7N3LqiN6AXVyqK5rrhZPfuCCevXccsgStidYHFljsCsWYKKJfirnJ+3lLs9WEwx0tbtq2F",
-	"oWdsLm+Zx9O3y0/yGRl28ZCg9HDCv+gJvwAyq502DAnZ8pjfX2bcIpjBSR3nVM/aVMQNLkuXCNUanIOu",
-	"D0VWaoEj4XKbNoucYW8YWuDbHOG7Wdwn7xUbiWb0fYvXFYRFqINoq5zbwYFJbrMX8itYj+x7NumaOO4H",
-	"VfOPrmoWBYm/hKbZnkd06ULy7Nkp83dEbM6Ww7ADg6+tK13JKnLpL1ufekP5Dj0dc5EI5JGMhM1F2pB0",
-	"5GQawyJCq25az6F5A0LQ2NkAypBRYVy5/F9HturzqHNIfh115vTDdSzn5tNw8PFjCOwHGRPA2RR86YhQ",
-	"6/YtI+ScuNGi97otdWUJ7pq84zGoT0zEAYSSguPHXN1cq5RGUEjp2d6z/eHz3f3ArYP58q45MD6P+9pJ",
-	"MHfiry167YP6+aB+/t6C3IC073CrNORD6eq/rhUPF64crOc02KIgLNkBQbkCeb1aTsNStF+QjeALNvEP",
-	"W4j0QTz7Y4tn0lJjW5Dop8lmeVv8VkaFmhihyzthWlad72XsAxz7HnwZNgM/n9qYq3eCtCVrFMnGcH2r",
-	"omTsSBhxz9Nyd8JqSVvEd6zWeg27lWquI3GHSraBq3xTJJcgSqSFS95U+HQONqpc3Jh31qpFc8hCaHde",
-	"HLQ6L8oSr146NkA3cwusYZPwIJsES9AEle8ggYQqkFVHooXNhodlNDLgJJNaYo8L7CgANkdiB5bIq6Js",
-	"M/sdDHV12lag10dgpHPvwOWs8unau7D9J2E7gZnEo16Uz/mEcG3B6nWBMKK4iBiMFuG/NdnBlPoiQae7",
-	"XT7Mi5XpMCRELEtzPtZDQNWyV1pqYx/ikriGZl0hckjLMkeqFfMJ51u93u6d5uIXsb4z+tM9kCzbalrX",
-	"C0avQG7cWquozOnrKhXbSQMFW3jQHx5y4x/EJU9c4rel4tEQVbbNrtkmtr1UQixenxe1FMtKbvxaU7UP",
-	"vrXZclWGjQMItiI0YyMwBk34B8+7ZYQa4CiHZIMd23//SBQlROZbRq9/BQu2/7JNjNHP2X1Qlv7gylJa",
-	"odKvZ9D+LqNCK6xceitvXAkWryjsehP3SKywcZO7cQsE5mszdJPt7NxFKa1fRx3vzYXhWtApu47xCxCM",
-	"PobrLdGVwrh3M0fXWc5nsEnX2Hw5HxTzAveNml3TKAL88wlNFLszRFOdgX1tG/U9OeiDtfrBWv1HtFZv",
-	"c280ZEalqb5bQEOuAK5D5sLcLGRNVDuAuHYPvWykOeXJWH5gKoCnxlTBn1zdEHCtYaZNRicTHgFc6lK3",
-	"16YqRLpLM/4vzongLZtYkJkuV5pHDzLcH16GK2nhS+Wu3AFKAVNXKrVQ0SHvZbPcCLlQroDkMmWBq2IE",
-	"R3IxkyNhVES8UMHGWJ77lWgLZJxQcVNLdG4p1Lkp0blatLNMdi4Mq5872fkBa+GBA/07cqDyQPcSdsuS",
-	"6nHfIs+5zlm2MSm1sBcvuXoFj7HcJQBvOACmlazFpdvCFMClhkGKXAOso7oD1EIrB7oH1MIqDvTF4BYe",
-	"gBYe2NDvjg3dDXMBeJGMDLGaP2eMJnr2D/tpzjRdyZEugUsg00AxxXIgvwK0pgnUJ7flhd3xdzn+4KpW",
-	"KaM3iuxAqDSLrTULC3bbPD+o2Y3fTJm+hn7UE/wafPwpF1ikbiTC87OTy++/O746uT6/eHf17uW7s7CL",
-	"jvuJdNXqS9gBCNfkihyfn8IYLder4hI4IAPdQGP47Z//ARCMM6oN6+SK5KWqPhI7eoZFJMHmBfgHqxKM",
-	"35jF/oJKFvTfol794JwURdVuc4MQOnYO+zxVOmN0/qBw+Xzm363yjNnyMatsaOXYehwCjj2yhjnTGS+4",
-	"g0yZoCnvW8Lzv1rSeWK/yhiNl8BCzBBYlGdQB/LHXztjqnh0nOtZ5/DHnz4Ghpr592xZfPOTed4MBi/e",
-	"Kp1Wz152ixAiHlpJJ+jkWdI57DyBe9jOplGZwgJJOTSWrkOnxbOMS1IcToU2lwDr2gZobw+wsFi/rKXo",
-	"wLXNnGq50i0YHKXeGtjox8C3KwUupxtYz0zOWQ+r8Dt4aXJSVjwbeyglTaDb5/0B4qCWr7SIMLY0xoYy",
-	"tZUu/6cN1PpgOVhl7qhwN+cPFjSo51sLVMNa7wh56P/eAA/eaY8VKwdQumubrwcds4bY612L6rCamlOD",
-	"9sW1CiAaiWegsqugrDxslXbi6ewuyAtDlaDIiC/bjoSjYJg9zbKlFW4DEoIU3Hsphc5kEmKkGX53iYVD",
-	"KsvuX+PNeW9k6pUbe8xmXMSEa29VgQk0O/bwiGydeyZiKNqsyI5KWRSY86gCgpJEQCwH6fbJW0kMj2dC",
-	"2wvMe5tCvtf5+NPH/z8AAP//",
+	"7P3rciM3tieKvwqC/4ko0ZNkkbrURQrH/stVslvtumhKqnH3dvoowUyQhJUEshOgWNyOiuhPJ2K+ntmP",
+	"MGfOe5xH8ZOcwFoAEplMXqS69N5t+YNLJDNxXVhY67duv3VSOSukYEKrzvFvnSmjGSvhzxc0nbIXUuhS",
+	"5uZzxlRa8kJzKTrHnT/JBcmlmBA9ZYQKtWAlmdElGTFSsrliWb8TddgHOity1jnuFCW/pZpFZEY/9OiE",
+	"fftkMOhEnZL9bc5LlnWOdTlnUUelUzajpje9LMx7SpdcTDofP0Y4nktN9VytDufd9y/I8/3hkKTmKaLg",
+	"MSLHMLwJ1WxBl48UcS/J0j64N+U6IrIki+mScE0WTGiiJbnImbrpNuZgvjNtnZAp1ydE6/zbw/3hHadx",
+	"dkUnq+M/E5rrJdF04gZdsqJkiglNzSMnRDGRmRGOaHpDqCLJ+bj3mup0mpjhm09vpGD2q/rA4046pE9H",
+	"B+PBc7afHbKjYdy546jPMzYrpGZCv2OpFCnPzXvNWSSmoYQspkwQPeXKEcaCKjKa81yT0ZKUjGZcTHAi",
+	"ZqZsPGapNvOmIhaMljlnJaFas1mhyYLrKTym6IyRxA8kXfZ+ZEvTmVSMyLlO5YyZnmIxFzdCLgTZg10k",
+	"Gc+IkNoNhgui+Yx1j4meUu370VLe2KFEhIosFrgLf5szpWEGpg2zIYROKBd9cjqCT1JPWbngivVjUVt2",
+	"sxidcFmZmM86xz/jD79ELcv8ioubduJ+tv/sGcm5uDHUaUYm2AdNCjphZC8pWf5t3DHfxJ2ke0KoHZmA",
+	"J3Oq8MkGVcwHg4P0cZpzc/j/Jeczrr8dDgbm+/0n6bxUsvyWLf88/VfxLk/5+ZM3L//8HF5iJyTssbOZ",
+	"dF7JlOJEmvN6/+6Vo/a0ZFSzjOBo6gN1Q3x8uL+RaseynFHdOe7MS94r2ZiVTKRmB1bH9I7pcnk61qxc",
+	"HdWlIfBMmXVeUHPg2FiWjOhyaagW9z4c3/4OJ4kLzSashL5/+umn07meMqF5SjVbHcCV4ajVE1wKAg0y",
+	"M6S5YmQPdhdO2XdU8dSsXmaeprkitGSEfShYqlnWYGD4cMloPvs2rthZ3IlIOqWlYvrbuPP+6vvesy2b",
+	"+jHqFLSkM6bdXQE7dJ61TwaPIe4i4RnZOyBc2TMtspH8AJx5Jt0jv2aS1Yd+EHW4aa2getqJOoLOYFWz",
+	"3eiBC/3ksBN1ZlzwmTmCw6htY9wkvpflCyluWalaqbZ1RsPB5iml0KCesYjcsEKTsSyRQ9op1qc7HHzl",
+	"+b5kOVtHiitzfbZ5qhm0teNMn33lib5dCFa+mFIx2XW2zzfPdiZvd53r868yV+Dbq3N7W9C/zRkppOLA",
+	"UcalnBFKipLdcjlXcD88UiQxLP0amX9C9mRJuFYkMfdSQlA47PbJ2xl3k2VkzMvgfoEZ/m3OymU1RWyu",
+	"xlFm9MMrJiZ6aoh9/xCm5b9o49jf81yz8uyDZqWgeRunuWS5ESPsZWEkDT1lvDSbyAWhgjD7MlFLpdmM",
+	"7BWl1DKVOfn9f/zfZNh/0j/oD7p98o4VjOL8FLtlJc0jQs1OK02Gg8HghGQShIFUzkZcMBRRqABBgIxh",
+	"oOSGCysCF7nMmNvYtuVx47oGUqjWiGs2A+66cW0is5bn+KgZnX+AliVdmt+VXgL7N6TU8Uv5w5zvtIg/",
+	"vD9/+R9mqSbzr7pGu5EZz77+Qqxbhjuxi/suyys54WKXlcnNg19/caDbr0gmsB7fzfObddfoV1gZYi4v",
+	"e9VEZDTPb6p72Chi7vqqXV6tl1btzvq5EzZllJb/gOsPl/qGswoKhl17q29I84ryyqVihGeqhc0N/iFs",
+	"DkZ3/Q8947Cmmw/6TssKtPAfbWW/HoGeX5xmWcmUujBC38pKngpyfnF7SGRp/n1CKD7stWJY3UeKFFLm",
+	"dV1u+Hy/P+jv94eDTrtYWWwUKwP56/Bou/QVoC4/smWbdGn+oHmfnJJxydSU3NJ8zshSzkk6lVIx2GJG",
+	"0ykRbOFhlT1K3r8/fxkRRZdRLNQ8nQK2NZ/zbMJEQoqSC626RvOd0RtGKCmN6o4LRLVvSNExOzZrFguU",
+	"Rx3Yo4jSsmQZoSIz785LYT4YLR6GZBoEEqzhTLG4YUt4ZSSzJdmDHyvsSffesSKnS5YdE4C8gJLnCgAC",
+	"Yl5FMo1FxseAQ2hsCDhxcri/n5wEPU95zgJR2s0Jxs7zPBblXAjTtn198Dzpkx/ZEpV9z8STi1dnlz/+",
+	"cHp1dn3+8uz1xdurszcv/np9dfUqicXe/iGZmpsnY2M6z3UXZmfeL1hJUprnrOyTV4zeMsI1YbNCL/0C",
+	"wXhiYXZzwfMcDiTsA0JeQH6oHFQE2ADq1kn/+0e7kN8YYM12jS05u6ITp5y4k5NTbZYw+eHsinj86Dee",
+	"fUSlJgUNsGupJIrF3+ZSM0W4SPN5xrKIsP6kT5I25DQ5wbMJTZgtmdGMESnyJeFjRA3t9Qq7R6ZUEQCZ",
+	"HU5IksPhfoI3djpl6Q1sRdUm7DeZCzMdStRUltpsUs+2msv0huypKTVUDXhqkfOUGiW1lPPJlLxjGVdd",
+	"c5wkLMdC2oYVwpdAm1L4lTN/qnmaMpYpPxRksBOmVSxgvIZg7ZxxXgvKtSFKpwfCuOjYMOThgCh4lyRH",
+	"g4MkFgmOvTeaq2WCA0gAg+sBCJesUJ6WfjHmIpUi48hg8o0kZxHxOq1tpa03UrC70JdRJR1IjfRDGuRz",
+	"QpKDwSFOVM41oXj6AbHjji5mpkum+htmUyH6d5sSDuOClnS2OqeXVFMyMrsFGCfNMvMPsGaLvrbcyrHY",
+	"S/7FTu9bpalGlNh9A+CxMmwwMT8mZCHLG0WkIOb1JXG3/0ksEvtsRJKClTOuFJdCJUB4CS/MTZcQwPIB",
+	"ogDKYhOaLokloiQWsmAl1YY5WR6WHA2G1u4gJJkrOsqZ75RYKM+exAZM/3PHjHhHydbOt110+C8lG3eO",
+	"O/+/x5VJ7TE+ph7bLTEiQU1kiDpzwf82Z1aoMD23SBGvzJKt7uQFNYeR/xuLCC2KnCM/CCxezgLCtWL5",
+	"2F5/yu4J0B+hOhZSpKzbJy/xZjByV2ONjgZrBH0YV7gY9nYB8QikJSuYgrC0Ebr6aMQVVUihGKzmdzT7",
+	"AWdhPqVSmHvX/AlTRVz8cVHKUc5m//VXhUitH7EZiaY8N6sES8DKUhrGtH9wTN4C+QAKRnmOpkpAw69Z",
+	"WaZAAubB4EvNPmgQc1ZftLejkdaPO4Phn/71Lwc/Pv9v+//96cvD18+unnw3fHP0YvDuz2aVrO3yaLAf",
+	"dTTXsMU4upIVstQgpeBIK6vFVOtCHT9+7OH6fsZu3cTV43mhdMnorIevfQw3YxNBXmADuPANsoIhIWtj",
+	"GVFyxvSUW1Ovo6yUCiMFgDliRnNDqSwjf3n9KgKJYTxXLCMFTW+YIajhYWSm5gxzuBlmpbt9M+TvaPYO",
+	"l/ET93rCb+1VbC41oxcYhm3VhD2eRaiPRGQyNx8C5C0iTukywnigJnTNQTDjVZ3jn3/rjDnLs0DHnTGl",
+	"6ARQTlyREXO6SoYXHc86H3+5D50cgoJh6cSuD8kkQ0skHl+zJacX58SsWUlTvTPd3NKcZ2iX+xw0cxXY",
+	"SleGyBWMcW9EDUlYu1GEd6J0Wlz3hCS4zgkx7EXhlWQHDGTyQopxztNPJZL3ipVgYyI0LxnNloR94Eqr",
+	"VjYweLrKBjY1cJ9tfl5t82mtwZ13M3Ur87n20kp6rl0VqEesvGXlIwU+Fqhz4aEicB+D3GiENnOrWS2Q",
+	"K6LpDfMGebOqj4eDwX7XMAu4RMwzpdlwI3ubhmLhTe9bHACcmkSslmTuro9R56V39Xj74waCcYSy26pV",
+	"ja5buMrDxFBD052mF/jTtPVjn39c871xvi+9yvll67v20cDfZNMr8AxM6HtZjniWMfGpl64X7UjGBF9z",
+	"xw6erB6u1jfvc6oOgku22ebOB2vs1+OznSxQtcFXyvDITCKD3KuLKYMnFrDIqea3THWtRmruVsWgBS3n",
+	"KVzLDg2DS+uR8j4UH6OOlaCu+IzJ+afyTSG9Pw83AgE5GKh7CkCHTQGo3Ufn7lKQtjP9fHJQY2R26nW3",
+	"Mtc9sd33ySlZlFwz2GYHA9wyMqVFwYRREFHxt74lgKUY1mXG/Ubq7+VcZJ+4W84a7y5juFHaDuGwRdBd",
+	"9/J9zmGw12+kUSrN3HbdWCF1D9/4bOcPp7ZX3VYgbmREjn5lqe42Jm0uI46fb7niRq+0Dlj2IDcO7vCg",
+	"63bx3OzJjAnNPs9ePkbt+Jpm2TUv3KjAtr1cVXZ1afTBPWurjQBzf94fdu95Yof1XVTzwmosVuPEVUDh",
+	"4E67y4NV+hx7/Ea2rEVjgEQVjN4oIAKAkQPo9OLd26u3L96+SmJRcKG6gBoAi5Ze+zMaQoFumQlukpNZ",
+	"ATrzz3k3QjsQhbvSt7jkjGmakNxIemRhhmFEGbew/VhcLQtGkt///r8fIwLSc7hHzypYyXGjQxQbLRgp",
+	"EA9voCekBp6Y1wsqWO51Nlo9adU3qmuTMA27WZ+QpMZPLIxTYycJomOx4No5hPaJ2SVsnVtUci40z2sq",
+	"plkrhVB9LPaCLXp19sPpi79evzu7evfXJEIQSBt5tNS9edG1AuAbqV/LjI85W+OWFjgDT617J4q9GVFc",
+	"pAjJNxxriaaTEyIkKC//KSW8C7rMJc2upHxFS/SC+gTOZJYI9Djr+13Z7g6fHT19QkZLze4nJBwOD1a1",
+	"X+hKS0lyGPuufEZL2cM3Preu66w60Dowk5psQGiassJohmblS+aR7O+p86D+xMV3/oUrhDvht0wQ2Pf7",
+	"LX8IUgUjt9DXzmtfBO/27LufYxcC//cWTMRbTtN5CeY3RPGPAc2SgvkF47pPfjBsyLp1OzthuYQ9u2Tl",
+	"LU/Ze0FvKc/pKP/UA5NxmhOdFsQZcI+Onx0eHhwbVVuwFFbYsuJ73tQHTdnaCgqgXsMM7ixVz4Ppf64T",
+	"VLuPK+zMgwDVqLMlQAJ1kTvlZTrnmoxKRm/Q0CsLJk7Mk3s1c1PXy3mBHckBHDVDO5myPAOHR7BlAZ+R",
+	"YtInYKoCm2IJVHEl5WsqlniIwUlCfRaQ2t3BpueZkeqs94S1hHDlHQSsGkLJjIu5Zic1F3Cu/YWG/IcZ",
+	"kk6Z0PkSzCU+kgEv3cASR5T1fgd1paDqvnR4uB+gWlduPnj+7bTuxL7N65Z99Ozrn0/HW7fujVWuLFIo",
+	"+z9SsXAbEsonp++v/nT9/en5q/fvzi6vL87eXb8+f/P+6izpAtwJnrd5bhtRsdBywoBAw0beX1xevTs7",
+	"fb2htciJcIrFIiSABbObvLL9x+ZrQA0W1ApeLtqpH4sXQRvWCrCWfiiEyoCcWheDAmraJpUEYRiwN+8F",
+	"neupLPm/ffLd2AigsITXI4tSigkQ9kKWWSsoNVzVh093au2+SNVw1Rxk6REjY9ye7M64w3X8TEpVMA5g",
+	"xzjSPTN363jQbXBpsqfw9iQzmbFuOKtZQ3T+6aefes2gmE2E04yhsdRTlDJlCqy/GFD36QKWYgRMPiq4",
+	"o9Kc0ZJlx8QZge5oHxLzPL+vTWg/EMvOBVhxEGXfmTg4vtXDtz63QMwN98nznjUIjsD7wZsBLAkcN+zU",
+	"sdhDfxuzMol1O4KVRPV8Zekj8GpBb8MIwgZX7QIYhlp3GDTiOpDpaOkI2C5HLHCQw8HweWTPtY0iHQ72",
+	"jyJvu4ROzWPBd+cX5otnTvN8L7wW/5plnF7BvnyafHB69eJPYEVRJHx3xsoJ6xVG7sX37yfrH1VEFQye",
+	"zMzoCZDV7qzHv96D13vw3uciM7OBjxRJXuBS9szSJk5WBCxEsCZag6u2lzTNPgnwsWTTcibWsc6sftLt",
+	"kzPwnLh4e3lFBLhLtTXKjOJlyc66MyFa8NGvAno4eI/xc81aHHV+MqTvEGNzTYPeYsOOwHkI0DcK3t42",
+	"7ArMLKWZu+boR4F+AbuuetRBa+w1codW3MSa0/G8YJCsmudw9MeyjAhVxFybBM90zT7IM9RLG4GJv2ay",
+	"JU4z6vA1yI3X7ngWoddPw42C10NID/ejVa/pVU9p5dEXF6mLi5o5Fo9eQm7U1Y+rLliV5+3P9RX1vVTx",
+	"vwg8gx+Ep4h3sKRmKPXdxKVWO/sdNWis6X7UHKprvn1wWrfFQ56SdK60nBler6VwUceV7zLEKOMGJfjM",
+	"S6qBKSbdVXpFMSzggp03Zz9dv3z7+vT8zfV376+u3r5pI5VUiinLi9XhAaf4ALpdAXTZ3/D6dRvF1Vq4",
+	"YcvWBpgwUkdWGzn6kdlHR1LmjML9MCnlvLhGH6pwoi/ljNb0oqr56hU7xOqtSVlcX2frX50CeYRvPLZP",
+	"P8ao634xLf4lza959i1EWK8ew1SK63mZN1rhMzph6rH5VT0WbGEH0S/EpK2VX9W1FGnO05YI9z/TW3oJ",
+	"n0k5BxKCB1tX2q1bvYVXMqU5B/HS7JUlQiS3OrM5zTLyhi0Irva6HlopwXaC18oNAzf0xDzdSLiA3V5f",
+	"V4vS2g1bXC+4yOSijfejRpiY3QPMXigw9YD7PL5V63NMc9VKbJqOuMjYh9rmDdrYn7ZiSgNny7m4ucYZ",
+	"uYHgqE5IksrZzP8G3umQ5qHHBTE/URuXYblp0FLHHDn/bp2v1h/bzFuBW9iHLGlUZ3E9F3vFVQtzxT7v",
+	"wlxhjNuYqmu2bTgYmtzKVK2dEpkrK7tGF5dzoc39Gl534NMKzuRODwV5iN2y0gc8rLJZi1vUj/SQvKZc",
+	"kEtdMqZb2aTVqapXLgvzG2o9rXx1VlCxbGOq8AOYzfztkMJZaggHZ/gXeaXX9DAXumzp4WoheznTGoA/",
+	"eAY8DuuNv79sbROzUbSM2vwAbiRUB8Mur83n5sD3B/uHvcFBb/isE4gf5sm2PmsdNfv9vmTMX17B4vOJ",
+	"EQ3nhff9N0xvwUZETWXRek3NQJ/4rSF8/f9d7F8qZ62vBSHK2ySy9mjr+sDTcnY83D84PGrrbEzrzKrz",
+	"X4fk6OiIDIaDYevd2BrJDHvzSGH8cg3mrQ/lYHxE00HGeoN0OO4djg5Z73n2lPaejZ+Oh+mA7dPhcFfZ",
+	"1PXp0wfcRwpFK/9Wh/KLC4mWQ/Sn3/Y8MppX+Kx5y1xlrM2nXLCc5FRM5isZY5jotZ+XvD1O0LYFoa47",
+	"yfvtV7uRv2iq66yiaGMVf5ZTQV62t+1jKlfaP89q4YtRG4P1oVDofOX32OfacVEwNJtxwZUGE7t/TBk1",
+	"hadTktKyXJIk8C9OCBdKM5qRvZKlssxYRkIPbBUR55LQn2Xk//1/hkfk3dmL3rDrMxCNWC4XldeDja50",
+	"XaIpwIIl9TQjO9FjGDLZIhGBZrfT8m1YHqOdm1+C5EVrFrx9JXn2Kct4BulyQL22M9ELGdkrdCT1tE5l",
+	"MNI2EgviWXY7jhfBC+b9qRRsHesbtPYolab5tdOZGscPfoRLrzo24KXRODZP9p+2c1aIjNlpJpfmSftG",
+	"Ywrnr9Y13ZbIzbFQi72NuCYzqm6OSTJICE01v2URSQ4TGx83ounNvHhcMojyjGKRDJ8kJOOAAXvnpBrV",
+	"RSR5crj6DJKXaWH/6ElC2IfCyG99cokBUGYkynk5KPCKIVKkzaRfrYL1LROZLK/b76nwfgJiru/NwP7X",
+	"a/mf+2+rlAyR5FY49rHP62EI3NLvXEgczZzV9CIQIa3CsU4UgNgylKOMQGDOFjr8HJOh+Wk4GBAQsiP0",
+	"86ckwW5BxEKFqgEMYLs7S+dhcyuh2xCM5D5ukd9dx1uW6g4gnhk/RBKSEXgsWD288rwCTCvBLQLFKtkf",
+	"DCFkDoG6JMg6t2ahdlseYCIW/NsdI1x3eGGULv2fxyoXVLn8bidBFKyu8jS6Q49OlD4hBSzTjBZAS9ZC",
+	"cDh4HvSAwCJ6vdWZ2v6gPT9SuLG7HYEdoLhGMLzwkGjBSr/ZQTrByDrnYUiDuazg1N+BrCuK+xRIr3ZE",
+	"7nbSTwGIcAGjb8w8nO+XvUerqzlqCDzgFmm/CjSLhOyFMdL7+0YacCG0UrAodLuVC6HQv9GOAfjwPXTc",
+	"Ziz6nXXeoIGjwddQgYMOnww+g0ZsiDGlBdc0V2Tv/PItORg+edIbEpoXU9rb77aozAU1zZhG/4+fT3v/",
+	"+stv+x//y/212pb0IE/6g+7XUXa3EsCnK7/r8md9Np04mMPBoFVB20XbO/GM2Ibxws3DRNKuBm5duB3U",
+	"QvI2d3K695GmuVFnHDfZH0BySprqpvrSmc3orxAq2zgRW3K4fKqW+ZqWS/L6Xl2v8LyWTMCOdHhdLV13",
+	"RshpwHYtU/0mQev5KoE5far3tLPjYHfQmMleTcAmsvR62x3G16aNbs5sdEfN9A5L5Ya/fZG8J9EaMve+",
+	"QYDQOs8YcNC3tzTox1qCY4gUPTAYH+OZiAXG9StwSpQLUUG8hcx5uiR7Ms8qzT+T6XzmUkYTRZeKHP3+",
+	"9/85PIxFdYZOwB2ndDZTCEQy+lYJs+xaB9jxXDFFFozemNVCV7hYwK3czHP8QpYlS3XvT7JUrAcmJL+R",
+	"gaPVpoWMOhAu9VbkS58EYas2vI3pfV7luJaxco1C25b6zXxtTkRRyltwznZZqe1eKbJ/FHA4kH7tBjmO",
+	"GJGjAXxvNtvsRmOIoGFvE0PWyuxeryZ7GqIibH4gWZLtyvSJdbrIl+gP4KCfnGkF2Z8U04EJaBANn/yy",
+	"TV3WbFbkVLMtrMdqF+5pyGVSFPmS7K2NeDHjXEksfEem40e35hq536hOVqTnWj9GhA6WpUmjLnOH1em2",
+	"J1QKFYQGLuBP7HqFwVpOWxUfNHeicmshFQ8IPlIkmTDdw2d6OVc6cfCcYYJ7NQjzWX8AvAjcrlscBahK",
+	"OV+zCxDegyOB+5wLcnr54vyc7J2/fHMakbjzQfR6cYfkdMRyPHSG+eJDEMrV4qLSdx/vIyTicAIhET3S",
+	"UEA8sX5CNoONYBgW1TBV7G78qHX4w/vzl/WGjrIBG472KUJJh+Z/z+qg0t1tHna5eUb2KFFGzzXMTo7d",
+	"1RWh13BlG+neA4tupztnLEfQAIPwYDAVMdY8UtR85F+vDWKdw8bORPZe8FUb4zbSKWjJhN5COEaroDmn",
+	"CrIjmCnY70csl2KiiJYN6LyavN2Be6x3u0uAGZXLrYK9BKA/SB1cV7oEAhfg9wWGCHPsYyHH9sJAwchl",
+	"J3XcIMF2E0NMdiLgUTeVSnMx6UaxSGA5wifgCxRgEr9AK+LKOoeMDZhpwGq8r4FtxGYkDo//Nsap1pv7",
+	"/TnyCQFWGGYLJ8yqZu8AIVkuvg0/co2vn9Urb4BcO6mSKTkvU4bJPtT6y7DbJ+eCUOdyGQsoewLyBUTI",
+	"2kR2bWhPZQdth7E2JU7ttV71DYUC8pTASf/9//y/kHr75JL/G8M8jBDqGJEELAcggWNuEgyoiUjSGyax",
+	"mDEqFJkLGC3LEDpTzYRn0FUQnwrgZyySGf1wncmZEQfMn0jk5lPG1c21KmjK3G+6pOMxT93HbJREtoGR",
+	"/ADfLtXf8utsRBWr3gwG320cnN86VSdGBn568PRw+Axyt+OoUDAO+jbr+rFJNlHnQ28iwSu4p2540ZM2",
+	"d2ivkGbtS68AyFtWzlWr7A66D1yWQf4Y9iFlLGPZMUkgvZ2Zj5Caj5dYIkeY7c+T0CMJnjPnHB6DP8wz",
+	"dX8k/+Mqw1h7IpRuF4/AGVKOnZFk9Sz7A3yHk7x6hqNOkMe/TTVVCvKsukT/WpIJ0/W6MjuWkWlWiNnO",
+	"WGFi69nJxT3sTqfkz5dv3xBw3ybgvk323n3/gjw9eP6kGwqj3mZugzrMwc3ZWMeC5lKwExeCAHEGykUh",
+	"9K2XX0QShLAjkjg52Ya8W1tNLFZiFciebdPIKCxIAdvtk1PnII6L4NhbLGyU1mdDtc0IMHq1JuPcG+Xe",
+	"3t4XRr13GMD9UfAWwLvZ3z8AAH8tb9GEiCXXxJzmpMip6OywGveDwrc3+/Wh8a1juhtUvrW5CjrfjoDv",
+	"0FgrVvmGLWwWDouKv6jFirU6T20EnrcO5B4Y+MZBBZ5Xnzaw9XhqtUjumRPn4ROApA2AdPOo74Vcbp7C",
+	"50Ayty/Sl0Q2t/a+zsfnrlfEJkRSSwQloWYkwJBaEjVXhVEH9jZCku2U2o4/Dp+sHWfoNLBOUqn7e7U4",
+	"ftAqXmtJMunM/kjGG5SglUu/4Vq2TsNZhS4atFElwvOKzKSkYq0mUoSZ88LMhoFaMKOCTth1JpRbQvuN",
+	"ml7TNAVZBaS21ZVsiIbhLNcLiJfWK22ttjlXFHJXzgUg6u4QQGbq7orK1oIsAhx+HajVG/HiFsWRamr0",
+	"KtWefRt+8sMyD1/DV40DerhbX4FSttIZVzcEfiNzBUk1RDXnoNoc5OoZDHaF4PJrCEeqr8xw97ch41Uz",
+	"HmXXlzFJtAscb9DAXMvqd7/C/r3mCu/e7Uh+aNvN1+6nitNKpUfyQ7On4W6+3yXLuLmR6quzY/SiQ7zq",
+	"Lx/tBvQ5jX1FiMMfEFudSaGna6jo6cHhYHCwvyMV2f6ui5LdZnS5vl+L3fo6dRldrhnA/uD50+HR/m79",
+	"L9joeq4sEd2RhhdsRIuijeWzURicrUINekXKfd4fOlfmrJRFsRq1ustMGgy0wblqRFFjFSFVh2RXP9+r",
+	"R652gsNlDJleRU6rG93K1rdU27TOdKjG+2cJF0ZK8K4GLVjKZvshluRk2cbAqnsEcHghf3vAgxv7tdHj",
+	"NtiyfNJX8xzmRFhQ5bL+2xhoKRjWKaazZvltZyB8V/k1bEW/1++UvpK+oW04zYrP5Nb5vqvP1dtP15Qg",
+	"/Mk6CHLtYtHxbSg/Aj6W89mKBcjh0WrrMm2zpK4sUZAiukVGQfqyaE8I8CaBePVBZW0w/xqgcLd81XZr",
+	"llvx/qCXXzZO70zMZ//dZQmoj23K0f94Vf+lI5a3/uLzDQRRtBac3Uyp+OLmofrJt2KyCCDLMhB2W2ws",
+	"SBrr8iJYygnsYItSatbkIJ3esD14fD5bUwc6z+WC2RQvKqo8n+3oIPmged1oDnjq70gY1Ta2oMjbN7Jh",
+	"IzFfE1s1Nm9ES9dXAlb9+trZDtrAEnbL8rYQkUpLQMvQ73//d1snxrxAsKSWTQQYKDC0KBht+BA6735z",
+	"f6E97JdgBVeGtIKyr8Twb5gPlmxqWTS0ifmpLLw5O0igX9V7CnxfqMB0dc7+GarBasfw8FYLr7Pd2hwf",
+	"y4K5ilhc6CQiydz+O84lhT9sk+ZPnHHDaZSL1oDiRcm1Ub6vR8s2FVqC4uxKbWk3CIwVi0jiuL3522rR",
+	"je3FYK07bGq7dww808Zkvucsz85cjpU6z7C5oNrOtS+DAcmIZLa06Y72Mqk1VE7RU/RKYcp8bvH6cg47",
+	"qzUKXcqpkC4b2ae2cVXXRtuUfU3Dc1FgUvm7WGogW1KjzmGYC7JFjCuuA5tHQ5xrqZ6IGWh8qQqbYLnJ",
+	"iWsFFO9YDrEmKVWja1+sCxvNu0oEdnzVejBVR4zmbeE9vNj9/sfez8AQso3STbvrZ3DmjCmb9mbN6q45",
+	"cevdeJgnkIrzYdU6zOPpio6WdakOTHiheddyXLPtaT5X/JbVLbv+90/bYlvbq0Xcy3yttaDUmtviY1cs",
+	"bc/8w5XmqcKcjpEH4Nan747ImkpqkS+jZg34bjE0NSzYuknUo1V91Hl9efCNle17zTRdA3iG6f9uhFwo",
+	"QkconVdVElZJWrAFU/o6UAIDSkJduTWk26X42v1AmKH7Kl5tN7rTMq5nreB6QudaBgFoPmgBUm7mjEJ5",
+	"UQ+f4gk3G8SFYJl9UTFtLvK2pPMh9ZquzFLBq/WdsT+trIhb4nZ+g2zW6Ojk/btXmP3MOl4lPkLbJ3BR",
+	"fDbPaRPurfK/UcHyfmA/hDzGbYNya7TmJmwk629h3Xtmuj67JK4H3IiNux4D3/c7Uceqh/YvQz73lwD8",
+	"mjaJI5hZjRbbeESd7lYW4k9ygY6/VYmBcVU4izczta5qJ5zmLNVt2XuAfSTOLXLV+3jv9//xv2zKgA/d",
+	"iCToe57Yp23ymfrzDTOty+4DPZnLFFpo5PRxP7ZI+XBmrtsw/Z/cMXMsxR0w7XhNWLtAhcUi3XhPSGGE",
+	"RADhchCexUqWlie9wbA32L8aHBwPDo8HR//azNfSqxejaeFAaw3g/onzDK0/XHnX/2ZagQztG+cXrV6i",
+	"kJJWrqeht2Fdh4qQrMnpL69fGVpq2NVb6oq0w1RUyVbH22WjAAVXJMgA6QFQZHu+tAVxGxuLevGJlmqf",
+	"AeVhOtbqpMXCFuXB8p/JuioZPogUkotzMXHRNRtrTnQjwrWr7OoUIlu/ouFSupESrTxXld3QzVQd+ytF",
+	"ZA67x+SCloqV+N0xeVflV7UZS/sE1A6zwTkXjOwfkzOspEIeWZHomFxBYX/7NXd1bQrM3NyqpLpN2imT",
+	"3UbYdqUMi9mMOkkEtNKQzj0r3yya1Q7g6iGJPGcMZ9bGoKHefbsKCqHGXi53YMNKyFuFREftKbrwm6BO",
+	"DMTOWRVoXWKU0XI1eLqeF2W0rIVaV1lLgkwoW3OgrNwoOwf/nSBjXZOuBWOK1k2uJRtO98tnqAlGvDEl",
+	"TVv2mZW0M90dc8P8Q3KAtFP5C4BT7pHZQ7BFRbQ0yKbV1AlvD6+9RrtGZ680Xi8s++YfKWIuJL9DrYEb",
+	"qt0iABBpCckIckZtPFWgTTrm0W3KjpXCGoqKW6I/m9oDL26fbJn6k52mvoNX3M+d/cFgeJyNnh0ff9qo",
+	"dz8/FQVsCvm9byjtZhtYuEY2DARNRPchkzUBdD4n6F0QoHD52q6Wiyq/ygoW9u77F+T54dFTX+d2p4Ja",
+	"tGRerG1Lf2xWA+SGNjuGtp6gLdr7AhqE3OcgqBqxt01iXC0MuGrSsCnxV1xeJWSOtrWH3bRVBOeUgTcu",
+	"JE2xqe0LWupG8pSdbRwBNNt2VIXSVKRrDa4obhW0mf3rsb0JHtfdBeclN/ImK5lI2Xr53deZWIe4V6Wx",
+	"Gz46UA5r5eprFKrY3OpqAsmdtzNMKt/s5L/N0dKFpIhECHVJ3e6eEG4F10YRn1xOQHZtmGE3Jq3f2Y3Q",
+	"bOOfrq4uXJKhlTXF0pSrrimYCH8lkHsqS03UfDaj5dKRpIuC81Wqw2m0VLsMeHBJU7ZWa/zp4AWBJ4Is",
+	"ED53UO3kh8oL+4DCJrypyN7bgokrEP51uezCLuSMZsr5kNsWH9k36qM/HI2f748Pjp4+HR0cZvQJPUjZ",
+	"8/3n2YAN2OHTgye747rnUDdkzK3Yu3HNdi4HuvvRa3BrV80AdnlDGjRDWSydl1wvLw1Dsa6BBf+RLU/n",
+	"etoeVeNS08xkxo4J9ZaNtGQaMkbv1ZAcCML58eyvEGx1GVRLMe+6bT29OIdXQVoIywxdnF//ePbXy+vv",
+	"z1+dJSeoT3tF1hBHSnNfyQdr0ds0EkExF9Rlzc1vC7K4sMfjzl96pxfnvR9ZgNvg/M1ej6ji6a4LsZRz",
+	"VzEGU3aZW827aq/IErEI8oeEeTMUExlQ0ay+hOacY6GkV29/OH+TkMexCL68OL28/Okl3qWoH+Vygu3g",
+	"9OHKAN3WzKpe7AJLUXAxlq6GB0Wkza6SJ9VO1IEk6Z6IJ1xP56N+KmcVPVd/rXrn+p+InpdCGemGC4xs",
+	"kmbQwM3A6wlnbjEdm1hPOUEoFi3YSSAEebgPE2p9gzjFN8Sqyl1XVcq004L/tUvd0BIif1VLUbBhsbBc",
+	"p1b4bcSmHIzYtpYVzLsOtoDGbV0K8B77/e//HosRTW9wMWCBXL2NqRTm3g4Yfz8Wsfjmm4smztz/5psW",
+	"2mJQ4WMFPkMLRSy2l5ZFyFpj2j+j+B87VfjFu/cvIxRhY2FmG/iyYTCeW2yqg05dVyfk/AKUg8imtVdR",
+	"jGGkKgrcHBQsZOVNZAP9LEHUWzZjZZm3MdmOLDwnJJmDm72fq5kPFWFlFQhEwordKhYIwwk64yBANirh",
+	"km2FcNVULmxON9djOpWKoYQPWSJ9g3ZT63W5zI6eC/JNUJPqG2BAjcwmEFNcsaRYrNVl2rgVVUhd3xlW",
+	"ESHyY9sJ+LxZdM8/kTkvyURWbGsuXAlK07rNCcNSnjEVC4h1Xso51g9nDKKiv7HltOycwpt/KvOsShJk",
+	"RxNWhAMtohoPwBiAdDZvGbuwIDbDEcGSN3jwXLXTZF35ogTDLo1GY260nzbpJtFOqg7gLbFwLAEuLzN7",
+	"ICgjzwL/znnKBIYKW658WkBB3X0wAtXZ8mKx6FP4uS/LyWP7rnr86vzF2ZvLM3inkgNr/N3jnZ1Bf4iP",
+	"yYIJWvDOceegP+gfYG68KQgLj4OUpVgsps1xzHzv+E5bdR9bbscmUXVBAyyv6jOLzFyYKPvhMREMnRzn",
+	"ue6Td6xgVJNvvpGCffONl79su94TJYoFetf8CxD9t79mksXzwWD/CX6m6YwlQB6nXj1ywDrUdrTj9FW+",
+	"kCcnh4MB1KkGR7UMgrxjgbcwBsPHdnEIzfO4gxe+5yok2R8MEltTCawIcoYJVFUsbB0+c0FgPX2Yvfnx",
+	"kfIhuTDkywWdTFhJ3p8b8bk35kYwwmDeb0fz/AZHACG+1CejyNhMui25YYWOhU9NaiXWY6vZ2FJAQNxj",
+	"XioNqjPZg8FXdRqtzQMygroNSw4HhwkUxEbnBtsyATMCt/QdWJF84aEXlrgggQhuIZaga9OJq0cefw/7",
+	"dJ51PkY7PgsQUFVJaPcXf5jzO3TjMt/dZWgAaN75BZiQrcCnCiksVrc/GGwo0+bKs+1Wx2yllFNb8VFW",
+	"9iwtQI5WnxYWMsK2MM4ZVJ89xGG29e6n8/g7mlmTEb4y3P7K+0bVyMPBwfaXvpfliGcZE/jG4fY33kj9",
+	"Pahw8MLz7S+8kGKcc8TSDvf3d5nIaiFIeHeHztpK+36MOke7LOAbqc/N2Z0xoXEJjwb7O23VD3gJ4ys7",
+	"rHpLWWp4dYflt11d8RmTc6vnIqjhbyOibM7z1LMYTSeqlgv7Y9SZMN3mzKqs372zmNxyxY0UacV/m783",
+	"SG+TBF78NBb2HqldiMGLViKCousgvvbJlSSK5ZA/wdYIgPtwl0uP7CWYoNjndZjMzRexSMLMxFFYaECW",
+	"DZMVuqXGYuPN6YKVrSPmjH+AQSl3sXt4R8lYTPgtyNAL6R7CrBGDQdK3Wd5snEdNRhjNNcB4AJHEgpaM",
+	"KD4r8qXPDFVlmFEaLsaEo/daQmiWqcBhDVAi3ATDo7yz2kKWN4pIgb9VGtHJOn80FOusS1oz0Q0oHi0K",
+	"K4ztgk7MKoDHhGCNmqGOgrC8hWDdY59CDweSOCmhgA2fMGCvPEPueuLhs5IBnj6Tpc0wbWUPKyLHIgly",
+	"qTj7a/KKi5tjYnb5IP397/8b/mAnpGT5tzEkX4k7CUFABeQToz4gGUM7Vn/1SkCEwpLPCW43FJfO7lCf",
+	"XGpZwLibgzLkATuMWdZsZhxINgMelLLUx+6LFLTkPIvFmC3A3ZKK+pKRPRC3YFVhCErzPAfskFjV65Qs",
+	"aH7jlV1mD6DR2b75hiqXdQxlIdPtN98cB9KR+cacUYrgAOEZvILkhk2xLPRyr/kVMlZYEMjIY/MCoIUj",
+	"W6QbDLdK0EJNJYClEERe5z6PFGkqRyCY/W3OACgFMRIWSyOk7caJBnUVJFUzQ++TSwmxfDmLBSyG7R5y",
+	"5qioch5wcuKIjWXJbMKCiS2NS6Fwl7rhRWEIAsR6/6ZNoE+yeem0a9gB69OBrBAoTWlaasMTSqam8BCs",
+	"D/BMXbneVIPkikzM+drj2pW9QLXWpij0RXqdycSL/dAMuuemRp9CDERZz6wJ60b+T1xEXB6z2+Bi47cW",
+	"pjKRDBgLhUL01VkBm6gCQ/Wx4zoui6BytMmtm3yKqmFw0lH69vZ7u45c4FiMCgKyOqaX4xMzYzPAmQNR",
+	"MWwEryhijoq5A+z5BKqpSJ9X1AxlTvvk1M4BfF8MB7MezAH1gSpUHQYzJbszx676saVZQ25wm/Kc66VL",
+	"e9GmIZjl+Mr6wT+NVrD9HevwfWG+2eV5CPDZ5cEXmK/riyomQYayFpVkTY6yoFS7ufi2lWeHZ6D1fyZd",
+	"5UF92KY+GKraojQUsi01HpYgCbzsXEi2UxNoliUuNTkaCXgQry3kokLAuLbCVPJKpjYPI6BOYJP2+Dfx",
+	"dUNiceW98SxGrOrywglmS1lf4MSXM7FOepWKUKtvoiVJp1Iq5u7WfjPPMxoGarme0SiPPmsWH1jnIotQ",
+	"FzMSqiCrFfG1JDN6Y65idHNVdAyGRtSVWFaD9awkY+YNeLbIEP71cdUoyVlhGa9zV4IN3MMw8WVQnwXX",
+	"2eJb7iZGhN3KkA53c+4IirHMiCUqhOIUKjZGyYoIVTOupxEZzeboeVniQ0OkFfywj1YXuH9t7KCtQRPE",
+	"D6LVBFHAiMzkLfxrkwTMUKoIkcIIIEEjgeJKZUzpco6J1N0cu0abQ2nSqU0pAxHHSmd2xid+uUg5F86t",
+	"WdlqRyOW0rktmIT2CJBLsOpR2+2PK+uTgd/t+g+oBiy9v3jnj+9kttzhGnKThwjIeQ6+RhWL8IVt/Y5U",
+	"bpadIAzcR5WtpDbETIWN9IQ+3WAja6DPAohZ/BouHdsqytiseZ1yxnOmGsnyarnvainqXMo4nyfOutbZ",
+	"dioD+zueTmmZkdf265ojXug5V2VFa8tZZvOLNZKK1ZKE+WRfNnlX5/wV8G7IgEsbe+QcoIwm4BJlGvYT",
+	"7o8bpK/BYqdUK46yadggHtxFZHGV3OoOHTbFWkNcGn5mcalNVLpqrXDWkJb8adK9d+aAp9wWid8kPlUv",
+	"Be98jDruPtsqfrnn/ulEsDvDxcMdxnRBl7mk2ZWUr2g5Yfje0S4L4EMKXrOM06tlwR4w6i8uZCIf8KJi",
+	"q5z5Mar8NEcun/Bm0XP4+9//53Aw8EABiJAOPkYx0xWwhPJBRiL19f2iWHDhxScLO4ylTd5hgUvAulGl",
+	"94jSDCqY9smpjYR6pEhqREzELMG8C3m3lDbSn1aI7vTmBUgWrn6kHEM9TfOmikVVa9P6wpvfkou3l1fE",
+	"LUqCvQwHA5DLzjzMa4HmWilOBFSUc9ut4CsqlpClGJw/FEQ0A05Ls7Ctw/39hCymRupN0Cv451/6cKsk",
+	"NhgGRXkaC/DksWnAyV7it/DgsUfawYVLuvkBZOTDIslrWQICR0VYXxQ8NEB2BS+qugsqfA/gZyz2Aue6",
+	"16d/uf7u7cu/Xn/316uzyyQiQ/Kaf2e20qoIJ2SFWiw2NVdzmtt8DmOe5ywj2ojdGAl9OCA/fteNQjt5",
+	"tZx2XrHQUpI9wPsjkhwOD8BBEAXopmkcA+NXa04C3F0jyWNDQbFYqStaYc8OHXOaReSCbuuFOmMRVuqk",
+	"ul6pE12xglqlew1HD6Mu1d08ui6zR1Xe06GPTiHMzZlxni4YGY+5cr1E6UBUQNaroCSBo7MUCMcWdUhw",
+	"vYkFR6zVx4f6Sx0XxcwuO24OB/27GmMBMBYcG7zRNhAMyIstLgr31NvqloNYtGtri6nM23Q2Cwhb/yNu",
+	"Dpf2cZV7GjlwREalvGHCqEMCsU4L7ZohLS07Q/QeV8LswTF6Oii79HblUG2pBm2XAhXs0pG3oUFDmrEA",
+	"WxHXZC9plaWOiZEAHWfwewibhUk+VYv2aTdFkQQYqLlZrJ0KPpcolydRkEjIqmqxqGmn2G1ilFFwHQld",
+	"RoBGcLqh7aOu4dm6vvYfQ/4nWPHIPOddIPFcgBucZ9XbND+FBZz/ofqfnpaMNZSLhQzgF2W3rdJs/Zqh",
+	"4l9dJIeD591QA/HOVT9X2ojfzYZCUi3FBoUk+q1S+KChhsJX68SSyKout2tXrjWbGtC2EuTR3tjAL3dW",
+	"n3BcO2lPnxtsDssor8Gct95dJ5s8vL6YzvUfXX96UIce1CFUhxouO/Wa+1t1pN949nEXL1XTZGCVh8vI",
+	"qgAa4+T3AgfVbp+AUIOxBGdXdJLYIBbw+g47T8Bh+nzce214BYg81inUXemVU/hSzkku5Y0Rr/QG705s",
+	"FwSNZ1EdYK5u6Vgkge+ng3RrTp5G0/IJR2pOmuqRb2XvIAJIumtE5aUCx9AA891L9geHCQpNggT47mGy",
+	"zcPzzje4zSKSfS/L3R02z8ev8YJYtT0ebirtAdiXdWt48E4c7sA7LkpA+sGfAXnWA5f8Wo6NG0GjNR6N",
+	"76zBMeB9ofOijzwK/EK6fVL3q4tF4FjnXemcEx3ZyYcuFt6JruE/t8YQaA6p5brWES2lgoxQI0Ituc50",
+	"pXB19yAGL3l59urs6qzSP9W8ZERIUCxd8EqgMEMxSr1gTLSxtAnT97VI1dwtvrxvxGawvyFsmvXdJlvC",
+	"Mw/uEH84pvMD09s4zv1udjgFhcO1G3g2lpDzHT9SZMIEyIZcYMy0EaJ8URSmk66D7P58+fZNLFqr6IEp",
+	"XAOssSxYPQIMXujBCxgF1j2OhYdirAERi4GLDDAZ7/VqC+xBSkQtXfU9rmLhq+etBExTVzQPoIDuxuJ8",
+	"1p/CIZ4rxfmOyZrifBUkpys2urvwOqY89zXzh/tJ6Bohb1m5KDn4oyg5Y5D5IlfskbLr0gyBAunXid2r",
+	"maVCh0l8v4X9wu7clwHXZMNdsKAmRTRxoSCKujoub9iCsN7MrJzP5DumH4iYz0aAvDKbrbXKFW/hml/l",
+	"VPRXy9lBJTizvXgsoXhUvctLW1GqusXC5l1mieGTO6MtF/84tGWLrXqFWB7us68v7D/gMP90l/37IruT",
+	"WdpcHI9tIL/pels0FSQHcJH/ECsvXGVef9FjLEFQYy4WvsKqufqv7etQvyc5WZ9q01ze3c2O5d/ZoX/R",
+	"GErTxTpX5Vp5UTuxfzoE4uHc7eRzjImr8WiAe6UnjKmcoUf7yoHsGZX804TwlfNs3UV7WvbKoELSp0j5",
+	"rU4rV4BIhJVArL90oyZWw486FknLCJNotTrZoD84qayp9fwYM7qMRSYJ10HgZrJa2ilZk3rPeWBXWX52",
+	"LNaEeTgqWATk5FgAHjGjSyPWg2IACVJI8gJ5UM9cgMekyYaSMBtkLGieV9F3e4fDI0R6F1wxiKkDkNuo",
+	"It1jo7TIckZsRrXHmKbn4u3llbVWO18BxTVzXNlqHpiWCfcgKEpubf+x2M34vxvoPRxsQr29Z/M62Pu4",
+	"Xm2tUp3mIpOCYaDqKso9SLpVuoMa0I228l8zycjegcXJCQ0cxFfN2ThGPBBB0bFPQMSDWnO7oOKfagzf",
+	"UXBfKav20aoOX0pTCFZho7YA4YWLWpW9B5fSB9n9n82G2mDIzWs0kB3ARV9NedEmzgdZtx7bOivrJPur",
+	"qSs8F1QBpAjn2HLmWq7aHGKRTJjuwZu96s1WK8R6+T4KEpnhzXxkbnyonA2Jhwrv6XaMoF0AglnDgbmr",
+	"xr03UrAA9powTZKDwaH14XP3poX7NpoFIEgyKJ54d5DKjGWtEXMHhlV1/vZHQ1cHO/KS1zLjY+441oPu",
+	"8ccC+Ksj+kitnOiAcQS84TMrHSHXadSJX8t6Wuu6785/qtfvzIRiUVWwujcTsukzLOz++ZhQVVrygRM9",
+	"cKL/zJyo9YB/HXZUFaHfKUPUI1e/FJymGtn7HxGobGofiFApj4X/7Cqf5pwqCxBUJc+9kdNnVrXsC3/v",
+	"AQoaEcxa2wQ/W3LDGt4Y5oAd9p/0n/UHRJboso3jd26r1osZEAHz5NP+wDPR4X7/qIswBdcqMPW50lDM",
+	"+rL7t5/5t8lbsfwQi+FT4JWntvCQS8mi5umUUJ+y1SvgR+BgXuVmdWx4Q3JWl+rRYjSKMVuk1meRxm1/",
+	"VO2fQz5cnQaHNrj0VQACOAumGxvXQRCHm4fbQsw5Gwu0+Nq0VRtg6Ze+2v0XNrO5jrYh055UufCJjcGj",
+	"+QGr/mNi1XSFNr4KNG0LfG7nym1VaQOk2dalBbiwqj2tKktT5RRnZqGMMGb91u5jcPKimS2k+wXPte1h",
+	"24G2Wbgfju8f2p+rIoQvcXrX2X1Os0y59DPVWcWxBKdVNszCUFHK6W+1ao/bzyQ5Fb5+VtVlEAY3pbeh",
+	"49RKLcNn3RZ/JhhTLFacUcjdoiDbOEa9juZXDn7bldPUKqh/5ZQWm/mc2+uFEbyyjGUnfr+2+Q79gQKv",
+	"HqwMD1aGu14fpxlwtopVh8XgLZtee5mskece/8aLjZFbV/QG9OKwW6NfNY3swR3h5LXrjOVwRawvQt9y",
+	"R2A+Tp/u0t9Vzs5bib21FAhLm8OhhaGXbCZvWcDTd4tPChkZNvEQoPRwwr/oCX8HZNY4begSsuMxv7/M",
+	"uIMzg5M6LqietqmIW0yWLhCq1TkHTR+KrNUCY+Fim7aLnElvmNjiIHMsccSyPnmvWCxWve9brK4gLEKt",
+	"eJvAwQ4OILntVsivgB7ZfrbpmjjuB1Xzj65q5o4sv4Sm2R5HdOlc8uzZqeJ3RGbOlsvz7TKt5JBCPIgq",
+	"cuEvO596Q/muwhTGIhGII4mFjUXaEnTkZBrDIhKrblrLoekB03Ta2UAmVqPCuMRDv8Ud/CnuHJPf4s6M",
+	"frjO5Mx8Gg4+fkyA/SBjgpSfni+dEGrNvpWHnBM3WvRet6WudNtdg3cCBvWJgTiQxdFz/Iyrm2tV0BSK",
+	"zT49eHo4fLZ/GLl1MF/eNQYm5HFfOwjmTvy1Ra99UD8f1M9/Nic3IO073Cor8iFY9baKh4upxFQggdHg",
+	"97//e4sjOSTm8/bFPRCUa2WB1stpkLD/S4pp2ME2/gEr8iCe/dHFM2mpsc1J9NNks3mb/1ZJhRoboSs4",
+	"YVrWje+V7wMc+x58maw6fj6xPldvBWkL1vDBxnB9K0KhhLjSmGU00HL3El7cHl57IwTmwOfF7ZPgu26V",
+	"uQLiP5ybAIBPtnpxtao1R5DIVQf1wSWYSd+WlBFs4Z0OplJBbLV51rU6A4xqLm5Mn/XyXSBuxqLdeHHU",
+	"arzwvYXh2FDehtvEGjYID6JJMAdTVPsOAkioAlk1Fi1sNjmuvJGhlgxpBPY4xw5fhCAWe7BEt0xksryG",
+	"OmbdWqme+rStQK9PAKRzfeBy1vl0oy98/5NyOwFMElAvyud8TLi2Bb20zzCiuEgZjBZLJGmyhyH1PkCn",
+	"u1s8zPO14TAkwXz/5nxsTgHViF5ZWatHmOoxFu5Fs67gOaRlFSPVmvMJ51u/3u4d5gIN4I1/9+xP98j2",
+	"aP6sMwDDB4fP9/uD/n5/OOj8sja7/c5aRW1OX1ep2E0a8GzhQX94iI1/EJcCcYnfVorHiqiya3TNLr7t",
+	"lRJi8/UFXkuZrMXGb4Sqw+Rb25Grym3cZjSnJYsBDBrzD4F1ywg1wFGOyRYcO+w/Fr7M4mxH7/WvgGCH",
+	"nW1jjGHM7oOy9AdXlooalX49QPuHkgqtjFpSslt548pUVqPZAnHHYg3GTe7GLTAxXxvQTXbDuX254d/i",
+	"TtCzB64FnbDrDL8AwehjshmJDtfgjnB0k+V8Bky6wear+aCYF7lv1PSapinUiBrTXLE7p2hqMrCvjVHf",
+	"k4M+oNUPaPUfEa3e5d5YkRmVpvpuDg1zBek65FyYm4Vs8GqHJK7d4yAaaUZ5PpIfmIrgqRFV8CdXNwRM",
+	"axhpU9LxmKeQLnWp2+v3epHu0oz/i3Mi6GUbCzLT5Urz9EGG+8PLcBUtfKnYlTukUsDQFcykbNU9NMgH",
+	"0Sw3Qi6UK7K/LFjkyjjBkVxMZSyMiogXKmCM1blfm22BjHIqbhqBzrFYTbewJdDZ1gezwYZVsLMHVj93",
+	"sPNDroUHDvSfkQNVB7qXs1uW14/7DnHOTc6yC6TUwl6C4Oo1PMZylwis4ZAwrWItLtwWpgAmNXRS5BrS",
+	"Oqo7pFpo5UD3SLWwjgN9sXQLD4kWHtjQPx0bulvOBeBFMjXEav6cMprr6b/ZTzOm6VqOdAlcApkGiimW",
+	"AwVnmGia3yiiJRo9/fF3Mf5gqlYFozeK7IGrNMssmhXPB4OD1Mb5mb8ZfjNh+hraUY/xa7DxF1xgIe9Y",
+	"BOUzL969vXr74u0rV5ivKl1XpR0Ad02uyOnFOYzRcr16XgKXyECvZGP4/e//Tqr6k4QrMq9U9Vjs6SkW",
+	"2scCekeDYbIuwPi1WewvqGRB+y3q1U/OSOEmBjeIrRNqvp8XSpeMzh4UrpDP/GerPGO2fMRqG1o7tgGH",
+	"gGOPrGHGdMk9d5AFE7TgfUt44VdLOsvtV1AiFViIGQJL5yXUyv/5t86IKp6ezvW0c/zzLx8jQ838R7b0",
+	"3/xinjeDwYu3Tqf1s1feYgqRIFtJJ+rMy7xz3HkM97CdzUplCptIymVj6brstHiWcUn84VSIuURYsjVC",
+	"vD3CwmL9qmCiS65t5tSIlW7JwVHprZH1foxCXClyMd3AeqZyxnoFnbBYuPTS5KyqeDYKspSsJrp91h9g",
+	"HtSqS5sRxpbGsKbItcaCsMn/ZR21PlgOVps7Ktyr8wcEzQy06agGw7KpVcPfV5IH77X7ilUDqMy1q92D",
+	"jtnI2Btci+q4HprTSO2LaxWBNxIvQWVXXmdXTmkngc7unLzQVQmKjISybSwcBcPsaVkurXAbkQSk4N4L",
+	"KXQpc1sIFr+79AV6q1mH1/jqvLcy9dqNPWJTLjLCdbCqwARWG76q1a2WC0GYyKBYtiJ7qmBpZM6jighK",
+	"EhGxHKTbJ28kMTyeCW0vsKA3hXyv8/GXj/9fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -392,6 +392,31 @@ type Client struct {
 	VendorGuid *string `json:"vendor_guid,omitempty"`
 }
 
+// ClientBatch The clients to create in one packet: 1 to 100 items, each a `ClientCreate`.
+type ClientBatch struct {
+	Clients []ClientCreate `json:"clients"`
+}
+
+// ClientBatchItem What happened to one item of a batch create. `client` when `status` is `201`, `problem` otherwise.
+type ClientBatchItem struct {
+	// Client A client (customer) account as Plesk reports it. The password is never returned.
+	Client *Client `json:"client,omitempty"`
+
+	// Problem An RFC 9457 problem. `plesk_errcode` and `plesk_errtext` are present when Plesk reported the error.
+	Problem *Problem `json:"problem,omitempty"`
+
+	// Status `201` when the client was created; otherwise the status Plesk's error for this item maps to (e.g. `409` when the login exists).
+	//
+	// Example: 201
+	Status int `json:"status"`
+}
+
+// ClientBatchResult defines model for ClientBatchResult.
+type ClientBatchResult struct {
+	// Results One result per item of the request, in the same order.
+	Results []ClientBatchItem `json:"results"`
+}
+
 // ClientCreate A new client. Name at most one of `owner_id`, `owner_login` and
 // `owner_external_id` (otherwise `422`); without one, the caller owns the
 // client.
@@ -1181,6 +1206,19 @@ type CreateClientParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// CreateClientsBatchParams defines parameters for CreateClientsBatch.
+type CreateClientsBatchParams struct {
+	// IdempotencyKey Optional. A fresh value you choose for each new request (a UUID, say,
+	// such as `uuidgen` prints) to make a retry of that request safe: the
+	// first answer is stored and returned again for a repeat with the same
+	// key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+	// different body is a `422`; a repeat while the first request is still
+	// running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+	// (24 h by default) and are per caller. Leave it empty for a request
+	// you will not retry.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteClientParams defines parameters for DeleteClient.
 type DeleteClientParams struct {
 	// IfMatch The `ETag` header of the latest `GET /clients/{id}` (or change) answer,
@@ -1281,6 +1319,9 @@ type GetPermissionDescriptorParams struct {
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = ClientCreate
+
+// CreateClientsBatchJSONRequestBody defines body for CreateClientsBatch for application/json ContentType.
+type CreateClientsBatchJSONRequestBody = ClientBatch
 
 // PatchClientApplicationMergePatchPlusJSONRequestBody defines body for PatchClient for application/merge-patch+json ContentType.
 type PatchClientApplicationMergePatchPlusJSONRequestBody = ClientPatch
@@ -1476,6 +1517,82 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /clients (the `CreateClient` operationId).
 	CreateClient(ctx context.Context, params *CreateClientParams, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientsBatchWithBody Create several clients in one packet
+	//
+	// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+	// in request order, followed by the `get` that reads them back. A
+	// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+	// one packet where 100 `POST /clients` cost 100.
+	//
+	// Every item is a `ClientCreate` and is validated before anything is
+	// sent: one bad item is a `422` whose `errors[].field` names it as a
+	// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+	// than 100 items, or a body over the gateway's body limit
+	// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+	// usual field filled take about 40 KB), is refused before any packet
+	// too (`400`, `413`).
+	//
+	// The answer is `200` with one result per item, in request order: its
+	// `status` is `201` with the created `client`, or the status Plesk's
+	// error for that item maps to with a `problem` (`plesk_errcode`,
+	// `plesk_errtext`), e.g. `409` when another client already holds the
+	// login. A client is read back only for an item whose `add` returned an
+	// id, and only the client with that id: another client that holds the
+	// login is never reported as created. Check each item's `status`.
+	//
+	// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+	// key and body gets the whole first answer again. When Plesk did not
+	// answer (timeout, broken connection), the retry reads every login back:
+	// items whose client exists with the item's name are answered `201`
+	// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+	//
+	// The example creates `batchmary` and `batchrichard`, which the sandbox
+	// does not seed, and `jdoe`, a demo client that exists: the first run
+	// answers `201`, `201`, `409`; later runs answer `409` for every item.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+	CreateClientsBatchWithBody(ctx context.Context, params *CreateClientsBatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateClientsBatch Create several clients in one packet
+	//
+	// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+	// in request order, followed by the `get` that reads them back. A
+	// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+	// one packet where 100 `POST /clients` cost 100.
+	//
+	// Every item is a `ClientCreate` and is validated before anything is
+	// sent: one bad item is a `422` whose `errors[].field` names it as a
+	// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+	// than 100 items, or a body over the gateway's body limit
+	// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+	// usual field filled take about 40 KB), is refused before any packet
+	// too (`400`, `413`).
+	//
+	// The answer is `200` with one result per item, in request order: its
+	// `status` is `201` with the created `client`, or the status Plesk's
+	// error for that item maps to with a `problem` (`plesk_errcode`,
+	// `plesk_errtext`), e.g. `409` when another client already holds the
+	// login. A client is read back only for an item whose `add` returned an
+	// id, and only the client with that id: another client that holds the
+	// login is never reported as created. Check each item's `status`.
+	//
+	// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+	// key and body gets the whole first answer again. When Plesk did not
+	// answer (timeout, broken connection), the retry reads every login back:
+	// items whose client exists with the item's name are answered `201`
+	// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+	//
+	// The example creates `batchmary` and `batchrichard`, which the sandbox
+	// does not seed, and `jdoe`, a demo client that exists: the first run
+	// answers `201`, `201`, `409`; later runs answer `409` for every item.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+	CreateClientsBatch(ctx context.Context, params *CreateClientsBatchParams, body CreateClientsBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteClient Delete a client
 	//
@@ -1966,6 +2083,102 @@ func (c *APIClient) CreateClientWithBody(ctx context.Context, params *CreateClie
 // Corresponds with POST /clients (the `CreateClient` operationId).
 func (c *APIClient) CreateClient(ctx context.Context, params *CreateClientParams, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateClientRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientsBatchWithBody Create several clients in one packet
+//
+// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+// in request order, followed by the `get` that reads them back. A
+// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+// one packet where 100 `POST /clients` cost 100.
+//
+// Every item is a `ClientCreate` and is validated before anything is
+// sent: one bad item is a `422` whose `errors[].field` names it as a
+// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+// than 100 items, or a body over the gateway's body limit
+// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+// usual field filled take about 40 KB), is refused before any packet
+// too (`400`, `413`).
+//
+// The answer is `200` with one result per item, in request order: its
+// `status` is `201` with the created `client`, or the status Plesk's
+// error for that item maps to with a `problem` (`plesk_errcode`,
+// `plesk_errtext`), e.g. `409` when another client already holds the
+// login. A client is read back only for an item whose `add` returned an
+// id, and only the client with that id: another client that holds the
+// login is never reported as created. Check each item's `status`.
+//
+// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+// key and body gets the whole first answer again. When Plesk did not
+// answer (timeout, broken connection), the retry reads every login back:
+// items whose client exists with the item's name are answered `201`
+// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+//
+// The example creates `batchmary` and `batchrichard`, which the sandbox
+// does not seed, and `jdoe`, a demo client that exists: the first run
+// answers `201`, `201`, `409`; later runs answer `409` for every item.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+func (c *APIClient) CreateClientsBatchWithBody(ctx context.Context, params *CreateClientsBatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientsBatchRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateClientsBatch Create several clients in one packet
+//
+// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+// in request order, followed by the `get` that reads them back. A
+// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+// one packet where 100 `POST /clients` cost 100.
+//
+// Every item is a `ClientCreate` and is validated before anything is
+// sent: one bad item is a `422` whose `errors[].field` names it as a
+// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+// than 100 items, or a body over the gateway's body limit
+// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+// usual field filled take about 40 KB), is refused before any packet
+// too (`400`, `413`).
+//
+// The answer is `200` with one result per item, in request order: its
+// `status` is `201` with the created `client`, or the status Plesk's
+// error for that item maps to with a `problem` (`plesk_errcode`,
+// `plesk_errtext`), e.g. `409` when another client already holds the
+// login. A client is read back only for an item whose `add` returned an
+// id, and only the client with that id: another client that holds the
+// login is never reported as created. Check each item's `status`.
+//
+// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+// key and body gets the whole first answer again. When Plesk did not
+// answer (timeout, broken connection), the retry reads every login back:
+// items whose client exists with the item's name are answered `201`
+// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+//
+// The example creates `batchmary` and `batchrichard`, which the sandbox
+// does not seed, and `jdoe`, a demo client that exists: the first run
+// answers `201`, `201`, `409`; later runs answer `409` for every item.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+func (c *APIClient) CreateClientsBatch(ctx context.Context, params *CreateClientsBatchParams, body CreateClientsBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateClientsBatchRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2886,6 +3099,61 @@ func NewCreateClientRequestWithBody(server string, params *CreateClientParams, c
 	}
 
 	operationPath := fmt.Sprintf("/clients")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateClientsBatchRequest calls the generic CreateClientsBatch builder with application/json body
+func NewCreateClientsBatchRequest(server string, params *CreateClientsBatchParams, body CreateClientsBatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateClientsBatchRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateClientsBatchRequestWithBody constructs an http.Request for the CreateClientsBatch method, with any body, and a specified content type
+func NewCreateClientsBatchRequestWithBody(server string, params *CreateClientsBatchParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/clients/batch")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4011,6 +4279,82 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /clients (the `CreateClient` operationId).
 	CreateClientWithResponse(ctx context.Context, params *CreateClientParams, body CreateClientJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientResponse, error)
 
+	// CreateClientsBatchWithBodyWithResponse Create several clients in one packet
+	//
+	// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+	// in request order, followed by the `get` that reads them back. A
+	// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+	// one packet where 100 `POST /clients` cost 100.
+	//
+	// Every item is a `ClientCreate` and is validated before anything is
+	// sent: one bad item is a `422` whose `errors[].field` names it as a
+	// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+	// than 100 items, or a body over the gateway's body limit
+	// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+	// usual field filled take about 40 KB), is refused before any packet
+	// too (`400`, `413`).
+	//
+	// The answer is `200` with one result per item, in request order: its
+	// `status` is `201` with the created `client`, or the status Plesk's
+	// error for that item maps to with a `problem` (`plesk_errcode`,
+	// `plesk_errtext`), e.g. `409` when another client already holds the
+	// login. A client is read back only for an item whose `add` returned an
+	// id, and only the client with that id: another client that holds the
+	// login is never reported as created. Check each item's `status`.
+	//
+	// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+	// key and body gets the whole first answer again. When Plesk did not
+	// answer (timeout, broken connection), the retry reads every login back:
+	// items whose client exists with the item's name are answered `201`
+	// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+	//
+	// The example creates `batchmary` and `batchrichard`, which the sandbox
+	// does not seed, and `jdoe`, a demo client that exists: the first run
+	// answers `201`, `201`, `409`; later runs answer `409` for every item.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+	CreateClientsBatchWithBodyWithResponse(ctx context.Context, params *CreateClientsBatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientsBatchResponse, error)
+
+	// CreateClientsBatchWithResponse Create several clients in one packet
+	//
+	// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+	// in request order, followed by the `get` that reads them back. A
+	// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+	// one packet where 100 `POST /clients` cost 100.
+	//
+	// Every item is a `ClientCreate` and is validated before anything is
+	// sent: one bad item is a `422` whose `errors[].field` names it as a
+	// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+	// than 100 items, or a body over the gateway's body limit
+	// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+	// usual field filled take about 40 KB), is refused before any packet
+	// too (`400`, `413`).
+	//
+	// The answer is `200` with one result per item, in request order: its
+	// `status` is `201` with the created `client`, or the status Plesk's
+	// error for that item maps to with a `problem` (`plesk_errcode`,
+	// `plesk_errtext`), e.g. `409` when another client already holds the
+	// login. A client is read back only for an item whose `add` returned an
+	// id, and only the client with that id: another client that holds the
+	// login is never reported as created. Check each item's `status`.
+	//
+	// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+	// key and body gets the whole first answer again. When Plesk did not
+	// answer (timeout, broken connection), the retry reads every login back:
+	// items whose client exists with the item's name are answered `201`
+	// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+	//
+	// The example creates `batchmary` and `batchrichard`, which the sandbox
+	// does not seed, and `jdoe`, a demo client that exists: the first run
+	// answers `201`, `201`, `409`; later runs answer `409` for every item.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+	CreateClientsBatchWithResponse(ctx context.Context, params *CreateClientsBatchParams, body CreateClientsBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientsBatchResponse, error)
+
 	// DeleteClientWithResponse Delete a client
 	//
 	// Deletes one client and everything it owns (Plesk `del`). Send the
@@ -4802,6 +5146,152 @@ func (r CreateClientResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateClientResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateClientsBatchResponse200Headers the declared response headers of an HTTP 200 response for CreateClientsBatch
+type CreateClientsBatchResponse200Headers struct {
+	IdempotentReconciled *string
+}
+
+// CreateClientsBatchResponse401Headers the declared response headers of an HTTP 401 response for CreateClientsBatch
+type CreateClientsBatchResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateClientsBatchResponse429Headers the declared response headers of an HTTP 429 response for CreateClientsBatch
+type CreateClientsBatchResponse429Headers struct {
+	RetryAfter int
+}
+
+type CreateClientsBatchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClientBatchResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyFailedLogins
+	// ApplicationproblemJSON501 the response for an HTTP 501 `application/problem+json` response
+	ApplicationproblemJSON501 *NotImplemented
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *BadGateway
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateClientsBatchResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateClientsBatchResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateClientsBatchResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateClientsBatchResponse) GetJSON200() *ClientBatchResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON429() *TooManyFailedLogins {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON501 returns the response for an HTTP 501 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON501() *NotImplemented {
+	return r.ApplicationproblemJSON501
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON502() *BadGateway {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r CreateClientsBatchResponse) GetApplicationproblemJSON504() *GatewayTimeout {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateClientsBatchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateClientsBatchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateClientsBatchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateClientsBatchResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7706,6 +8196,94 @@ func (c *ClientWithResponses) CreateClientWithResponse(ctx context.Context, para
 	return ParseCreateClientResponse(rsp)
 }
 
+// CreateClientsBatchWithBodyWithResponse Create several clients in one packet
+//
+// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+// in request order, followed by the `get` that reads them back. A
+// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+// one packet where 100 `POST /clients` cost 100.
+//
+// Every item is a `ClientCreate` and is validated before anything is
+// sent: one bad item is a `422` whose `errors[].field` names it as a
+// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+// than 100 items, or a body over the gateway's body limit
+// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+// usual field filled take about 40 KB), is refused before any packet
+// too (`400`, `413`).
+//
+// The answer is `200` with one result per item, in request order: its
+// `status` is `201` with the created `client`, or the status Plesk's
+// error for that item maps to with a `problem` (`plesk_errcode`,
+// `plesk_errtext`), e.g. `409` when another client already holds the
+// login. A client is read back only for an item whose `add` returned an
+// id, and only the client with that id: another client that holds the
+// login is never reported as created. Check each item's `status`.
+//
+// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+// key and body gets the whole first answer again. When Plesk did not
+// answer (timeout, broken connection), the retry reads every login back:
+// items whose client exists with the item's name are answered `201`
+// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+//
+// The example creates `batchmary` and `batchrichard`, which the sandbox
+// does not seed, and `jdoe`, a demo client that exists: the first run
+// answers `201`, `201`, `409`; later runs answer `409` for every item.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+func (c *ClientWithResponses) CreateClientsBatchWithBodyWithResponse(ctx context.Context, params *CreateClientsBatchParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClientsBatchResponse, error) {
+	rsp, err := c.CreateClientsBatchWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientsBatchResponse(rsp)
+}
+
+// CreateClientsBatchWithResponse Create several clients in one packet
+//
+// Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+// in request order, followed by the `get` that reads them back. A
+// panel's cost per packet is mostly its start-up, so a batch of 100 costs
+// one packet where 100 `POST /clients` cost 100.
+//
+// Every item is a `ClientCreate` and is validated before anything is
+// sent: one bad item is a `422` whose `errors[].field` names it as a
+// JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+// than 100 items, or a body over the gateway's body limit
+// (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+// usual field filled take about 40 KB), is refused before any packet
+// too (`400`, `413`).
+//
+// The answer is `200` with one result per item, in request order: its
+// `status` is `201` with the created `client`, or the status Plesk's
+// error for that item maps to with a `problem` (`plesk_errcode`,
+// `plesk_errtext`), e.g. `409` when another client already holds the
+// login. A client is read back only for an item whose `add` returned an
+// id, and only the client with that id: another client that holds the
+// login is never reported as created. Check each item's `status`.
+//
+// Send an `Idempotency-Key` to make retries safe: a repeat with the same
+// key and body gets the whole first answer again. When Plesk did not
+// answer (timeout, broken connection), the retry reads every login back:
+// items whose client exists with the item's name are answered `201`
+// from it (`Idempotent-Reconciled: true`), and only the others are sent.
+//
+// The example creates `batchmary` and `batchrichard`, which the sandbox
+// does not seed, and `jdoe`, a demo client that exists: the first run
+// answers `201`, `201`, `409`; later runs answer `409` for every item.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /clients/batch (the `CreateClientsBatch` operationId).
+func (c *ClientWithResponses) CreateClientsBatchWithResponse(ctx context.Context, params *CreateClientsBatchParams, body CreateClientsBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClientsBatchResponse, error) {
+	rsp, err := c.CreateClientsBatch(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateClientsBatchResponse(rsp)
+}
+
 // DeleteClientWithResponse Delete a client
 //
 // Deletes one client and everything it owns (Plesk `del`). Send the
@@ -8645,6 +9223,149 @@ func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateClientResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateClientsBatchResponse parses an HTTP response from a CreateClientsBatchWithResponse call
+func ParseCreateClientsBatchResponse(rsp *http.Response) (*CreateClientsBatchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateClientsBatchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClientBatchResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyFailedLogins
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest NotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON501 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest GatewayTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateClientsBatchResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Reconciled"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Reconciled", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReconciled = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateClientsBatchResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateClientsBatchResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -140,6 +140,34 @@ func TestClientDrivesSandbox(t *testing.T) {
 	}
 }
 
+// A batch through the generated client: one result per item in order, the
+// new login 201 with its client, the demo client's login (jdoe) 409 with
+// Plesk's code, and the Idempotency-Key's replay the same answer.
+func TestClientCreatesBatch(t *testing.T) {
+	ctx := context.Background()
+	c := sandbox(t)
+	password := "Go-client-Passw0rd!"
+	key := "go-batch-1"
+	body := client.ClientBatch{Clients: []client.ClientCreate{
+		{Login: "batch-go-1", Name: "Batch One", Password: &password},
+		{Login: "jdoe", Name: "Not John", Password: &password},
+		{Login: "batch-go-2", Name: "Batch Two", Password: &password},
+	}}
+	resp, err := c.CreateClientsBatchWithResponse(ctx, &client.CreateClientsBatchParams{IdempotencyKey: &key}, body)
+	must(t, resp.HTTPResponse, resp.Body, err)
+	res := resp.JSON200.Results
+	if len(res) != 3 || res[0].Status != 201 || res[0].Client == nil || res[0].Client.Login != "batch-go-1" ||
+		res[1].Status != 409 || res[1].Client != nil || res[1].Problem == nil || res[1].Problem.PleskErrcode == nil ||
+		res[2].Status != 201 || res[2].Client == nil || res[2].Client.Login != "batch-go-2" {
+		t.Fatalf("batch: %s", resp.Body)
+	}
+	again, err := c.CreateClientsBatchWithResponse(ctx, &client.CreateClientsBatchParams{IdempotencyKey: &key}, body)
+	must(t, again.HTTPResponse, again.Body, err)
+	if string(again.Body) != string(resp.Body) || again.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %s", again.Body)
+	}
+}
+
 func TestCheckResponseWithoutAProblemBody(t *testing.T) {
 	resp := &http.Response{StatusCode: http.StatusBadGateway, Header: http.Header{"Content-Type": {"text/html"}}}
 	err := client.CheckResponse(resp, []byte("<html>proxy error</html>"))

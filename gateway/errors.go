@@ -201,10 +201,10 @@ func validationProblem(rerr *openapi3filter.RequestError) Problem {
 	if msg == "" {
 		msg = rerr.Error()
 	}
-	return Problem{
+	return batchItemProblem(rerr, Problem{
 		Type: problemType("validation"), Title: "Request does not match the API contract", Status: http.StatusBadRequest,
 		Detail: firstLine(rerr.Error()), Errors: []FieldError{{Field: field, Message: firstLine(msg)}},
-	}
+	})
 }
 
 // bodyPointer is the JSON pointer (RFC 6901) of the body member a schema

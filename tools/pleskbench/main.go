@@ -46,6 +46,8 @@ func main() {
 		err = runClient(os.Args[1:])
 	} else if len(os.Args) > 1 && (os.Args[1] == "-capacity" || os.Args[1] == "--capacity") {
 		err = runCapacity(os.Args[1:]) // capacity.go
+	} else if len(os.Args) > 1 && (os.Args[1] == "-batch" || os.Args[1] == "--batch") {
+		err = runBatch(os.Args[1:]) // batch.go
 	} else if len(os.Args) > 1 && (os.Args[1] == "-headerflood" || os.Args[1] == "--headerflood") {
 		err = runHeaderFlood(os.Args[1:]) // headerflood.go
 	} else if len(os.Args) > 1 && (os.Args[1] == "-idleflood" || os.Args[1] == "--idleflood") {

@@ -1,6 +1,7 @@
 // A typed pleskgate client in a few lines, exercised end to end against a
 // running gateway: create, read, patch (JSON merge patch), list and delete a
-// client, then read it again and check the RFC 9457 problem that comes back.
+// client, then read it again and check the RFC 9457 problem that comes back;
+// then create two clients in one batch (one packet) beside a login that exists.
 //
 //   PLESKGATE_URL       gateway base URL          (default http://localhost:8080)
 //   PLESKGATE_LOGIN     Plesk login, HTTP Basic   (default admin)
@@ -134,6 +135,38 @@ async function main(): Promise<void> {
     check("problem.status is 404", p.status === 404, p.status);
     check("problem.request_id matches X-Request-ID", !!p.request_id && p.request_id === gone.response.headers.get("X-Request-ID"), p.request_id);
     check("problem.plesk_errcode is 1013", p.plesk_errcode === 1013, p.plesk_errcode);
+  }
+
+  // Batch: POST /clients/batch → 200, one result per item in order, all in
+  // one Plesk packet. jdoe exists (a sandbox demo client): its item is a 409
+  // problem, and jdoe is not reported as created.
+  const batchA = `tb${suffix}`.slice(0, 20);
+  const batchB = `tc${suffix}`.slice(0, 20);
+  const batch = await api.POST("/clients/batch", {
+    params: { header: { "Idempotency-Key": `ts-batch-${suffix}` } },
+    body: {
+      clients: [
+        { name: "Tess Batch", login: batchA, password: "Ts-example-Pass1" },
+        { name: "Not John", login: "jdoe", password: "Ts-example-Pass1" },
+        { name: "Theo Batch", login: batchB, password: "Ts-example-Pass1" },
+      ],
+    },
+  });
+  const results = batch.data?.results ?? [];
+  check("POST /clients/batch → 200", batch.response.status === 200, batch.error ?? batch.response.status);
+  check(
+    "batch items answer 201, 409, 201 in request order",
+    JSON.stringify(results.map((r) => r.status)) === "[201,409,201]",
+    results.map((r) => r.status),
+  );
+  check(
+    "batch's created items carry their clients",
+    results[0]?.client?.login === batchA && results[2]?.client?.login === batchB,
+    results.map((r) => r.client?.login),
+  );
+  check("batch's taken login is a problem with Plesk's code", !results[1]?.client && typeof results[1]?.problem?.plesk_errcode === "number", results[1]);
+  for (const r of results) {
+    if (r.client) await api.DELETE("/clients/{id}", { params: { path: { id: r.client.id } } });
   }
 }
 

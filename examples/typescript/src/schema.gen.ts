@@ -88,6 +88,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/clients/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create several clients in one packet
+         * @description Creates 1–100 clients with **one** Plesk packet: one `add` per item,
+         *     in request order, followed by the `get` that reads them back. A
+         *     panel's cost per packet is mostly its start-up, so a batch of 100 costs
+         *     one packet where 100 `POST /clients` cost 100.
+         *
+         *     Every item is a `ClientCreate` and is validated before anything is
+         *     sent: one bad item is a `422` whose `errors[].field` names it as a
+         *     JSON pointer (`/clients/3/login`), and no packet goes to Plesk. More
+         *     than 100 items, or a body over the gateway's body limit
+         *     (`PLESKGATE_MAX_BODY_BYTES`, 1 MiB by default; 100 clients with every
+         *     usual field filled take about 40 KB), is refused before any packet
+         *     too (`400`, `413`).
+         *
+         *     The answer is `200` with one result per item, in request order: its
+         *     `status` is `201` with the created `client`, or the status Plesk's
+         *     error for that item maps to with a `problem` (`plesk_errcode`,
+         *     `plesk_errtext`), e.g. `409` when another client already holds the
+         *     login. A client is read back only for an item whose `add` returned an
+         *     id, and only the client with that id: another client that holds the
+         *     login is never reported as created. Check each item's `status`.
+         *
+         *     Send an `Idempotency-Key` to make retries safe: a repeat with the same
+         *     key and body gets the whole first answer again. When Plesk did not
+         *     answer (timeout, broken connection), the retry reads every login back:
+         *     items whose client exists with the item's name are answered `201`
+         *     from it (`Idempotent-Reconciled: true`), and only the others are sent.
+         *
+         *     The example creates `batchmary` and `batchrichard`, which the sandbox
+         *     does not seed, and `jdoe`, a demo client that exists: the first run
+         *     answers `201`, `201`, `409`; later runs answer `409` for every item.
+         */
+        post: operations["createClientsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clients/{id}": {
         parameters: {
             query?: never;
@@ -1377,6 +1426,24 @@ export interface components {
             status: "deleted" | "error";
             error?: components["schemas"]["Problem"];
         };
+        /** @description The clients to create in one packet: 1 to 100 items, each a `ClientCreate`. */
+        ClientBatch: {
+            clients: components["schemas"]["ClientCreate"][];
+        };
+        ClientBatchResult: {
+            /** @description One result per item of the request, in the same order. */
+            results: components["schemas"]["ClientBatchItem"][];
+        };
+        /** @description What happened to one item of a batch create. `client` when `status` is `201`, `problem` otherwise. */
+        ClientBatchItem: {
+            /**
+             * @description `201` when the client was created; otherwise the status Plesk's error for this item maps to (e.g. `409` when the login exists).
+             * @example 201
+             */
+            status: number;
+            client?: components["schemas"]["Client"];
+            problem?: components["schemas"]["Problem"];
+        };
         /** @description What the gateway knows about its upstream. */
         Meta: {
             /**
@@ -2129,6 +2196,55 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyFailedLogins"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    createClientsBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Optional. A fresh value you choose for each new request (a UUID, say,
+                 *     such as `uuidgen` prints) to make a retry of that request safe: the
+                 *     first answer is stored and returned again for a repeat with the same
+                 *     key and body (with `Idempotent-Replayed: true`). Reusing a key with a
+                 *     different body is a `422`; a repeat while the first request is still
+                 *     running is a `409`. Keys are kept for `PLESKGATE_IDEMPOTENCY_TTL`
+                 *     (24 h by default) and are per caller. Leave it empty for a request
+                 *     you will not retry.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientBatch"];
+            };
+        };
+        responses: {
+            /** @description One result per item, in request order; check each item's `status`. */
+            200: {
+                headers: {
+                    "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientBatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyFailedLogins"];
             501: components["responses"]["NotImplemented"];
