@@ -351,12 +351,12 @@ type Client struct {
 	// Example: John Doe
 	Name string `json:"name"`
 
-	// OwnerId Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Absent below protocol 1.6.0.0, which has no owners.
+	// OwnerId Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (as recorded Plesk servers answer). Absent below protocol 1.6.0.0, which has no owners.
 	//
 	// Example: 1
 	OwnerId *int64 `json:"owner_id,omitempty"`
 
-	// OwnerLogin Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Expect one of the two, never both.
+	// OwnerLogin Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (as recorded Plesk servers answer). Expect one of the two, never both.
 	//
 	// Example: admin
 	OwnerLogin *string `json:"owner_login,omitempty"`
@@ -947,7 +947,7 @@ type MetaOperation struct {
 // Example: legacy
 type MetaOperationDialect string
 
-// Owner Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (recorded answers, PROTOCOL.md §15 REC-1).
+// Owner Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (as recorded Plesk servers answer).
 type Owner struct {
 	// OwnerId Id of the owner; only for a reseller's client (the administrator's clients carry `owner_login`).
 	//

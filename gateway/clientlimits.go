@@ -1,7 +1,7 @@
 package gateway
 
 // Limits and permissions of a client (legacy client get/set, datasets
-// limits and permissions). HTTP server limits are limits.go.
+// limits and permissions). HTTP server limits are connections.go.
 
 import (
 	"context"

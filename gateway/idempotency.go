@@ -186,7 +186,7 @@ func (s *Server) idempotent(c echo.Context, next echo.HandlerFunc) error {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	fp := s.idempotencyFingerprint(r, body)
 	ctx := r.Context()
-	owner := identityFrom(ctx) // per API key name in service mode (auth.go)
+	owner := identityFrom(ctx) // per API key name in service mode (authenticate.go)
 	storeKey := idempotencyStoreKey(owner, key)
 
 	// Not cancelled with the caller: a claim made but not reported back

@@ -353,7 +353,7 @@ func panelFailure(err error) bool {
 
 // ErrUnsendableCredentials: the credentials hold bytes that an HTTP header
 // cannot carry (control characters other than tab), so no packet can be
-// sent with them. The gateway answers 401 (errors.go).
+// sent with them. The gateway answers 401 (gateway/errors.go).
 var ErrUnsendableCredentials = errors.New("the credentials contain control characters, which cannot be sent to Plesk")
 
 // sendable reports whether every credential can travel as a header value:

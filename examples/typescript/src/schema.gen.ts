@@ -836,12 +836,12 @@ export interface components {
             locale?: string;
             /**
              * Format: int64
-             * @description Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Absent below protocol 1.6.0.0, which has no owners.
+             * @description Id of the owner, as Plesk reports it for a reseller's client; absent for the administrator's clients, which carry `owner_login` instead (as recorded Plesk servers answer). Absent below protocol 1.6.0.0, which has no owners.
              * @example 1
              */
             owner_id?: number;
             /**
-             * @description Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (recorded Plesk answers, PROTOCOL.md §15 REC-1). Expect one of the two, never both.
+             * @description Login of the owner, as Plesk reports it for the administrator's clients (`admin`); absent for a reseller's clients, which carry `owner_id` instead (as recorded Plesk servers answer). Expect one of the two, never both.
              * @example admin
              */
             owner_login?: string;
@@ -1281,7 +1281,7 @@ export interface components {
             /** @example /images/icons/new_domain.png */
             icon_url?: string;
         };
-        /** @description Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (recorded answers, PROTOCOL.md §15 REC-1). */
+        /** @description Who owns a client — the administrator or a reseller, as Plesk reports it. Plesk names the owner of the administrator's clients by `owner_login` and a reseller's by `owner_id`, never both (as recorded Plesk servers answer). */
         Owner: {
             /**
              * Format: int64
