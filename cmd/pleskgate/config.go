@@ -112,7 +112,7 @@ var settings = append(baseSettings, limitSettings...)
 // limitSettings are the retry, breaker and server-limit settings (issue 13).
 // Their defaults are those gateway/upstream documents for Config.
 var limitSettings = []setting{
-	{"retry-max", "2", "retries of a read (get, descriptors, get_protos) after a panel failure: transport error or HTTP 5xx; 0 = none", func(c *config, v string) error {
+	{"retry-max", "2", "retries of a packet of read-only operations after a panel failure: transport error or HTTP 5xx; 0 = none", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 10 {
 			return fmt.Errorf("%q is not a number of retries from 0 to 10", v)

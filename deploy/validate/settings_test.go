@@ -83,6 +83,12 @@ var extraEnv = map[string]string{
 	"PLESKGATE_BREAKER_FAILURE_RATIO": "failure share that opens the breaker (README; issue 13)",
 	"PLESKGATE_BREAKER_WINDOW":        "window over which the breaker counts (README; issue 13)",
 	"PLESKGATE_BREAKER_OPEN_FOR":      "how long the breaker stays open (README; issue 13)",
+	// Issue 26: the bounds of the worst day.
+	"PLESKGATE_MAX_HEADER_BYTES_TOTAL":       "bytes all unfinished request heads may hold together (README; DESIGN.md §7 asks for the bound)",
+	"PLESKGATE_READ_HEADER_TIMEOUT":          "how long a request's line and headers may take (README)",
+	"PLESKGATE_LISTING_SNAPSHOTS_PER_CALLER": "listing snapshots one caller may hold (README; DESIGN.md §7 asks for the bound)",
+	"PLESKGATE_UPSTREAM_MAX_ANSWER_BYTES":    "the largest answer read from Plesk (README; DESIGN.md §7 asks for the bound)",
+	"PLESKGATE_UPSTREAM_ANSWER_BUDGET_BYTES": "bytes of Plesk's answers read or decoded at once (README; DESIGN.md §7 asks for the bound)",
 }
 
 func allowedEnv(name string) bool {
@@ -147,6 +153,11 @@ func TestBinaryReadsEnv(t *testing.T) {
 		}
 		if !read[name] {
 			t.Errorf("%s is allowed in deployment files but cmd/pleskgate does not read it", name)
+		}
+	}
+	for name := range read {
+		if !allowedEnv(name) {
+			t.Errorf("cmd/pleskgate reads %s but a deployment file may not set it: add it to extraEnv with the reason", name)
 		}
 	}
 }
