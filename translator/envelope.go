@@ -23,10 +23,8 @@ type Request interface {
 	build(v Version) (any, error)
 }
 
-// Reply is the decoded answer to one Request: *AddReply, *GetReply,
-// *ResultsReply, *IPPoolReply, *ButtonsReply, *DescriptorReply or
-// *DomainListReply, as its
-// Op says. ReplyAs gives it its type.
+// Reply is the decoded answer to one Request, of the type its Op says
+// (*AddReply, *GetReply, *ResultsReply, …). ReplyAs gives it its type.
 type Reply interface{ isReply() }
 
 // replyReader is a Reply being read: each <result> of its operation
