@@ -103,5 +103,4 @@ func (s *Server) seedDemo() {
 		s.addClient(d.Login, DemoClientPassword, &client{pname: d.Name, cname: d.Company, email: d.Email, city: d.City,
 			country: d.Country, locale: s.cfg.Locale, ownerID: owner, crDate: today, limits: map[string]int64{}, perms: map[string]bool{}})
 	}
-	_ = s.addDomains(DemoDomains, true) // consistent by construction (TestDemoDomains)
 }

@@ -43,6 +43,17 @@ import (
 // v1670: get-domain-list enters the customer operator's input schema (§8).
 var v1670 = version{1, 6, 7, 0}
 
+// get-domain-list: the customer operator from 1.6.7.0, a filter as its
+// only content; the demo's domains and Config.Domains are created at start.
+var _ = registerOp(&simOp{name: "get-domain-list", pos: 120, run: (*opctx).domainList,
+	schema: func(v version) ([]particle, bool) { return []particle{filterDecl(v)}, v.atLeast(v1670) },
+	seed: func(s *Server) error {
+		if s.cfg.DemoClients {
+			_ = s.addDomains(DemoDomains, true) // consistent by construction (TestDemoDomains)
+		}
+		return s.addDomains(s.cfg.Domains, false)
+	}})
+
 // domainNames checks a domain name and gives its ASCII (IDNA) form: the
 // lookup mapping, with DNS lengths checked (no empty label).
 var domainNames = idna.New(idna.MapForLookup(), idna.VerifyDNSLength(true), idna.BidiRule())

@@ -202,7 +202,7 @@ func TestParseDomainSpec(t *testing.T) {
 	}
 }
 
-// TestDemoDomains: every demo domain is created (seedDemo ignores
+// TestDemoDomains: every demo domain is created (the seed ignores
 // addDomains' error, so an inconsistent DemoDomains would be a silent skip).
 func TestDemoDomains(t *testing.T) {
 	s := newSim(t, WithDemo(Config{}))

@@ -1,12 +1,53 @@
 package plesksim
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
 )
+
+// simOp is one operation of the client/customer operator, stated once, in
+// the file that implements it (registerOp): its element, its place in the
+// operator's xs:choice, the content model each protocol version gives it
+// (the schema, and so which versions have it) and what it does. The
+// validator (operatorDecl), the dispatch (opctx.run) and start-up (New)
+// read the table; nothing else names operations.
+type simOp struct {
+	name string
+	// pos is the operation's place in the operator's xs:choice, the order
+	// a 1014 lists the expected operations in (schema order, one order for
+	// both operators: add 10, get 20, del 30, set 40, ippool_add_ip 50,
+	// ippool_del_ip 60, cform_buttons_list 70, get-limit-descriptor 80,
+	// get-permission-descriptor 90, convert-to-reseller 100, change-owner
+	// 110, get-domain-list 120).
+	pos int
+	// schema returns the content model of the operation element at v
+	// (under <client> below 1.6.3.0, <customer> from it), and false when
+	// v's schema lacks the operation.
+	schema func(v version) ([]particle, bool)
+	// run answers one validated operation element; s.mu is held.
+	run func(x *opctx, op *node)
+	// seed, when set, creates the operation's start-up data, after the
+	// accounts and the demo clients (New); s is not yet shared.
+	seed func(s *Server) error
+}
+
+// simOps is the operations table, in pos order.
+var simOps []*simOp
+
+// registerOp adds op to simOps, in pos order, and returns it. Two
+// operations of one name or one pos panic at start-up.
+func registerOp(op *simOp) *simOp {
+	i, found := slices.BinarySearchFunc(simOps, op.pos, func(o *simOp, pos int) int { return cmp.Compare(o.pos, pos) })
+	if found || slices.ContainsFunc(simOps, func(o *simOp) bool { return o.name == op.name }) {
+		panic("plesksim: operation " + op.name + " registered twice")
+	}
+	simOps = slices.Insert(simOps, i, op)
+	return op
+}
 
 // opctx carries what every operation of one packet needs. s.mu is held.
 type opctx struct {
@@ -68,34 +109,11 @@ func (x *opctx) run(operator string, op *node) {
 		x.w.errResult(errPermission, "Permission denied.", nil)
 		return
 	}
-	switch op.name {
-	case "add":
-		x.add(op)
-	case "get":
-		x.get(op)
-	case "set":
-		x.set(op)
-	case "del":
-		x.del(op)
-	case "convert-to-reseller":
-		x.convert(op)
-	case "change-owner":
-		x.changeOwner(op)
-	case "ippool_add_ip":
-		x.ippool(op, true)
-	case "ippool_del_ip":
-		x.ippool(op, false)
-	case "cform_buttons_list":
-		x.buttons(op)
-	case "get-limit-descriptor":
-		x.descriptor(op, true)
-	case "get-permission-descriptor":
-		x.descriptor(op, false)
-	case "get-domain-list":
-		x.domainList(op)
-	default:
+	i := slices.IndexFunc(simOps, func(o *simOp) bool { return o.name == op.name })
+	if i < 0 {
 		panic("plesksim: validated operation without implementation: " + op.name)
 	}
+	simOps[i].run(x, op)
 }
 
 func (x *opctx) getProtos() {
@@ -282,6 +300,16 @@ const setNotFoundText = "client does not exist"
 
 // ---- ADD ----
 
+// add: client/add (1.3.x gen_info only, PROTOCOL.md §7.1; a template choice
+// from 1.4.0.0) and customer/add.
+var _ = registerOp(&simOp{name: "add", pos: 10, run: (*opctx).add,
+	schema: func(v version) ([]particle, bool) {
+		if v.atLeast(v1400) && !v.atLeast(v1630) {
+			return []particle{genInfoDecl(v, true), choice(0, 1, elem("template-id", stID, 1, 1), elem("template-name", stString, 1, 1))}, true
+		}
+		return []particle{genInfoDecl(v, true)}, true
+	}})
+
 func (x *opctx) add(op *node) {
 	gi := op.child("gen_info")
 	c := &client{limits: map[string]int64{}, perms: map[string]bool{}}
@@ -373,6 +401,17 @@ func (x *opctx) add(op *node) {
 }
 
 // ---- GET ----
+
+// get: the modern dataset has gen_info and stat; the legacy one also
+// permissions, limits and ippool.
+var _ = registerOp(&simOp{name: "get", pos: 20, run: (*opctx).get,
+	schema: func(v version) ([]particle, bool) {
+		data := []particle{opt("gen_info", stAny), opt("stat", stAny)}
+		if !v.atLeast(v1630) {
+			data = append(data, opt("permissions", stAny), opt("limits", stAny), opt("ippool", stAny))
+		}
+		return []particle{filterDecl(v), cplx("dataset", 1, 1, data...)}, true
+	}})
 
 func (x *opctx) get(op *node) {
 	ds := op.child("dataset")
@@ -545,6 +584,18 @@ func (x *opctx) ippoolData(u *user) {
 
 // ---- SET ----
 
+// set: gen_info; the legacy values also limits and permissions.
+var _ = registerOp(&simOp{name: "set", pos: 40, run: (*opctx).set,
+	schema: func(v version) ([]particle, bool) {
+		set := genInfoDecl(v, false)
+		set.el.min = 0
+		values := []particle{set}
+		if !v.atLeast(v1630) {
+			values = append(values, limitsDecl(v), permissionsDecl(v))
+		}
+		return []particle{filterDecl(v), cplx("values", 1, 1, values...)}, true
+	}})
+
 func (x *opctx) set(op *node) {
 	values := op.child("values")
 	gi := values.child("gen_info")
@@ -664,6 +715,9 @@ func (x *opctx) applySet(u *user, gi, lim, perm *node) {
 
 // ---- DEL ----
 
+var _ = registerOp(&simOp{name: "del", pos: 30, run: (*opctx).del,
+	schema: func(v version) ([]particle, bool) { return []particle{filterDecl(v)}, true }})
+
 // del removes each selected client with everything it holds (IP pool,
 // limits, permissions live on the client record).
 func (x *opctx) del(op *node) {
@@ -678,6 +732,15 @@ func (x *opctx) del(op *node) {
 }
 
 // ---- CONVERT-TO-RESELLER ----
+
+// convert-to-reseller: from 1.6.0.0; reseller-plan-name from 1.6.3.0.
+var _ = registerOp(&simOp{name: "convert-to-reseller", pos: 100, run: (*opctx).convert,
+	schema: func(v version) ([]particle, bool) {
+		if v.atLeast(v1630) {
+			return []particle{filterDecl(v), opt("reseller-plan-name", stString)}, true
+		}
+		return []particle{filterDecl(v)}, v.atLeast(v1600)
+	}})
 
 // convert turns clients into resellers (administrator only, 1006 otherwise;
 // [GUESS] the administrator may also convert a reseller's client).
@@ -712,6 +775,16 @@ func (x *opctx) convert(op *node) {
 }
 
 // ---- CHANGE-OWNER ----
+
+// change-owner: from 1.6.0.0; IP addresses and plan-name from 1.6.3.0.
+var _ = registerOp(&simOp{name: "change-owner", pos: 110, run: (*opctx).changeOwner,
+	schema: func(v version) ([]particle, bool) {
+		if v.atLeast(v1630) {
+			return []particle{filterDecl(v), req("new-owner-login", stString), many("ipV4-address", stString, 0),
+				many("ipV6-address", stString, 0), opt("plan-name", stString)}, true
+		}
+		return []particle{filterDecl(v), req("new-owner-login", stString)}, v.atLeast(v1600)
+	}})
 
 // ownsPlan reports whether service plan name belongs to owner: plan-name is
 // "the new owner's hosting plan" [DOC 73470].
@@ -772,6 +845,18 @@ func (x *opctx) changeOwner(op *node) {
 
 // ---- legacy IP pool ----
 
+// ippool_add_ip, ippool_del_ip: the legacy client operator only.
+var (
+	_ = registerOp(&simOp{name: "ippool_add_ip", pos: 50, schema: ippoolSchema,
+		run: func(x *opctx, op *node) { x.ippool(op, true) }})
+	_ = registerOp(&simOp{name: "ippool_del_ip", pos: 60, schema: ippoolSchema,
+		run: func(x *opctx, op *node) { x.ippool(op, false) }})
+)
+
+func ippoolSchema(v version) ([]particle, bool) {
+	return []particle{req("client_id", stID), many("ip_address", stString, 1)}, !v.atLeast(v1630)
+}
+
 // ippool adds or removes IPs of a client's pool: one result per ip_address,
 // carrying it. Unknown or invisible client → 1013 for each address; an IP the
 // server does not have → 1018; adding an IP already in the pool → 1007
@@ -812,6 +897,9 @@ func (x *opctx) ippool(op *node, add bool) {
 
 // ---- legacy cform_buttons_list ----
 
+var _ = registerOp(&simOp{name: "cform_buttons_list", pos: 70, run: (*opctx).buttons,
+	schema: func(v version) ([]particle, bool) { return []particle{filterDecl(v)}, !v.atLeast(v1630) }})
+
 // buttons lists a fixed set of custom buttons per client (shape of
 // buttonDataType, PROTOCOL.md §7.7); [GUESS] the set itself is invented.
 func (x *opctx) buttons(op *node) {
@@ -845,6 +933,18 @@ func (x *opctx) buttons(op *node) {
 }
 
 // ---- legacy descriptors ----
+
+// The descriptors: the legacy client operator from 1.5.0.0.
+var (
+	_ = registerOp(&simOp{name: "get-limit-descriptor", pos: 80, schema: descriptorSchema,
+		run: func(x *opctx, op *node) { x.descriptor(op, true) }})
+	_ = registerOp(&simOp{name: "get-permission-descriptor", pos: 90, schema: descriptorSchema,
+		run: func(x *opctx, op *node) { x.descriptor(op, false) }})
+)
+
+func descriptorSchema(v version) ([]particle, bool) {
+	return []particle{filterDecl(v)}, v.atLeast(v1500) && !v.atLeast(v1630)
+}
 
 // descriptor answers get-limit-descriptor / get-permission-descriptor: a
 // blank filter gives one server-level result without filter-id/id; a filter

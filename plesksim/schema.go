@@ -412,52 +412,20 @@ func permissionsDecl(v version) particle {
 }
 
 // operatorDecl declares <client> (v < 1.6.3.0) or <customer> (v ≥ 1.6.3.0)
-// with the operations of that version (PROTOCOL.md §8).
+// with the operations of that version (PROTOCOL.md §8): those of the
+// operations table (simOps) whose schema has them at v, in schema order.
 func operatorDecl(v version) *decl {
-	f := filterDecl
 	var ops []*decl
-	op := func(name string, content ...particle) {
-		ops = append(ops, &decl{name: name, typ: stComplex, min: 1, max: 1, content: content})
-	}
-	if v.atLeast(v1630) {
-		add := genInfoDecl(v, true)
-		op("add", add)
-		op("get", f(v), cplx("dataset", 1, 1, opt("gen_info", stAny), opt("stat", stAny)))
-		op("del", f(v))
-		set := genInfoDecl(v, false)
-		set.el.min = 0
-		op("set", f(v), cplx("values", 1, 1, set))
-		op("convert-to-reseller", f(v), opt("reseller-plan-name", stString))
-		op("change-owner", f(v), req("new-owner-login", stString), many("ipV4-address", stString, 0),
-			many("ipV6-address", stString, 0), opt("plan-name", stString))
-		if v.atLeast(v1670) {
-			op("get-domain-list", f(v))
+	for _, o := range simOps {
+		if content, ok := o.schema(v); ok {
+			ops = append(ops, &decl{name: o.name, typ: stComplex, min: 1, max: 1, content: content})
 		}
-		return &decl{name: "customer", typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
 	}
-	if v.atLeast(v1400) {
-		op("add", genInfoDecl(v, true), choice(0, 1, elem("template-id", stID, 1, 1), elem("template-name", stString, 1, 1)))
-	} else {
-		op("add", genInfoDecl(v, true)) // 1.3.x: gen_info only (PROTOCOL.md §7.1)
+	name := "client"
+	if v.atLeast(v1630) {
+		name = "customer"
 	}
-	op("get", f(v), cplx("dataset", 1, 1, opt("gen_info", stAny), opt("stat", stAny), opt("permissions", stAny),
-		opt("limits", stAny), opt("ippool", stAny)))
-	op("del", f(v))
-	set := genInfoDecl(v, false)
-	set.el.min = 0
-	op("set", f(v), cplx("values", 1, 1, set, limitsDecl(v), permissionsDecl(v)))
-	op("ippool_add_ip", req("client_id", stID), many("ip_address", stString, 1))
-	op("ippool_del_ip", req("client_id", stID), many("ip_address", stString, 1))
-	op("cform_buttons_list", f(v))
-	if v.atLeast(v1500) {
-		op("get-limit-descriptor", f(v))
-		op("get-permission-descriptor", f(v))
-	}
-	if v.atLeast(v1600) {
-		op("convert-to-reseller", f(v))
-		op("change-owner", f(v), req("new-owner-login", stString))
-	}
-	return &decl{name: "client", typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
+	return &decl{name: name, typ: stComplex, min: 1, max: 1, content: []particle{choice(1, unbounded, ops...)}}
 }
 
 // packetSchema declares the request packet accepted at v. The server

@@ -231,8 +231,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DemoClients {
 		s.seedDemo()
 	}
-	if err := s.addDomains(cfg.Domains, false); err != nil {
-		return nil, err
+	for _, o := range simOps {
+		if o.seed == nil {
+			continue
+		}
+		if err := o.seed(s); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

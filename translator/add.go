@@ -1,10 +1,17 @@
 package translator
 
-import "fmt"
+import (
+	"encoding/xml"
+	"fmt"
+)
 
 // AddRequest creates one client: operation add, every protocol version
 // (legacy client/add with optional template, modern customer/add; §7.1).
 type AddRequest struct{ Client NewClient }
+
+// opAdd: client/add and customer/add, every version; one result.
+var opAdd = register(&Op{name: OpAdd, element: "add", operators: accountOperators, oneResult: true,
+	newReply: func() replyReader { return new(AddReply) }})
 
 // Op returns the add operation.
 func (*AddRequest) Op() *Op { return opAdd }
@@ -143,9 +150,19 @@ type AddReply struct {
 
 func (*AddReply) isReply() {}
 
+// addResultXML is add's result: the new client's guid from 1.6.3.0.
+type addResultXML struct {
+	resultXML
+	GUID string `xml:"guid"`
+}
+
 // read reads client/add (< 1.6.3.0, no guid) or customer/add (1.6.3.0+,
 // with guid): its one <result> (§7.1; Op.oneResult).
-func (a *AddReply) read(r *resultXML) error {
+func (a *AddReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r addResultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

@@ -1,10 +1,16 @@
 package translator
 
-import "strings"
+import (
+	"encoding/xml"
+	"strings"
+)
 
 // ButtonsListRequest lists the custom buttons of clients' pages: legacy
 // client/cform_buttons_list, protocol < 1.6.3.0 (§7.7).
 type ButtonsListRequest struct{ Filter Filter }
+
+var opButtonsList = register(&Op{name: OpButtonsList, element: "cform_buttons_list", operators: legacyOperators, readOnly: true,
+	newReply: func() replyReader { return &ButtonsReply{Results: []ButtonsResult{}} }})
 
 // Op returns the cform_buttons_list operation.
 func (*ButtonsListRequest) Op() *Op { return opButtonsList }
@@ -46,6 +52,12 @@ type ButtonsReply struct{ Results []ButtonsResult }
 
 func (*ButtonsReply) isReply() {}
 
+// buttonsResultXML is cform_buttons_list's result: the client's buttons.
+type buttonsResultXML struct {
+	resultXML
+	Buttons []buttonXML `xml:"button"`
+}
+
 // buttonXML is buttonDataType (xs:all).
 type buttonXML struct {
 	Code        string  `xml:"code"`
@@ -65,7 +77,11 @@ type buttonXML struct {
 }
 
 // read reads one result of client/cform_buttons_list (< 1.6.3.0).
-func (out *ButtonsReply) read(r *resultXML) error {
+func (out *ButtonsReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r buttonsResultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

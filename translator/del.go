@@ -4,6 +4,8 @@ package translator
 // A blank filter deletes every client visible to the caller.
 type DelRequest struct{ Filter Filter }
 
+var opDel = register(&Op{name: OpDel, element: "del", operators: accountOperators, newReply: newResultsReply})
+
 // Op returns the del operation.
 func (*DelRequest) Op() *Op { return opDel }
 

@@ -1,6 +1,9 @@
 package translator
 
-import "strings"
+import (
+	"encoding/xml"
+	"strings"
+)
 
 // LimitDescriptorRequest reads the limits descriptor: legacy
 // client/get-limit-descriptor, protocol 1.5.0.0 up to 1.6.3.0 (§7.8). A blank
@@ -10,6 +13,16 @@ type LimitDescriptorRequest struct{ Filter Filter }
 // PermissionDescriptorRequest reads the permissions descriptor: legacy
 // client/get-permission-descriptor, protocol 1.5.0.0 up to 1.6.3.0 (§7.9).
 type PermissionDescriptorRequest struct{ Filter Filter }
+
+// The descriptors: legacy client operator, 1.5.0.0 up to 1.6.3.0.
+var (
+	opGetLimitDescriptor = register(&Op{name: OpGetLimitDescriptor, element: "get-limit-descriptor", operators: legacyOperators,
+		since: v1500, readOnly: true, newReply: newDescriptorReply})
+	opGetPermissionDescriptor = register(&Op{name: OpGetPermissionDescriptor, element: "get-permission-descriptor", operators: legacyOperators,
+		since: v1500, readOnly: true, newReply: newDescriptorReply})
+)
+
+func newDescriptorReply() replyReader { return &DescriptorReply{Results: []DescriptorResult{}} }
 
 // Op returns the get-limit-descriptor operation.
 func (*LimitDescriptorRequest) Op() *Op { return opGetLimitDescriptor }
@@ -82,6 +95,12 @@ type DescriptorReply struct{ Results []DescriptorResult }
 
 func (*DescriptorReply) isReply() {}
 
+// descriptorResultXML is a descriptor operation's result.
+type descriptorResultXML struct {
+	resultXML
+	Descriptor *descriptorXML `xml:"descriptor"`
+}
+
 type descriptorXML struct {
 	Properties []struct {
 		Name string `xml:"name"`
@@ -104,7 +123,11 @@ type descriptorXML struct {
 
 // read reads one result of client/get-limit-descriptor or
 // get-permission-descriptor (1.5.0.0 … 1.6.0.x).
-func (out *DescriptorReply) read(r *resultXML) error {
+func (out *DescriptorReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r descriptorResultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,9 +25,9 @@ const OpGetDomainList Operation = "get-domain-list"
 // documented (§8).
 var v1680 = MustParseVersion("1.6.8.0")
 
-var opGetDomainList = &Op{name: OpGetDomainList, element: "get-domain-list",
+var opGetDomainList = register(&Op{name: OpGetDomainList, element: "get-domain-list",
 	operators: operators{DialectCustomer: "customer"}, since: v1680, readOnly: true,
-	newReply: func() replyReader { return &DomainListReply{Results: []DomainListResult{}} }}
+	newReply: func() replyReader { return &DomainListReply{Results: []DomainListResult{}} }})
 
 // DomainListRequest lists the domains of the customers Filter selects:
 // customer/get-domain-list, protocol 1.6.8.0+ (§7.12). The filter is the
@@ -76,6 +77,12 @@ type DomainListReply struct{ Results []DomainListResult }
 
 func (*DomainListReply) isReply() {}
 
+// domainListResultXML is get-domain-list's result: the customer's domains.
+type domainListResultXML struct {
+	resultXML
+	Domains *domainListXML `xml:"domains"`
+}
+
 // domainListXML is domainListOutputType: the <domains> of a result.
 type domainListXML struct {
 	Domain []domainXML `xml:"domain"`
@@ -94,7 +101,11 @@ type domainXML struct {
 }
 
 // read reads one result of customer/get-domain-list.
-func (out *DomainListReply) read(r *resultXML) error {
+func (out *DomainListReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r domainListResultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

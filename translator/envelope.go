@@ -23,17 +23,17 @@ type Request interface {
 	build(v Version) (any, error)
 }
 
-// Reply is the decoded answer to one Request: *AddReply, *GetReply,
-// *ResultsReply, *IPPoolReply, *ButtonsReply, *DescriptorReply or
-// *DomainListReply, as its
-// Op says. ReplyAs gives it its type.
+// Reply is the decoded answer to one Request, of the type its Op says
+// (*AddReply, *GetReply, *ResultsReply, …). ReplyAs gives it its type.
 type Reply interface{ isReply() }
 
 // replyReader is a Reply being read: each <result> of its operation
-// element, in order, decoded on its own.
+// element, in order, handed to read just opened. read decodes it, whole,
+// into a wire struct of its own (DecodeElement; resultXML embedded for the
+// common part): d is the answer's depth-bounded decoder (maxAnswerDepth).
 type replyReader interface {
 	Reply
-	read(r *resultXML) error
+	read(d *xml.Decoder, result *xml.StartElement) error
 }
 
 // Result is the common per-object result (resultType / resultFilterType, §2).
@@ -57,24 +57,18 @@ func (r Result) Err() error {
 	return &Error{Code: r.ErrCode, Text: r.ErrText}
 }
 
-// resultXML is the union of every <result> shape of the client/customer
-// operator; each reply type reads the parts it needs. Unknown elements are
-// ignored by encoding/xml. Numbers are kept as text and parsed by hand to
-// tolerate surrounding whitespace and give clear errors.
+// resultXML is what every <result> (and <system>) holds: resultType's
+// status, error and object id. Each operation's reply decodes its results
+// into a struct of its own that embeds resultXML and adds the operation's
+// elements (getResultXML, addResultXML, …). Unknown elements are ignored by
+// encoding/xml. Numbers are kept as text and parsed by hand to tolerate
+// surrounding whitespace and give clear errors.
 type resultXML struct {
-	Status     string         `xml:"status"`
-	ErrCode    string         `xml:"errcode"`
-	ErrText    string         `xml:"errtext"`
-	FilterID   *string        `xml:"filter-id"`
-	ID         string         `xml:"id"`
-	GUID       string         `xml:"guid"`
-	IPAddress  *string        `xml:"ip_address"`
-	ClientID   string         `xml:"client_id"`
-	CustomerID string         `xml:"customer-id"` // XSD-1.6.6 leftover spelling of client_id (§7.5)
-	Data       *dataXML       `xml:"data"`
-	Buttons    []buttonXML    `xml:"button"`
-	Descriptor *descriptorXML `xml:"descriptor"`
-	Domains    *domainListXML `xml:"domains"` // get-domain-list (domains.go)
+	Status   string  `xml:"status"`
+	ErrCode  string  `xml:"errcode"`
+	ErrText  string  `xml:"errtext"`
+	FilterID *string `xml:"filter-id"`
+	ID       string  `xml:"id"`
 }
 
 func (r resultXML) result() (Result, error) {
@@ -124,7 +118,7 @@ func DecodeResponse(v Version, body []byte, reqs ...Request) ([]Reply, error) {
 	for i, r := range reqs {
 		readers[i] = r.Op().newReply()
 	}
-	err := readAnswer(v, body, reqs, func(i int, r *resultXML) error { return readers[i].read(r) })
+	err := readAnswer(v, body, reqs, func(i int, d *xml.Decoder, se *xml.StartElement) error { return readers[i].read(d, se) })
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +139,8 @@ func EachGetResult(v Version, body []byte, req *GetRequest, fn func(GetResult) e
 	if req == nil {
 		return fmt.Errorf("%w: request 0 is nil", ErrInvalidInput)
 	}
-	err := readAnswer(v, body, []Request{req}, func(_ int, r *resultXML) error {
-		gr, err := getResult(r)
+	err := readAnswer(v, body, []Request{req}, func(_ int, d *xml.Decoder, se *xml.StartElement) error {
+		gr, err := getResult(d, se)
 		if err != nil {
 			return err
 		}
@@ -167,10 +161,11 @@ type stopError struct{ err error }
 func (e *stopError) Error() string { return e.err.Error() }
 
 // readAnswer reads Plesk's answer to reqs sent at v, calling result for
-// each <result> of the i-th operation element, in order, each decoded on
-// its own (with DecodeElement), so that nothing but the current result is
-// held in wire form. Errors are as DecodeResponse's.
-func readAnswer(v Version, body []byte, reqs []Request, result func(i int, r *resultXML) error) error {
+// each <result> of the i-th operation element, in order, just opened;
+// result must consume it (each reply decodes it with DecodeElement), so
+// that nothing but the current result is held in wire form. Errors are as
+// DecodeResponse's.
+func readAnswer(v Version, body []byte, reqs []Request, result func(i int, d *xml.Decoder, se *xml.StartElement) error) error {
 	operator := reqs[0].Op().Operator(v)
 	n := 0
 	sysErr, err := walkPacket(body, func(d *xml.Decoder, se xml.StartElement) error {
@@ -187,7 +182,7 @@ func readAnswer(v Version, body []byte, reqs []Request, result func(i int, r *re
 			}
 			n++
 			i := n - 1
-			if err := readOperation(d, op, func(r *resultXML) error { return result(i, r) }); err != nil {
+			if err := readOperation(d, op, func(se *xml.StartElement) error { return result(i, d, se) }); err != nil {
 				return fmt.Errorf("<%s> (operation %d): %w", t.Name.Local, n, err)
 			}
 			return nil
@@ -206,9 +201,8 @@ func readAnswer(v Version, body []byte, reqs []Request, result func(i int, r *re
 }
 
 // readOperation reads the operation element of op just opened: each
-// <result> child decoded into a resultXML of its own and handed to fn;
-// other children skipped.
-func readOperation(d *xml.Decoder, op *Op, fn func(r *resultXML) error) error {
+// <result> child handed to fn, which consumes it; other children skipped.
+func readOperation(d *xml.Decoder, op *Op, fn func(se *xml.StartElement) error) error {
 	n := 0
 	err := eachChild(d, func(se xml.StartElement) error {
 		if se.Name.Local != "result" {
@@ -217,11 +211,7 @@ func readOperation(d *xml.Decoder, op *Op, fn func(r *resultXML) error) error {
 		if n++; op.oneResult && n > 1 {
 			return fmt.Errorf("%s has more than 1 result", op.element)
 		}
-		var r resultXML
-		if err := d.DecodeElement(&r, &se); err != nil {
-			return err
-		}
-		return fn(&r)
+		return fn(&se)
 	})
 	if err == nil && op.oneResult && n != 1 {
 		err = fmt.Errorf("%s has %d results, want 1", op.element, n)
@@ -426,7 +416,13 @@ type ResultsReply struct{ Results []Result }
 
 func (*ResultsReply) isReply() {}
 
-func (rr *ResultsReply) read(r *resultXML) error {
+func newResultsReply() replyReader { return &ResultsReply{Results: []Result{}} }
+
+func (rr *ResultsReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r resultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

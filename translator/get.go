@@ -1,6 +1,9 @@
 package translator
 
-import "strings"
+import (
+	"encoding/xml"
+	"strings"
+)
 
 // GetRequest reads clients: operation get, every protocol version (§7.2).
 // GenInfo and Stat work in both dialects; Permissions, Limits and IPPool are
@@ -9,6 +12,18 @@ type GetRequest struct {
 	Filter                                     Filter
 	GenInfo, Stat, Permissions, Limits, IPPool bool
 }
+
+// get and its legacy datasets: limits, permissions and ippool are
+// operations of their own (client/get, < 1.6.3.0), since those have their
+// own version window (§8).
+var (
+	opGet            = register(&Op{name: OpGet, element: "get", operators: accountOperators, readOnly: true, newReply: newGetReply})
+	opGetLimits      = register(&Op{name: OpGetLimits, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply})
+	opGetPermissions = register(&Op{name: OpGetPermissions, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply})
+	opGetIPPool      = register(&Op{name: OpGetIPPool, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply})
+)
+
+func newGetReply() replyReader { return &GetReply{Results: []GetResult{}} }
 
 // Op returns the most demanding operation requested: get-limits,
 // get-permissions, get-ippool, else get. (All three share one version
@@ -93,6 +108,12 @@ type GetReply struct{ Results []GetResult }
 
 func (*GetReply) isReply() {}
 
+// getResultXML is get's result: the client's data.
+type getResultXML struct {
+	resultXML
+	Data *dataXML `xml:"data"`
+}
+
 // dataXML is clientData (xs:all: any order).
 type dataXML struct {
 	GenInfo     *genInfoXML     `xml:"gen_info"`
@@ -157,8 +178,8 @@ type ipPoolXML struct {
 // read reads one result of client/get (legacy, < 1.6.3.0: filter-id from
 // 1.4.2.0, limits in either format) or customer/get (1.6.3.0+; stat/webapps
 // absent from 1.6.9.1).
-func (g *GetReply) read(r *resultXML) error {
-	gr, err := getResult(r)
+func (g *GetReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	gr, err := getResult(d, se)
 	if err != nil {
 		return err
 	}
@@ -166,8 +187,12 @@ func (g *GetReply) read(r *resultXML) error {
 	return nil
 }
 
-// getResult converts one get result.
-func getResult(r *resultXML) (GetResult, error) {
+// getResult decodes and converts one get result.
+func getResult(dec *xml.Decoder, se *xml.StartElement) (GetResult, error) {
+	var r getResultXML
+	if err := dec.DecodeElement(&r, se); err != nil {
+		return GetResult{}, err
+	}
 	res, err := r.result()
 	if err != nil {
 		return GetResult{}, err

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"encoding/xml"
 	"fmt"
 	"strings"
 )
@@ -18,6 +19,13 @@ type IPPoolDelRequest struct {
 	ClientID int
 	IPs      []string
 }
+
+var (
+	opIPPoolAddIP = register(&Op{name: OpIPPoolAddIP, element: "ippool_add_ip", operators: legacyOperators, newReply: newIPPoolReply})
+	opIPPoolDelIP = register(&Op{name: OpIPPoolDelIP, element: "ippool_del_ip", operators: legacyOperators, newReply: newIPPoolReply})
+)
+
+func newIPPoolReply() replyReader { return &IPPoolReply{Results: []IPPoolResult{}} }
 
 // Op returns the ippool_add_ip operation.
 func (*IPPoolAddRequest) Op() *Op { return opIPPoolAddIP }
@@ -75,9 +83,21 @@ type IPPoolReply struct{ Results []IPPoolResult }
 
 func (*IPPoolReply) isReply() {}
 
+// ipPoolResultXML is poolOperationResult.
+type ipPoolResultXML struct {
+	resultXML
+	IPAddress  *string `xml:"ip_address"`
+	ClientID   string  `xml:"client_id"`
+	CustomerID string  `xml:"customer-id"` // XSD-1.6.6 leftover spelling of client_id (§7.5)
+}
+
 // read reads one result of client/ippool_add_ip or ippool_del_ip
 // (< 1.6.3.0).
-func (p *IPPoolReply) read(r *resultXML) error {
+func (p *IPPoolReply) read(d *xml.Decoder, se *xml.StartElement) error {
+	var r ipPoolResultXML
+	if err := d.DecodeElement(&r, se); err != nil {
+		return err
+	}
 	res, err := r.result()
 	if err != nil {
 		return err

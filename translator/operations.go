@@ -1,12 +1,18 @@
 package translator
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
 
 // An Op is one operation of the client accounts operator (§7), stated once:
 // its name, its operation element, its operator element in each dialect,
 // whether it only reads, the protocol versions that have it and its typed
 // reply. How its request is built is the build method of the request type
-// that names it (Request.Op), next to its wire structs.
+// that names it (Request.Op), and how its answer is read the read method of
+// its reply type, which decodes each <result> into a wire struct of its
+// own; the Op is registered (register) in that same file, next to them.
 //
 // Everything that needs to know about an operation reads these values:
 // Version.Supports and PickVersion, EncodeRequest (the operator and
@@ -53,67 +59,35 @@ func (o *Op) SupportedBy(v Version) bool {
 	return v.AtLeast(o.since) && o.Operator(v) != ""
 }
 
-func newGetReply() replyReader     { return &GetReply{Results: []GetResult{}} }
-func newResultsReply() replyReader { return &ResultsReply{Results: []Result{}} }
-func newIPPoolReply() replyReader  { return &IPPoolReply{Results: []IPPoolResult{}} }
+// operations lists every registered Op, sorted by name: Operations' and
+// AllOperations' order, whatever order the files register in.
+var operations []*Op
 
-func newDescriptorReply() replyReader {
-	return &DescriptorReply{Results: []DescriptorResult{}}
+// register adds op to the operations and returns it. Each operation
+// registers itself from the file of its request type
+// (var opX = register(&Op{…})), so a new operation touches that file only.
+// Two operations of one name panic at start-up.
+func register(op *Op) *Op {
+	i, found := slices.BinarySearchFunc(operations, op.name, byName)
+	if found {
+		panic("translator: operation " + string(op.name) + " registered twice")
+	}
+	operations = slices.Insert(operations, i, op)
+	return op
 }
 
-// The operations (§7, version matrix §8). get, set and del carry the legacy
-// datasets (limits, permissions, ippool) as operations of their own, since
-// those have their own version window.
-var (
-	opAdd = &Op{name: OpAdd, element: "add", operators: accountOperators, oneResult: true,
-		newReply: func() replyReader { return new(AddReply) }}
-	opGet = &Op{name: OpGet, element: "get", operators: accountOperators, readOnly: true, newReply: newGetReply}
-	opSet = &Op{name: OpSet, element: "set", operators: accountOperators, newReply: newResultsReply}
-	opDel = &Op{name: OpDel, element: "del", operators: accountOperators, newReply: newResultsReply}
+func byName(o *Op, n Operation) int { return cmp.Compare(o.name, n) }
 
-	opGetLimits      = &Op{name: OpGetLimits, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply}
-	opSetLimits      = &Op{name: OpSetLimits, element: "set", operators: legacyOperators, newReply: newResultsReply}
-	opGetPermissions = &Op{name: OpGetPermissions, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply}
-	opSetPermissions = &Op{name: OpSetPermissions, element: "set", operators: legacyOperators, newReply: newResultsReply}
-	opGetIPPool      = &Op{name: OpGetIPPool, element: "get", operators: legacyOperators, readOnly: true, newReply: newGetReply}
-
-	opIPPoolAddIP = &Op{name: OpIPPoolAddIP, element: "ippool_add_ip", operators: legacyOperators, newReply: newIPPoolReply}
-	opIPPoolDelIP = &Op{name: OpIPPoolDelIP, element: "ippool_del_ip", operators: legacyOperators, newReply: newIPPoolReply}
-	opButtonsList = &Op{name: OpButtonsList, element: "cform_buttons_list", operators: legacyOperators, readOnly: true,
-		newReply: func() replyReader { return &ButtonsReply{Results: []ButtonsResult{}} }}
-
-	opGetLimitDescriptor = &Op{name: OpGetLimitDescriptor, element: "get-limit-descriptor", operators: legacyOperators,
-		since: v1500, readOnly: true, newReply: newDescriptorReply}
-	opGetPermissionDescriptor = &Op{name: OpGetPermissionDescriptor, element: "get-permission-descriptor", operators: legacyOperators,
-		since: v1500, readOnly: true, newReply: newDescriptorReply}
-
-	opConvertToReseller = &Op{name: OpConvertToReseller, element: "convert-to-reseller", operators: accountOperators,
-		since: v1600, newReply: newResultsReply}
-	opChangeOwner = &Op{name: OpChangeOwner, element: "change-owner", operators: accountOperators,
-		since: v1600, newReply: newResultsReply}
-)
-
-// operations lists every Op in a stable order: AllOperations' order.
-var operations = []*Op{
-	opAdd, opGet, opSet, opDel,
-	opGetLimits, opSetLimits, opGetPermissions, opSetPermissions,
-	opGetIPPool, opIPPoolAddIP, opIPPoolDelIP, opButtonsList,
-	opGetLimitDescriptor, opGetPermissionDescriptor,
-	opConvertToReseller, opChangeOwner,
-	opGetDomainList,
-}
-
-// Operations returns every operation, in a stable order.
+// Operations returns every operation, in a stable order: by name.
 func Operations() []*Op { return append([]*Op(nil), operations...) }
 
 // Op returns the operation named o, or nil when there is none.
 func (o Operation) Op() *Op {
-	for _, op := range operations {
-		if op.name == o {
-			return op
-		}
+	i, found := slices.BinarySearchFunc(operations, o, byName)
+	if !found {
+		return nil
 	}
-	return nil
+	return operations[i]
 }
 
 // ReplyAs returns rep as a T (*AddReply, *GetReply, …), or an error wrapping

@@ -7,6 +7,9 @@ type ConvertToResellerRequest struct {
 	ResellerPlanName *string
 }
 
+var opConvertToReseller = register(&Op{name: OpConvertToReseller, element: "convert-to-reseller", operators: accountOperators,
+	since: v1600, newReply: newResultsReply})
+
 // Op returns the convert-to-reseller operation.
 func (*ConvertToResellerRequest) Op() *Op { return opConvertToReseller }
 
@@ -44,6 +47,9 @@ type ChangeOwnerRequest struct {
 	IPv4, IPv6    []string
 	PlanName      *string
 }
+
+var opChangeOwner = register(&Op{name: OpChangeOwner, element: "change-owner", operators: accountOperators,
+	since: v1600, newReply: newResultsReply})
 
 // Op returns the change-owner operation.
 func (*ChangeOwnerRequest) Op() *Op { return opChangeOwner }

@@ -13,6 +13,13 @@ type SetRequest struct {
 	Permissions []Permission // empty = not sent
 }
 
+// set and its legacy datasets (client/set, < 1.6.3.0), as get's.
+var (
+	opSet            = register(&Op{name: OpSet, element: "set", operators: accountOperators, newReply: newResultsReply})
+	opSetLimits      = register(&Op{name: OpSetLimits, element: "set", operators: legacyOperators, newReply: newResultsReply})
+	opSetPermissions = register(&Op{name: OpSetPermissions, element: "set", operators: legacyOperators, newReply: newResultsReply})
+)
+
 // Op returns the most demanding operation the request needs: set-limits,
 // set-permissions, else set.
 func (r *SetRequest) Op() *Op {

@@ -216,7 +216,7 @@ const (
 )
 
 // AllOperations returns the name of every operation in Operations, in its
-// order.
+// order (by name).
 func AllOperations() []Operation {
 	out := make([]Operation, len(operations))
 	for i, op := range operations {

@@ -62,6 +62,12 @@ func (fl *filler) fill(v reflect.Value, name string) {
 		for i := range v.NumField() {
 			sf := v.Type().Field(i)
 			tag, _, _ := strings.Cut(sf.Tag.Get("xml"), ",")
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && tag == "" {
+				// An embedded struct (resultXML in each operation's
+				// result): its fields are the outer element's.
+				fl.fillFields(v.Field(i))
+				continue
+			}
 			if sf.Name == "XMLName" {
 				fl.fill(v.Field(i), name)
 				continue
@@ -74,6 +80,20 @@ func (fl *filler) fill(v reflect.Value, name string) {
 		}
 	default:
 		fl.t.Fatalf("%s (%s): kind %s has no filler", name, v.Type(), v.Kind())
+	}
+}
+
+// fillFields fills the fields of an embedded struct, whose value itself
+// reflection may not hand out.
+func (fl *filler) fillFields(v reflect.Value) {
+	for i := range v.NumField() {
+		sf := v.Type().Field(i)
+		tag, _, _ := strings.Cut(sf.Tag.Get("xml"), ",")
+		if !sf.IsExported() || tag == "" {
+			fl.t.Fatalf("%s.%s: not an exported xml-tagged field; teach filler its type", v.Type(), sf.Name)
+		}
+		fl.tags = append(fl.tags, tag)
+		fl.fill(v.Field(i), tag)
 	}
 }
 
@@ -105,30 +125,35 @@ func TestEveryRequestFieldReachesThePacket(t *testing.T) {
 	}
 }
 
-// TestEveryResultFieldIsRead: a <result> with every field of resultXML (and
-// of everything under it) set, as xml.Marshal writes it, is read by
-// DecodeResponse's reader (readAnswer) into the value written.
+// TestEveryResultFieldIsRead: a <result> with every field of resultXML and
+// of each operation's result struct (and of everything under them) set, as
+// xml.Marshal writes it, is read by DecodeResponse's reader (readAnswer and
+// DecodeElement) into the value written.
 func TestEveryResultFieldIsRead(t *testing.T) {
-	var in resultXML
-	(&filler{t: t}).fill(reflect.ValueOf(&in).Elem(), "result")
-	// The response spellings of limits and permissions are the pairs.
-	result, err := xml.MarshalIndent(struct {
-		resultXML
-		XMLName xml.Name `xml:"result"`
-	}{resultXML: in}, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `<packet><customer><get>` + string(result) + `</get></customer></packet>`
-	var got []resultXML
-	err = readAnswer(v1691, []byte(body), []Request{&GetRequest{}}, func(_ int, r *resultXML) error {
-		got = append(got, *r)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || !reflect.DeepEqual(got[0], in) {
-		t.Errorf("read from\n%s\ngot  %+v\nwant %+v", body, got, in)
+	for _, in := range []any{
+		&resultXML{}, &addResultXML{}, &getResultXML{}, &ipPoolResultXML{}, &buttonsResultXML{},
+		&descriptorResultXML{}, &domainListResultXML{},
+	} {
+		(&filler{t: t}).fill(reflect.ValueOf(in).Elem(), "result")
+		// The response spellings of limits and permissions are the pairs.
+		var result strings.Builder
+		enc := xml.NewEncoder(&result)
+		enc.Indent("", " ")
+		if err := enc.EncodeElement(in, xml.StartElement{Name: xml.Name{Local: "result"}}); err != nil {
+			t.Fatal(err)
+		}
+		body := `<packet><customer><get>` + result.String() + `</get></customer></packet>`
+		var got []any
+		err := readAnswer(v1691, []byte(body), []Request{&GetRequest{}}, func(_ int, d *xml.Decoder, se *xml.StartElement) error {
+			r := reflect.New(reflect.TypeOf(in).Elem()).Interface()
+			got = append(got, r)
+			return d.DecodeElement(r, se)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || !reflect.DeepEqual(got[0], in) {
+			t.Errorf("%T: read from\n%s\ngot  %+v\nwant %+v", in, body, got, in)
+		}
 	}
 }
