@@ -211,7 +211,7 @@ func pageOf(ids []int, after, limit int) (page, rest []int) {
 // are kept, not a result per client.
 func (s *Server) selectionIDs(ctx context.Context, f translator.Filter) ([]int, error) {
 	req := &translator.GetRequest{Filter: f}
-	v, err := s.versionFor(ctx, req.Operation())
+	v, err := s.versionFor(ctx, req.Op().Name())
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (s *Server) pageRecords(ctx context.Context, ids []int, in include) (listPa
 		return listPage{inc: in}, nil
 	}
 	req := &translator.GetRequest{Filter: translator.ByID(ids...), GenInfo: true, Stat: in.Stat}
-	v, err := s.versionFor(ctx, req.Operation())
+	v, err := s.versionFor(ctx, req.Op().Name())
 	if err != nil {
 		return listPage{}, err
 	}

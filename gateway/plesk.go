@@ -135,7 +135,7 @@ func recordOf(r *translator.GetResult, in include, v translator.Version) clientR
 // error.
 func (s *Server) readResults(ctx context.Context, f translator.Filter, in include) (results []translator.GetResult, v translator.Version, misses []translator.Result, err error) {
 	main := &translator.GetRequest{Filter: f, GenInfo: true, Stat: in.Stat}
-	v, err = s.versionFor(ctx, main.Operation())
+	v, err = s.versionFor(ctx, main.Op().Name())
 	if err != nil {
 		return nil, v, nil, err
 	}

@@ -16,9 +16,6 @@ var opAdd = register(&Op{name: OpAdd, element: "add", operators: accountOperator
 // Op returns the add operation.
 func (*AddRequest) Op() *Op { return opAdd }
 
-// Operation returns OpAdd.
-func (*AddRequest) Operation() Operation { return OpAdd }
-
 // addXML is client/add (legacy: gen_info then a template choice) and
 // customer/add (gen_info only).
 type addXML struct {

@@ -15,9 +15,6 @@ var opButtonsList = register(&Op{name: OpButtonsList, element: "cform_buttons_li
 // Op returns the cform_buttons_list operation.
 func (*ButtonsListRequest) Op() *Op { return opButtonsList }
 
-// Operation returns OpButtonsList.
-func (*ButtonsListRequest) Operation() Operation { return OpButtonsList }
-
 type buttonsListXML struct {
 	Filter filterXML `xml:"filter"`
 }

@@ -9,9 +9,6 @@ var opDel = register(&Op{name: OpDel, element: "del", operators: accountOperator
 // Op returns the del operation.
 func (*DelRequest) Op() *Op { return opDel }
 
-// Operation returns OpDel.
-func (*DelRequest) Operation() Operation { return OpDel }
-
 type delXML struct {
 	Filter filterXML `xml:"filter"`
 }

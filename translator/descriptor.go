@@ -27,14 +27,8 @@ func newDescriptorReply() replyReader { return &DescriptorReply{Results: []Descr
 // Op returns the get-limit-descriptor operation.
 func (*LimitDescriptorRequest) Op() *Op { return opGetLimitDescriptor }
 
-// Operation returns OpGetLimitDescriptor.
-func (*LimitDescriptorRequest) Operation() Operation { return OpGetLimitDescriptor }
-
 // Op returns the get-permission-descriptor operation.
 func (*PermissionDescriptorRequest) Op() *Op { return opGetPermissionDescriptor }
-
-// Operation returns OpGetPermissionDescriptor.
-func (*PermissionDescriptorRequest) Operation() Operation { return OpGetPermissionDescriptor }
 
 type descriptorReqXML struct {
 	Filter filterXML `xml:"filter"`

@@ -37,9 +37,6 @@ type DomainListRequest struct{ Filter Filter }
 // Op returns the get-domain-list operation.
 func (*DomainListRequest) Op() *Op { return opGetDomainList }
 
-// Operation returns OpGetDomainList.
-func (*DomainListRequest) Operation() Operation { return OpGetDomainList }
-
 type domainListReqXML struct {
 	Filter filterXML `xml:"filter"`
 }

@@ -195,8 +195,8 @@ func TestRequestOperation(t *testing.T) {
 		{&PermissionDescriptorRequest{}, OpGetPermissionDescriptor}, {&ConvertToResellerRequest{}, OpConvertToReseller},
 		{&ChangeOwnerRequest{}, OpChangeOwner}, {&DomainListRequest{}, OpGetDomainList},
 	} {
-		if got := c.r.Operation(); got != c.op {
-			t.Errorf("%T.Operation() = %s, want %s", c.r, got, c.op)
+		if got := c.r.Op().Name(); got != c.op {
+			t.Errorf("%T.Op().Name() = %s, want %s", c.r, got, c.op)
 		}
 	}
 }

@@ -16,8 +16,6 @@ import (
 type Request interface {
 	// Op is the operation the request is sent as.
 	Op() *Op
-	// Operation is Op().Name(): the capability the request needs.
-	Operation() Operation
 	// build checks the request against protocol v and returns the content
 	// of its operation element.
 	build(v Version) (any, error)

@@ -137,7 +137,7 @@ func (g *encGen) legacyName() string {
 func (g *encGen) requestFor(v Version) Request {
 	mark := len(g.drawn)
 	r := g.request()
-	for try := 0; try < 4 && r != nil && !v.Supports(r.Operation()) && g.n(8) != 0; try++ {
+	for try := 0; try < 4 && r != nil && !v.Supports(r.Op().Name()) && g.n(8) != 0; try++ {
 		g.drawn = g.drawn[:mark]
 		r = g.request()
 	}

@@ -40,9 +40,6 @@ func (r *GetRequest) Op() *Op {
 	return opGet
 }
 
-// Operation returns OpGetLimits, OpGetPermissions, OpGetIPPool or OpGet.
-func (r *GetRequest) Operation() Operation { return r.Op().name }
-
 type getXML struct {
 	Filter  filterXML  `xml:"filter"`
 	Dataset datasetXML `xml:"dataset"`
@@ -60,7 +57,7 @@ type datasetXML struct {
 
 // build builds client/get (legacy) or customer/get (1.6.3.0+).
 func (r *GetRequest) build(v Version) (any, error) {
-	op := r.Operation()
+	op := r.Op().Name()
 	for _, need := range []struct {
 		on bool
 		op Operation

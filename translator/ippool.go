@@ -30,14 +30,8 @@ func newIPPoolReply() replyReader { return &IPPoolReply{Results: []IPPoolResult{
 // Op returns the ippool_add_ip operation.
 func (*IPPoolAddRequest) Op() *Op { return opIPPoolAddIP }
 
-// Operation returns OpIPPoolAddIP.
-func (*IPPoolAddRequest) Operation() Operation { return OpIPPoolAddIP }
-
 // Op returns the ippool_del_ip operation.
 func (*IPPoolDelRequest) Op() *Op { return opIPPoolDelIP }
-
-// Operation returns OpIPPoolDelIP.
-func (*IPPoolDelRequest) Operation() Operation { return OpIPPoolDelIP }
 
 // ipPoolOperateXML is ipPoolOperateType with the legacy client_id spelling.
 type ipPoolOperateXML struct {

@@ -25,8 +25,8 @@ func TestOperationsAreComplete(t *testing.T) {
 	}
 	var sent []*Op
 	for _, r := range everyRequest {
-		if r.Op().Name() != r.Operation() {
-			t.Errorf("%T: Op %s, Operation %s", r, r.Op().Name(), r.Operation())
+		if r.Op().Name().Op() != r.Op() {
+			t.Errorf("%T: Op %s is not the operation registered under its name", r, r.Op().Name())
 		}
 		sent = append(sent, r.Op())
 	}
@@ -101,7 +101,6 @@ var opForeign = &Op{name: "foreign", element: "get", operators: operators{Dialec
 	readOnly: true, newReply: newGetReply}
 
 func (foreignRequest) Op() *Op                    { return opForeign }
-func (foreignRequest) Operation() Operation       { return opForeign.name }
 func (foreignRequest) build(Version) (any, error) { return &struct{}{}, nil }
 
 // TestEncodeTakesTheOperatorFromTheOperation: the operator element is the

@@ -13,9 +13,6 @@ var opConvertToReseller = register(&Op{name: OpConvertToReseller, element: "conv
 // Op returns the convert-to-reseller operation.
 func (*ConvertToResellerRequest) Op() *Op { return opConvertToReseller }
 
-// Operation returns OpConvertToReseller.
-func (*ConvertToResellerRequest) Operation() Operation { return OpConvertToReseller }
-
 type convertXML struct {
 	Filter           filterXML `xml:"filter"`
 	ResellerPlanName *string   `xml:"reseller-plan-name"`
@@ -53,9 +50,6 @@ var opChangeOwner = register(&Op{name: OpChangeOwner, element: "change-owner", o
 
 // Op returns the change-owner operation.
 func (*ChangeOwnerRequest) Op() *Op { return opChangeOwner }
-
-// Operation returns OpChangeOwner.
-func (*ChangeOwnerRequest) Operation() Operation { return OpChangeOwner }
 
 type changeOwnerXML struct {
 	Filter        filterXML `xml:"filter"`

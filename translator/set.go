@@ -32,9 +32,6 @@ func (r *SetRequest) Op() *Op {
 	return opSet
 }
 
-// Operation returns OpSetLimits, OpSetPermissions or OpSet.
-func (r *SetRequest) Operation() Operation { return r.Op().name }
-
 type setXML struct {
 	Filter filterXML    `xml:"filter"`
 	Values setValuesXML `xml:"values"`
@@ -70,7 +67,7 @@ type setGenInfoXML struct {
 // build builds client/set (legacy, with limits/permissions) or customer/set
 // (1.6.3.0+, gen_info only). A request with nothing to set is invalid input.
 func (r *SetRequest) build(v Version) (any, error) {
-	op := r.Operation()
+	op := r.Op().Name()
 	if r.Client == nil && r.Limits == nil && len(r.Permissions) == 0 {
 		return nil, fmt.Errorf("%w: set: nothing to set", ErrInvalidInput)
 	}
