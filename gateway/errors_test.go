@@ -453,3 +453,24 @@ func TestInvalidValueAlreadyExistsIsConflict(t *testing.T) {
 		t.Errorf("plain 1019: %+v", p)
 	}
 }
+
+// Problem bodies end with a newline, as success bodies do (a terminal's
+// prompt then starts on its own line after curl).
+func TestErrorBodiesEndWithNewline(t *testing.T) {
+	h := newHarness(t)
+	ok := h.expect(h.do("GET", "/clients", nil), 200)
+	if !bytes.HasSuffix(ok.body, []byte("}\n")) {
+		t.Fatalf("success body ends %q", ok.body[max(0, len(ok.body)-10):])
+	}
+	for _, r := range []response{
+		h.do("GET", "/clients/424242", nil),                // 404 from Plesk
+		h.do("GET", "/clients?login=a&id=3", nil),          // 400 from the gateway
+		h.as("admin", "wrong").do("GET", "/clients", nil),  // 401
+		h.do("POST", "/clients", "not json", "text/plain"), // 415
+		h.anonymous().do("GET", "/no-such-route", nil),     // 404 route
+	} {
+		if r.StatusCode < 400 || !bytes.HasSuffix(r.body, []byte("}\n")) {
+			t.Errorf("%s %s → %d, body ends %q", r.Request.Method, r.Request.URL, r.StatusCode, r.body[max(0, len(r.body)-10):])
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -115,4 +116,14 @@ func metricLine(t *testing.T, s *Server, name string) string {
 		}
 	}
 	return ""
+}
+
+// GET / — the first URL a newcomer tries — leads to Swagger UI instead of
+// a 404 problem.
+func TestRootLeadsToDocs(t *testing.T) {
+	h := newHarness(t).anonymous()
+	r := h.do("GET", "/", nil)
+	if r.StatusCode != 200 || r.Request.URL.Path != "/docs/" || !bytes.Contains(r.body, []byte("swagger")) {
+		t.Fatalf("GET / → %d at %s: %.200s", r.StatusCode, r.Request.URL.Path, r.body)
+	}
 }
