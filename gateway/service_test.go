@@ -43,9 +43,12 @@ func TestReadyzProbesAtMostOncePerWindow(t *testing.T) {
 	}
 }
 
-// TestReadyzWithAFullQueue: with every slot taken and the queue full of
-// callers' reads, /readyz still says ready: a full queue is not "not ready".
-func TestReadyzWithAFullQueue(t *testing.T) {
+// heldPanel is a gateway with one upstream slot and a queue of queue, in
+// front of a panel that holds every get_protos until the test ends; busy
+// starts one such packet per login and returns when the first is at the
+// panel.
+func heldPanel(t *testing.T, queue int) (s *Server, busy func(logins ...string)) {
+	t.Helper()
 	release := make(chan struct{})
 	arrived := make(chan struct{}, 10)
 	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,24 +58,37 @@ func TestReadyzWithAFullQueue(t *testing.T) {
 	}))
 	var wg sync.WaitGroup
 	t.Cleanup(func() { close(release); wg.Wait(); panel.Close() })
-	s, err := New(Config{Upstream: upstream.Config{BaseURL: panel.URL, Concurrency: 1, Queue: 1}})
+	s, err := New(Config{Upstream: upstream.Config{BaseURL: panel.URL, Concurrency: 1, Queue: queue}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, login := range []string{"a", "b"} {
-		wg.Go(func() {
-			_, _ = s.upstream.Protos(context.Background(), upstream.Credentials{Login: login, Password: "pw"})
-		})
-		if login == "a" {
-			<-arrived
+	return s, func(logins ...string) {
+		for i, login := range logins {
+			wg.Go(func() {
+				_, _ = s.upstream.Protos(context.Background(), upstream.Credentials{Login: login, Password: "pw"})
+			})
+			if i == 0 {
+				<-arrived
+			}
 		}
 	}
+}
+
+func readyz(s *Server) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	return rec
+}
+
+// TestReadyzWithAFullQueue: with every slot taken and the queue full of
+// callers' reads, /readyz still says ready: a full queue is not "not ready".
+func TestReadyzWithAFullQueue(t *testing.T) {
+	s, busy := heldPanel(t, 1)
+	busy("a", "b")
 	for !strings.Contains(metricLine(t, s, "pleskgate_upstream_queued"), " 1") {
 		runtime.Gosched()
 	}
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	if rec.Code != http.StatusOK {
+	if rec := readyz(s); rec.Code != http.StatusOK {
 		t.Fatalf("/readyz with a full queue: %d %s, want 200", rec.Code, rec.Body)
 	}
 }
@@ -81,26 +97,9 @@ func TestReadyzWithAFullQueue(t *testing.T) {
 // and room in the queue, the probe waits out its time in the queue without
 // sending anything; that is a busy panel, not a failing one.
 func TestReadyzWhileItsProbeWaitsForASlot(t *testing.T) {
-	release := make(chan struct{})
-	arrived := make(chan struct{}, 10)
-	panel := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived <- struct{}{}
-		<-release
-		_, _ = io.WriteString(w, `<?xml version="1.0"?><packet><server><get_protos><result><status>ok</status><protos><proto>1.6.9.1</proto></protos></result></get_protos></server></packet>`)
-	}))
-	var wg sync.WaitGroup
-	t.Cleanup(func() { close(release); wg.Wait(); panel.Close() })
-	s, err := New(Config{Upstream: upstream.Config{BaseURL: panel.URL, Concurrency: 1, Queue: 8}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() {
-		_, _ = s.upstream.Protos(context.Background(), upstream.Credentials{Login: "a", Password: "pw"})
-	})
-	<-arrived
-	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	if rec.Code != http.StatusOK {
+	s, busy := heldPanel(t, 8)
+	busy("a")
+	if rec := readyz(s); rec.Code != http.StatusOK {
 		t.Fatalf("/readyz while its probe waited for a slot: %d %s, want 200", rec.Code, rec.Body)
 	}
 }
