@@ -91,18 +91,28 @@ func expectRefused(t *testing.T, h *harness, r response, op string) Problem {
 // own against a refusing panel, sends one refused packet, answers 501 with
 // the panel's words, and the next call sends nothing.
 func TestLegacyRefusedEveryEndpoint(t *testing.T) {
+	refusedOnceEveryEndpoint(t, withRefuseLegacy, "legacyuser", func(t *testing.T, h *harness, r response, op string) {
+		expectRefused(t, h, r, op)
+	})
+}
+
+// refusedOnceEveryEndpoint runs each legacy-only endpoint on its own
+// against a panel refusing the legacy operator (refuse): the first call
+// sends its one refused packet (and its modern ones), expect checks the
+// 501, and the second call sends nothing.
+func refusedOnceEveryEndpoint(t *testing.T, refuse harnessOpt, login string, expect func(*testing.T, *harness, response, string)) {
 	for _, c := range legacyCalls(0) {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
-			h := newHarness(t, withRefuseLegacy)
-			id := h.createClient("legacyuser")
+			h := newHarness(t, refuse)
+			id := h.createClient(login)
 			c := legacyCalls(id)[indexOf(legacyCalls(0), c)]
 			before := h.packets()
-			expectRefused(t, h, h.send(c), c.name)
+			expect(t, h, h.send(c), c.name)
 			if n := h.packets() - before; n != 1+c.modern {
 				t.Fatalf("first call sent %d packets, want the one refused (and %d modern)", n, c.modern)
 			}
 			before = h.packets()
-			expectRefused(t, h, h.send(c), c.name)
+			expect(t, h, h.send(c), c.name)
 			if n := h.packets() - before; n != 0 {
 				t.Fatalf("second call sent %d packets, want none", n)
 			}
@@ -426,23 +436,7 @@ func expectRefused17(t *testing.T, h *harness, r response, op string) {
 // sends nothing; /meta then marks every legacy-only operation unsupported
 // with the panel's words, and the modern ones supported.
 func TestLegacyRefusedResult1017EveryEndpoint(t *testing.T) {
-	for _, c := range legacyCalls(0) {
-		t.Run(c.method+" "+c.path, func(t *testing.T) {
-			h := newHarness(t, withRefuseLegacyResult)
-			id := h.createClient("legacy17")
-			c := legacyCalls(id)[indexOf(legacyCalls(0), c)]
-			before := h.packets()
-			expectRefused17(t, h, h.send(c), c.name)
-			if n := h.packets() - before; n != 1+c.modern {
-				t.Fatalf("first call sent %d packets, want the one refused (and %d modern)", n, c.modern)
-			}
-			before = h.packets()
-			expectRefused17(t, h, h.send(c), c.name)
-			if n := h.packets() - before; n != 0 {
-				t.Fatalf("second call sent %d packets, want none", n)
-			}
-		})
-	}
+	refusedOnceEveryEndpoint(t, withRefuseLegacyResult, "legacy17", expectRefused17)
 	t.Run("meta", func(t *testing.T) {
 		h := newHarness(t, withRefuseLegacyResult)
 		id := h.createClient("meta17")
