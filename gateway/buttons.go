@@ -14,15 +14,7 @@ var listClientButtonsRoute = declare("listClientButtons", nil, translator.OpButt
 
 // ListClientButtons implements GET /clients/{id}/buttons (legacy client/cform_buttons_list).
 func (s *Server) ListClientButtons(ctx context.Context, req api.ListClientButtonsRequestObject) (api.ListClientButtonsResponseObject, error) {
-	v, err := s.versionFor(ctx, listClientButtonsRoute.ops...)
-	if err != nil {
-		return nil, err
-	}
-	replies, err := s.send(ctx, v, &translator.ButtonsListRequest{Filter: translator.ByID(int(req.Id))})
-	if err != nil {
-		return nil, err
-	}
-	rep, err := translator.ReplyAs[*translator.ButtonsReply](replies[0])
+	rep, err := sendAlone[*translator.ButtonsReply](ctx, s, listClientButtonsRoute, &translator.ButtonsListRequest{Filter: translator.ByID(int(req.Id))})
 	if err != nil {
 		return nil, err
 	}

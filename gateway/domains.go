@@ -15,15 +15,7 @@ var listClientDomainsRoute = declare("listClientDomains", nil, translator.OpGetD
 // reseller sees only its own clients' domains because Plesk answers the
 // others' as not found.
 func (s *Server) ListClientDomains(ctx context.Context, req api.ListClientDomainsRequestObject) (api.ListClientDomainsResponseObject, error) {
-	v, err := s.versionFor(ctx, listClientDomainsRoute.ops...)
-	if err != nil {
-		return nil, err
-	}
-	replies, err := s.send(ctx, v, &translator.DomainListRequest{Filter: translator.ByID(int(req.Id))})
-	if err != nil {
-		return nil, err
-	}
-	rep, err := translator.ReplyAs[*translator.DomainListReply](replies[0])
+	rep, err := sendAlone[*translator.DomainListReply](ctx, s, listClientDomainsRoute, &translator.DomainListRequest{Filter: translator.ByID(int(req.Id))})
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,21 @@ func (s *Server) askProtos(ctx context.Context) func(context.Context) ([]transla
 	}
 }
 
+// sendAlone sends req alone, at the version rt's operations choose, and
+// returns its reply as R: a route that sends one read.
+func sendAlone[R translator.Reply](ctx context.Context, s *Server, rt *route, req translator.Request) (R, error) {
+	var zero R
+	v, err := s.versionFor(ctx, rt.ops...)
+	if err != nil {
+		return zero, err
+	}
+	replies, err := s.send(ctx, v, req)
+	if err != nil {
+		return zero, err
+	}
+	return translator.ReplyAs[R](replies[0])
+}
+
 // versionFor picks the newest available version that has every one of ops,
 // so they can travel in one packet.
 func (s *Server) versionFor(ctx context.Context, ops ...translator.Operation) (translator.Version, error) {
