@@ -138,16 +138,21 @@ func (t *connTracker) admit(c net.Conn, done <-chan struct{}) *trackedConn {
 			t.mu.Unlock()
 			return tc
 		}
-		var victim *trackedConn
 		if e := t.waiting.Front(); e != nil {
-			victim = e.Value.(*trackedConn)
+			// The victim leaves the books under the same lock that chose
+			// it, so a head it begins reading now cannot make it active
+			// in between; its slot goes to c at once.
+			victim := e.Value.(*trackedConn)
+			victim.detach()
+			t.open++
+			tc.elem = t.waiting.PushBack(tc)
+			t.mu.Unlock()
+			t.shed.WithLabelValues("waiting").Inc()
+			_ = victim.Conn.Close()
+			victim.release()
+			return tc
 		}
 		t.mu.Unlock()
-		if victim != nil {
-			t.shed.WithLabelValues("waiting").Inc()
-			_ = victim.Close() // frees its slot
-			continue
-		}
 		select {
 		case <-t.changed:
 		case <-done:
@@ -273,26 +278,38 @@ func (c *trackedConn) charge(n int) bool {
 // once, whoever calls it first (net/http, or admit shedding it).
 func (c *trackedConn) Close() error {
 	err := c.Conn.Close()
-	t := c.t
-	t.mu.Lock()
-	first := !c.closed
+	c.t.mu.Lock()
+	first := c.detach()
+	c.t.mu.Unlock()
 	if first {
-		c.closed = true
-		t.open--
-		if c.elem != nil {
-			t.waiting.Remove(c.elem)
-			c.elem = nil
-		}
-	}
-	t.mu.Unlock()
-	if first {
-		c.headMu.Lock()
-		c.counting = false
-		c.uncharge()
-		c.headMu.Unlock()
-		t.signal()
+		c.release()
 	}
 	return err
+}
+
+// detach takes c out of the tracker's books: its slot and its place among
+// the waiting. t.mu is held; false when c was detached already.
+func (c *trackedConn) detach() bool {
+	if c.closed {
+		return false
+	}
+	c.closed = true
+	c.t.open--
+	if c.elem != nil {
+		c.t.waiting.Remove(c.elem)
+		c.elem = nil
+	}
+	return true
+}
+
+// release gives a detached connection's head bytes back to the budget and
+// wakes an Accept waiting for a slot.
+func (c *trackedConn) release() {
+	c.headMu.Lock()
+	c.counting = false
+	c.uncharge()
+	c.headMu.Unlock()
+	c.t.signal()
 }
 
 // limitListener is LimitListener's listener.
