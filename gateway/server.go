@@ -245,10 +245,10 @@ func (s *Server) newEcho() *echo.Echo {
 	// The request path, in the order every request takes it. Each step is
 	// plain Echo middleware in the file named after it.
 	e.Use(
-		s.recoverPanic,   // recover.go: a panic becomes a 500 problem and a log line
 		s.requestState,   // reqstate.go: the request's state, X-Request-ID, JSON without HTML escapes
 		s.serverSpan,     // tracing.go: the server span, when tracing is on
 		s.accessLog,      // accesslog.go: errors written as problems, HTTP metrics, the access-log line
+		s.recoverPanic,   // recover.go: a panic below becomes a 500 problem and a log line
 		s.cors(),         // cors.go: when origins are configured
 		s.limitBody,      // bodylimit.go: 413 over Config.MaxBodyBytes
 		s.answerDeadline, // deadline.go: the time the answer must be written by
