@@ -170,8 +170,9 @@ func batchItem(add *translator.AddReply, byID map[int]*translator.ClientInfo, nc
 
 // reconcileBatch settles a batch whose earlier attempt with this key has an
 // unknown outcome (idempotency.go): every login is read back in one packet.
-// An item whose login is held by a client with the item's name is answered
-// 201 from it (each client answers for one item at most); the others are
+// An item whose login is held by a client carrying every field the item
+// sent (sentMatches) is answered 201 from it (each client answers for one
+// item at most); the others are
 // sent now, in one packet. When no item took effect it returns false and
 // the batch is sent as new; when one did, the answer is written with
 // Idempotent-Reconciled: true.
@@ -203,7 +204,7 @@ func (s *Server) reconcileBatch(c echo.Context, body []byte) (bool, error) {
 	for i, nc := range items {
 		found := false
 		for _, rec := range recs {
-			if !taken[rec.ID] && rec.Info.Login == nc.Login && rec.Info.Name == nc.Name {
+			if !taken[rec.ID] && sentMatches(rec.Info, nc) {
 				taken[rec.ID], found = true, true
 				cl := toAPIClient(rec)
 				out[i] = api.ClientBatchItem{Status: http.StatusCreated, Client: &cl}

@@ -303,3 +303,33 @@ func TestRedisIdempotencyBatchDeadReplicasClaimIsReconciled(t *testing.T) {
 		t.Fatalf("%d adds, want 2", adds)
 	}
 }
+
+// A client that held an item's login and name before the batch, with
+// another email, is not the first attempt's: a retry after a timeout
+// answers that item 409, as the first attempt would have, and the other
+// client's id appears nowhere in the answer.
+func TestIdempotencyBatchTimeoutDoesNotTakeAnotherClientWithTheSameName(t *testing.T) {
+	h, g := newHeldHarness(t, "Held Zero", 1, false, time.Second) // the batch's packet only
+	pre := batchItemBody("heldsame", "Held Same")
+	pre["email"] = "someone.else@example.com"
+	var other obj
+	h.expect(h.do("POST", "/clients", pre), http.StatusCreated).json(t, &other)
+	otherID := int(other["id"].(float64))
+	k := h.with("Idempotency-Key", "batch-same-name")
+	body := batchBody(batchItemBody("held0", "Held Zero"), batchItemBody("heldsame", "Held Same"))
+	k.expect(k.do("POST", "/clients/batch", body), http.StatusGatewayTimeout)
+	<-g.executed
+
+	out, r := k.batch(body, http.StatusOK)
+	if got := fmt.Sprint(out.statuses()); got != "[201 409]" || r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("statuses %s, headers %v; want [201 409], reconciled", got, r.Header)
+	}
+	for i, res := range out.Results {
+		if res.Client != nil && int((*res.Client)["id"].(float64)) == otherID {
+			t.Fatalf("item %d reports the client that held the login before as created: %s", i, r.body)
+		}
+	}
+	if len(h.sim.Clients()) != 2 {
+		t.Fatalf("%d clients, want 2", len(h.sim.Clients()))
+	}
+}

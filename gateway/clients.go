@@ -354,28 +354,67 @@ func (s *Server) GetClientStat(ctx context.Context, req api.GetClientStatRequest
 }
 
 // reconcileCreateClient reconciles a keyed POST /clients whose add got no
-// answer: the client is read by the body's login; when it exists with the
-// body's name, the answer is the 201 with it. A client of that login with
-// another name is someone else's: the add is sent and Plesk's 409 is the
-// answer.
+// answer: the client is read by the body's login; when it carries every
+// field the body sent (sentMatches), the answer is the 201 with it. A
+// client of that login that differs is someone else's: the add is sent and
+// Plesk's 409 is the answer.
 func (s *Server) reconcileCreateClient(c echo.Context, body []byte) (bool, error) {
-	var b struct {
-		Login string `json:"login"`
-		Name  string `json:"name"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Login == "" {
+	var b api.ClientCreate
+	if err := json.Unmarshal(body, &b); err != nil {
 		return false, nil
 	}
-	recs, _, err := s.readClients(c.Request().Context(), translator.ByLogin(b.Login), include{})
+	nc, err := newClientFrom(b)
+	if err != nil || nc.Login == "" {
+		return false, nil // the handler refuses it
+	}
+	recs, _, err := s.readClients(c.Request().Context(), translator.ByLogin(nc.Login), include{})
 	if err != nil {
 		return false, err
 	}
 	for _, rec := range recs {
-		if rec.Info.Login == b.Login && rec.Info.Name == b.Name {
+		if sentMatches(rec.Info, nc) {
 			return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
 				Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: reconciledTrue(),
 			}}.VisitCreateClientResponse(c.Response())
 		}
 	}
 	return false, nil
+}
+
+// sentMatches reports whether info, a client Plesk holds, carries every
+// field nc sent: only then do the reconcilers (reconcileCreateClient,
+// reconcileBatch) take an existing client as their earlier attempt's own.
+// A field not sent is not compared (Plesk fills some, the locale say); nor
+// is the status (the panel sets bits of its own: backup, expiry); the owner
+// is compared only where the answer names it.
+//
+// Remaining risk: a client that held the login before the first attempt
+// and is identical in every field sent cannot be told from the first
+// attempt's own (Plesk's answer carries nothing else to tell them by: the
+// GUID is unknown until the add answers, the creation date is only a day),
+// so a retry after a timeout answers 201 with it, where the first attempt
+// would have answered 409.
+func sentMatches(info translator.ClientInfo, nc translator.NewClient) bool {
+	if info.Login != nc.Login || info.Name != nc.Name {
+		return false
+	}
+	for _, f := range []struct {
+		sent *string
+		got  string
+	}{
+		{nc.Company, info.Company}, {nc.Email, info.Email}, {nc.Phone, info.Phone}, {nc.Fax, info.Fax},
+		{nc.Address, info.Address}, {nc.City, info.City}, {nc.State, info.State}, {nc.PostalCode, info.PostalCode},
+		{nc.Country, info.Country}, {nc.Locale, info.Locale}, {nc.ExternalID, info.ExternalID}, {nc.Description, info.Description},
+	} {
+		if f.sent != nil && *f.sent != f.got {
+			return false
+		}
+	}
+	if nc.OwnerID != nil && info.OwnerID != nil && *nc.OwnerID != *info.OwnerID {
+		return false
+	}
+	if nc.OwnerLogin != nil && info.OwnerLogin != "" && *nc.OwnerLogin != info.OwnerLogin {
+		return false
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // Fuzz targets that drive the real gateway handler (validation, translation,
@@ -657,5 +659,43 @@ func TestRedisLockLostBeforeSendSendsNothing(t *testing.T) {
 	}
 	if n := setCount(h.sim); n != 0 {
 		t.Errorf("the panel executed %d sets, want none", n)
+	}
+}
+
+// sentMatches compares every text field a create sends that Plesk's answer
+// carries: a client that differs in any one is not taken as the first
+// attempt's. Reflection sets each optional text field of NewClient in turn,
+// so a field added later cannot slip past the comparison unnoticed.
+func TestSentMatchesComparesEverySentField(t *testing.T) {
+	notCarried := map[string]bool{"OwnerExternalID": true, "TemplateName": true} // the get's answer has neither
+	base := translator.NewClient{Login: "match", Name: "Match Me", Password: "secret"}
+	info := translator.ClientInfo{Login: "match", Name: "Match Me", Locale: "en-US", OwnerLogin: "admin"}
+	if !sentMatches(info, base) {
+		t.Fatal("a client with the sent login and name does not match a body that sent nothing else")
+	}
+	typ := reflect.TypeFor[translator.NewClient]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Type != reflect.TypeFor[*string]() || notCarried[f.Name] {
+			continue
+		}
+		nc := base
+		v := "sent " + f.Name
+		reflect.ValueOf(&nc).Elem().Field(i).Set(reflect.ValueOf(&v))
+		if sentMatches(info, nc) {
+			t.Errorf("%s: sent %q, the client holds another value, and still it matches", f.Name, v)
+		}
+	}
+	for name, c := range map[string]struct {
+		info translator.ClientInfo
+		nc   translator.NewClient
+	}{
+		"name":     {translator.ClientInfo{Login: "match", Name: "Other"}, base},
+		"login":    {translator.ClientInfo{Login: "other", Name: "Match Me"}, base},
+		"owner id": {translator.ClientInfo{Login: "match", Name: "Match Me", OwnerID: new(1)}, translator.NewClient{Login: "match", Name: "Match Me", OwnerID: new(7)}},
+	} {
+		if sentMatches(c.info, c.nc) {
+			t.Errorf("%s differs, and still it matches", name)
+		}
 	}
 }

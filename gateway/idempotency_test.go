@@ -700,3 +700,26 @@ func TestRedisIdempotencyDeadReplicasClaimIsReconciled(t *testing.T) {
 		t.Fatalf("%d adds, want 1", adds)
 	}
 }
+
+// A client that held the login and name before the first attempt, with
+// another email, is not the first attempt's: the retry after a timeout
+// (the first add failed at the panel, login taken) answers 409 as the
+// first attempt would have, never 201 with the other client.
+func TestIdempotencyTimeoutDoesNotTakeAnotherClientWithTheSameName(t *testing.T) {
+	h, g := newHeldHarness(t, "slowsame@example.com", 1, false, time.Second)
+	pre := newClientBody("slowsame")
+	pre["email"] = "someone.else@example.com"
+	var other obj
+	h.expect(h.do("POST", "/clients", pre), http.StatusCreated).json(t, &other)
+	otherID := int(other["id"].(float64))
+	k := h.with("Idempotency-Key", "slow-same-name")
+	k.expect(k.do("POST", "/clients", newClientBody("slowsame")), http.StatusGatewayTimeout)
+	<-g.executed
+	r := k.expect(k.do("POST", "/clients", newClientBody("slowsame")), http.StatusConflict)
+	if r.Header.Get("Location") != "" || strings.Contains(string(r.body), `"id"`) {
+		t.Fatalf("retry answered with a client: headers %v body %s (the other client is %d)", r.Header, r.body, otherID)
+	}
+	if n := len(h.sim.Clients()); n != 1 {
+		t.Fatalf("%d clients, want 1", n)
+	}
+}
