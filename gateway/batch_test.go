@@ -333,3 +333,33 @@ func TestIdempotencyBatchTimeoutDoesNotTakeAnotherClientWithTheSameName(t *testi
 		t.Fatalf("%d clients, want 2", len(h.sim.Clients()))
 	}
 }
+
+// The first attempt's packet reaches the panel after the retry read every
+// login back and found none, right before the retry's own packet: each of
+// the retry's adds fails (login taken) and is answered from the same
+// packet's get with the client that carries every field it sent, each
+// client for one item — the first attempt's answer, [201 201 409], marked
+// reconciled, with one client per login.
+func TestIdempotencyBatchRetryMeetsItsFirstAttemptLate(t *testing.T) {
+	h, g := newLateHarness(t, "<add>")
+	k := h.with("Idempotency-Key", "batch-late")
+	body := batchBody(batchItemBody("late0", "Late Zero"), batchItemBody("late1", "Late One"), batchItemBody("late0", "Late Zero"))
+	k.expect(k.do("POST", "/clients/batch", body), http.StatusGatewayTimeout)
+	out, r := k.batch(body, http.StatusOK)
+	<-g.ran
+	if got := fmt.Sprint(out.statuses()); got != "[201 201 409]" || r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("statuses %s, headers %v; want [201 201 409], reconciled; body %s", got, r.Header, r.body)
+	}
+	byLogin := map[string]int{}
+	for _, cl := range h.sim.Clients() {
+		byLogin[cl.Login] = cl.ID
+	}
+	if len(byLogin) != 2 || len(h.sim.Clients()) != 2 {
+		t.Fatalf("sim has %+v, want one client per login", h.sim.Clients())
+	}
+	for i, login := range []string{"late0", "late1"} {
+		if c := out.Results[i].Client; c == nil || (*c)["login"] != login || int((*c)["id"].(float64)) != byLogin[login] {
+			t.Fatalf("item %d: %+v, want %s's client %d", i, out.Results[i], login, byLogin[login])
+		}
+	}
+}

@@ -174,28 +174,48 @@ func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.versionFor(ctx, createClientRoute.ops...)
+	rec, _, err := s.createClient(ctx, nc, false)
 	if err != nil {
 		return nil, err
+	}
+	return api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
+		Location: "/clients/" + strconv.Itoa(rec.ID),
+	}}, nil
+}
+
+// createClient sends nc's add and a get of its login in one packet and
+// returns the client created. A reconciling create (reconcileCreateClient)
+// whose add fails because the login exists is answered from the get with
+// the client that carries every field sent (existing=true): the earlier
+// attempt's own, which reached the panel after the login was read back.
+func (s *Server) createClient(ctx context.Context, nc translator.NewClient, reconciling bool) (rec clientRecord, existing bool, err error) {
+	v, err := s.versionFor(ctx, routeOf("createClient").ops...) // by id: reconcileCreateClient, in the route, calls this
+	if err != nil {
+		return rec, false, err
 	}
 	replies, err := s.send(ctx, v,
 		&translator.AddRequest{Client: nc},
 		&translator.GetRequest{Filter: translator.ByLogin(nc.Login), GenInfo: true})
 	if err != nil {
-		return nil, err
+		return rec, false, err
 	}
 	add, err := translator.ReplyAs[*translator.AddReply](replies[0])
 	if err != nil {
-		return nil, err
-	}
-	if err := add.Result.Err(); err != nil {
-		return nil, err
+		return rec, false, err
 	}
 	get, err := translator.ReplyAs[*translator.GetReply](replies[1])
 	if err != nil {
-		return nil, err
+		return rec, false, err
 	}
-	rec := clientRecord{ID: add.Result.ID, version: v}
+	if err := add.Result.Err(); err != nil {
+		if reconciling && translator.IsConflict(err) {
+			if rec, ok := sentClient(get.Results, nc, nil, v); ok {
+				return rec, true, nil
+			}
+		}
+		return rec, false, err
+	}
+	rec = clientRecord{ID: add.Result.ID, version: v}
 	for _, r := range get.Results {
 		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
 			rec.Info = *r.Client
@@ -206,10 +226,18 @@ func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 		// with what we sent rather than inventing a failure.
 		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
 	}
-	body := toAPIClient(rec)
-	return api.CreateClient201JSONResponse{Body: body, Headers: api.CreateClient201ResponseHeaders{
-		Location: "/clients/" + strconv.Itoa(rec.ID),
-	}}, nil
+	return rec, false, nil
+}
+
+// sentClient is the client among a get's results that carries every field
+// nc sent (sentMatches) and that taken does not hold, if any.
+func sentClient(got []translator.GetResult, nc translator.NewClient, taken map[int]bool, v translator.Version) (clientRecord, bool) {
+	for _, r := range got {
+		if r.Result.OK() && r.Result.ID > 0 && r.Client != nil && !taken[r.Result.ID] && sentMatches(*r.Client, nc) {
+			return clientRecord{ID: r.Result.ID, Info: *r.Client, version: v}, true
+		}
+	}
+	return clientRecord{}, false
 }
 
 // GetClient implements GET /clients/{id} (Plesk get).
@@ -355,9 +383,12 @@ func (s *Server) GetClientStat(ctx context.Context, req api.GetClientStatRequest
 
 // reconcileCreateClient reconciles a keyed POST /clients whose add got no
 // answer: the client is read by the body's login; when it carries every
-// field the body sent (sentMatches), the answer is the 201 with it. A
-// client of that login that differs is someone else's: the add is sent and
-// Plesk's 409 is the answer.
+// field the body sent (sentMatches), the answer is the 201 with it. Else the
+// add is sent now (createClient, reconciling): a login taken by a client
+// that differs is someone else's, and Plesk's 409 is the answer; one that
+// matches is the earlier attempt's, arrived after the read. The answer is
+// marked Idempotent-Reconciled: true when it is a client the earlier
+// attempt created.
 func (s *Server) reconcileCreateClient(c echo.Context, body []byte) (bool, error) {
 	var b api.ClientCreate
 	if err := json.Unmarshal(body, &b); err != nil {
@@ -367,18 +398,29 @@ func (s *Server) reconcileCreateClient(c echo.Context, body []byte) (bool, error
 	if err != nil || nc.Login == "" {
 		return false, nil // the handler refuses it
 	}
-	recs, _, err := s.readClients(c.Request().Context(), translator.ByLogin(nc.Login), include{})
+	ctx := c.Request().Context()
+	recs, _, err := s.readClients(ctx, translator.ByLogin(nc.Login), include{})
 	if err != nil {
 		return false, err
 	}
-	for _, rec := range recs {
-		if sentMatches(rec.Info, nc) {
-			return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
-				Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: reconciledTrue(),
-			}}.VisitCreateClientResponse(c.Response())
+	var rec clientRecord
+	existing := false
+	for _, r := range recs {
+		if sentMatches(r.Info, nc) {
+			rec, existing = r, true
+			break
 		}
 	}
-	return false, nil
+	if !existing {
+		if rec, existing, err = s.createClient(ctx, nc, true); err != nil {
+			return false, err // Plesk's answer to the add, or an unknown outcome again (idempotency.go tells them apart)
+		}
+	}
+	h := api.CreateClient201ResponseHeaders{Location: "/clients/" + strconv.Itoa(rec.ID)}
+	if existing {
+		h.IdempotentReconciled = reconciledTrue()
+	}
+	return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: h}.VisitCreateClientResponse(c.Response())
 }
 
 // sentMatches reports whether info, a client Plesk holds, carries every
