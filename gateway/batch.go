@@ -128,17 +128,9 @@ func (s *Server) createBatch(ctx context.Context, v translator.Version, items []
 	if err != nil {
 		return 0, err
 	}
-	// What the get read, by id: a login's client counts only as the client
-	// its own add created.
 	got, err := translator.ReplyAs[*translator.GetReply](replies[len(replies)-1])
 	if err != nil {
 		return 0, err
-	}
-	byID := map[int]*translator.ClientInfo{}
-	for _, r := range got.Results {
-		if r.Result.OK() && r.Result.ID > 0 && r.Client != nil {
-			byID[r.Result.ID] = r.Client
-		}
 	}
 	adds := make([]*translator.AddReply, len(idx))
 	for j := range idx {
@@ -159,31 +151,19 @@ func (s *Server) createBatch(ctx context.Context, v translator.Version, items []
 				continue
 			}
 		}
-		out[i] = batchItem(adds[j], byID, items[i], v)
+		out[i] = batchItem(adds[j], got.Results, items[i], v)
 	}
 	return resolved, nil
 }
 
-// batchItem is one item's result: 201 with the client its add created, or
-// the problem its add failed with.
-func batchItem(add *translator.AddReply, byID map[int]*translator.ClientInfo, nc translator.NewClient, v translator.Version) api.ClientBatchItem {
-	if err := add.Result.Err(); err != nil {
+// batchItem is one item's result: 201 with the client its add created
+// (createdRecord: a login's client counts only as the client its own add
+// created, by id), or the problem its add failed with.
+func batchItem(add *translator.AddReply, got []translator.GetResult, nc translator.NewClient, v translator.Version) api.ClientBatchItem {
+	rec, err := createdRecord(add, got, nc, v)
+	if err != nil {
 		p, _ := problemFor(err)
 		return api.ClientBatchItem{Status: p.Status, Problem: toAPIProblem(p)}
-	}
-	if add.Result.ID <= 0 {
-		// Without an id nothing read back can be proven to be this item's.
-		p := Problem{Type: problemType("bad-upstream-answer"), Title: "Malformed answer from Plesk", Status: http.StatusBadGateway,
-			Detail: "Plesk reported the add of " + nc.Login + " as done but gave no id; check the client in Plesk"}
-		return api.ClientBatchItem{Status: p.Status, Problem: toAPIProblem(p)}
-	}
-	rec := clientRecord{ID: add.Result.ID, version: v}
-	if info, ok := byID[add.Result.ID]; ok {
-		rec.Info = *info
-	} else {
-		// The get did not see it (a reseller's visibility rules, say):
-		// answer with what was sent, as POST /clients does.
-		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
 	}
 	c := toAPIClient(rec)
 	return api.ClientBatchItem{Status: http.StatusCreated, Client: &c}

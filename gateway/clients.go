@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -207,26 +208,38 @@ func (s *Server) createClient(ctx context.Context, nc translator.NewClient, reco
 	if err != nil {
 		return rec, false, err
 	}
-	if err := add.Result.Err(); err != nil {
-		if reconciling && translator.IsConflict(err) {
-			if rec, ok := sentClient(get.Results, nc, nil, v); ok {
-				return rec, true, nil
-			}
+	if reconciling && translator.IsConflict(add.Result.Err()) {
+		if rec, ok := sentClient(get.Results, nc, nil, v); ok {
+			return rec, true, nil
 		}
-		return rec, false, err
 	}
-	rec = clientRecord{ID: add.Result.ID, version: v}
-	for _, r := range get.Results {
+	rec, err = createdRecord(add, get.Results, nc, v)
+	return rec, false, err
+}
+
+// createdRecord is the client an add created, read from the get that
+// travelled with it by the add's id: the add's error when it failed, a 502
+// when Plesk reported it done without an id (nothing read back can then be
+// proven to be the new client), or the record — what was sent when the
+// get did not see it (a reseller's visibility rules, say), rather than an
+// invented failure.
+func createdRecord(add *translator.AddReply, got []translator.GetResult, nc translator.NewClient, v translator.Version) (clientRecord, error) {
+	if err := add.Result.Err(); err != nil {
+		return clientRecord{}, err
+	}
+	if add.Result.ID <= 0 {
+		return clientRecord{}, &Error{Status: http.StatusBadGateway, Slug: "bad-upstream-answer", Title: "Malformed answer from Plesk",
+			Detail: "Plesk reported the add of " + nc.Login + " as done but gave no id; check the client in Plesk"}
+	}
+	rec := clientRecord{ID: add.Result.ID, version: v}
+	for _, r := range got {
 		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
 			rec.Info = *r.Client
+			return rec, nil
 		}
 	}
-	if rec.Info.Login == "" {
-		// The get did not see it (a reseller's visibility rules, say): answer
-		// with what we sent rather than inventing a failure.
-		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
-	}
-	return rec, false, nil
+	rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
+	return rec, nil
 }
 
 // sentClient is the client among a get's results that carries every field

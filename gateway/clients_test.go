@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -697,5 +698,42 @@ func TestSentMatchesComparesEverySentField(t *testing.T) {
 		if sentMatches(c.info, c.nc) {
 			t.Errorf("%s differs, and still it matches", name)
 		}
+	}
+}
+
+// idlessAddPanel answers every add as done but drops the new client's id
+// from its result, as a broken panel might.
+type idlessAddPanel struct{ sim *plesksim.Server }
+
+var addResultID = regexp.MustCompile(`(<add>\s*<result>\s*<status>ok</status>\s*)<id>\d+</id>`)
+
+func (p *idlessAddPanel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	p.sim.ServeHTTP(rec, r)
+	body := addResultID.ReplaceAll(rec.Body.Bytes(), []byte("$1"))
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+// An add Plesk reports as done without the new client's id: nothing read
+// back can be proven to be that client, so POST /clients answers 502 (it
+// answered 201 with Location /clients/0), as the batch answers that item.
+func TestCreateAddWithoutIDIsBadGateway(t *testing.T) {
+	p := &idlessAddPanel{}
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) { gc.Upstream.BaseURL = front.URL })
+	p.sim = h.sim
+	r := h.expect(h.do("POST", "/clients", newClientBody("noid")), http.StatusBadGateway)
+	if pr := r.problem(t); pr.Type != problemType("bad-upstream-answer") || !strings.Contains(pr.Detail, "gave no id") || r.Header.Get("Location") != "" {
+		t.Fatalf("create: %v %s", r.Header, r.body)
+	}
+	out, _ := h.batch(batchBody(batchItemBody("noid1", "No Id")), http.StatusOK)
+	if got := fmt.Sprint(out.statuses()); got != "[502]" || out.Results[0].Problem == nil || !strings.Contains(out.Results[0].Problem.Detail, "gave no id") {
+		t.Fatalf("batch: %+v", out)
 	}
 }
