@@ -299,25 +299,15 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 		return nil, err
 	}
 	if !empty {
-		if _, err := firstResultOf(replies[0], "client"); err != nil {
+		if _, err := firstResultOf(replies[0]); err != nil {
 			return nil, err
 		}
 	}
-	get, err := translator.ReplyAs[*translator.GetReply](replies[len(replies)-1])
+	g, err := firstGet(replies[len(replies)-1])
 	if err != nil {
 		return nil, err
 	}
-	if len(get.Results) == 0 {
-		return nil, errNotFound("client not found")
-	}
-	g := get.Results[0]
-	if err := g.Result.Err(); err != nil {
-		return nil, err
-	}
-	rec := clientRecord{ID: g.Result.ID, version: v}
-	if g.Client != nil {
-		rec.Info = *g.Client
-	}
+	rec := recordOf(&g, include{}, v)
 	return api.PatchClient200JSONResponse{Body: toAPIClient(rec), Headers: api.PatchClient200ResponseHeaders{ETag: clientETag(rec)}}, nil
 }
 
@@ -335,7 +325,7 @@ func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if _, err := firstResultOf(replies[0], "client"); err != nil {
+	if _, err := firstResultOf(replies[0]); err != nil {
 		return nil, err
 	}
 	return api.DeleteClient204Response{}, nil

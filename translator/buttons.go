@@ -44,6 +44,9 @@ type ButtonsResult struct {
 	Buttons []Button
 }
 
+// Outcome is r's Result.
+func (r ButtonsResult) Outcome() Result { return r.Result }
+
 // ButtonsReply answers cform_buttons_list.
 type ButtonsReply struct{ Results []ButtonsResult }
 

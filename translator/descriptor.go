@@ -84,6 +84,9 @@ type DescriptorResult struct {
 	Descriptor *Descriptor
 }
 
+// Outcome is r's Result.
+func (r DescriptorResult) Outcome() Result { return r.Result }
+
 // DescriptorReply answers get-limit-descriptor and get-permission-descriptor.
 type DescriptorReply struct{ Results []DescriptorResult }
 

@@ -69,6 +69,9 @@ type DomainListResult struct {
 	Domains []Domain
 }
 
+// Outcome is r's Result.
+func (r DomainListResult) Outcome() Result { return r.Result }
+
 // DomainListReply answers get-domain-list: one result per filter value.
 type DomainListReply struct{ Results []DomainListResult }
 

@@ -47,6 +47,10 @@ type Result struct {
 // OK reports whether Status is "ok".
 func (r Result) OK() bool { return r.Status == "ok" }
 
+// Outcome is r itself: a Result is its own outcome, as each per-object
+// result type's Outcome is its Result.
+func (r Result) Outcome() Result { return r }
+
 // Err returns nil for an ok result, else an *Error with its code and text.
 func (r Result) Err() error {
 	if r.OK() {

@@ -99,6 +99,9 @@ type GetResult struct {
 	IPPool      []PoolIP
 }
 
+// Outcome is r's Result.
+func (r GetResult) Outcome() Result { return r.Result }
+
 // GetReply answers get: one result per matched client (none for a blank
 // filter that matched nothing, §2).
 type GetReply struct{ Results []GetResult }

@@ -72,6 +72,9 @@ type IPPoolResult struct {
 	ClientID int
 }
 
+// Outcome is r's Result.
+func (r IPPoolResult) Outcome() Result { return r.Result }
+
 // IPPoolReply answers ippool_add_ip / ippool_del_ip.
 type IPPoolReply struct{ Results []IPPoolResult }
 
