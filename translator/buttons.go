@@ -76,6 +76,12 @@ type buttonXML struct {
 	IconURL     *string `xml:"icon_url"`
 }
 
+func (out *ButtonsReply) eachResult(see func(Result)) {
+	for i := range out.Results {
+		see(out.Results[i].Result)
+	}
+}
+
 // read reads one result of client/cform_buttons_list (< 1.6.3.0).
 func (out *ButtonsReply) read(d *xml.Decoder, se *xml.StartElement) error {
 	var r buttonsResultXML

@@ -118,6 +118,12 @@ type descriptorXML struct {
 	} `xml:"property"`
 }
 
+func (out *DescriptorReply) eachResult(see func(Result)) {
+	for i := range out.Results {
+		see(out.Results[i].Result)
+	}
+}
+
 // read reads one result of client/get-limit-descriptor or
 // get-permission-descriptor (1.5.0.0 … 1.6.0.x).
 func (out *DescriptorReply) read(d *xml.Decoder, se *xml.StartElement) error {

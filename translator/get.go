@@ -175,6 +175,12 @@ type ipPoolXML struct {
 	} `xml:"ip"`
 }
 
+func (g *GetReply) eachResult(see func(Result)) {
+	for i := range g.Results {
+		see(g.Results[i].Result)
+	}
+}
+
 // read reads one result of client/get (legacy, < 1.6.3.0: filter-id from
 // 1.4.2.0, limits in either format) or customer/get (1.6.3.0+; stat/webapps
 // absent from 1.6.9.1).

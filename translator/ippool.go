@@ -88,6 +88,12 @@ type ipPoolResultXML struct {
 	CustomerID string  `xml:"customer-id"` // XSD-1.6.6 leftover spelling of client_id (§7.5)
 }
 
+func (p *IPPoolReply) eachResult(see func(Result)) {
+	for i := range p.Results {
+		see(p.Results[i].Result)
+	}
+}
+
 // read reads one result of client/ippool_add_ip or ippool_del_ip
 // (< 1.6.3.0).
 func (p *IPPoolReply) read(d *xml.Decoder, se *xml.StartElement) error {
