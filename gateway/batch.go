@@ -47,7 +47,7 @@ func (s *Server) CreateClientsBatch(ctx context.Context, req api.CreateClientsBa
 		return nil, err
 	}
 	out := make([]api.ClientBatchItem, len(items))
-	if err := s.createBatch(ctx, v, items, allItems(len(items)), out); err != nil {
+	if _, err := s.createBatch(ctx, v, items, allItems(len(items)), out, nil); err != nil {
 		return nil, err
 	}
 	return api.CreateClientsBatch200JSONResponse{Body: api.ClientBatchResult{Results: out}}, nil
@@ -105,7 +105,14 @@ func (s *Server) batchVersion(ctx context.Context, items []translator.NewClient)
 
 // createBatch sends the items idx names in one packet, their adds then one
 // get of their logins, and fills out[idx[j]] with each one's result.
-func (s *Server) createBatch(ctx context.Context, v translator.Version, items []translator.NewClient, idx []int, out []api.ClientBatchItem) error {
+//
+// taken is nil for a new batch: an add that fails is that item's problem.
+// A reconciling batch (reconcileBatch) passes the ids already answered
+// for: an add that fails because its login exists is then answered from
+// the get with the client that carries every field the item sent, not yet
+// taken — the earlier attempt's own, which reached the panel after the
+// logins were read back. resolved counts those items.
+func (s *Server) createBatch(ctx context.Context, v translator.Version, items []translator.NewClient, idx []int, out []api.ClientBatchItem, taken map[int]bool) (resolved int, err error) {
 	reqs := make([]translator.Request, 0, len(idx)+1)
 	logins := make([]string, 0, len(idx))
 	seen := make(map[string]bool, len(idx))
@@ -119,50 +126,44 @@ func (s *Server) createBatch(ctx context.Context, v translator.Version, items []
 	reqs = append(reqs, &translator.GetRequest{Filter: translator.ByLogin(logins...), GenInfo: true})
 	replies, err := s.send(ctx, v, reqs...)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	// What the get read, by id: a login's client counts only as the client
-	// its own add created.
 	got, err := translator.ReplyAs[*translator.GetReply](replies[len(replies)-1])
 	if err != nil {
-		return err
+		return 0, err
 	}
-	byID := map[int]*translator.ClientInfo{}
-	for _, r := range got.Results {
-		if r.Result.OK() && r.Result.ID > 0 && r.Client != nil {
-			byID[r.Result.ID] = r.Client
+	adds := make([]*translator.AddReply, len(idx))
+	for j := range idx {
+		if adds[j], err = translator.ReplyAs[*translator.AddReply](replies[j]); err != nil {
+			return 0, err
+		}
+		if taken != nil && adds[j].Result.OK() {
+			taken[adds[j].Result.ID] = true // created now: no other item's
 		}
 	}
 	for j, i := range idx {
-		add, err := translator.ReplyAs[*translator.AddReply](replies[j])
-		if err != nil {
-			return err
+		if taken != nil && translator.IsConflict(adds[j].Result.Err()) {
+			if rec, ok := sentClient(got.Results, items[i], taken, v); ok {
+				taken[rec.ID] = true
+				resolved++
+				cl := toAPIClient(rec)
+				out[i] = api.ClientBatchItem{Status: http.StatusCreated, Client: &cl}
+				continue
+			}
 		}
-		out[i] = batchItem(add, byID, items[i], v)
+		out[i] = batchItem(adds[j], got.Results, items[i], v)
 	}
-	return nil
+	return resolved, nil
 }
 
-// batchItem is one item's result: 201 with the client its add created, or
-// the problem its add failed with.
-func batchItem(add *translator.AddReply, byID map[int]*translator.ClientInfo, nc translator.NewClient, v translator.Version) api.ClientBatchItem {
-	if err := add.Result.Err(); err != nil {
+// batchItem is one item's result: 201 with the client its add created
+// (createdRecord: a login's client counts only as the client its own add
+// created, by id), or the problem its add failed with.
+func batchItem(add *translator.AddReply, got []translator.GetResult, nc translator.NewClient, v translator.Version) api.ClientBatchItem {
+	rec, err := createdRecord(add, got, nc, v)
+	if err != nil {
 		p, _ := problemFor(err)
 		return api.ClientBatchItem{Status: p.Status, Problem: toAPIProblem(p)}
-	}
-	if add.Result.ID <= 0 {
-		// Without an id nothing read back can be proven to be this item's.
-		p := Problem{Type: problemType("bad-upstream-answer"), Title: "Malformed answer from Plesk", Status: http.StatusBadGateway,
-			Detail: "Plesk reported the add of " + nc.Login + " as done but gave no id; check the client in Plesk"}
-		return api.ClientBatchItem{Status: p.Status, Problem: toAPIProblem(p)}
-	}
-	rec := clientRecord{ID: add.Result.ID, version: v}
-	if info, ok := byID[add.Result.ID]; ok {
-		rec.Info = *info
-	} else {
-		// The get did not see it (a reseller's visibility rules, say):
-		// answer with what was sent, as POST /clients does.
-		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
 	}
 	c := toAPIClient(rec)
 	return api.ClientBatchItem{Status: http.StatusCreated, Client: &c}
@@ -170,11 +171,13 @@ func batchItem(add *translator.AddReply, byID map[int]*translator.ClientInfo, nc
 
 // reconcileBatch settles a batch whose earlier attempt with this key has an
 // unknown outcome (idempotency.go): every login is read back in one packet.
-// An item whose login is held by a client with the item's name is answered
-// 201 from it (each client answers for one item at most); the others are
-// sent now, in one packet. When no item took effect it returns false and
-// the batch is sent as new; when one did, the answer is written with
-// Idempotent-Reconciled: true.
+// An item whose login is held by a client carrying every field the item
+// sent (sentMatches) is answered 201 from it (each client answers for one
+// item at most); the others are sent now, in one packet, whose adds that
+// meet the earlier attempt's clients (it reached the panel after the read)
+// are answered from them too (createBatch). The answer is marked
+// Idempotent-Reconciled: true when any item was answered from a client the
+// earlier attempt created.
 func (s *Server) reconcileBatch(c echo.Context, body []byte) (bool, error) {
 	var b api.ClientBatch
 	if err := json.Unmarshal(body, &b); err != nil || len(b.Clients) == 0 {
@@ -203,7 +206,7 @@ func (s *Server) reconcileBatch(c echo.Context, body []byte) (bool, error) {
 	for i, nc := range items {
 		found := false
 		for _, rec := range recs {
-			if !taken[rec.ID] && rec.Info.Login == nc.Login && rec.Info.Name == nc.Name {
+			if !taken[rec.ID] && sentMatches(rec.Info, nc) {
 				taken[rec.ID], found = true, true
 				cl := toAPIClient(rec)
 				out[i] = api.ClientBatchItem{Status: http.StatusCreated, Client: &cl}
@@ -214,21 +217,23 @@ func (s *Server) reconcileBatch(c echo.Context, body []byte) (bool, error) {
 			pending = append(pending, i)
 		}
 	}
-	if len(pending) == len(items) {
-		return false, nil // nothing took effect: send the batch
-	}
+	resolved := len(items) - len(pending)
 	if len(pending) > 0 {
 		v, err := s.batchVersion(ctx, items)
 		if err != nil {
 			return false, err
 		}
-		if err := s.createBatch(ctx, v, items, pending, out); err != nil {
+		n, err := s.createBatch(ctx, v, items, pending, out, taken)
+		if err != nil {
 			return false, err
 		}
+		resolved += n
 	}
-	reconciled := "true"
-	return true, api.CreateClientsBatch200JSONResponse{Body: api.ClientBatchResult{Results: out},
-		Headers: api.CreateClientsBatch200ResponseHeaders{IdempotentReconciled: &reconciled}}.VisitCreateClientsBatchResponse(c.Response())
+	var h api.CreateClientsBatch200ResponseHeaders
+	if resolved > 0 {
+		h.IdempotentReconciled = reconciledTrue()
+	}
+	return true, api.CreateClientsBatch200JSONResponse{Body: api.ClientBatchResult{Results: out}, Headers: h}.VisitCreateClientsBatchResponse(c.Response())
 }
 
 // batchItemProblem makes the validator's problem about one item of a batch

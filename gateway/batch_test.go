@@ -303,3 +303,63 @@ func TestRedisIdempotencyBatchDeadReplicasClaimIsReconciled(t *testing.T) {
 		t.Fatalf("%d adds, want 2", adds)
 	}
 }
+
+// A client that held an item's login and name before the batch, with
+// another email, is not the first attempt's: a retry after a timeout
+// answers that item 409, as the first attempt would have, and the other
+// client's id appears nowhere in the answer.
+func TestIdempotencyBatchTimeoutDoesNotTakeAnotherClientWithTheSameName(t *testing.T) {
+	h, g := newHeldHarness(t, "Held Zero", 1, false, time.Second) // the batch's packet only
+	pre := batchItemBody("heldsame", "Held Same")
+	pre["email"] = "someone.else@example.com"
+	var other obj
+	h.expect(h.do("POST", "/clients", pre), http.StatusCreated).json(t, &other)
+	otherID := int(other["id"].(float64))
+	k := h.with("Idempotency-Key", "batch-same-name")
+	body := batchBody(batchItemBody("held0", "Held Zero"), batchItemBody("heldsame", "Held Same"))
+	k.expect(k.do("POST", "/clients/batch", body), http.StatusGatewayTimeout)
+	<-g.executed
+
+	out, r := k.batch(body, http.StatusOK)
+	if got := fmt.Sprint(out.statuses()); got != "[201 409]" || r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("statuses %s, headers %v; want [201 409], reconciled", got, r.Header)
+	}
+	for i, res := range out.Results {
+		if res.Client != nil && int((*res.Client)["id"].(float64)) == otherID {
+			t.Fatalf("item %d reports the client that held the login before as created: %s", i, r.body)
+		}
+	}
+	if len(h.sim.Clients()) != 2 {
+		t.Fatalf("%d clients, want 2", len(h.sim.Clients()))
+	}
+}
+
+// The first attempt's packet reaches the panel after the retry read every
+// login back and found none, right before the retry's own packet: each of
+// the retry's adds fails (login taken) and is answered from the same
+// packet's get with the client that carries every field it sent, each
+// client for one item — the first attempt's answer, [201 201 409], marked
+// reconciled, with one client per login.
+func TestIdempotencyBatchRetryMeetsItsFirstAttemptLate(t *testing.T) {
+	h, g := newLateHarness(t, "<add>")
+	k := h.with("Idempotency-Key", "batch-late")
+	body := batchBody(batchItemBody("late0", "Late Zero"), batchItemBody("late1", "Late One"), batchItemBody("late0", "Late Zero"))
+	k.expect(k.do("POST", "/clients/batch", body), http.StatusGatewayTimeout)
+	out, r := k.batch(body, http.StatusOK)
+	<-g.ran
+	if got := fmt.Sprint(out.statuses()); got != "[201 201 409]" || r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("statuses %s, headers %v; want [201 201 409], reconciled; body %s", got, r.Header, r.body)
+	}
+	byLogin := map[string]int{}
+	for _, cl := range h.sim.Clients() {
+		byLogin[cl.Login] = cl.ID
+	}
+	if len(byLogin) != 2 || len(h.sim.Clients()) != 2 {
+		t.Fatalf("sim has %+v, want one client per login", h.sim.Clients())
+	}
+	for i, login := range []string{"late0", "late1"} {
+		if c := out.Results[i].Client; c == nil || (*c)["login"] != login || int((*c)["id"].(float64)) != byLogin[login] {
+			t.Fatalf("item %d: %+v, want %s's client %d", i, out.Results[i], login, byLogin[login])
+		}
+	}
+}

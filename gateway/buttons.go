@@ -18,11 +18,9 @@ func (s *Server) ListClientButtons(ctx context.Context, req api.ListClientButton
 	if err != nil {
 		return nil, err
 	}
-	if len(rep.Results) == 0 {
-		return nil, errNotFound("client not found")
-	}
-	if err := rep.Results[0].Result.Err(); err != nil {
+	r, err := first(rep.Results)
+	if err != nil {
 		return nil, err
 	}
-	return api.ListClientButtons200JSONResponse(toAPIButtons(rep.Results[0].Buttons)), nil
+	return api.ListClientButtons200JSONResponse(toAPIButtons(r.Buttons)), nil
 }

@@ -47,7 +47,7 @@ func (s *Server) setLegacyBlock(ctx context.Context, rt *route, id int64, set *t
 	if err != nil {
 		return translator.GetResult{}, err
 	}
-	if _, err := firstResultOf(replies[0], "client"); err != nil {
+	if _, err := firstResultOf(replies[0]); err != nil {
 		return translator.GetResult{}, err
 	}
 	return firstGet(replies[1])

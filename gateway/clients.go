@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -174,42 +175,82 @@ func (s *Server) CreateClient(ctx context.Context, req api.CreateClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.versionFor(ctx, createClientRoute.ops...)
+	rec, _, err := s.createClient(ctx, nc, false)
 	if err != nil {
 		return nil, err
+	}
+	return api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
+		Location: "/clients/" + strconv.Itoa(rec.ID),
+	}}, nil
+}
+
+// createClient sends nc's add and a get of its login in one packet and
+// returns the client created. A reconciling create (reconcileCreateClient)
+// whose add fails because the login exists is answered from the get with
+// the client that carries every field sent (existing=true): the earlier
+// attempt's own, which reached the panel after the login was read back.
+func (s *Server) createClient(ctx context.Context, nc translator.NewClient, reconciling bool) (rec clientRecord, existing bool, err error) {
+	v, err := s.versionFor(ctx, routeOf("createClient").ops...) // by id: reconcileCreateClient, in the route, calls this
+	if err != nil {
+		return rec, false, err
 	}
 	replies, err := s.send(ctx, v,
 		&translator.AddRequest{Client: nc},
 		&translator.GetRequest{Filter: translator.ByLogin(nc.Login), GenInfo: true})
 	if err != nil {
-		return nil, err
+		return rec, false, err
 	}
 	add, err := translator.ReplyAs[*translator.AddReply](replies[0])
 	if err != nil {
-		return nil, err
-	}
-	if err := add.Result.Err(); err != nil {
-		return nil, err
+		return rec, false, err
 	}
 	get, err := translator.ReplyAs[*translator.GetReply](replies[1])
 	if err != nil {
-		return nil, err
+		return rec, false, err
 	}
-	rec := clientRecord{ID: add.Result.ID, version: v}
-	for _, r := range get.Results {
-		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
-			rec.Info = *r.Client
+	if reconciling && translator.IsConflict(add.Result.Err()) {
+		if rec, ok := sentClient(get.Results, nc, nil, v); ok {
+			return rec, true, nil
 		}
 	}
-	if rec.Info.Login == "" {
-		// The get did not see it (a reseller's visibility rules, say): answer
-		// with what we sent rather than inventing a failure.
-		rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
+	rec, err = createdRecord(add, get.Results, nc, v)
+	return rec, false, err
+}
+
+// createdRecord is the client an add created, read from the get that
+// travelled with it by the add's id: the add's error when it failed, a 502
+// when Plesk reported it done without an id (nothing read back can then be
+// proven to be the new client), or the record — what was sent when the
+// get did not see it (a reseller's visibility rules, say), rather than an
+// invented failure.
+func createdRecord(add *translator.AddReply, got []translator.GetResult, nc translator.NewClient, v translator.Version) (clientRecord, error) {
+	if err := add.Result.Err(); err != nil {
+		return clientRecord{}, err
 	}
-	body := toAPIClient(rec)
-	return api.CreateClient201JSONResponse{Body: body, Headers: api.CreateClient201ResponseHeaders{
-		Location: "/clients/" + strconv.Itoa(rec.ID),
-	}}, nil
+	if add.Result.ID <= 0 {
+		return clientRecord{}, &Error{Status: http.StatusBadGateway, Slug: "bad-upstream-answer", Title: "Malformed answer from Plesk",
+			Detail: "Plesk reported the add of " + nc.Login + " as done but gave no id; check the client in Plesk"}
+	}
+	rec := clientRecord{ID: add.Result.ID, version: v}
+	for _, r := range got {
+		if r.Result.OK() && r.Result.ID == add.Result.ID && r.Client != nil {
+			rec.Info = *r.Client
+			return rec, nil
+		}
+	}
+	rec.Info = translator.ClientInfo{Login: nc.Login, Name: nc.Name, GUID: add.GUID}
+	return rec, nil
+}
+
+// sentClient is the client among a get's results that carries every field
+// nc sent (sentMatches) and that taken does not hold, if any.
+func sentClient(got []translator.GetResult, nc translator.NewClient, taken map[int]bool, v translator.Version) (clientRecord, bool) {
+	for _, r := range got {
+		if r.Result.OK() && r.Result.ID > 0 && r.Client != nil && !taken[r.Result.ID] && sentMatches(*r.Client, nc) {
+			return clientRecord{ID: r.Result.ID, Info: *r.Client, version: v}, true
+		}
+	}
+	return clientRecord{}, false
 }
 
 // GetClient implements GET /clients/{id} (Plesk get).
@@ -258,25 +299,15 @@ func (s *Server) PatchClient(ctx context.Context, req api.PatchClientRequestObje
 		return nil, err
 	}
 	if !empty {
-		if _, err := firstResultOf(replies[0], "client"); err != nil {
+		if _, err := firstResultOf(replies[0]); err != nil {
 			return nil, err
 		}
 	}
-	get, err := translator.ReplyAs[*translator.GetReply](replies[len(replies)-1])
+	g, err := firstGet(replies[len(replies)-1])
 	if err != nil {
 		return nil, err
 	}
-	if len(get.Results) == 0 {
-		return nil, errNotFound("client not found")
-	}
-	g := get.Results[0]
-	if err := g.Result.Err(); err != nil {
-		return nil, err
-	}
-	rec := clientRecord{ID: g.Result.ID, version: v}
-	if g.Client != nil {
-		rec.Info = *g.Client
-	}
+	rec := recordOf(&g, include{}, v)
 	return api.PatchClient200JSONResponse{Body: toAPIClient(rec), Headers: api.PatchClient200ResponseHeaders{ETag: clientETag(rec)}}, nil
 }
 
@@ -294,7 +325,7 @@ func (s *Server) DeleteClient(ctx context.Context, req api.DeleteClientRequestOb
 	if err != nil {
 		return nil, err
 	}
-	if _, err := firstResultOf(replies[0], "client"); err != nil {
+	if _, err := firstResultOf(replies[0]); err != nil {
 		return nil, err
 	}
 	return api.DeleteClient204Response{}, nil
@@ -354,28 +385,81 @@ func (s *Server) GetClientStat(ctx context.Context, req api.GetClientStatRequest
 }
 
 // reconcileCreateClient reconciles a keyed POST /clients whose add got no
-// answer: the client is read by the body's login; when it exists with the
-// body's name, the answer is the 201 with it. A client of that login with
-// another name is someone else's: the add is sent and Plesk's 409 is the
-// answer.
+// answer: the client is read by the body's login; when it carries every
+// field the body sent (sentMatches), the answer is the 201 with it. Else the
+// add is sent now (createClient, reconciling): a login taken by a client
+// that differs is someone else's, and Plesk's 409 is the answer; one that
+// matches is the earlier attempt's, arrived after the read. The answer is
+// marked Idempotent-Reconciled: true when it is a client the earlier
+// attempt created.
 func (s *Server) reconcileCreateClient(c echo.Context, body []byte) (bool, error) {
-	var b struct {
-		Login string `json:"login"`
-		Name  string `json:"name"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Login == "" {
+	var b api.ClientCreate
+	if err := json.Unmarshal(body, &b); err != nil {
 		return false, nil
 	}
-	recs, _, err := s.readClients(c.Request().Context(), translator.ByLogin(b.Login), include{})
+	nc, err := newClientFrom(b)
+	if err != nil || nc.Login == "" {
+		return false, nil // the handler refuses it
+	}
+	ctx := c.Request().Context()
+	recs, _, err := s.readClients(ctx, translator.ByLogin(nc.Login), include{})
 	if err != nil {
 		return false, err
 	}
-	for _, rec := range recs {
-		if rec.Info.Login == b.Login && rec.Info.Name == b.Name {
-			return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: api.CreateClient201ResponseHeaders{
-				Location: "/clients/" + strconv.Itoa(rec.ID), IdempotentReconciled: reconciledTrue(),
-			}}.VisitCreateClientResponse(c.Response())
+	var rec clientRecord
+	existing := false
+	for _, r := range recs {
+		if sentMatches(r.Info, nc) {
+			rec, existing = r, true
+			break
 		}
 	}
-	return false, nil
+	if !existing {
+		if rec, existing, err = s.createClient(ctx, nc, true); err != nil {
+			return false, err // Plesk's answer to the add, or an unknown outcome again (idempotency.go tells them apart)
+		}
+	}
+	h := api.CreateClient201ResponseHeaders{Location: "/clients/" + strconv.Itoa(rec.ID)}
+	if existing {
+		h.IdempotentReconciled = reconciledTrue()
+	}
+	return true, api.CreateClient201JSONResponse{Body: toAPIClient(rec), Headers: h}.VisitCreateClientResponse(c.Response())
+}
+
+// sentMatches reports whether info, a client Plesk holds, carries every
+// field nc sent: only then do the reconcilers (reconcileCreateClient,
+// reconcileBatch) take an existing client as their earlier attempt's own.
+// A field not sent is not compared (Plesk fills some, the locale say); nor
+// is the status (the panel sets bits of its own: backup, expiry); the owner
+// is compared only where the answer names it.
+//
+// Remaining risk: a client that held the login before the first attempt
+// and is identical in every field sent cannot be told from the first
+// attempt's own (Plesk's answer carries nothing else to tell them by: the
+// GUID is unknown until the add answers, the creation date is only a day),
+// so a retry after a timeout answers 201 with it, where the first attempt
+// would have answered 409.
+func sentMatches(info translator.ClientInfo, nc translator.NewClient) bool {
+	if info.Login != nc.Login || info.Name != nc.Name {
+		return false
+	}
+	for _, f := range []struct {
+		sent *string
+		got  string
+	}{
+		{nc.Company, info.Company}, {nc.Email, info.Email}, {nc.Phone, info.Phone}, {nc.Fax, info.Fax},
+		{nc.Address, info.Address}, {nc.City, info.City}, {nc.State, info.State}, {nc.PostalCode, info.PostalCode},
+		{nc.Country, info.Country}, {nc.Locale, info.Locale}, {nc.ExternalID, info.ExternalID}, {nc.Description, info.Description},
+	} {
+		if f.sent != nil && *f.sent != f.got {
+			return false
+		}
+	}
+	if nc.OwnerID != nil && info.OwnerID != nil && *nc.OwnerID != *info.OwnerID {
+		return false
+	}
+	if nc.OwnerLogin != nil && info.OwnerLogin != "" && *nc.OwnerLogin != info.OwnerLogin {
+		return false
+	}
+	return true
 }

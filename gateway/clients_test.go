@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/pleskgate/pleskgate/gateway/store/storetest"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // Fuzz targets that drive the real gateway handler (validation, translation,
@@ -657,5 +660,80 @@ func TestRedisLockLostBeforeSendSendsNothing(t *testing.T) {
 	}
 	if n := setCount(h.sim); n != 0 {
 		t.Errorf("the panel executed %d sets, want none", n)
+	}
+}
+
+// sentMatches compares every text field a create sends that Plesk's answer
+// carries: a client that differs in any one is not taken as the first
+// attempt's. Reflection sets each optional text field of NewClient in turn,
+// so a field added later cannot slip past the comparison unnoticed.
+func TestSentMatchesComparesEverySentField(t *testing.T) {
+	notCarried := map[string]bool{"OwnerExternalID": true, "TemplateName": true} // the get's answer has neither
+	base := translator.NewClient{Login: "match", Name: "Match Me", Password: "secret"}
+	info := translator.ClientInfo{Login: "match", Name: "Match Me", Locale: "en-US", OwnerLogin: "admin"}
+	if !sentMatches(info, base) {
+		t.Fatal("a client with the sent login and name does not match a body that sent nothing else")
+	}
+	typ := reflect.TypeFor[translator.NewClient]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Type != reflect.TypeFor[*string]() || notCarried[f.Name] {
+			continue
+		}
+		nc := base
+		v := "sent " + f.Name
+		reflect.ValueOf(&nc).Elem().Field(i).Set(reflect.ValueOf(&v))
+		if sentMatches(info, nc) {
+			t.Errorf("%s: sent %q, the client holds another value, and still it matches", f.Name, v)
+		}
+	}
+	for name, c := range map[string]struct {
+		info translator.ClientInfo
+		nc   translator.NewClient
+	}{
+		"name":     {translator.ClientInfo{Login: "match", Name: "Other"}, base},
+		"login":    {translator.ClientInfo{Login: "other", Name: "Match Me"}, base},
+		"owner id": {translator.ClientInfo{Login: "match", Name: "Match Me", OwnerID: new(1)}, translator.NewClient{Login: "match", Name: "Match Me", OwnerID: new(7)}},
+	} {
+		if sentMatches(c.info, c.nc) {
+			t.Errorf("%s differs, and still it matches", name)
+		}
+	}
+}
+
+// idlessAddPanel answers every add as done but drops the new client's id
+// from its result, as a broken panel might.
+type idlessAddPanel struct{ sim *plesksim.Server }
+
+var addResultID = regexp.MustCompile(`(<add>\s*<result>\s*<status>ok</status>\s*)<id>\d+</id>`)
+
+func (p *idlessAddPanel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	p.sim.ServeHTTP(rec, r)
+	body := addResultID.ReplaceAll(rec.Body.Bytes(), []byte("$1"))
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+// An add Plesk reports as done without the new client's id: nothing read
+// back can be proven to be that client, so POST /clients answers 502 (it
+// answered 201 with Location /clients/0), as the batch answers that item.
+func TestCreateAddWithoutIDIsBadGateway(t *testing.T) {
+	p := &idlessAddPanel{}
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) { gc.Upstream.BaseURL = front.URL })
+	p.sim = h.sim
+	r := h.expect(h.do("POST", "/clients", newClientBody("noid")), http.StatusBadGateway)
+	if pr := r.problem(t); pr.Type != problemType("bad-upstream-answer") || !strings.Contains(pr.Detail, "gave no id") || r.Header.Get("Location") != "" {
+		t.Fatalf("create: %v %s", r.Header, r.body)
+	}
+	out, _ := h.batch(batchBody(batchItemBody("noid1", "No Id")), http.StatusOK)
+	if got := fmt.Sprint(out.statuses()); got != "[502]" || out.Results[0].Problem == nil || !strings.Contains(out.Results[0].Problem.Detail, "gave no id") {
+		t.Fatalf("batch: %+v", out)
 	}
 }

@@ -19,13 +19,11 @@ func (s *Server) ListClientDomains(ctx context.Context, req api.ListClientDomain
 	if err != nil {
 		return nil, err
 	}
-	if len(rep.Results) == 0 {
-		return nil, errNotFound("client not found")
-	}
-	if err := rep.Results[0].Result.Err(); err != nil {
+	r, err := first(rep.Results)
+	if err != nil {
 		return nil, err
 	}
-	return api.ListClientDomains200JSONResponse(toAPIDomains(rep.Results[0].Domains)), nil
+	return api.ListClientDomains200JSONResponse(toAPIDomains(r.Domains)), nil
 }
 
 // toAPIDomains maps get-domain-list's domains to the API's, in Plesk's order.

@@ -700,3 +700,97 @@ func TestRedisIdempotencyDeadReplicasClaimIsReconciled(t *testing.T) {
 		t.Fatalf("%d adds, want 1", adds)
 	}
 }
+
+// A client that held the login and name before the first attempt, with
+// another email, is not the first attempt's: the retry after a timeout
+// (the first add failed at the panel, login taken) answers 409 as the
+// first attempt would have, never 201 with the other client.
+func TestIdempotencyTimeoutDoesNotTakeAnotherClientWithTheSameName(t *testing.T) {
+	h, g := newHeldHarness(t, "slowsame@example.com", 1, false, time.Second)
+	pre := newClientBody("slowsame")
+	pre["email"] = "someone.else@example.com"
+	var other obj
+	h.expect(h.do("POST", "/clients", pre), http.StatusCreated).json(t, &other)
+	otherID := int(other["id"].(float64))
+	k := h.with("Idempotency-Key", "slow-same-name")
+	k.expect(k.do("POST", "/clients", newClientBody("slowsame")), http.StatusGatewayTimeout)
+	<-g.executed
+	r := k.expect(k.do("POST", "/clients", newClientBody("slowsame")), http.StatusConflict)
+	if r.Header.Get("Location") != "" || strings.Contains(string(r.body), `"id"`) {
+		t.Fatalf("retry answered with a client: headers %v body %s (the other client is %d)", r.Header, r.body, otherID)
+	}
+	if n := len(h.sim.Clients()); n != 1 {
+		t.Fatalf("%d clients, want 1", n)
+	}
+}
+
+// lateSim sits between the gateway and the simulator. The first packet
+// containing match reaches the panel late: the gateway times out waiting
+// for it, and it runs at the panel right before the next packet containing
+// match — a retry that read the logins back before the first attempt ran,
+// and then meets the first attempt's clients with its own adds.
+type lateSim struct {
+	sim   *plesksim.Server
+	match string
+	mu    sync.Mutex
+	state int // 0: waiting for the first packet, 1: holding it, 2: it ran
+	late  []byte
+	hdr   http.Header
+	ran   chan struct{} // closed when the late packet has run
+}
+
+func (g *lateSim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !bytes.Contains(body, []byte(g.match)) {
+		g.sim.ServeHTTP(w, r)
+		return
+	}
+	g.mu.Lock()
+	switch g.state {
+	case 0:
+		g.state, g.late, g.hdr = 1, body, r.Header.Clone()
+		g.mu.Unlock()
+		<-r.Context().Done() // the gateway gives up; the packet has not run yet
+		return
+	case 1:
+		late := httptest.NewRequest("POST", plesksim.AgentPath, bytes.NewReader(g.late))
+		late.Header = g.hdr
+		g.sim.ServeHTTP(httptest.NewRecorder(), late)
+		g.state = 2
+		close(g.ran)
+	}
+	g.mu.Unlock()
+	g.sim.ServeHTTP(w, r)
+}
+
+// newLateHarness is a harness whose upstream is a lateSim for match, with
+// a 1 s upstream timeout.
+func newLateHarness(t *testing.T, match string) (*harness, *lateSim) {
+	g := &lateSim{match: match, ran: make(chan struct{})}
+	front := httptest.NewServer(g)
+	t.Cleanup(front.Close)
+	h := newHarness(t, func(_ *plesksim.Config, gc *Config) {
+		gc.Upstream.BaseURL, gc.Upstream.Timeout = front.URL, time.Second
+	})
+	g.sim = h.sim
+	h.expect(h.do("GET", "/meta", nil), http.StatusOK) // protocol discovery first
+	return h, g
+}
+
+// The first attempt's add reaches the panel after the retry read the login
+// back and found nothing, right before the retry's own add: that add fails
+// (login taken) and the client the same packet's get reads, which carries
+// every field sent, is the first attempt's — 201 reconciled, not 409, and
+// one client.
+func TestIdempotencyRetryMeetsItsFirstAttemptLate(t *testing.T) {
+	h, g := newLateHarness(t, "<add>")
+	k := h.with("Idempotency-Key", "late-1")
+	k.expect(k.do("POST", "/clients", newClientBody("lateadd")), http.StatusGatewayTimeout)
+	r := k.expect(k.do("POST", "/clients", newClientBody("lateadd")), http.StatusCreated)
+	<-g.ran
+	cls := h.sim.Clients()
+	if len(cls) != 1 || r.Header.Get("Location") != "/clients/"+strconv.Itoa(cls[0].ID) || r.Header.Get("Idempotent-Reconciled") != "true" {
+		t.Fatalf("retry: headers %v body %s; sim has %+v", r.Header, r.body, cls)
+	}
+}

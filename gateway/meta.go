@@ -46,7 +46,7 @@ func (s *Server) GetMeta(ctx context.Context, _ api.GetMetaRequestObject) (api.G
 			vn := v.String()
 			mo.Version = &vn
 			mo.Supported = true
-			mo.PleskOperation = v.Dialect().Operator() + "/" + ro.element()
+			mo.PleskOperation = ro.ops[0].Op().Operator(v) + "/" + ro.element() // the operator the route's first operation is sent under at v
 			mo.Dialect = api.MetaOperationDialect(v.Dialect().String())
 		} else {
 			mo.PleskOperation = ro.element()

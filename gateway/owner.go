@@ -56,7 +56,7 @@ func (s *Server) ChangeClientOwner(ctx context.Context, req api.ChangeClientOwne
 	if err != nil {
 		return nil, err
 	}
-	if _, err := firstResultOf(replies[0], "client"); err != nil {
+	if _, err := firstResultOf(replies[0]); err != nil {
 		return nil, err
 	}
 	got, err := firstGet(replies[1])

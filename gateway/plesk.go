@@ -241,35 +241,32 @@ func (s *Server) readClient(ctx context.Context, id int64, in include) (clientRe
 	return clientRecord{}, errNotFound("no client with id " + strconv.FormatInt(id, 10))
 }
 
-// firstResultOf is firstResult of r, a *translator.ResultsReply.
-func firstResultOf(r translator.Reply, what string) (translator.Result, error) {
+// first returns the first of a reply's results with its error, and 404
+// when Plesk returned none (the filter, a client's id, matched nothing).
+func first[T interface{ Outcome() translator.Result }](rs []T) (T, error) {
+	if len(rs) == 0 {
+		var zero T
+		return zero, errNotFound("client not found")
+	}
+	return rs[0], rs[0].Outcome().Err()
+}
+
+// firstResultOf is first of r, a *translator.ResultsReply (set, del, …).
+func firstResultOf(r translator.Reply) (translator.Result, error) {
 	rep, err := translator.ReplyAs[*translator.ResultsReply](r)
 	if err != nil {
 		return translator.Result{}, err
 	}
-	return firstResult(rep.Results, what)
+	return first(rep.Results)
 }
 
-// firstResult returns the first result of a multi-result reply as an error
-// or nil, and 404 when Plesk returned none (nothing matched).
-func firstResult(results []translator.Result, what string) (translator.Result, error) {
-	if len(results) == 0 {
-		return translator.Result{}, errNotFound(what + " not found")
-	}
-	r := results[0]
-	return r, r.Err()
-}
-
-// firstGet returns the first result of a get reply, or its error.
+// firstGet is first of r, a *translator.GetReply.
 func firstGet(r translator.Reply) (translator.GetResult, error) {
 	rep, err := translator.ReplyAs[*translator.GetReply](r)
 	if err != nil {
 		return translator.GetResult{}, err
 	}
-	if len(rep.Results) == 0 {
-		return translator.GetResult{}, errNotFound("client not found")
-	}
-	return rep.Results[0], rep.Results[0].Result.Err()
+	return first(rep.Results)
 }
 
 func errMissingBlock(name string) error {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pleskgate/pleskgate/gateway/upstream"
 	"github.com/pleskgate/pleskgate/plesksim"
+	"github.com/pleskgate/pleskgate/translator"
 )
 
 // flakyUpstream answers the first fails requests with HTTP 500, then passes
@@ -84,5 +86,26 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	h.expect(h.do("GET", "/clients", nil), http.StatusOK)
 	if got := h.gw.upstream.BreakerState(); got != "closed" {
 		t.Fatalf("breaker %s after recovery", got)
+	}
+}
+
+// first, over any reply's results: none is 404 "client not found", an
+// error result is that result's Plesk error, an ok one is returned as is.
+func TestFirstIsTheFirstResultOrItsError(t *testing.T) {
+	_, err := first([]translator.DomainListResult{})
+	if p, _ := problemFor(err); p.Status != http.StatusNotFound || p.Detail != "client not found" {
+		t.Errorf("no result: %v, a %d", err, p.Status)
+	}
+	_, err = first([]translator.ButtonsResult{{Result: translator.Result{Status: "error", ErrCode: translator.CodeObjectNotFound, ErrText: "client does not exist"}}})
+	var perr *translator.Error
+	if !errors.As(err, &perr) || perr.Code != translator.CodeObjectNotFound {
+		t.Errorf("error result: %v", err)
+	}
+	ok := translator.GetResult{Result: translator.Result{Status: "ok", ID: 7}, Client: &translator.ClientInfo{Login: "seven"}}
+	if g, err := first([]translator.GetResult{ok, {}}); err != nil || g.Result.ID != 7 || g.Client.Login != "seven" {
+		t.Errorf("ok result: %+v %v", g, err)
+	}
+	if r, err := first([]translator.Result{{Status: "error", ErrCode: 1007, ErrText: "exists"}}); !translator.IsConflict(err) || r.ErrCode != 1007 {
+		t.Errorf("a Result's own error: %+v %v", r, err)
 	}
 }

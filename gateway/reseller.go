@@ -37,7 +37,7 @@ func (s *Server) ConvertClientToReseller(ctx context.Context, req api.ConvertCli
 	if err != nil {
 		return nil, err
 	}
-	res, err := firstResultOf(replies[1], "client")
+	res, err := firstResultOf(replies[1])
 	if err != nil {
 		return nil, err
 	}

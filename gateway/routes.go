@@ -38,8 +38,11 @@ type route struct {
 // A reconciler reads back whether the earlier write of a keyed POST took
 // effect. It answers (answered=true, having written the response) when it
 // did, returns false when it did not (the write is then sent), or an error
-// when the read failed or cannot decide (the outcome stays unknown). body
-// is the request's body, already validated.
+// when the read failed or cannot decide (the outcome stays unknown). A
+// reconciler may also send the write itself, to tell the earlier attempt
+// arriving late from a conflict (reconcileCreateClient, reconcileBatch):
+// then its error is that write's answer, kept as any handler's is. body is
+// the request's body, already validated.
 type reconciler func(s *Server, c echo.Context, body []byte) (answered bool, err error)
 
 // declared holds every route, by operation id.

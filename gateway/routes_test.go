@@ -75,7 +75,7 @@ func TestDeclareRefusesUnknownOperation(t *testing.T) {
 func TestReplyOfWrongTypeIsAnError(t *testing.T) {
 	wrong := map[string]func() error{
 		"firstGet":      func() error { _, err := firstGet(&translator.ResultsReply{}); return err },
-		"firstResultOf": func() error { _, err := firstResultOf(&translator.GetReply{}, "client"); return err },
+		"firstResultOf": func() error { _, err := firstResultOf(&translator.GetReply{}); return err },
 		"ipPoolErr":     func() error { return ipPoolErr(&translator.GetReply{}) },
 	}
 	for name, f := range wrong {

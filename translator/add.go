@@ -153,6 +153,9 @@ type addResultXML struct {
 	GUID string `xml:"guid"`
 }
 
+// eachResult: add's one result.
+func (a *AddReply) eachResult(see func(Result)) { see(a.Result) }
+
 // read reads client/add (< 1.6.3.0, no guid) or customer/add (1.6.3.0+,
 // with guid): its one <result> (§7.1; Op.oneResult).
 func (a *AddReply) read(d *xml.Decoder, se *xml.StartElement) error {

@@ -44,6 +44,9 @@ type ButtonsResult struct {
 	Buttons []Button
 }
 
+// Outcome is r's Result.
+func (r ButtonsResult) Outcome() Result { return r.Result }
+
 // ButtonsReply answers cform_buttons_list.
 type ButtonsReply struct{ Results []ButtonsResult }
 
@@ -71,6 +74,12 @@ type buttonXML struct {
 	ConhelpID   *string `xml:"conhelp_id"`
 	Conhelp     *string `xml:"conhelp"`
 	IconURL     *string `xml:"icon_url"`
+}
+
+func (out *ButtonsReply) eachResult(see func(Result)) {
+	for i := range out.Results {
+		see(out.Results[i].Result)
+	}
 }
 
 // read reads one result of client/cform_buttons_list (< 1.6.3.0).

@@ -84,6 +84,9 @@ type DescriptorResult struct {
 	Descriptor *Descriptor
 }
 
+// Outcome is r's Result.
+func (r DescriptorResult) Outcome() Result { return r.Result }
+
 // DescriptorReply answers get-limit-descriptor and get-permission-descriptor.
 type DescriptorReply struct{ Results []DescriptorResult }
 
@@ -113,6 +116,12 @@ type descriptorXML struct {
 			Levels []string `xml:"level"`
 		} `xml:"extension"`
 	} `xml:"property"`
+}
+
+func (out *DescriptorReply) eachResult(see func(Result)) {
+	for i := range out.Results {
+		see(out.Results[i].Result)
+	}
 }
 
 // read reads one result of client/get-limit-descriptor or

@@ -3,7 +3,6 @@ package translator
 import (
 	"encoding/xml"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -12,8 +11,8 @@ import (
 // Its input is in the schema since 1.6.7.0 (Plesk 12.5), but the 1.6.7.0
 // output schema has no get-domain-list answer at all: the answer read here
 // (result, domains, domain: id, name, ascii-name, type, main, guid,
-// external-id, parent-id?, domain-id?) is documented from 1.6.8.0 (Onyx
-// 17.0) on. The operation is sent only where its answer is known, so its
+// external-id, parent-id?; domain-id? is not read, the gateway returns no
+// such field) is documented from 1.6.8.0 (Onyx 17.0) on. The operation is sent only where its answer is known, so its
 // since is 1.6.8.0: a panel listing 1.6.7.0 at most gets the 501 that names
 // the operation and the versions tried, not an answer read from a shape
 // nobody documented.
@@ -60,7 +59,6 @@ type Domain struct {
 	GUID       string
 	ExternalID string
 	ParentID   *int // absent for a top-level domain
-	DomainID   *int
 }
 
 // DomainListResult is one filter value's domains.
@@ -68,6 +66,9 @@ type DomainListResult struct {
 	Result  Result
 	Domains []Domain
 }
+
+// Outcome is r's Result.
+func (r DomainListResult) Outcome() Result { return r.Result }
 
 // DomainListReply answers get-domain-list: one result per filter value.
 type DomainListReply struct{ Results []DomainListResult }
@@ -94,7 +95,12 @@ type domainXML struct {
 	GUID       string  `xml:"guid"`
 	ExternalID string  `xml:"external-id"`
 	ParentID   *string `xml:"parent-id"`
-	DomainID   *string `xml:"domain-id"`
+}
+
+func (out *DomainListReply) eachResult(see func(Result)) {
+	for i := range out.Results {
+		see(out.Results[i].Result)
+	}
 }
 
 // read reads one result of customer/get-domain-list.
@@ -130,27 +136,20 @@ func (d domainXML) domain() (Domain, error) {
 	if out.Main, err = parseBool(d.Main); err != nil {
 		return out, fmt.Errorf("domain %d: main: %w", out.ID, err)
 	}
-	for _, p := range []struct {
-		name string
-		in   *string
-		out  **int
-	}{{"parent-id", d.ParentID, &out.ParentID}, {"domain-id", d.DomainID, &out.DomainID}} {
-		if p.in == nil {
-			continue
-		}
-		n, err := domainID(p.name, *p.in)
+	if d.ParentID != nil {
+		n, err := domainID("parent-id", *d.ParentID)
 		if err != nil {
 			return out, err
 		}
-		*p.out = &n
+		out.ParentID = &n
 	}
 	return out, nil
 }
 
-// domainID parses a required id_type (a positive integer).
+// domainID parses an id_type (a positive integer, parsePositive).
 func domainID(name, s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n <= 0 {
+	n, err := parsePositive(s)
+	if err != nil {
 		return 0, fmt.Errorf("domain %s %q is not a positive integer", name, s)
 	}
 	return n, nil

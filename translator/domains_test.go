@@ -27,7 +27,7 @@ func TestDomainListDecode(t *testing.T) {
 		{ID: 11, Name: "bücher.example", ASCIIName: "xn--bcher-kva.example", Type: "domain", Main: true,
 			GUID: "5d0e1b2a-0000-4000-8000-000000000011", ExternalID: "shop-11"},
 		{ID: 12, Name: "books.example", ASCIIName: "books.example", Type: "alias",
-			GUID: "5d0e1b2a-0000-4000-8000-000000000012", ParentID: ptr(11), DomainID: ptr(11)},
+			GUID: "5d0e1b2a-0000-4000-8000-000000000012", ParentID: ptr(11)},
 		{ID: 13, Name: "blog.bücher.example", ASCIIName: "blog.xn--bcher-kva.example", Type: "subdomain",
 			GUID: "5d0e1b2a-0000-4000-8000-000000000013", ParentID: ptr(11)},
 	}
@@ -62,5 +62,22 @@ func TestDomainListDecodeRefusesBadDomains(t *testing.T) {
 	// The answer of another operation is not a domain list.
 	if _, err := DecodeResponse(v1691, []byte(`<packet><customer><get><result><status>ok</status><id>3</id></result></get></customer></packet>`), &DomainListRequest{}); !errors.Is(err, ErrMalformed) {
 		t.Errorf("a get answer read as get-domain-list: %v", err)
+	}
+}
+
+// TestDomainListDecodeIgnoresDomainID: domain-id, which the gateway never
+// returns, is not read, so an odd value from a real panel cannot make the
+// whole listing a malformed answer.
+func TestDomainListDecodeIgnoresDomainID(t *testing.T) {
+	const packet = `<packet version="1.6.9.1"><customer><get-domain-list><result><status>ok</status><id>3</id><domains><domain>` +
+		`<id>1</id><name>a.example</name><ascii-name>a.example</ascii-name><type>alias</type><main>false</main><guid>g</guid><external-id/><parent-id>2</parent-id><domain-id>none</domain-id>` +
+		`</domain></domains></result></get-domain-list></customer></packet>`
+	replies, err := DecodeResponse(v1691, []byte(packet), &DomainListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReplyAs[*DomainListReply](replies[0])
+	if err != nil || len(rep.Results) != 1 || len(rep.Results[0].Domains) != 1 || rep.Results[0].Domains[0].ID != 1 || *rep.Results[0].Domains[0].ParentID != 2 {
+		t.Fatalf("%+v %v", rep, err)
 	}
 }

@@ -29,9 +29,13 @@ type Reply interface{ isReply() }
 // element, in order, handed to read just opened. read decodes it, whole,
 // into a wire struct of its own (DecodeElement; resultXML embedded for the
 // common part): d is the answer's depth-bounded decoder (maxAnswerDepth).
+//
+// eachResult hands every result read so far to see, in order: the common
+// part of each, whatever the reply's type (LegacyRefusalIn reads them).
 type replyReader interface {
 	Reply
 	read(d *xml.Decoder, result *xml.StartElement) error
+	eachResult(see func(Result))
 }
 
 // Result is the common per-object result (resultType / resultFilterType, §2).
@@ -46,6 +50,10 @@ type Result struct {
 
 // OK reports whether Status is "ok".
 func (r Result) OK() bool { return r.Status == "ok" }
+
+// Outcome is r itself: a Result is its own outcome, as each per-object
+// result type's Outcome is its Result.
+func (r Result) Outcome() Result { return r }
 
 // Err returns nil for an ok result, else an *Error with its code and text.
 func (r Result) Err() error {
@@ -415,6 +423,12 @@ type ResultsReply struct{ Results []Result }
 func (*ResultsReply) isReply() {}
 
 func newResultsReply() replyReader { return &ResultsReply{Results: []Result{}} }
+
+func (rr *ResultsReply) eachResult(see func(Result)) {
+	for _, r := range rr.Results {
+		see(r)
+	}
+}
 
 func (rr *ResultsReply) read(d *xml.Decoder, se *xml.StartElement) error {
 	var r resultXML

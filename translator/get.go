@@ -99,6 +99,9 @@ type GetResult struct {
 	IPPool      []PoolIP
 }
 
+// Outcome is r's Result.
+func (r GetResult) Outcome() Result { return r.Result }
+
 // GetReply answers get: one result per matched client (none for a blank
 // filter that matched nothing, §2).
 type GetReply struct{ Results []GetResult }
@@ -170,6 +173,12 @@ type ipPoolXML struct {
 		Type     string `xml:"ip-type"`
 		Type2    string `xml:"ip_type"`
 	} `xml:"ip"`
+}
+
+func (g *GetReply) eachResult(see func(Result)) {
+	for i := range g.Results {
+		see(g.Results[i].Result)
+	}
 }
 
 // read reads one result of client/get (legacy, < 1.6.3.0: filter-id from

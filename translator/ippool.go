@@ -72,6 +72,9 @@ type IPPoolResult struct {
 	ClientID int
 }
 
+// Outcome is r's Result.
+func (r IPPoolResult) Outcome() Result { return r.Result }
+
 // IPPoolReply answers ippool_add_ip / ippool_del_ip.
 type IPPoolReply struct{ Results []IPPoolResult }
 
@@ -83,6 +86,12 @@ type ipPoolResultXML struct {
 	IPAddress  *string `xml:"ip_address"`
 	ClientID   string  `xml:"client_id"`
 	CustomerID string  `xml:"customer-id"` // XSD-1.6.6 leftover spelling of client_id (§7.5)
+}
+
+func (p *IPPoolReply) eachResult(see func(Result)) {
+	for i := range p.Results {
+		see(p.Results[i].Result)
+	}
 }
 
 // read reads one result of client/ippool_add_ip or ippool_del_ip

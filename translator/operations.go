@@ -59,8 +59,8 @@ func (o *Op) SupportedBy(v Version) bool {
 	return v.AtLeast(o.since) && o.Operator(v) != ""
 }
 
-// operations lists every registered Op, sorted by name: Operations' and
-// AllOperations' order, whatever order the files register in.
+// operations lists every registered Op, sorted by name: Operations' order,
+// whatever order the files register in.
 var operations []*Op
 
 // register adds op to the operations and returns it. Each operation

@@ -102,29 +102,8 @@ func LegacyRefusalIn(v Version, replies []Reply) (*Error, bool) {
 		}
 	}
 	for _, reply := range replies {
-		switch rep := reply.(type) {
-		case *AddReply:
-			see(rep.Result)
-		case *GetReply:
-			for i := range rep.Results {
-				see(rep.Results[i].Result)
-			}
-		case *ResultsReply:
-			for _, r := range rep.Results {
-				see(r)
-			}
-		case *IPPoolReply:
-			for i := range rep.Results {
-				see(rep.Results[i].Result)
-			}
-		case *ButtonsReply:
-			for i := range rep.Results {
-				see(rep.Results[i].Result)
-			}
-		case *DescriptorReply:
-			for i := range rep.Results {
-				see(rep.Results[i].Result)
-			}
+		if rr, ok := reply.(replyReader); ok { // every Reply is: read unexported
+			rr.eachResult(see)
 		}
 	}
 	return refused, refused != nil && !ranOne

@@ -1,7 +1,9 @@
 package translator
 
 import (
+	"encoding/xml"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -113,6 +115,30 @@ func TestLegacyRefusalInReplies(t *testing.T) {
 		}
 		if got && (perr == nil || perr.Code != 1017) {
 			t.Errorf("%s: refusal returned %+v", c.name, perr)
+		}
+	}
+}
+
+// TestLegacyRefusalInEveryReply: every operation's reply, read from a
+// <result> carrying REC-3's 1017, is seen by LegacyRefusalIn — each reply
+// type yields its results itself, so a reply added later cannot be missed
+// (get-domain-list's was).
+func TestLegacyRefusalInEveryReply(t *testing.T) {
+	legacy := MustParseVersion("1.6.0.2")
+	const refused = `<result><status>error</status><errcode>1017</errcode><errtext>This feature is not supported for protocol version 1.6.0.2.</errtext></result>`
+	for _, op := range Operations() {
+		r := op.newReply()
+		d := xml.NewDecoder(strings.NewReader(refused))
+		tok, err := d.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		se := tok.(xml.StartElement)
+		if err := r.read(d, &se); err != nil {
+			t.Fatalf("%s: reading a refused result: %v", op.Name(), err)
+		}
+		if perr, ok := LegacyRefusalIn(legacy, []Reply{r}); !ok || perr == nil || perr.Code != 1017 {
+			t.Errorf("%s (%T): LegacyRefusalIn = %v, %v; want the 1017 refusal", op.Name(), r, perr, ok)
 		}
 	}
 }

@@ -215,16 +215,6 @@ const (
 	OpChangeOwner             Operation = "change-owner"
 )
 
-// AllOperations returns the name of every operation in Operations, in its
-// order (by name).
-func AllOperations() []Operation {
-	out := make([]Operation, len(operations))
-	for i, op := range operations {
-		out[i] = op.name
-	}
-	return out
-}
-
 // Supports reports whether protocol v has op (§8; see its Op's SupportedBy).
 // Unknown operations are unsupported.
 func (v Version) Supports(op Operation) bool {

@@ -135,7 +135,7 @@ func TestSupportsMatrix(t *testing.T) {
 		set(v, domains, v >= "1.6.8.0")
 	}
 	for v, ops := range want {
-		if len(ops) != len(AllOperations()) {
+		if len(ops) != len(Operations()) {
 			t.Fatalf("matrix row %s incomplete", v)
 		}
 		for op, w := range ops {
@@ -159,9 +159,9 @@ func TestKnownVersions(t *testing.T) {
 		}
 	}
 	// Every operation exists in some known version.
-	for _, op := range AllOperations() {
-		if _, ok := PickVersion(KnownVersions, op); !ok {
-			t.Errorf("no known version supports %s", op)
+	for _, op := range Operations() {
+		if _, ok := PickVersion(KnownVersions, op.Name()); !ok {
+			t.Errorf("no known version supports %s", op.Name())
 		}
 	}
 }
