@@ -313,14 +313,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	return c, nil
 }
 
-// agentPath is what the gateway appends to PLESKGATE_UPSTREAM_URL.
+// agentPath is what the gateway appends to PLESKGATE_UPSTREAM_URL (the
+// upstream package's own copy is unexported).
 const agentPath = "/enterprise/control/agent.php"
 
-// upstreamBase checks a panel URL and returns it without a trailing
-// agentPath: without a scheme and host ("127.0.0.1:8443") every call would
-// fail, so it is a start-up error; one copied from a Plesk document with
-// the agent path would get it twice. The error never shows the URL's
-// userinfo.
+// upstreamBase checks a panel URL and returns it without trailing slashes
+// or a trailing agentPath, so that every spelling of one panel reaches the
+// gateway (its label, its keys) as one: without a scheme and host
+// ("127.0.0.1:8443") every call would fail, so it is a start-up error; one
+// copied from a Plesk document with the agent path would get it twice. The
+// error never shows the URL's userinfo.
 func upstreamBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
@@ -329,8 +331,9 @@ func upstreamBase(raw string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("%s: a base URL takes no query or fragment", gateway.RedactURL(raw))
 	}
-	if base, ok := strings.CutSuffix(strings.TrimRight(raw, "/"), agentPath); ok {
-		return base, nil
+	base := strings.TrimRight(raw, "/")
+	if b, ok := strings.CutSuffix(base, agentPath); ok {
+		base = strings.TrimRight(b, "/")
 	}
-	return raw, nil
+	return base, nil
 }
