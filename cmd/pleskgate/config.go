@@ -214,14 +214,7 @@ var baseSettings = []setting{
 	{"idempotency-per-caller", "1000", "live Idempotency-Key records one caller (identity, or API key in service mode) may hold; beyond it 429 idempotency-quota and nothing is sent", posInt(func(c *config) *int { return &c.IdempotencyPerCaller })},
 	{"upstream-max-answer-bytes", "16777216", "largest answer read from Plesk; a bigger one is 502 (refused unread when its Content-Length says so)", bytesSetting(func(c *config) *int64 { return &c.UpstreamMaxAnswerBytes })},
 	{"upstream-answer-budget-bytes", "33554432", "bytes of Plesk's answers being read or decoded at once, in all; a reader waits for room within its timeout", bytesSetting(func(c *config) *int64 { return &c.UpstreamAnswerBudgetBytes })},
-	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%q is not a positive number of bytes", v)
-		}
-		c.MaxBodyBytes = n
-		return nil
-	}},
+	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", bytesSetting(func(c *config) *int64 { return &c.MaxBodyBytes })},
 }
 
 // bytesSetting parses a positive number of bytes into the field get names.
