@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -137,4 +138,39 @@ func jsonKeyOrder(t *testing.T, js []byte) []string {
 		t.Fatal("trailing data after the JSON document")
 	}
 	return keys
+}
+
+// Every operation that takes an Idempotency-Key declares, on its success
+// answers, the Idempotent-Recorded header the idempotency layer may set
+// there (gateway/idempotency.go, README), so clients generated from the
+// spec can read it.
+func TestKeyedOperationsDeclareIdempotentRecorded(t *testing.T) {
+	spec, err := openapi3.NewLoader().LoadFromData(OpenAPIYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyed := 0
+	for path, item := range spec.Paths.Map() {
+		for method, op := range item.Operations() {
+			takesKey := false
+			for _, p := range op.Parameters {
+				takesKey = takesKey || p.Ref == "#/components/parameters/IdempotencyKey"
+			}
+			if !takesKey {
+				continue
+			}
+			keyed++
+			for code, resp := range op.Responses.Map() {
+				if !strings.HasPrefix(code, "2") {
+					continue
+				}
+				if h := resp.Value.Headers["Idempotent-Recorded"]; h == nil || h.Ref != "#/components/headers/IdempotentRecorded" {
+					t.Errorf("%s %s (%s): its %s answer does not declare Idempotent-Recorded", method, path, op.OperationID, code)
+				}
+			}
+		}
+	}
+	if keyed < 4 {
+		t.Fatalf("%d operations take an Idempotency-Key, want at least createClient, createClientsBatch, addClientIP and convertClientToReseller", keyed)
+	}
 }

@@ -5001,6 +5001,7 @@ func (r ListClientsResponse) ContentType() string {
 // CreateClientResponse201Headers the declared response headers of an HTTP 201 response for CreateClient
 type CreateClientResponse201Headers struct {
 	IdempotentReconciled *string
+	IdempotentRecorded   *string
 	Location             string
 }
 
@@ -5155,6 +5156,7 @@ func (r CreateClientResponse) ContentType() string {
 // CreateClientsBatchResponse200Headers the declared response headers of an HTTP 200 response for CreateClientsBatch
 type CreateClientsBatchResponse200Headers struct {
 	IdempotentReconciled *string
+	IdempotentRecorded   *string
 }
 
 // CreateClientsBatchResponse401Headers the declared response headers of an HTTP 401 response for CreateClientsBatch
@@ -5833,6 +5835,11 @@ func (r ListClientButtonsResponse) ContentType() string {
 	return ""
 }
 
+// ConvertClientToResellerResponse200Headers the declared response headers of an HTTP 200 response for ConvertClientToReseller
+type ConvertClientToResellerResponse200Headers struct {
+	IdempotentRecorded *string
+}
+
 // ConvertClientToResellerResponse401Headers the declared response headers of an HTTP 401 response for ConvertClientToReseller
 type ConvertClientToResellerResponse401Headers struct {
 	WWWAuthenticate *string
@@ -5874,6 +5881,8 @@ type ConvertClientToResellerResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
 	ApplicationproblemJSON504 *GatewayTimeout
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ConvertClientToResellerResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ConvertClientToResellerResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6490,6 +6499,7 @@ func (r GetClientIPPoolResponse) ContentType() string {
 // AddClientIPResponse201Headers the declared response headers of an HTTP 201 response for AddClientIP
 type AddClientIPResponse201Headers struct {
 	IdempotentReconciled *string
+	IdempotentRecorded   *string
 }
 
 // AddClientIPResponse401Headers the declared response headers of an HTTP 401 response for AddClientIP
@@ -9203,6 +9213,13 @@ func ParseCreateClientResponse(rsp *http.Response) (*CreateClientResponse, error
 			}
 			headers.IdempotentReconciled = &value
 		}
+		if values := rsp.Header.Values("Idempotent-Recorded"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Recorded", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentRecorded = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: "uri-reference"}); err != nil {
@@ -9352,6 +9369,13 @@ func ParseCreateClientsBatchResponse(rsp *http.Response) (*CreateClientsBatchRes
 				return nil, err
 			}
 			headers.IdempotentReconciled = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Recorded"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Recorded", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentRecorded = &value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10014,6 +10038,16 @@ func ParseConvertClientToResellerResponse(rsp *http.Response) (*ConvertClientToR
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ConvertClientToResellerResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Recorded"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Recorded", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentRecorded = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ConvertClientToResellerResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -10712,6 +10746,13 @@ func ParseAddClientIPResponse(rsp *http.Response) (*AddClientIPResponse, error) 
 				return nil, err
 			}
 			headers.IdempotentReconciled = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Recorded"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Recorded", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentRecorded = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:

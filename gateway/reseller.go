@@ -49,7 +49,7 @@ func (s *Server) ConvertClientToReseller(ctx context.Context, req api.ConvertCli
 		login := got.Client.Login
 		out.Login = &login
 	}
-	return api.ConvertClientToReseller200JSONResponse(out), nil
+	return api.ConvertClientToReseller200JSONResponse{Body: out}, nil // Idempotent-Recorded: set by the idempotency layer
 }
 
 // reconcileConvertClientToReseller reconciles a keyed conversion that got no

@@ -189,11 +189,11 @@ func New(cfg Config) (*Server, error) {
 	spec.Servers = nil
 	s := &Server{cfg: cfg, log: cfg.Logger, specJSON: specJSON, specYAML: pleskgate.OpenAPIYAML, routes: specRoutes(spec), snapshots: store.NewSnapshots(snapshots, cfg.SnapshotsPerCaller)}
 	s.metrics = newMetrics(cfg.Registry)
-	s.shield = newShield(cfg, shieldLimits{}, cfg.Registry)
 	s.setupTracing()
 	s.descriptors = &descriptorCache{store: cfg.Cache, ttl: cfg.DescriptorTTL, observe: s.metrics.observeCache}
 	s.upstream = upstream.New(s.upstreamConfig(cfg.Upstream))
 	s.upstreamID = upstream.Keyed(cfg.StateSecret, "upstream", s.upstream.Endpoint())[:16]
+	s.shield = newShield(cfg, s.upstreamID, shieldLimits{}, cfg.Registry)
 	s.conns = newConnTracker(cfg, cfg.Registry)
 	s.legacy = newLegacyGuard(cfg.LegacyStore, s.upstreamID, cfg.LegacyRetry, cfg.Logger, cfg.Registry)
 	s.echo = s.newEcho()

@@ -77,18 +77,31 @@ func (s *Server) probeReady() bool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
+	p.ready = s.CheckUpstream(ctx) == nil
+	p.at = time.Now()
+	return p.ready
+}
+
+// CheckUpstream sends one get_protos, with the credentials the auth mode
+// gives (the service's own, none in passthrough), and returns nil when the
+// panel answered: any XML API answer, an authentication error included,
+// shows it up and speaking the protocol. /readyz and the start-up check
+// both ask it. A full queue counts as answered (DESIGN.md §7): the panel is
+// busy answering others, unless the breaker says it is failing. So does a
+// probe whose time ran out while it waited for a slot: nothing was sent.
+func (s *Server) CheckUpstream(ctx context.Context) error {
 	creds := upstream.Credentials{}
 	if s.cfg.AuthMode == AuthService {
 		creds = s.cfg.ServiceCredentials
 	}
 	_, err := s.upstream.Protos(ctx, creds)
 	var perr *translator.Error
-	// A full queue is not "not ready" (DESIGN.md §7): the panel is busy
-	// answering others, unless the breaker says it is failing. So is a probe
-	// whose time ran out while it waited for a slot: nothing was sent.
+	if err == nil || errors.As(err, &perr) {
+		return nil
+	}
 	queued := upstream.Unsent(err) && errors.Is(err, context.DeadlineExceeded)
-	busy := (errors.Is(err, upstream.ErrBusy) || queued) && s.upstream.BreakerState() != "open"
-	p.ready = err == nil || errors.As(err, &perr) || busy
-	p.at = time.Now()
-	return p.ready
+	if (errors.Is(err, upstream.ErrBusy) || queued) && s.upstream.BreakerState() != "open" {
+		return nil
+	}
+	return err
 }

@@ -110,7 +110,7 @@ type shield struct {
 
 	// The budgets shared by the replicas on one Redis; nil without Redis.
 	shared       store.Budgets
-	sharedPrefix string        // names this panel's budgets: an HMAC of its URL
+	sharedPrefix string        // names this panel's budgets: its upstreamID, an HMAC of its endpoint
 	secret       []byte        // keys caller addresses in budget names
 	sharedHold   time.Duration // how long a held unit lives unsettled
 	globalMax    int
@@ -124,7 +124,10 @@ type shield struct {
 // every request.
 const sharedPause = time.Second
 
-func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield {
+// newShield's upstreamID names the panel its shared budgets belong to: the
+// key the other shared state of this panel uses (Server.upstreamID), so
+// that two spellings of one panel's URL share one budget.
+func newShield(cfg Config, upstreamID string, lim shieldLimits, reg prometheus.Registerer) *shield {
 	if lim.refused <= 0 {
 		lim.refused = maxRefused
 	}
@@ -151,7 +154,7 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 		sh.log = zap.NewNop()
 	}
 	sh.shared, _ = store.RedisBudgetsFor(cfg.Idempotency)
-	sh.sharedPrefix = upstream.Keyed(cfg.StateSecret, "budget", cfg.Upstream.BaseURL)[:16]
+	sh.sharedPrefix = upstreamID
 	// A unit is held while its request is at the panel: every attempt of a
 	// call may take the upstream timeout. Past its hold a unit lapses (a
 	// replica that died holding it frees it then).

@@ -448,7 +448,7 @@ func TestCallerAddress(t *testing.T) {
 // fill the refused memory and the addresses, never the accepted memory.
 func TestShieldBounded(t *testing.T) {
 	clock := newFakeClock()
-	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000000, UpstreamAuthFailuresPerMinute: 1000000},
+	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000000, UpstreamAuthFailuresPerMinute: 1000000}, "",
 		shieldLimits{refused: 50, accepted: 20, addresses: 30}, prometheus.NewRegistry())
 	sh.settle(t.Context(), mustAdmit(t, sh, "good", netip.MustParseAddr("192.0.2.1")), loginAccepted, refusal{}, 1)
 	for i := 0; i < 1000; i++ {
@@ -593,7 +593,7 @@ func TestLoginResultOf(t *testing.T) {
 func TestShieldSpendsEveryPacket(t *testing.T) {
 	const budget = 5
 	clock := newFakeClock()
-	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000, UpstreamAuthFailuresPerMinute: budget},
+	sh := newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 1000, UpstreamAuthFailuresPerMinute: budget}, "",
 		shieldLimits{}, prometheus.NewRegistry())
 	addr := netip.MustParseAddr("192.0.2.1")
 	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
@@ -604,7 +604,7 @@ func TestShieldSpendsEveryPacket(t *testing.T) {
 		t.Fatalf("after %d packets with unproven credentials a budget of %d let one more through", budget, budget)
 	}
 	// Also past the burst: 3 packets against a per-address budget of 2.
-	sh = newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 2, UpstreamAuthFailuresPerMinute: 1000},
+	sh = newShield(Config{Now: clock.Now, AuthFailuresPerMinute: 2, UpstreamAuthFailuresPerMinute: 1000}, "",
 		shieldLimits{}, prometheus.NewRegistry())
 	sh.settle(t.Context(), mustAdmit(t, sh, "retried", addr), loginUnknown, refusal{}, 3)
 	clock.Advance(30 * time.Second) // one token back: still a debt of 0
@@ -774,7 +774,7 @@ func (b stubBudgets) Release(context.Context, string, []string) error { return b
 // A caller that hangs up while Redis is asked is not a Redis failure: it
 // must not switch the shared budgets off for everyone.
 func TestShieldCallerLeavingIsNotARedisFailure(t *testing.T) {
-	sh := newShield(Config{}, shieldLimits{}, prometheus.NewRegistry())
+	sh := newShield(Config{}, "", shieldLimits{}, prometheus.NewRegistry())
 	sh.shared = stubBudgets{err: context.Canceled}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -789,5 +789,30 @@ func TestShieldCallerLeavingIsNotARedisFailure(t *testing.T) {
 	tk := mustAdmit(t, sh, "staying", netip.MustParseAddr("192.0.2.1"))
 	if tk.unit != "" || testutil.ToFloat64(sh.sharedErrors) != 1 || sh.sharedDown.Load() == 0 {
 		t.Fatalf("Redis failing: unit %q, errors %v", tk.unit, testutil.ToFloat64(sh.sharedErrors))
+	}
+}
+
+// One panel has one shared failed-login budget however its URL is spelt:
+// with a trailing slash or without, it is the same panel (the same
+// endpoint the other shared state is keyed by), and two budgets would let
+// twice the failed logins through. (cmd/pleskgate strips a pasted agent
+// path before the URL gets here.)
+func TestShieldBudgetKeyedByPanelNotSpelling(t *testing.T) {
+	secret := []byte("a state secret of at least 32 bytes!")
+	prefix := func(base string) string {
+		srv, err := New(Config{Logger: zap.NewNop(), StateSecret: secret, Upstream: upstream.Config{BaseURL: base}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv.shield.sharedPrefix
+	}
+	want := prefix("https://panel:8443")
+	for _, base := range []string{"https://panel:8443/", "https://panel:8443//"} {
+		if got := prefix(base); got != want {
+			t.Errorf("%s: budget prefix %q, want %q (https://panel:8443's)", base, got, want)
+		}
+	}
+	if other := prefix("https://other:8443"); other == want {
+		t.Errorf("two panels share the budget prefix %q", other)
 	}
 }

@@ -214,14 +214,7 @@ var baseSettings = []setting{
 	{"idempotency-per-caller", "1000", "live Idempotency-Key records one caller (identity, or API key in service mode) may hold; beyond it 429 idempotency-quota and nothing is sent", posInt(func(c *config) *int { return &c.IdempotencyPerCaller })},
 	{"upstream-max-answer-bytes", "16777216", "largest answer read from Plesk; a bigger one is 502 (refused unread when its Content-Length says so)", bytesSetting(func(c *config) *int64 { return &c.UpstreamMaxAnswerBytes })},
 	{"upstream-answer-budget-bytes", "33554432", "bytes of Plesk's answers being read or decoded at once, in all; a reader waits for room within its timeout", bytesSetting(func(c *config) *int64 { return &c.UpstreamAnswerBudgetBytes })},
-	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", func(c *config, v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("%q is not a positive number of bytes", v)
-		}
-		c.MaxBodyBytes = n
-		return nil
-	}},
+	{"max-body-bytes", "1048576", "largest request body accepted (413 above)", bytesSetting(func(c *config) *int64 { return &c.MaxBodyBytes })},
 }
 
 // bytesSetting parses a positive number of bytes into the field get names.
@@ -313,14 +306,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	return c, nil
 }
 
-// agentPath is what the gateway appends to PLESKGATE_UPSTREAM_URL.
+// agentPath is what the gateway appends to PLESKGATE_UPSTREAM_URL (the
+// upstream package's own copy is unexported).
 const agentPath = "/enterprise/control/agent.php"
 
-// upstreamBase checks a panel URL and returns it without a trailing
-// agentPath: without a scheme and host ("127.0.0.1:8443") every call would
-// fail, so it is a start-up error; one copied from a Plesk document with
-// the agent path would get it twice. The error never shows the URL's
-// userinfo.
+// upstreamBase checks a panel URL and returns it without trailing slashes
+// or a trailing agentPath, so that every spelling of one panel reaches the
+// gateway (its label, its keys) as one: without a scheme and host
+// ("127.0.0.1:8443") every call would fail, so it is a start-up error; one
+// copied from a Plesk document with the agent path would get it twice. The
+// error never shows the URL's userinfo.
 func upstreamBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
@@ -329,8 +324,9 @@ func upstreamBase(raw string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("%s: a base URL takes no query or fragment", gateway.RedactURL(raw))
 	}
-	if base, ok := strings.CutSuffix(strings.TrimRight(raw, "/"), agentPath); ok {
-		return base, nil
+	base := strings.TrimRight(raw, "/")
+	if b, ok := strings.CutSuffix(base, agentPath); ok {
+		base = strings.TrimRight(b, "/")
 	}
-	return raw, nil
+	return base, nil
 }

@@ -12,7 +12,8 @@ import (
 // TestConfigUpstreamURL: a panel URL without a scheme or host is refused
 // at start-up in one line naming the variable (it used to start, and every
 // call was then a 500), never showing the URL's password; one that already
-// ends in the agent path is accepted without it (it used to get it twice).
+// ends in the agent path is accepted without it (it used to get it twice),
+// and trailing slashes go, so that one panel reaches the gateway spelt one way.
 func TestConfigUpstreamURL(t *testing.T) {
 	for _, bad := range []string{
 		"127.0.0.1:8443", "panel:8443", "panel", "//panel:8443", "ftp://panel", "https://", "https:///agent",
@@ -25,7 +26,9 @@ func TestConfigUpstreamURL(t *testing.T) {
 	}
 	for raw, want := range map[string]string{
 		"https://panel:8443":                                    "https://panel:8443",
-		"https://panel:8443/":                                   "https://panel:8443/",
+		"https://panel:8443/":                                   "https://panel:8443",
+		"https://panel:8443//":                                  "https://panel:8443",
+		"http://10.0.0.5:8880/plesk/":                           "http://10.0.0.5:8880/plesk",
 		"http://10.0.0.5:8880/plesk":                            "http://10.0.0.5:8880/plesk",
 		"https://panel:8443/enterprise/control/agent.php":       "https://panel:8443",
 		"https://u:p@panel:8443/enterprise/control/agent.php/":  "https://u:p@panel:8443",

@@ -27,29 +27,7 @@ func TestSpecExamplesWorkOnAFreshSandbox(t *testing.T) {
 	if err := yaml.Unmarshal(pleskgate.OpenAPIYAML, &doc); err != nil {
 		t.Fatal(err)
 	}
-	base := startSandboxForTest(t, "examples-Pass-1")
-	call := func(method, path string, body any, header ...string) (int, http.Header, map[string]any) {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.SetBasicAuth("admin", "examples-Pass-1")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		_ = json.Unmarshal(raw, &m)
-		return resp.StatusCode, resp.Header, m
-	}
+	call := sandboxCaller(t, startSandboxForTest(t, "examples-Pass-1"), "examples-Pass-1")
 
 	// POST /clients: every example, the default (first) one first.
 	examples := at(t, &doc, "paths", "/clients", "post", "requestBody", "content", "application/json", "examples")
@@ -96,6 +74,84 @@ func TestSpecExamplesWorkOnAFreshSandbox(t *testing.T) {
 	st, _, got = call("PUT", fmt.Sprintf("/clients/%d/owner", int64(created[0])), owner, "Content-Type", "application/json")
 	if st != http.StatusOK {
 		t.Fatalf("PUT /clients/%d/owner with its example: %d %v", int64(created[0]), st, got)
+	}
+}
+
+// sandboxCaller sends requests to the sandbox at base as admin and returns
+// the status, the headers and the JSON body of each answer.
+func sandboxCaller(t *testing.T, base, password string) func(method, path string, body any, header ...string) (int, http.Header, map[string]any) {
+	return func(method, path string, body any, header ...string) (int, http.Header, map[string]any) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.SetBasicAuth("admin", password)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		return resp.StatusCode, resp.Header, m
+	}
+}
+
+// The bulk endpoints answer 200 whatever happens to each item, so their
+// defaults are checked item by item: createClientsBatch's default example
+// on a fresh sandbox creates its two new logins and reports the demo
+// client's login as taken (201, 201, 409), and again 409 for every item
+// the second time, as its description says; deleteClients' default filter
+// (login=bulkdeleteme) deletes that demo client, and the second time
+// reports the item as an error with 404.
+func TestBulkExamplesItemByItemOnAFreshSandbox(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(pleskgate.OpenAPIYAML, &doc); err != nil {
+		t.Fatal(err)
+	}
+	call := sandboxCaller(t, startSandboxForTest(t, "examples-Pass-1"), "examples-Pass-1")
+
+	examples := at(t, &doc, "paths", "/clients/batch", "post", "requestBody", "content", "application/json", "examples")
+	batch := decode(t, at(t, examples.Content[1], "value"))
+	for run, want := range [][]int{{201, 201, 409}, {409, 409, 409}} {
+		st, _, got := call("POST", "/clients/batch", batch, "Content-Type", "application/json")
+		results, _ := got["results"].([]any)
+		var statuses []int
+		for _, r := range results {
+			item, _ := r.(map[string]any)
+			status, _ := item["status"].(float64)
+			statuses = append(statuses, int(status))
+		}
+		if st != http.StatusOK || fmt.Sprint(statuses) != fmt.Sprint(want) {
+			t.Fatalf("POST /clients/batch with example %q, run %d: %d, item statuses %v, want 200 and %v: %v", examples.Content[0].Value, run+1, st, statuses, want, got)
+		}
+	}
+
+	var logins []string
+	if err := at(t, &doc, "components", "parameters", "FilterLoginBulkDelete", "example").Decode(&logins); err != nil || len(logins) != 1 {
+		t.Fatalf("FilterLoginBulkDelete's example: %v %v", logins, err)
+	}
+	for run, want := range []struct {
+		status      string
+		errorStatus float64
+	}{{"deleted", 0}, {"error", http.StatusNotFound}} {
+		st, _, got := call("DELETE", "/clients?login="+logins[0], nil)
+		results, _ := got["results"].([]any)
+		if st != http.StatusOK || len(results) != 1 {
+			t.Fatalf("DELETE /clients?login=%s, run %d: %d %v", logins[0], run+1, st, got)
+		}
+		item, _ := results[0].(map[string]any)
+		problem, _ := item["error"].(map[string]any)
+		if item["status"] != want.status || item["filter_value"] != logins[0] || (want.errorStatus != 0 && problem["status"] != want.errorStatus) {
+			t.Fatalf("DELETE /clients?login=%s, run %d: item %v, want status %q", logins[0], run+1, item, want.status)
+		}
 	}
 }
 

@@ -55,3 +55,23 @@ func TestConfigLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigByteSettings: every number-of-bytes setting takes a positive
+// count of bytes, and a bad one is a start-up error naming the variable.
+func TestConfigByteSettings(t *testing.T) {
+	for name, field := range map[string]func(config) int64{
+		"PLESKGATE_MAX_BODY_BYTES":               func(c config) int64 { return c.MaxBodyBytes },
+		"PLESKGATE_UPSTREAM_MAX_ANSWER_BYTES":    func(c config) int64 { return c.UpstreamMaxAnswerBytes },
+		"PLESKGATE_UPSTREAM_ANSWER_BUDGET_BYTES": func(c config) int64 { return c.UpstreamAnswerBudgetBytes },
+	} {
+		c, err := parseConfig(nil, env(map[string]string{name: "2048"}), io.Discard)
+		if err != nil || field(c) != 2048 {
+			t.Errorf("%s=2048: %d %v", name, field(c), err)
+		}
+		for _, bad := range []string{"0", "-1", "1e6", "lots"} {
+			if _, err := parseConfig(nil, env(map[string]string{name: bad}), io.Discard); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v", name, bad, err)
+			}
+		}
+	}
+}

@@ -31,7 +31,6 @@ import (
 	"github.com/pleskgate/pleskgate/internal/buildinfo"
 	"github.com/pleskgate/pleskgate/internal/telemetry"
 	"github.com/pleskgate/pleskgate/plesksim"
-	"github.com/pleskgate/pleskgate/translator"
 )
 
 func main() {
@@ -58,6 +57,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	// Whatever run starts in the background (the start-up check) ends with
+	// it: cancelled when run returns, and waited for (see below).
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 
 	// Tracing: off unless an OTLP endpoint is set (OTEL_* variables,
 	// internal/telemetry). Shut down last, after the drain, so the spans
@@ -181,7 +184,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if sandbox {
 		fmt.Fprintf(out, "Swagger UI: http://%s/docs/\n\n", displayAddr(ln.Addr()))
 	} else {
-		go checkUpstream(ctx, srv.Upstream(), gcfg.ServiceCredentials, gcfg.UpstreamLabel, cfg.UpstreamTimeout, log)
+		checked := make(chan struct{})
+		go func() {
+			defer close(checked)
+			checkUpstream(ctx, srv, gcfg.UpstreamLabel, cfg.UpstreamTimeout, log)
+		}()
+		defer func() { stop(); <-checked }() // nothing logged once run has returned
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -199,22 +207,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return nil
 }
 
-// checkUpstream sends one get_protos at start and logs a warning when the
-// panel does not answer it, so that a wrong URL or an unreachable panel
-// shows in the first lines of the log, not only in each request's answer.
-// Any answer from Plesk, an error included (no credentials in passthrough
-// mode), means it is reachable. The gateway serves either way: the panel
-// may come up later.
-func checkUpstream(ctx context.Context, up *upstream.Client, creds upstream.Credentials, label string, timeout time.Duration, log *zap.Logger) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// checkUpstream asks the panel once at start (gateway's CheckUpstream, the
+// /readyz probe) and logs a warning when it does not answer, so that a
+// wrong URL or an unreachable panel shows in the first lines of the log, not
+// only in each request's answer. The gateway serves either way: the panel
+// may come up later. Nothing is logged once ctx is cancelled.
+func checkUpstream(ctx context.Context, srv *gateway.Server, label string, timeout time.Duration, log *zap.Logger) {
+	log.Debug("start-up check: sending get_protos", zap.String("upstream", label))
+	probeCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, err := up.Protos(ctx, creds)
-	var perr *translator.Error
-	if err == nil || errors.As(err, &perr) || errors.Is(ctx.Err(), context.Canceled) {
-		return
+	if err := srv.CheckUpstream(probeCtx); err != nil && ctx.Err() == nil {
+		log.Warn("the upstream did not answer get_protos at start; serving anyway, requests that need it fail until it answers",
+			zap.String("upstream", label), zap.Error(err))
 	}
-	log.Warn("the upstream did not answer get_protos at start; serving anyway, requests that need it fail until it answers",
-		zap.String("upstream", label), zap.Error(err))
 }
 
 // startSandbox serves a plesksim on a loopback port and prints how to log in.

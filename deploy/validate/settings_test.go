@@ -1,8 +1,8 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -50,13 +51,6 @@ var designEnv = []string{
 	"PLESKGATE_MAX_CONNECTIONS",
 }
 
-// notYetRead are §6 variables the binary does not read yet: the settings of
-// the open issues [shield] (failed-login budgets)
-// and [safety] (state secret, auth recheck). A deployment file may not set
-// them, since the binary would ignore them; each leaves this list with the
-// change that reads it (TestBinaryReadsEnv fails once one is read and still listed).
-var notYetRead = map[string]bool{}
-
 // otelEnv are the OpenTelemetry SDK's standard variables the gateway honours
 // (internal/telemetry): tracing is off unless an endpoint is set.
 var otelEnv = map[string]bool{
@@ -70,34 +64,23 @@ var otelEnv = map[string]bool{
 	"OTEL_SDK_DISABLED": true, "OTEL_TRACES_EXPORTER": true,
 }
 
-// extraEnv are variables the binary reads beyond §6, each with the reason a
-// deployment file may set it.
-var extraEnv = map[string]string{
-	"PLESKGATE_IDEMPOTENCY_PER_CALLER": "the bound on one caller's live Idempotency-Key records (issue 14 asks for a bound; DESIGN.md §6 names no variable)",
-	"PLESKGATE_LEGACY_RETRY":           "how long a panel's refusal of the legacy client operator is believed (README; DESIGN.md §2 asks for the setting, §6 does not list it)",
-	// Issue 13: retry and breaker parameters become settings with the
-	// defaults the README documented.
-	"PLESKGATE_RETRY_MAX":             "retries of a read after a panel failure (README; issue 13)",
-	"PLESKGATE_RETRY_INITIAL":         "first backoff between read retries (README; issue 13)",
-	"PLESKGATE_BREAKER_MIN_CALLS":     "calls in a breaker window before it may open (README; issue 13)",
-	"PLESKGATE_BREAKER_FAILURE_RATIO": "failure share that opens the breaker (README; issue 13)",
-	"PLESKGATE_BREAKER_WINDOW":        "window over which the breaker counts (README; issue 13)",
-	"PLESKGATE_BREAKER_OPEN_FOR":      "how long the breaker stays open (README; issue 13)",
-	// Issue 26: the bounds of the worst day.
-	"PLESKGATE_MAX_HEADER_BYTES_TOTAL":       "bytes all unfinished request heads may hold together (README; DESIGN.md §7 asks for the bound)",
-	"PLESKGATE_READ_HEADER_TIMEOUT":          "how long a request's line and headers may take (README)",
-	"PLESKGATE_LISTING_SNAPSHOTS_PER_CALLER": "listing snapshots one caller may hold (README; DESIGN.md §7 asks for the bound)",
-	"PLESKGATE_UPSTREAM_MAX_ANSWER_BYTES":    "the largest answer read from Plesk (README; DESIGN.md §7 asks for the bound)",
-	"PLESKGATE_UPSTREAM_ANSWER_BUDGET_BYTES": "bytes of Plesk's answers read or decoded at once (README; DESIGN.md §7 asks for the bound)",
-}
-
-func allowedEnv(name string) bool {
-	_, extra := extraEnv[name]
-	if otelEnv[name] {
-		return true // read by internal/telemetry and the OTLP exporter, not config.go
+// binarySettings are the PLESKGATE_* variables cmd/pleskgate reads: the
+// names of the settings table in its config.go ({"kebab-name", "default",
+// …} rows), which are what a deployment file may set besides otelEnv.
+var binarySettings = sync.OnceValues(func() (map[string]bool, error) {
+	src, err := os.ReadFile(filepath.Join(repoRoot, "cmd", "pleskgate", "config.go"))
+	if err != nil {
+		return nil, err
 	}
-	return extra || slices.Contains(designEnv, name) && !notYetRead[name]
-}
+	read := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*\{"([a-z][a-z0-9-]*)",\s*"`).FindAllStringSubmatch(string(src), -1) {
+		read["PLESKGATE_"+strings.ToUpper(strings.ReplaceAll(m[1], "-", "_"))] = true
+	}
+	if len(read) == 0 {
+		return nil, errors.New("no settings table found in cmd/pleskgate/config.go")
+	}
+	return read, nil
+})
 
 // TestDesignEnvList compares designEnv with DESIGN.md §6, which lives in
 // ../shared beside the repository (as in CI); skipped when it is absent.
@@ -128,37 +111,29 @@ func TestDesignEnvList(t *testing.T) {
 	}
 }
 
-// TestBinaryReadsEnv checks that cmd/pleskgate really reads every variable the
-// deployment files may set (a setting the binary ignores would fail silently).
-// It reads the settings table of cmd/pleskgate/config.go and is skipped if
-// that table is not found.
+// TestBinaryReadsEnv checks that cmd/pleskgate reads every variable of
+// DESIGN.md §6 (designEnv): a deployment file may set only what the binary
+// reads (checkSettings), so one it ignored would be refused there.
 func TestBinaryReadsEnv(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(repoRoot, "cmd", "pleskgate", "config.go"))
+	read, err := binarySettings()
 	if err != nil {
-		t.Skipf("cmd/pleskgate/config.go: %v", err)
+		t.Fatal(err)
 	}
-	read := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s*\{"([a-z][a-z0-9-]*)",\s*"`).FindAllStringSubmatch(string(src), -1) {
-		read["PLESKGATE_"+strings.ToUpper(strings.ReplaceAll(m[1], "-", "_"))] = true
-	}
-	if len(read) == 0 {
-		t.Skip("no settings table found in cmd/pleskgate/config.go")
-	}
-	for _, name := range append(slices.Clone(designEnv), slices.Collect(maps.Keys(extraEnv))...) {
-		if notYetRead[name] {
-			if read[name] {
-				t.Errorf("%s is read by cmd/pleskgate now: remove it from notYetRead", name)
-			}
-			continue
-		}
+	for _, name := range designEnv {
 		if !read[name] {
-			t.Errorf("%s is allowed in deployment files but cmd/pleskgate does not read it", name)
+			t.Errorf("DESIGN.md §6 names %s but cmd/pleskgate does not read it", name)
 		}
 	}
-	for name := range read {
-		if !allowedEnv(name) {
-			t.Errorf("cmd/pleskgate reads %s but a deployment file may not set it: add it to extraEnv with the reason", name)
-		}
+}
+
+// A deployment file may set what cmd/pleskgate reads, settings beyond §6
+// included, and the OTel variables; nothing else.
+func TestCheckSettingsAllowsWhatTheBinaryReads(t *testing.T) {
+	if errs := checkSettings(map[string]string{"PLESKGATE_RETRY_MAX": "2", "PLESKGATE_LISTEN": ":8080", "OTEL_SERVICE_NAME": "gw"}); len(errs) != 0 {
+		t.Errorf("settings the binary reads refused: %v", errs)
+	}
+	if errs := checkSettings(map[string]string{"PLESKGATE_RETRIES": "2"}); len(errs) != 1 {
+		t.Errorf("a variable the binary does not read: %v, want one error", errs)
 	}
 }
 
@@ -166,13 +141,17 @@ func TestBinaryReadsEnv(t *testing.T) {
 // cmd/pleskgate would, so a manifest cannot ship a value the gateway refuses.
 // Values that come from Secrets are passed as "" and not checked.
 func checkSettings(env map[string]string) []error {
+	read, err := binarySettings()
+	if err != nil {
+		return []error{err}
+	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s=%q: %s", name, env[name], fmt.Sprintf(format, args...)))
 	}
 	for name, v := range env {
-		if !allowedEnv(name) {
-			errs = append(errs, fmt.Errorf("%s is not a pleskgate setting (DESIGN.md §6)", name))
+		if !read[name] && !otelEnv[name] { // otelEnv: read by internal/telemetry and the OTLP exporter
+			errs = append(errs, fmt.Errorf("%s is not a setting cmd/pleskgate reads", name))
 			continue
 		}
 		if v == "" {

@@ -157,34 +157,6 @@ func answerFlood(bin string, env []string, n int, withLength bool, timeout time.
 
 var filterID = regexp.MustCompile(`<filter><id>(\d+)</id></filter>`)
 
-// startRSSPeak samples pid's VmRSS every 10 ms until the returned function
-// is called, which returns the largest sample (KiB).
-func startRSSPeak(pid int) func() int64 {
-	var peak int64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if r := statusKB(pid, "VmRSS"); r > peak {
-				peak = r
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() int64 {
-		close(stop)
-		<-done
-		return peak
-	}
-}
-
 // bigAnswer is a get answer of about the size asked for, built once: the
 // client asked for first, then (shape results) clients 1000000, 1000001, …
 // or (shape text) nothing more, its company name holding the bytes.
@@ -255,12 +227,6 @@ func nestedAnswer(id, depth int) []byte {
 	b.WriteString("</gen_info></data></result>" + answerTail)
 	return b.Bytes()
 }
-
-// stringList is a repeatable flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, " ") }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func envNote(env []string) string {
 	if len(env) == 0 {

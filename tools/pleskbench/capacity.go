@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pleskgate/pleskgate/gateway"
@@ -115,12 +114,10 @@ func capacityRun(o capacityOptions, name string, conc, queue int) (*capacityResu
 		return nil, err
 	}
 	// The packets inside the panel at once: waiting for a worker or in one.
-	var inPanel, panelMax atomic.Int64
+	var inPanel peakGauge
 	simSrv, err := serve("sim", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inPanel.Add(1)
-		for m := panelMax.Load(); n > m && !panelMax.CompareAndSwap(m, n); m = panelMax.Load() {
-		}
-		defer inPanel.Add(-1)
+		inPanel.enter()
+		defer inPanel.leave()
 		sim.ServeHTTP(w, r)
 	}))
 	if err != nil {
@@ -218,7 +215,7 @@ func capacityRun(o capacityOptions, name string, conc, queue int) (*capacityResu
 	}
 	wg.Wait()
 	res.seconds = o.duration.Seconds()
-	res.panelMax = panelMax.Load()
+	res.panelMax = inPanel.peak.Load()
 	slices.Sort(res.okLat)
 	slices.Sort(res.shedLat)
 	progress("%s: %d ok, %d shed, %d other; panel max %d", name, res.ok, res.shed, res.other, res.panelMax)

@@ -32,16 +32,16 @@ import (
 // Protocol with the parent, on stdout: "start" when the measured window
 // opens, "end" when it closes, then one JSON line of clientResult.
 
-// headerFlags is a repeatable -header "Name: value".
-type headerFlags []string
+// stringList is a repeatable flag (-header "Name: value", -url, -env).
+type stringList []string
 
-func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
-func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 type clientConfig struct {
-	urls, bodies     headerFlags // worker w uses urls[w%len] and bodies[w%len]
+	urls, bodies     stringList // worker w uses urls[w%len] and bodies[w%len]
 	method           string
-	headers          headerFlags
+	headers          stringList
 	expect           int
 	concurrency      int
 	warmup, duration time.Duration

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// The gateway binary the idle and unfinished-head floods start, and what
+// The gateway binary the idle, header and unfinished-head floods start, and what
 // they share: a raised open-files limit, and latency summaries.
 
 // floodGateway is a pleskgate binary started in sandbox mode on a loopback

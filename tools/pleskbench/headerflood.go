@@ -4,9 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,51 +25,14 @@ func runHeaderFlood(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	g, err := startFloodGateway(*bin)
 	if err != nil {
 		return err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(*bin)
-	cmd.Env = append(os.Environ(), "PLESKGATE_LISTEN="+addr, "PLESKGATE_LOG_LEVEL=error", "PLESKGATE_SANDBOX_PASSWORD=flood-Pass1")
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	pid := cmd.Process.Pid
-	for i := 0; ; i++ {
-		c, err := net.Dial("tcp4", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if i > 200 {
-			return fmt.Errorf("the gateway did not listen on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(300 * time.Millisecond)
+	defer g.stop()
+	pid, addr := g.pid(), g.addr
 	idle := statusKB(pid, "VmRSS")
-
-	var peak int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if r := statusKB(pid, "VmRSS"); r > peak {
-				peak = r
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peak := startRSSPeak(pid)
 	chunk := []byte(strings.Repeat("a", 64<<10))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -117,29 +77,11 @@ func runHeaderFlood(args []string) error {
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
-	close(stop)
-	<-sampled
+	peakKB := peak()
 	fmt.Printf("header flood: %d connections × %d header bytes against %s (pid %d) in %.1fs\n", *conns, *size, *bin, pid, time.Since(t0).Seconds())
-	fmt.Printf("  RSS idle %.1f MiB, peak sampled %.1f MiB, VmHWM %.1f MiB\n", mib(idle), mib(peak), mib(statusKB(pid, "VmHWM")))
+	fmt.Printf("  RSS idle %.1f MiB, peak sampled %.1f MiB, VmHWM %.1f MiB\n", mib(idle), mib(peakKB), mib(statusKB(pid, "VmHWM")))
 	for k, v := range statuses {
 		fmt.Printf("  %5d × %s\n", v, k)
 	}
 	return nil
-}
-
-func mib(kb int64) float64 { return float64(kb) / 1024 }
-
-// statusKB reads a "Name: N kB" line of /proc/PID/status.
-func statusKB(pid int, name string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, name+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

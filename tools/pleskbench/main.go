@@ -258,7 +258,7 @@ func run(args []string) error {
 	}
 	rep.Machine["loadavg_end"] = loadAvg()
 	rep.Machine["wall_s"] = fmt.Sprintf("%.1f", time.Since(began).Seconds())
-	rep.Machine["vmhwm_kib"] = strconv.FormatInt(procStatusKB("VmHWM"), 10)
+	rep.Machine["vmhwm_kib"] = strconv.FormatInt(statusKB(os.Getpid(), "VmHWM"), 10)
 	computeRatios(rep)
 	rep.Goals = judge(rep)
 	printReport(os.Stdout, rep, o)

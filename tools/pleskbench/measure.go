@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -23,9 +24,9 @@ func processCPU() float64 {
 	return tv(ru.Utime) + tv(ru.Stime)
 }
 
-// procStatusKB reads a "Name: N kB" field of /proc/self/status (VmRSS, VmHWM).
-func procStatusKB(name string) int64 {
-	f, err := os.Open("/proc/self/status")
+// statusKB reads a "Name: N kB" field of /proc/PID/status (VmRSS, VmHWM).
+func statusKB(pid int, name string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
@@ -39,6 +40,8 @@ func procStatusKB(name string) int64 {
 	}
 	return 0
 }
+
+func mib(kb int64) float64 { return float64(kb) / 1024 }
 
 // heapObjects is the bytes of heap memory occupied by objects, live or not
 // yet swept (runtime/metrics; reading it does not stop the world).
@@ -123,4 +126,32 @@ func cpuModel() string {
 		}
 	}
 	return "?"
+}
+
+// startRSSPeak samples pid's VmRSS every 10 ms until the returned function
+// is called, which returns the largest sample (KiB).
+func startRSSPeak(pid int) func() int64 {
+	var peak int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := statusKB(pid, "VmRSS"); r > peak {
+				peak = r
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(stop)
+		<-done
+		return peak
+	}
 }

@@ -37,24 +37,7 @@ func runPartialHeads(args []string) error {
 	pid := g.pid()
 	idle := statusKB(pid, "VmRSS")
 
-	var peak atomic.Int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if r := statusKB(pid, "VmRSS"); r > peak.Load() {
-				peak.Store(r)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	peak := startRSSPeak(pid)
 	head := "GET /healthz HTTP/1.1\r\nHost: flood\r\nX-Flood: "
 	head += strings.Repeat("a", max(0, *size-len(head)))
 	var closedEarly, failed atomic.Int64
@@ -87,10 +70,9 @@ func runPartialHeads(args []string) error {
 	time.Sleep(*hold / 2)
 	d, ok := probe(g.addr, "GET /healthz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n", *hold/2)
 	wg.Wait()
-	close(stop)
-	<-sampled
+	peakKB := peak()
 	fmt.Printf("unfinished heads: %d connections × %d bytes without the final CRLF against %s (pid %d), open-files limit %d, %.1fs\n", *conns, len(head), *bin, pid, nofile, time.Since(t0).Seconds())
-	fmt.Printf("  RSS idle %.1f MiB, peak sampled %.1f MiB, VmHWM %.1f MiB\n", mib(idle), mib(peak.Load()), mib(statusKB(pid, "VmHWM")))
+	fmt.Printf("  RSS idle %.1f MiB, peak sampled %.1f MiB, VmHWM %.1f MiB\n", mib(idle), mib(peakKB), mib(statusKB(pid, "VmHWM")))
 	fmt.Printf("  %d closed by the gateway before the hold ended, %d failed to connect\n", closedEarly.Load(), failed.Load())
 	if ok {
 		fmt.Printf("  GET /healthz during the flood: 200 in %s\n", d.Round(100*time.Microsecond))

@@ -128,7 +128,7 @@ func runRound(exe string, sc *scenario, concurrency int, warmup, duration time.D
 			n0, pk0, cpu0 = sc.srv.requests.Load(), packets(), processCPU()
 		case string(line) == "end":
 			cpu1, pk1, n1 = processCPU(), packets(), sc.srv.requests.Load()
-			rd.rss = procStatusKB("VmRSS")
+			rd.rss = statusKB(os.Getpid(), "VmRSS")
 			pprof.StopCPUProfile()
 		case len(line) > 0 && line[0] == '{':
 			if err := json.Unmarshal(line, &rd.res); err != nil {

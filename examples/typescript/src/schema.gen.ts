@@ -2000,9 +2000,17 @@ export interface components {
          *     earlier attempt with the same `Idempotency-Key` whose outcome was
          *     unknown (Plesk did not answer in time): that attempt took effect, and
          *     the request was not sent again. Absent otherwise.
-         * @example true
          */
         IdempotentReconciled: "true";
+        /**
+         * @description `false` when the write took effect but the gateway could not store
+         *     its answer under the `Idempotency-Key` (the idempotency store
+         *     refused it, e.g. Redis full): the key is left as an unknown outcome,
+         *     so a retry with the same key and body reconciles (reads the effect
+         *     back) instead of writing again. Absent otherwise.
+         * @example true
+         */
+        IdempotentRecorded: "false";
         /**
          * @description Entity tag of the representation; send it back as `If-Match` or `If-None-Match`.
          * @example "c1a7b3f09e2d4e51"
@@ -2134,6 +2142,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
+                    "Idempotent-Recorded": components["headers"]["IdempotentRecorded"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2233,6 +2242,7 @@ export interface operations {
             200: {
                 headers: {
                     "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
+                    "Idempotent-Recorded": components["headers"]["IdempotentRecorded"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2717,6 +2727,7 @@ export interface operations {
             201: {
                 headers: {
                     "Idempotent-Reconciled": components["headers"]["IdempotentReconciled"];
+                    "Idempotent-Recorded": components["headers"]["IdempotentRecorded"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2946,6 +2957,7 @@ export interface operations {
             /** @description The client is now a reseller. */
             200: {
                 headers: {
+                    "Idempotent-Recorded": components["headers"]["IdempotentRecorded"];
                     [name: string]: unknown;
                 };
                 content: {
