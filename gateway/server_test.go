@@ -60,6 +60,12 @@ func TestCORSWhenConfigured(t *testing.T) {
 	if r.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
 		t.Fatalf("CORS headers: %v", r.Header)
 	}
+	// A frontend on that origin can read the idempotency answers' headers.
+	for _, h := range []string{"ETag", "Location", "Idempotent-Replayed", "Idempotent-Reconciled", "Idempotent-Recorded"} {
+		if !strings.Contains(r.Header.Get("Access-Control-Expose-Headers"), h) {
+			t.Fatalf("Access-Control-Expose-Headers %q lacks %s", r.Header.Get("Access-Control-Expose-Headers"), h)
+		}
+	}
 	r = h.with("Origin", "https://evil.example").do("GET", "/clients", nil)
 	if r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatal("CORS allowed an unlisted origin")
