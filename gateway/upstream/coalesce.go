@@ -27,7 +27,12 @@ import (
 // caller (sendAdmitted): when that caller leaves, the leader returns its
 // context's error at once while the packet finishes in the background,
 // holding its slot, and the followers send again.
-func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+//
+// The answer comes with its bytes reserved in the answer budget until the
+// caller calls its done, once decoded: the leader's from its read on, a
+// follower's (a second decoding of the same bytes) from when it joins
+// again (whileDecoding).
+func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte, readOnly bool) (answer, error) {
 	identity := creds.Caller
 	if identity == "" {
 		identity = creds.Identity(u.secret)
@@ -40,18 +45,38 @@ func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, rea
 		if joiningHook != nil {
 			joiningHook()
 		}
+		led := false
 		v, err, shared := u.flight.Do(key, func() (any, error) {
+			led = true
 			return u.sendAdmitted(ctx, creds, identity, packet, true)
 		})
-		if err != nil && shared && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+		ans, _ := v.(answer)
+		if err != nil && shared && !led && ctx.Err() == nil && errors.Is(err, context.Canceled) {
 			continue
 		}
 		if err == nil && ctx.Err() != nil {
-			return nil, ctx.Err()
+			if led {
+				ans.done()
+			}
+			return answer{}, ctx.Err()
 		}
-		body, _ := v.([]byte)
-		return body, err
+		if err != nil || led {
+			return ans, err
+		}
+		release, err := u.whileDecoding(ctx, ans.body)
+		if err != nil {
+			return answer{}, err
+		}
+		return answer{ans.body, release}, nil
 	}
+}
+
+// send is sendHeld for a caller that keeps no answer bytes: their
+// reservation ends at once.
+func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	ans, err := u.sendHeld(ctx, creds, packet, readOnly)
+	ans.done()
+	return ans.body, err
 }
 
 // joiningHook, set by tests only, runs just before a caller joins or starts
