@@ -382,3 +382,40 @@ func TestAdmissionShedsWhatCannotBeAnsweredInTime(t *testing.T) {
 		t.Fatalf("%d answered after the write deadline, %d packets for %d answers in time; want 0 late and a packet only for each answer", late.Load(), packets.Load(), ok.Load())
 	}
 }
+
+// TestAdmissionGiveBackLeavesAverage: slots given back unused (shed once
+// granted, or granted just as the caller left) say nothing of how long a
+// packet holds a slot: 50 of them leave the average hold time as it was.
+// Before, each counted as a hold of about zero and dragged the average
+// toward it, so tooLate stopped shedding what could not be answered.
+func TestAdmissionGiveBackLeavesAverage(t *testing.T) {
+	a := newAdmission(1, 10, nil, nil)
+	a.avg = 100 * time.Millisecond
+	for range 50 {
+		s, err := a.acquireSlot(context.Background(), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.giveBack()
+	}
+	// Granted just as the caller's context ended: the waiter passes the slot on.
+	for range 50 {
+		hold, err := a.acquireSlot(context.Background(), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan *slot, 1)
+		go func() { s, _ := a.acquireSlot(ctx, "y"); done <- s }()
+		waitCounts(t, a, 1, 1)
+		cancel()
+		hold.giveBack() // grants y, whose context has ended: it sees one or the other first
+		if s := <-done; s != nil {
+			s.giveBack()
+		}
+		waitCounts(t, a, 0, 0)
+	}
+	if a.avg != 100*time.Millisecond {
+		t.Fatalf("average hold %v after 100 slots given back unused, want 100ms unchanged", a.avg)
+	}
+}

@@ -390,12 +390,12 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 	if u.admit == nil {
 		return u.attempts(ctx, ctx, creds, packet, readOnly)
 	}
-	release, err := u.admitTraced(ctx, identity)
+	slot, err := u.admitTraced(ctx, identity)
 	if err != nil {
 		return answer{}, unsent(err)
 	}
 	if u.tooLateToSend(ctx) {
-		release()
+		slot.giveBack()
 		u.admit.countShed()
 		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
 		return answer{}, unsent(busyError())
@@ -406,7 +406,7 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer release()
+		defer slot.release()
 		ans, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
 		done <- result{ans, err}
 	}()
