@@ -141,7 +141,7 @@ func (a *admission) acquireSlot(ctx context.Context, id string) (*slot, error) {
 		}
 		a.mu.Unlock()
 		if w.err == nil {
-			a.release(id, 0, false) // granted just as ctx ended: pass the slot on
+			a.slotFor(id).giveBack() // granted just as ctx ended: pass the slot on
 		}
 		return nil, ctx.Err()
 	}
@@ -184,16 +184,14 @@ func (a *admission) evictFor(id string) bool {
 }
 
 // tooLate: the expected wait exceeds the context's remaining budget (its
-// deadline, or the time it must be answered by: WithAnswerBy). The wait
+// deadline; for a request that must be answered by a time, one attempt's
+// timeout before it: Client.admitInTime). The wait
 // counts the waiters served before id: its own, and those of identities
 // holding less than half the slots; release skips a heavy identity's
 // waiters while a light one waits, so a light caller does not wait for
 // them. a.mu held.
 func (a *admission) tooLate(ctx context.Context, id string) bool {
 	dl, ok := ctx.Deadline()
-	if by, set := answerBy(ctx); set && (!ok || by.Before(dl)) {
-		dl, ok = by, true
-	}
 	if !ok || a.avg == 0 {
 		return false
 	}
@@ -265,9 +263,10 @@ type answerByKey struct{}
 
 // WithAnswerBy notes on ctx the time by which its caller must have the
 // answer (the gateway: the server's write deadline, less a margin). A
-// request that, once granted a slot or before a retry, has less than one
+// request that, while it waits for a slot or before a retry, has less than one
 // attempt's timeout left is shed as Busy instead of being sent: the panel
-// would do the work and nobody would hear of it.
+// would do the work and nobody would hear of it. The wait for a slot ends
+// then too (Client.admitInTime), not when the slot comes free.
 func WithAnswerBy(ctx context.Context, t time.Time) context.Context {
 	return context.WithValue(ctx, answerByKey{}, t)
 }

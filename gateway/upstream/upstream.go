@@ -390,15 +390,9 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 	if u.admit == nil {
 		return u.attempts(ctx, ctx, creds, packet, readOnly)
 	}
-	slot, err := u.admitTraced(ctx, identity)
+	slot, err := u.admitInTime(ctx, identity)
 	if err != nil {
 		return answer{}, unsent(err)
-	}
-	if u.tooLateToSend(ctx) {
-		slot.giveBack()
-		u.admit.countShed()
-		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
-		return answer{}, unsent(busyError())
 	}
 	type result struct {
 		ans answer
@@ -418,6 +412,33 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 		go func() { r := <-done; r.ans.done() }()
 		return answer{}, ctx.Err()
 	}
+}
+
+// admitInTime waits for a slot (admitTraced), when ctx must be answered by
+// a time (WithAnswerBy) only until one attempt's timeout before it: a
+// packet sent later could not be answered in time. A request whose wait
+// would end later, or ends then, is shed as Busy, not sent: the panel would
+// do the work and nobody would hear of it.
+func (u *Client) admitInTime(ctx context.Context, identity string) (*slot, error) {
+	by, ok := answerBy(ctx)
+	if !ok {
+		return u.admitTraced(ctx, identity)
+	}
+	waitCtx, cancel := context.WithDeadline(ctx, by.Add(-u.timeout))
+	defer cancel()
+	var s *slot
+	err := waitCtx.Err()
+	if err == nil {
+		s, err = u.admitTraced(waitCtx, identity)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, ErrBusy) {
+			u.admit.countShed()
+		}
+		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
+		return nil, busyError()
+	}
+	return s, err
 }
 
 // attempts sends the packet on sendCtx, and again while it is read-only,
