@@ -13,7 +13,8 @@ import (
 //
 // The answer's bytes are shared by every caller of the flight and must not
 // be modified. A caller whose flight ended because its leader's caller went
-// away, while its own context is alive, sends again.
+// away (cancelled or past its deadline: leaderLeft), while its own context
+// is alive, sends again: the leader's end is not its answer.
 //
 // The leader sends in its own goroutine (singleflight's Do, not DoChan, which
 // starts a goroutine per call and, with it, a new stack that grows through
@@ -26,7 +27,9 @@ import (
 // Under admission the leader's packet runs on a context detached from its
 // caller (sendAdmitted): when that caller leaves, the leader returns its
 // context's error at once while the packet finishes in the background,
-// holding its slot, and the followers send again.
+// holding its slot, and the followers send again. (One detached flight that
+// every caller waits on, DoChan, would spare that second packet, but it
+// loses whether a leaving caller's packet was still queued: left for now.)
 //
 // The answer comes with its bytes reserved in the answer budget until the
 // caller calls its done, once decoded: the leader's from its read on, a
@@ -48,10 +51,15 @@ func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte,
 		led := false
 		v, err, shared := u.flight.Do(key, func() (any, error) {
 			led = true
-			return u.sendAdmitted(ctx, creds, identity, packet, true)
+			ans, err := u.sendAdmitted(ctx, creds, identity, packet, true)
+			if err != nil && ctx.Err() != nil {
+				err = &leaderLeft{err}
+			}
+			return ans, err
 		})
 		ans, _ := v.(answer)
-		if err != nil && shared && !led && ctx.Err() == nil && errors.Is(err, context.Canceled) {
+		var left *leaderLeft
+		if err != nil && shared && !led && ctx.Err() == nil && errors.As(err, &left) {
 			continue
 		}
 		if err == nil && ctx.Err() != nil {
@@ -78,6 +86,14 @@ func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, rea
 	ans.done()
 	return ans.body, err
 }
+
+// leaderLeft is the error of a flight that ended because its leader's
+// caller went away (cancelled, or past its deadline): it is that caller's
+// error, and says nothing of the answer the followers wait for.
+type leaderLeft struct{ err error }
+
+func (e *leaderLeft) Error() string { return e.err.Error() }
+func (e *leaderLeft) Unwrap() error { return e.err }
 
 // joiningHook, set by tests only, runs just before a caller joins or starts
 // a flight.

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -199,5 +200,64 @@ func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 	}
 	if n := seen.Load(); n != 2 {
 		t.Fatalf("%d packets, want 2 (the leader's, and one resend for all followers)", n)
+	}
+}
+
+// TestCoalesceLeaderDeadline: when the deadline of the caller whose read
+// leads a flight passes while others wait on it, the followers, whose
+// callers are still there, get the answer: not the leader's timeout (a
+// 504 for callers with time left), with or without admission. Before,
+// only a leader's cancellation sent them again.
+func TestCoalesceLeaderDeadline(t *testing.T) {
+	for _, concurrency := range []int{0, 4} {
+		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) {
+			srv, release, seen := coalescePanel(t)
+			u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second, Concurrency: concurrency, Queue: 10})
+			creds := Credentials{Login: "a", Password: "pw"}
+			packet := []byte("<packet><get/></packet>")
+			var joined atomic.Int64
+			joiningHook = func() { joined.Add(1) }
+			defer func() { joiningHook = nil }()
+			waitFor := func(what string, ok func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); !ok(); runtime.Gosched() {
+					if time.Now().After(deadline) {
+						close(release)
+						t.Fatalf("after 10 s: %s (joined %d, packets %d)", what, joined.Load(), seen.Load())
+					}
+				}
+			}
+			leaderCtx, stop := context.WithTimeout(context.Background(), 2*time.Second)
+			defer stop()
+			leaderErr := make(chan error, 1)
+			go func() {
+				_, err := u.send(leaderCtx, creds, packet, true)
+				leaderErr <- err
+			}()
+			waitFor("the leader's packet reached the panel", func() bool { return seen.Load() == 1 })
+			const followers = 5
+			var wg sync.WaitGroup
+			out := make([]string, followers)
+			errs := make([]error, followers)
+			for i := range followers {
+				wg.Go(func() {
+					b, err := u.send(context.Background(), creds, packet, true)
+					out[i], errs[i] = string(b), err
+				})
+			}
+			waitFor("every follower joined the flight", func() bool { return joined.Load() == 1+followers })
+			if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("leader past its deadline: err %v, want its deadline", err)
+			}
+			waitFor("a follower sent the packet again", func() bool { return seen.Load() == 2 })
+			time.Sleep(200 * time.Millisecond) // the other followers into the new flight
+			close(release)
+			wg.Wait()
+			for i := range followers {
+				if errs[i] != nil || out[i] != "<packet>a</packet>" {
+					t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
+				}
+			}
+		})
 	}
 }
