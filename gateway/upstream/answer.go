@@ -119,11 +119,26 @@ func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []by
 // answers being decoded count as those being read do: without it, three
 // 50 MB answers were read one after the other under the budget and then
 // decoded all at once. The leader decodes under the reservation of its
-// read. A follower waits for room within its own deadline.
+// read. A follower waits for room within its own deadline, and no later
+// than the time it must be answered by (WithAnswerBy); a wait that ends so
+// is a Timeout, but not a transport failure (notDecoded): the panel answered.
 func (u *Client) whileDecoding(ctx context.Context, body []byte) (done func(), err error) {
 	n := int64(len(body))
+	if by, ok := answerBy(ctx); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, by)
+		defer cancel()
+	}
 	if err := u.budget.Acquire(ctx, n); err != nil {
-		return nil, classifyTransport(ctx, err)
+		return nil, &notDecoded{classifyTransport(ctx, err)}
 	}
 	return func() { u.budget.Release(n) }, nil
 }
+
+// notDecoded: an answer arrived well but its caller's time ran out waiting
+// for room to decode it. It is no packet's outcome: the call that sent the
+// packet records it (transportFailed).
+type notDecoded struct{ err error }
+
+func (e *notDecoded) Error() string { return e.err.Error() }
+func (e *notDecoded) Unwrap() error { return e.err }

@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +199,90 @@ func TestAnswerBudgetHeldFromReadToDecode(t *testing.T) {
 	wg.Wait()
 	if counting.peak > 1<<20 {
 		t.Fatalf("%d KB of answers read and not yet decoded at once under a 1 MiB budget", counting.peak>>10)
+	}
+}
+
+// TestDecodeWaitEndsAtAnswerBy: two callers share one 700 KB answer under
+// a 1 MiB budget; the first decodes it (held), so the second, which decodes
+// its own copy, waits for room. Its request must be answered by a time
+// (WithAnswerBy; its context has no deadline): the wait ends then, with a
+// Timeout, while the first still decodes, and it is not recorded as a
+// transport error (the panel answered well; the first caller records the
+// packet). Before, it waited for as long as the first decoded, and a wait
+// that failed was recorded as the packet's transport error.
+func TestDecodeWaitEndsAtAnswerBy(t *testing.T) {
+	var big strings.Builder
+	big.WriteString(`<packet version="1.6.9.1"><customer><get>`)
+	for i := 1; big.Len() < 700<<10; i++ {
+		fmt.Fprintf(&big, `<result><status>ok</status><filter-id>%d</filter-id><id>%d</id><data><gen_info><pname>Client %d</pname></gen_info></data></result>`, i, i, i)
+	}
+	big.WriteString(`</get></customer></packet>`)
+	answer := big.String()
+	srv, release, seen := coalescePanelOf(t, answer)
+	var mu sync.Mutex
+	var outcomes []string
+	u := New(Config{BaseURL: srv.URL, Timeout: 10 * time.Second, RetryMax: -1, MaxBodySize: 1 << 20, AnswerBudget: 1 << 20,
+		ObserveCall: func(_, outcome string, _ int, _ time.Duration) {
+			mu.Lock()
+			outcomes = append(outcomes, outcome)
+			mu.Unlock()
+		}})
+	v := translator.MustParseVersion("1.6.9.1")
+	creds := Credentials{Login: "a", Password: "pw"}
+	req := &translator.GetRequest{Filter: translator.ByOwnerLogin("a"), GenInfo: true}
+	var joined atomic.Int64
+	joiningHook = func() { joined.Add(1) }
+	defer func() { joiningHook = nil }()
+
+	decoding, letGo := make(chan struct{}), make(chan struct{})
+	firstErr := make(chan error, 1)
+	go func() {
+		var once sync.Once
+		firstErr <- u.CallGet(context.Background(), creds, v, req, func(translator.GetResult) error {
+			once.Do(func() { close(decoding); <-letGo })
+			return nil
+		})
+	}()
+	for seen.Load() < 1 {
+		runtime.Gosched()
+	}
+	var still atomic.Bool
+	still.Store(true)
+	secondErr := make(chan error, 1)
+	go func() {
+		ctx := WithAnswerBy(context.Background(), time.Now().Add(1500*time.Millisecond))
+		secondErr <- u.CallGet(ctx, creds, v, req, func(translator.GetResult) error { return nil })
+	}()
+	for joined.Load() < 2 {
+		runtime.Gosched()
+	}
+	time.Sleep(200 * time.Millisecond) // from the hook into the flight
+	close(release)
+	<-decoding
+	var err error
+	select {
+	case err = <-secondErr:
+	case <-time.After(10 * time.Second):
+		still.Store(false)
+		close(letGo)
+		err = <-secondErr
+		letGo = nil
+	}
+	if letGo != nil {
+		close(letGo)
+	}
+	if e := <-firstErr; e != nil {
+		t.Fatalf("the first caller: %v", e)
+	}
+	if !still.Load() || !isTimeout(err) {
+		t.Fatalf("second caller, answer by 1.5 s, waiting for room to decode: %v (first still decoding: %v), want a Timeout before the first is done", err, still.Load())
+	}
+	if seen.Load() != 1 {
+		t.Fatalf("%d packets, want 1 (coalesced)", seen.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(outcomes) != 1 || outcomes[0] != "ok" {
+		t.Fatalf("outcomes recorded %v, want only the first caller's ok", outcomes)
 	}
 }

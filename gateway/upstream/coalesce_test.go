@@ -16,12 +16,21 @@ import (
 
 // coalescePanel holds every packet until release is closed and counts them.
 func coalescePanel(t *testing.T) (*httptest.Server, chan struct{}, *atomic.Int64) {
+	return coalescePanelOf(t, "")
+}
+
+// coalescePanelOf is coalescePanel answering answer ("" : the login in a packet).
+func coalescePanelOf(t *testing.T, answer string) (*httptest.Server, chan struct{}, *atomic.Int64) {
 	release := make(chan struct{})
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		n.Add(1)
 		<-release
+		if answer != "" {
+			_, _ = io.WriteString(w, answer)
+			return
+		}
 		_, _ = io.WriteString(w, "<packet>"+r.Header.Get("HTTP_AUTH_LOGIN")+"</packet>")
 	}))
 	t.Cleanup(srv.Close)

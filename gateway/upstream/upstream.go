@@ -514,6 +514,14 @@ func wasSent(err error) bool {
 	return !errors.As(err, &ue)
 }
 
+// transportFailed: err is a packet's transport failure, to record as such:
+// not a call that sent nothing (Unsent), nor one whose answer came but
+// could not be decoded in time (notDecoded).
+func transportFailed(err error) bool {
+	var nd *notDecoded
+	return wasSent(err) && !errors.As(err, &nd)
+}
+
 // attempt sends the packet once, through the circuit breaker.
 func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) (answer, error) {
 	var before gobreaker.State
@@ -728,7 +736,7 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 	}
 	ans, err := u.sendHeld(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record(packetOpName(v, reqs), "transport_error", 0, start)
 		}
 		return nil, err
@@ -753,7 +761,7 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	ctx = u.withPacket(ctx, op, v)
 	ans, err := u.sendHeld(ctx, creds, packet, true)
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record(op, "transport_error", 0, start)
 		}
 		return err
@@ -770,7 +778,7 @@ func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Ve
 	ctx = u.withPacket(ctx, "server/get_protos", translator.Version{})
 	ans, err := u.sendHeld(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record("server/get_protos", "transport_error", 0, start)
 		}
 		return nil, err
