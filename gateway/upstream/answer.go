@@ -100,10 +100,7 @@ func (u *Client) readAnswer(ctx context.Context, resp *http.Response) (body []by
 		}
 		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > u.maxBody {
-				return nil, release, &Error{Kind: TooLarge}
-			}
+		if err == io.EOF { // the buffer never grows past maxBody: the answer is within it
 			return buf, release, nil
 		}
 		if err != nil {

@@ -506,12 +506,9 @@ func unsent(err error) error { return &unsentError{err} }
 // Unsent reports whether err ended a call before any packet was sent: the
 // credentials could not travel, admission shed it, or its time ran out while
 // it waited for a slot.
-func Unsent(err error) bool { return err != nil && !wasSent(err) }
-
-// wasSent: err may come from a packet that reached (or was on its way to) the panel.
-func wasSent(err error) bool {
+func Unsent(err error) bool {
 	var ue *unsentError
-	return !errors.As(err, &ue)
+	return errors.As(err, &ue)
 }
 
 // transportFailed: err is a packet's transport failure, to record as such:
@@ -519,7 +516,7 @@ func wasSent(err error) bool {
 // could not be decoded in time (notDecoded).
 func transportFailed(err error) bool {
 	var nd *notDecoded
-	return wasSent(err) && !errors.As(err, &nd)
+	return err != nil && !Unsent(err) && !errors.As(err, &nd)
 }
 
 // attempt sends the packet once, through the circuit breaker.
