@@ -203,13 +203,14 @@ func TestAnswerBudgetHeldFromReadToDecode(t *testing.T) {
 }
 
 // TestDecodeWaitEndsAtAnswerBy: two callers share one 700 KB answer under
-// a 1 MiB budget; the first decodes it (held), so the second, which decodes
-// its own copy, waits for room. Its request must be answered by a time
-// (WithAnswerBy; its context has no deadline): the wait ends then, with a
-// Timeout, while the first still decodes, and it is not recorded as a
-// transport error (the panel answered well; the first caller records the
-// packet). Before, it waited for as long as the first decoded, and a wait
-// that failed was recorded as the packet's transport error.
+// a 1 MiB budget; the one that decodes it first is held, so the other,
+// which decodes its own copy, waits for room. Its request must be answered
+// by a time (WithAnswerBy; its context has no deadline): the wait ends
+// then, with a Timeout, while the first still decodes, and it is not
+// recorded as a transport error (the panel answered well; the caller that
+// decoded records the packet). Before, it waited for as long as the first
+// decoded, and a wait that failed was recorded as the packet's transport
+// error.
 func TestDecodeWaitEndsAtAnswerBy(t *testing.T) {
 	var big strings.Builder
 	big.WriteString(`<packet version="1.6.9.1"><customer><get>`)
@@ -234,48 +235,40 @@ func TestDecodeWaitEndsAtAnswerBy(t *testing.T) {
 	joiningHook = func() { joined.Add(1) }
 	defer func() { joiningHook = nil }()
 
-	decoding, letGo := make(chan struct{}), make(chan struct{})
-	firstErr := make(chan error, 1)
-	go func() {
-		var once sync.Once
-		firstErr <- u.CallGet(context.Background(), creds, v, req, func(translator.GetResult) error {
-			once.Do(func() { close(decoding); <-letGo })
+	by := time.Now().Add(1500 * time.Millisecond)
+	var hold sync.Once
+	letGo := make(chan struct{})
+	errs := make(chan error, 2)
+	call := func() {
+		errs <- u.CallGet(WithAnswerBy(context.Background(), by), creds, v, req, func(translator.GetResult) error {
+			hold.Do(func() { <-letGo }) // the first to decode holds the answer's room
 			return nil
 		})
-	}()
+	}
+	go call()
 	for seen.Load() < 1 {
 		runtime.Gosched()
 	}
-	var still atomic.Bool
-	still.Store(true)
-	secondErr := make(chan error, 1)
-	go func() {
-		ctx := WithAnswerBy(context.Background(), time.Now().Add(1500*time.Millisecond))
-		secondErr <- u.CallGet(ctx, creds, v, req, func(translator.GetResult) error { return nil })
-	}()
+	go call()
 	for joined.Load() < 2 {
 		runtime.Gosched()
 	}
 	time.Sleep(200 * time.Millisecond) // from the hook into the flight
 	close(release)
-	<-decoding
-	var err error
+	var first error
+	held := true
 	select {
-	case err = <-secondErr:
+	case first = <-errs:
 	case <-time.After(10 * time.Second):
-		still.Store(false)
-		close(letGo)
-		err = <-secondErr
-		letGo = nil
+		held = false
 	}
-	if letGo != nil {
-		close(letGo)
+	close(letGo)
+	if !held {
+		first = <-errs
 	}
-	if e := <-firstErr; e != nil {
-		t.Fatalf("the first caller: %v", e)
-	}
-	if !still.Load() || !isTimeout(err) {
-		t.Fatalf("second caller, answer by 1.5 s, waiting for room to decode: %v (first still decoding: %v), want a Timeout before the first is done", err, still.Load())
+	second := <-errs
+	if !held || !isTimeout(first) || second != nil {
+		t.Fatalf("two callers, answer by 1.5 s, one decoding (held): the other %v (first still decoding: %v), the decoder %v; want a Timeout while the first decodes, and the answer", first, held, second)
 	}
 	if seen.Load() != 1 {
 		t.Fatalf("%d packets, want 1 (coalesced)", seen.Load())
@@ -283,6 +276,6 @@ func TestDecodeWaitEndsAtAnswerBy(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(outcomes) != 1 || outcomes[0] != "ok" {
-		t.Fatalf("outcomes recorded %v, want only the first caller's ok", outcomes)
+		t.Fatalf("outcomes recorded %v, want only the decoder's ok", outcomes)
 	}
 }

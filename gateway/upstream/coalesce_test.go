@@ -151,8 +151,10 @@ func TestCoalesceKeysOnCaller(t *testing.T) {
 
 // TestCoalesceLeaderCallerLeaves: when the caller whose read leads a flight
 // goes away while others wait on it, the leader gets its context's error and
-// the followers, whose callers are still there, send again and get the
-// answer: two packets in all, nobody left with the leader's cancellation.
+// the followers, whose callers are still there, get the answer of the
+// packet the panel is already working on: one packet in all, nobody left
+// with the leader's cancellation. (Before the flight was detached from its
+// leader, the followers sent the packet again: two packets.)
 func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 	srv, release, seen := coalescePanel(t)
 	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
@@ -198,8 +200,6 @@ func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader whose caller left: err %v, want context.Canceled", err)
 	}
-	waitFor("a follower sent the packet again", func() bool { return seen.Load() == 2 })
-	time.Sleep(200 * time.Millisecond) // the other followers into the new flight
 	close(release)
 	wg.Wait()
 	for i := range followers {
@@ -207,16 +207,16 @@ func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 			t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
 		}
 	}
-	if n := seen.Load(); n != 2 {
-		t.Fatalf("%d packets, want 2 (the leader's, and one resend for all followers)", n)
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("%d packets, want 1 (the leader's, whose answer the followers share)", n)
 	}
 }
 
 // TestCoalesceLeaderDeadline: when the deadline of the caller whose read
 // leads a flight passes while others wait on it, the followers, whose
-// callers are still there, get the answer: not the leader's timeout (a
-// 504 for callers with time left), with or without admission. Before,
-// only a leader's cancellation sent them again.
+// callers are still there, get the answer of its packet: not the leader's
+// timeout (a 504 for callers with time left), with or without admission,
+// and no second packet.
 func TestCoalesceLeaderDeadline(t *testing.T) {
 	for _, concurrency := range []int{0, 4} {
 		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) {
@@ -258,14 +258,15 @@ func TestCoalesceLeaderDeadline(t *testing.T) {
 			if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("leader past its deadline: err %v, want its deadline", err)
 			}
-			waitFor("a follower sent the packet again", func() bool { return seen.Load() == 2 })
-			time.Sleep(200 * time.Millisecond) // the other followers into the new flight
 			close(release)
 			wg.Wait()
 			for i := range followers {
 				if errs[i] != nil || out[i] != "<packet>a</packet>" {
 					t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
 				}
+			}
+			if n := seen.Load(); n != 1 {
+				t.Fatalf("%d packets, want 1 (the leader's, whose answer the followers share)", n)
 			}
 		})
 	}

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -237,6 +238,7 @@ type Client struct {
 	onAttempt      func(ctx context.Context)
 	admit          *admission
 	flight         singleflight.Group // coalesce.go
+	flying         sync.Map           // coalesce.go: by key, the *flown of the read in the air
 	secret         []byte             // Config.IdentitySecret
 	tracer         trace.Tracer       // nil when tracing is off (tracing.go)
 }
