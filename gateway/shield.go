@@ -151,6 +151,9 @@ func newShield(cfg Config, lim shieldLimits, reg prometheus.Registerer) *shield 
 		sh.log = zap.NewNop()
 	}
 	sh.shared, _ = store.RedisBudgetsFor(cfg.Idempotency)
+	if cfg.Now != nil {
+		sh.shared = store.OnCallerClock(sh.shared) // a test's clock, which Redis's does not follow
+	}
 	sh.sharedPrefix = upstream.Keyed(cfg.StateSecret, "budget", cfg.Upstream.BaseURL)[:16]
 	// A unit is held while its request is at the panel: every attempt of a
 	// call may take the upstream timeout. Past its hold a unit lapses (a

@@ -73,6 +73,17 @@ func RedisBudgetsFor(idem Idempotency) (Budgets, bool) {
 // NewRedisBudgets keeps budgets in rdb, on Redis's clock.
 func NewRedisBudgets(rdb redis.UniversalClient) Budgets { return redisBudgets{rdb: rdb} }
 
+// OnCallerClock is b with Redis budgets on the now given to Hold and Spend
+// instead of Redis's clock: for tests, whose clock Redis does not follow.
+// Other budgets are returned as they are.
+func OnCallerClock(b Budgets) Budgets {
+	if r, ok := b.(redisBudgets); ok {
+		r.callerClock = true
+		return r
+	}
+	return b
+}
+
 type redisBudgets struct {
 	rdb redis.UniversalClient
 	// callerClock (tests only): the scripts take the now given to Hold and
