@@ -154,6 +154,9 @@ func newShield(cfg Config, upstreamID string, lim shieldLimits, reg prometheus.R
 		sh.log = zap.NewNop()
 	}
 	sh.shared, _ = store.RedisBudgetsFor(cfg.Idempotency)
+	if cfg.Now != nil {
+		sh.shared = store.OnCallerClock(sh.shared) // a test's clock, which Redis's does not follow
+	}
 	sh.sharedPrefix = upstreamID
 	// A unit is held while its request is at the panel: every attempt of a
 	// call may take the upstream timeout. Past its hold a unit lapses (a

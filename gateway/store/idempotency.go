@@ -47,7 +47,9 @@ type Idempotency interface {
 	// again (claimed=true) and returned, so the request can reconcile it.
 	// A claim beyond the owner's limit fails with ErrOwnerRecordsExhausted.
 	Begin(ctx context.Context, owner, key, fingerprint string, ttl time.Duration) (existing IdempotencyRecord, claimed bool, err error)
-	// Complete stores the final (or Unknown) record of a claimed key.
+	// Complete stores the final (or Unknown) record of a claimed key. When
+	// it fails, the claim stays held: the caller decides what becomes of it
+	// (Abandon, as the gateway does, or Release).
 	Complete(ctx context.Context, owner, key string, rec IdempotencyRecord, ttl time.Duration) error
 	// Release forgets a claimed key: its request executed nothing.
 	Release(ctx context.Context, owner, key string) error

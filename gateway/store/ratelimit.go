@@ -24,7 +24,9 @@ import (
 //   - Release gives it back: the panel did not refuse the credentials.
 //
 // Each step is one Lua script or command, atomic in Redis, so two replicas
-// never both take the last unit. Keys carry the hash tag {authfail}: every
+// never both take the last unit. The scripts read the time from Redis
+// (TIME), not from the replica: replicas whose clocks differ still agree on
+// when a unit lapses. The now given to Hold and Spend is ignored there. Keys carry the hash tag {authfail}: every
 // budget of one Hold lives in one slot, as a script needs on a cluster.
 // Budget keys name an HMAC (the shield's business), never an address.
 type Budgets interface {
@@ -34,7 +36,7 @@ type Budgets interface {
 	// earliest unit lapses.
 	Hold(ctx context.Context, id string, bs []Budget, now time.Time, hold time.Duration) (full int, wait time.Duration, err error)
 	// Spend turns the unit id of each budget key into n units that lapse
-	// at now+window.
+	// at now+window (in Redis: its own now).
 	Spend(ctx context.Context, id string, n int, keys []string, now time.Time, window time.Duration) error
 	// Release gives back the unit id of each budget key.
 	Release(ctx context.Context, id string, keys []string) error
@@ -68,15 +70,48 @@ func RedisBudgetsFor(idem Idempotency) (Budgets, bool) {
 	return NewRedisBudgets(s.rdb), true
 }
 
-// NewRedisBudgets keeps budgets in rdb.
-func NewRedisBudgets(rdb redis.UniversalClient) Budgets { return redisBudgets{rdb} }
+// NewRedisBudgets keeps budgets in rdb, on Redis's clock.
+func NewRedisBudgets(rdb redis.UniversalClient) Budgets { return redisBudgets{rdb: rdb} }
 
-type redisBudgets struct{ rdb redis.UniversalClient }
+// OnCallerClock is b with Redis budgets on the now given to Hold and Spend
+// instead of Redis's clock: for tests, whose clock Redis does not follow.
+// Other budgets are returned as they are.
+func OnCallerClock(b Budgets) Budgets {
+	if r, ok := b.(redisBudgets); ok {
+		r.callerClock = true
+		return r
+	}
+	return b
+}
 
-// holdScript: KEYS the budgets; ARGV id, now (ms), hold (ms), key TTL (ms),
-// then each budget's Max. Lapsed units are dropped first.
-var holdScript = redis.NewScript(`
+type redisBudgets struct {
+	rdb redis.UniversalClient
+	// callerClock (tests only): the scripts take the now given to Hold and
+	// Spend instead of Redis's TIME.
+	callerClock bool
+}
+
+// nowArg is the scripts' now argument: empty for Redis's own clock.
+func (r redisBudgets) nowArg(now time.Time) string {
+	if r.callerClock {
+		return strconv.FormatInt(now.UnixMilli(), 10)
+	}
+	return ""
+}
+
+// redisNow is the Lua that sets now (ms) from ARGV[2], or from Redis's
+// clock when it is empty (scripts replicate by effects, so TIME is allowed).
+const redisNow = `
 local now = tonumber(ARGV[2])
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// holdScript: KEYS the budgets; ARGV id, now (ms, or empty: Redis's), hold
+// (ms), key TTL (ms), then each budget's Max. Lapsed units are dropped first.
+var holdScript = redis.NewScript(redisNow + `
 for i, k in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
   if redis.call('ZCARD', k) >= tonumber(ARGV[4 + i]) then
@@ -93,16 +128,17 @@ end
 return {0, 0}
 `)
 
-// spendScript: KEYS the budgets; ARGV id, n, lapse (ms), key TTL (ms).
-var spendScript = redis.NewScript(`
-local lapse = tonumber(ARGV[3])
+// spendScript: KEYS the budgets; ARGV id, now (ms, or empty: Redis's), n,
+// window (ms), key TTL (ms). The units lapse at now + window.
+var spendScript = redis.NewScript(redisNow + `
+local lapse = now + tonumber(ARGV[4])
 for _, k in ipairs(KEYS) do
   redis.call('ZADD', k, lapse, ARGV[1])
-  for j = 2, tonumber(ARGV[2]) do
+  for j = 2, tonumber(ARGV[3]) do
     redis.call('ZADD', k, lapse, ARGV[1] .. '/' .. j)
   end
-  if redis.call('PTTL', k) < tonumber(ARGV[4]) then
-    redis.call('PEXPIRE', k, ARGV[4])
+  if redis.call('PTTL', k) < tonumber(ARGV[5]) then
+    redis.call('PEXPIRE', k, ARGV[5])
   end
 end
 return 0
@@ -116,7 +152,7 @@ func keyTTL(d time.Duration) int64 { return d.Milliseconds() + 1000 }
 func (r redisBudgets) Hold(ctx context.Context, id string, bs []Budget, now time.Time, hold time.Duration) (int, time.Duration, error) {
 	keys := make([]string, len(bs))
 	args := make([]any, 0, 4+len(bs))
-	args = append(args, id, now.UnixMilli(), hold.Milliseconds(), keyTTL(hold))
+	args = append(args, id, r.nowArg(now), hold.Milliseconds(), keyTTL(hold))
 	for i, b := range bs {
 		keys[i] = b.Key
 		args = append(args, b.Max)
@@ -135,7 +171,7 @@ func (r redisBudgets) Spend(ctx context.Context, id string, n int, keys []string
 	if n < 1 {
 		n = 1
 	}
-	return spendScript.Run(ctx, r.rdb, keys, id, strconv.Itoa(n), now.Add(window).UnixMilli(), keyTTL(window)).Err()
+	return spendScript.Run(ctx, r.rdb, keys, id, r.nowArg(now), strconv.Itoa(n), window.Milliseconds(), keyTTL(window)).Err()
 }
 
 func (r redisBudgets) Release(ctx context.Context, id string, keys []string) error {

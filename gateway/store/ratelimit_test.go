@@ -11,7 +11,7 @@ import (
 func TestRedisBudgets(t *testing.T) {
 	r := storetest.StartRedis(t)
 	rdb := r.Client()
-	b := NewRedisBudgets(rdb)
+	b := redisBudgets{rdb: rdb, callerClock: true} // the test's clock
 	ctx := t.Context()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const hold, window = 90 * time.Second, time.Minute
@@ -76,5 +76,37 @@ func TestRedisBudgets(t *testing.T) {
 	// Keys expire on their own, after their longest unit.
 	if ttl := rdb.PTTL(ctx, global).Val(); ttl <= 0 || ttl > hold+time.Second {
 		t.Fatalf("global key TTL %v", ttl)
+	}
+}
+
+// TestRedisBudgetsOnRedisClock: a replica whose clock is an hour off holds
+// and spends units that lapse by Redis's clock, as every other replica's
+// do: a unit held for 90 s lapses 90 s after Redis's now, not the replica's.
+// Before, the scripts took the replica's now: a replica an hour behind
+// held units that had already lapsed for the others, and one an hour ahead
+// kept a failed login counted an hour too long.
+func TestRedisBudgetsOnRedisClock(t *testing.T) {
+	r := storetest.StartRedis(t)
+	rdb := r.Client()
+	b := NewRedisBudgets(rdb)
+	ctx := t.Context()
+	const hold, window = 90 * time.Second, time.Minute
+	key := BudgetKey("all")
+	for _, skew := range []time.Duration{-time.Hour, time.Hour} {
+		before := rdb.Time(ctx).Val()
+		if full, _, err := b.Hold(ctx, "u", []Budget{{Key: key, Max: 10}}, time.Now().Add(skew), hold); err != nil || full != -1 {
+			t.Fatalf("hold: full %d, %v", full, err)
+		}
+		if err := b.Spend(ctx, "s", 1, []string{key}, time.Now().Add(skew), window); err != nil {
+			t.Fatal(err)
+		}
+		after := rdb.Time(ctx).Val()
+		for id, d := range map[string]time.Duration{"u": hold, "s": window} {
+			lapse := int64(rdb.ZScore(ctx, key, id).Val())
+			if lapse < before.Add(d).UnixMilli() || lapse > after.Add(d).UnixMilli() {
+				t.Fatalf("replica clock %v off: unit %s lapses at %d, want %v after Redis's now (%d..%d)", skew, id, lapse, d, before.Add(d).UnixMilli(), after.Add(d).UnixMilli())
+			}
+		}
+		rdb.Del(ctx, key)
 	}
 }

@@ -407,6 +407,16 @@ func (s *redisStore) hold(key, value string, lease, ttl time.Duration) {
 	}()
 }
 
+// claimOf is this replica's claim on key, kept; "" when it holds none.
+func (s *redisStore) claimOf(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.claims[key]; c != nil {
+		return c.value
+	}
+	return ""
+}
+
 // take forgets key's claim and stops its renewal; "" when this replica holds none.
 func (s *redisStore) take(key string) string {
 	s.mu.Lock()
@@ -422,21 +432,18 @@ func (s *redisStore) take(key string) string {
 
 func (s *redisStore) Complete(ctx context.Context, owner, key string, rec IdempotencyRecord, ttl time.Duration) error {
 	key = redisKey(key)
-	claim := s.take(key)
+	claim := s.claimOf(key)
 	value, err := json.Marshal(redisIdemRecord{IdempotencyRecord: rec})
 	if err != nil {
 		return err
 	}
 	n, err := redisCompleteScript.Run(ctx, s.rdb, []string{key, redisOwnerKey(owner), redisLeaseKey(key)}, claim, value, idemTTL(ttl).Milliseconds(), time.Now().UnixMilli()).Int()
 	if err != nil {
-		// Redis refused the record (full, say) or did not answer: leave the
-		// claim as an unknown outcome for the retry to reconcile, rather
-		// than in flight until its lease runs out.
-		if claim != "" {
-			s.abandon(key, claim)
-		}
+		// Redis refused the record (full, say) or did not answer: the claim
+		// stays held, for the caller to Abandon (or Release).
 		return fmt.Errorf("redis idempotency complete: %w", err)
 	}
+	s.take(key)
 	if n == 0 {
 		return fmt.Errorf("redis idempotency complete: key %q was claimed by another request after this one's claim lapsed", key)
 	}
@@ -460,7 +467,7 @@ func (s *redisStore) Abandon(_ context.Context, _, key string) error {
 	if claim := s.take(key); claim != "" {
 		return s.abandon(key, claim)
 	}
-	return nil // Complete already abandoned it, or it is not ours
+	return nil // not ours (completed, released, or taken over)
 }
 
 // abandon ends claim's lease at once. Its own context: it runs after a

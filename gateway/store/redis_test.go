@@ -227,10 +227,12 @@ func TestRedisCloseStopsGoroutines(t *testing.T) {
 }
 
 // TestRedisIdempotencyRecordRefusedIsUnknown: Redis refuses the final record
-// (maxmemory with noeviction) after the claim. Complete fails, and the claim
-// is left as an unknown outcome at once (ending a lease only deletes, which
-// a full Redis still does): the retry with the same body reconciles it,
-// instead of waiting out the lease and then running as new.
+// (maxmemory with noeviction) after the claim. Complete fails and leaves the
+// claim held; the caller's Abandon (the gateway's) leaves it as an unknown
+// outcome at once (ending a lease only deletes, which a full Redis still
+// does): the retry with the same body reconciles it, instead of waiting out
+// the lease and then running as new. Before, Complete abandoned the claim
+// itself and the gateway's Abandon found nothing: two mechanisms, one idle.
 func TestRedisIdempotencyRecordRefusedIsUnknown(t *testing.T) {
 	r := storetest.StartRedis(t)
 	s := newRedisStore(redis.NewClient(&redis.Options{Addr: r.Addr(), ReadTimeout: 5 * time.Second}), time.Minute)
@@ -246,6 +248,16 @@ func TestRedisIdempotencyRecordRefusedIsUnknown(t *testing.T) {
 	err := s.Complete(ctx, "t", "pleskgate:idem:t:oom", done, time.Hour)
 	if err == nil || !strings.Contains(err.Error(), "OOM") {
 		t.Fatalf("Complete on a full Redis: %v, want its OOM error", err)
+	}
+	rdb.ConfigSet(ctx, "maxmemory", "0")
+	// The failed Complete decided nothing: the claim is still in flight
+	// until its caller abandons it (the gateway does, at once).
+	if rec, claimed, err := s.Begin(ctx, "t", "pleskgate:idem:t:oom", "fp", time.Hour); err != nil || claimed || rec.Done {
+		t.Fatalf("before Abandon: %+v claimed=%v err=%v, want the claim still in flight", rec, claimed, err)
+	}
+	rdb.ConfigSet(ctx, "maxmemory", "1")
+	if err := s.Abandon(ctx, "t", "pleskgate:idem:t:oom"); err != nil {
+		t.Fatalf("Abandon on a full Redis: %v (it only deletes)", err)
 	}
 	rdb.ConfigSet(ctx, "maxmemory", "0")
 	rec, claimed, err := s.Begin(ctx, "t", "pleskgate:idem:t:oom", "fp", time.Hour)

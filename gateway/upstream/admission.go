@@ -80,12 +80,38 @@ func busyError() error { return &Error{Kind: Busy, Err: ErrBusy} }
 
 // acquire waits for a slot; the release function must be called once.
 func (a *admission) acquire(ctx context.Context, id string) (func(), error) {
+	s, err := a.acquireSlot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.release, nil
+}
+
+// slot is a slot held: release it once the panel answered (its hold time
+// counts in the average wait), or give it back unused (it does not).
+type slot struct {
+	a     *admission
+	id    string
+	start time.Time
+	once  sync.Once
+}
+
+// release frees the slot after its packet: the time held is a sample of
+// the average hold time that tooLate estimates waits with.
+func (s *slot) release() { s.once.Do(func() { s.a.release(s.id, time.Since(s.start), true) }) }
+
+// giveBack frees a slot that sent nothing: held for an instant, it says
+// nothing of how long a packet holds one, and leaves the average alone.
+func (s *slot) giveBack() { s.once.Do(func() { s.a.release(s.id, 0, false) }) }
+
+// acquireSlot waits for a slot; it must be released or given back once.
+func (a *admission) acquireSlot(ctx context.Context, id string) (*slot, error) {
 	a.mu.Lock()
 	if a.inflight < a.limit && len(a.waiters) == 0 || a.inflight < a.limit && a.per[id] < a.half {
 		a.take(id)
 		a.report()
 		a.mu.Unlock()
-		return a.releaser(id), nil
+		return a.slotFor(id), nil
 	}
 	if a.tooLate(ctx, id) || len(a.waiters) >= a.queue && !a.evictFor(id) {
 		a.mu.Unlock()
@@ -102,7 +128,7 @@ func (a *admission) acquire(ctx context.Context, id string) (func(), error) {
 		if w.err != nil {
 			return nil, w.err
 		}
-		return a.releaser(id), nil
+		return a.slotFor(id), nil
 	case <-ctx.Done():
 		a.mu.Lock()
 		for i, x := range a.waiters {
@@ -115,7 +141,7 @@ func (a *admission) acquire(ctx context.Context, id string) (func(), error) {
 		}
 		a.mu.Unlock()
 		if w.err == nil {
-			a.releaser(id)() // granted just as ctx ended: pass the slot on
+			a.slotFor(id).giveBack() // granted just as ctx ended: pass the slot on
 		}
 		return nil, ctx.Err()
 	}
@@ -158,16 +184,14 @@ func (a *admission) evictFor(id string) bool {
 }
 
 // tooLate: the expected wait exceeds the context's remaining budget (its
-// deadline, or the time it must be answered by: WithAnswerBy). The wait
+// deadline; for a request that must be answered by a time, one attempt's
+// timeout before it: Client.admitInTime). The wait
 // counts the waiters served before id: its own, and those of identities
 // holding less than half the slots; release skips a heavy identity's
 // waiters while a light one waits, so a light caller does not wait for
 // them. a.mu held.
 func (a *admission) tooLate(ctx context.Context, id string) bool {
 	dl, ok := ctx.Deadline()
-	if by, set := answerBy(ctx); set && (!ok || by.Before(dl)) {
-		dl, ok = by, true
-	}
 	if !ok || a.avg == 0 {
 		return false
 	}
@@ -184,18 +208,18 @@ func (a *admission) tooLate(ctx context.Context, id string) bool {
 	return time.Until(dl) < wait
 }
 
-func (a *admission) releaser(id string) func() {
-	start := time.Now()
-	var once sync.Once
-	return func() { once.Do(func() { a.release(id, time.Since(start)) }) }
-}
+func (a *admission) slotFor(id string) *slot { return &slot{a: a, id: id, start: time.Now()} }
 
-func (a *admission) release(id string, held time.Duration) {
+// release frees id's slot and grants it to the next waiter; sample: held
+// is a packet's hold time, to count in the average.
+func (a *admission) release(id string, held time.Duration, sample bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.avg == 0 {
+	switch {
+	case !sample:
+	case a.avg == 0:
 		a.avg = held
-	} else {
+	default:
 		a.avg += (held - a.avg) / 8
 	}
 	a.inflight--
@@ -219,29 +243,30 @@ func (a *admission) release(id string, held time.Duration) {
 
 // admitTraced is acquire inside an "admission wait" span when tracing is
 // on; a shed request is an event on it ("shed").
-func (u *Client) admitTraced(ctx context.Context, id string) (func(), error) {
+func (u *Client) admitTraced(ctx context.Context, id string) (*slot, error) {
 	if u.tracer == nil {
-		return u.admit.acquire(ctx, id)
+		return u.admit.acquireSlot(ctx, id)
 	}
 	ctx, span := u.tracer.Start(ctx, "admission wait")
 	defer span.End()
-	release, err := u.admit.acquire(ctx, id)
+	s, err := u.admit.acquireSlot(ctx, id)
 	if err != nil {
 		if errors.Is(err, ErrBusy) {
 			span.AddEvent("shed", trace.WithAttributes(attribute.String("reason", "queue full or the wait would outlast the deadline")))
 		}
 		span.SetStatus(codes.Error, err.Error())
 	}
-	return release, err
+	return s, err
 }
 
 type answerByKey struct{}
 
 // WithAnswerBy notes on ctx the time by which its caller must have the
 // answer (the gateway: the server's write deadline, less a margin). A
-// request that, once granted a slot or before a retry, has less than one
+// request that, while it waits for a slot or before a retry, has less than one
 // attempt's timeout left is shed as Busy instead of being sent: the panel
-// would do the work and nobody would hear of it.
+// would do the work and nobody would hear of it. The wait for a slot ends
+// then too (Client.admitInTime), not when the slot comes free.
 func WithAnswerBy(ctx context.Context, t time.Time) context.Context {
 	return context.WithValue(ctx, answerByKey{}, t)
 }

@@ -382,3 +382,88 @@ func TestAdmissionShedsWhatCannotBeAnsweredInTime(t *testing.T) {
 		t.Fatalf("%d answered after the write deadline, %d packets for %d answers in time; want 0 late and a packet only for each answer", late.Load(), packets.Load(), ok.Load())
 	}
 }
+
+// TestAdmissionGiveBackLeavesAverage: slots given back unused (shed once
+// granted, or granted just as the caller left) say nothing of how long a
+// packet holds a slot: 50 of them leave the average hold time as it was.
+// Before, each counted as a hold of about zero and dragged the average
+// toward it, so tooLate stopped shedding what could not be answered.
+func TestAdmissionGiveBackLeavesAverage(t *testing.T) {
+	a := newAdmission(1, 10, nil, nil)
+	a.avg = 100 * time.Millisecond
+	for range 50 {
+		s, err := a.acquireSlot(context.Background(), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.giveBack()
+	}
+	// Granted just as the caller's context ended: the waiter passes the slot on.
+	for range 50 {
+		hold, err := a.acquireSlot(context.Background(), "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan *slot, 1)
+		go func() { s, _ := a.acquireSlot(ctx, "y"); done <- s }()
+		waitCounts(t, a, 1, 1)
+		cancel()
+		hold.giveBack() // grants y, whose context has ended: it sees one or the other first
+		if s := <-done; s != nil {
+			s.giveBack()
+		}
+		waitCounts(t, a, 0, 0)
+	}
+	if a.avg != 100*time.Millisecond {
+		t.Fatalf("average hold %v after 100 slots given back unused, want 100ms unchanged", a.avg)
+	}
+}
+
+// TestAdmissionAnswerByBoundsTheWait: concurrency 1, the slot held 300 ms,
+// a request that must be answered within 400 ms and a 200 ms attempt
+// timeout. Its packet must be sent within 200 ms, before the slot comes
+// free: it is shed without waiting for it. When the average hold (300 ms)
+// already says so, it is shed at once and never queued; when nothing is
+// known of holds yet, it queues and is shed when the 200 ms are over, while
+// the slot is still held. Before, the wait was measured against the answer
+// time itself (400 ms): it queued, waited the 300 ms, then got 503.
+func TestAdmissionAnswerByBoundsTheWait(t *testing.T) {
+	var packets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		packets.Add(1)
+		_, _ = io.WriteString(w, "<packet/>")
+	}))
+	t.Cleanup(srv.Close)
+	var queued atomic.Int64
+	u := New(Config{BaseURL: srv.URL, Timeout: 200 * time.Millisecond, Concurrency: 1, Queue: 10,
+		ObserveAdmission: func(_, q int) { queued.Store(max(queued.Load(), int64(q))) }})
+	for _, known := range []bool{true, false} {
+		queued.Store(0)
+		u.admit.avg = 0
+		if known {
+			u.admit.avg = 300 * time.Millisecond
+		}
+		rel, err := u.admit.acquire(context.Background(), "other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var freed atomic.Bool
+		go func() { time.Sleep(300 * time.Millisecond); freed.Store(true); rel() }()
+		ctx := WithAnswerBy(context.Background(), time.Now().Add(400*time.Millisecond))
+		_, err = u.send(ctx, Credentials{Login: "a", Password: "pw"}, []byte("<packet><add/></packet>"), false)
+		if !errors.Is(err, ErrBusy) || !Unsent(err) {
+			t.Fatalf("average hold known %v: %v, want Busy and unsent", known, err)
+		}
+		if freed.Load() {
+			t.Fatalf("average hold known %v: shed only once the slot came free", known)
+		}
+		if known && queued.Load() != 0 {
+			t.Fatalf("average hold 300 ms, a 200 ms wait left: queued, want shed at once")
+		}
+		waitCounts(t, u.admit, 0, 0)
+	}
+	if packets.Load() != 0 {
+		t.Fatalf("%d packets sent, want none", packets.Load())
+	}
+}

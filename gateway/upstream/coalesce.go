@@ -3,31 +3,33 @@ package upstream
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 )
 
-// send sends a packet. Identical read-only packets in flight for the same
-// credentials share one upstream call (golang.org/x/sync/singleflight),
+// sendHeld sends a packet. Identical read-only packets in flight for the
+// same credentials share one upstream call (golang.org/x/sync/singleflight),
 // keyed on the caller's identity (Credentials.Caller, or Identity under
-// Config.IdentitySecret) plus the packet bytes, so that no answer
-// is ever shared across identities. Writes are never coalesced.
+// Config.IdentitySecret) plus the packet bytes, so that no answer is ever
+// shared across identities. Writes are never coalesced.
+//
+// A read's flight runs in a goroutine of its own (singleflight's DoChan;
+// under admission sendAdmitted started one per packet anyway), admitted on
+// the context of the caller that started it and sent on one detached from
+// that caller's cancellation (each attempt still ends at Config.Timeout;
+// fly). Every caller, the first included, waits for the flight's answer or
+// for its own context, whichever comes first: a caller that leaves gets its
+// context's error at once, and the others get the answer the panel is
+// already producing, not a second packet (PHP finishes a packet after its
+// client leaves). Only a flight that ended without an answer because the
+// caller that started it left (while it waited for a slot, or before a
+// retry: errFirstCallerLeft) is flown again for those still there.
 //
 // The answer's bytes are shared by every caller of the flight and must not
-// be modified. A caller whose flight ended because its leader's caller went
-// away, while its own context is alive, sends again.
-//
-// The leader sends in its own goroutine (singleflight's Do, not DoChan, which
-// starts a goroutine per call and, with it, a new stack that grows through
-// the whole HTTP client: a tenth of a read's CPU). A follower therefore
-// waits for the leader's answer even if its own caller has gone. That wait
-// is bounded by the leader's attempts, not by any caller's deadline: the
-// admission wait, Config.Timeout per attempt, and for retries a budget of
-// twice Config.Timeout.
-//
-// Under admission the leader's packet runs on a context detached from its
-// caller (sendAdmitted): when that caller leaves, the leader returns its
-// context's error at once while the packet finishes in the background,
-// holding its slot, and the followers send again.
-func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+// be modified. They come reserved in the answer budget until the caller
+// calls the answer's done, once decoded: the first caller to take the
+// answer keeps the reservation of its read, the others (each decoding a
+// second copy of the same bytes) reserve again (whileDecoding).
+func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte, readOnly bool) (answer, error) {
 	identity := creds.Caller
 	if identity == "" {
 		identity = creds.Identity(u.secret)
@@ -35,23 +37,118 @@ func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, rea
 	if !readOnly {
 		return u.sendAdmitted(ctx, creds, identity, packet, false)
 	}
+	if !creds.sendable() {
+		return answer{}, unsent(ErrUnsendableCredentials) // before admission and the breaker: nothing was sent
+	}
 	key := identity + "\x00" + string(packet)
 	for {
 		if joiningHook != nil {
 			joiningHook()
 		}
-		v, err, shared := u.flight.Do(key, func() (any, error) {
-			return u.sendAdmitted(ctx, creds, identity, packet, true)
+		ch := u.flight.DoChan(key, func() (any, error) {
+			f := &flown{}
+			u.flying.Store(key, f)
+			defer u.flying.Delete(key)
+			ans, err := u.fly(ctx, creds, identity, packet, f)
+			f.ans = ans
+			return f, err
 		})
-		if err != nil && shared && ctx.Err() == nil && errors.Is(err, context.Canceled) {
-			continue
+		select {
+		case r := <-ch:
+			f := r.Val.(*flown)
+			if err := ctx.Err(); err != nil {
+				f.drop()
+				return answer{}, u.left(err, key)
+			}
+			if r.Err != nil {
+				if errors.Is(r.Err, errFirstCallerLeft) {
+					continue
+				}
+				return answer{}, r.Err
+			}
+			if f.claimed.CompareAndSwap(false, true) {
+				return f.ans, nil
+			}
+			release, err := u.whileDecoding(ctx, f.ans.body)
+			if err != nil {
+				return answer{}, err
+			}
+			return answer{f.ans.body, release}, nil
+		case <-ctx.Done():
+			err := u.left(ctx.Err(), key)
+			go func() { (<-ch).Val.(*flown).drop() }() // the answer's reservation, unless another caller takes it
+			return answer{}, err
 		}
-		if err == nil && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		body, _ := v.([]byte)
-		return body, err
 	}
+}
+
+// left is the error of a caller that left its flight: its context's, marked
+// unsent while the flight has not sent its packet yet; a deadline is a
+// Timeout, as an attempt that ran out of time is.
+func (u *Client) left(err error, key string) error {
+	if v, ok := u.flying.Load(key); !ok || !v.(*flown).sent.Load() {
+		return unsent(err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Kind: Timeout, Err: causeOf(err)}
+	}
+	return err
+}
+
+// flown is a flight's answer, shared by its callers: the first to claim it
+// keeps its reservation in the answer budget.
+type flown struct {
+	ans     answer
+	sent    atomic.Bool // admitted: its packet went (or is going) to the panel
+	claimed atomic.Bool
+}
+
+// drop gives the answer's bytes back unless a caller took them.
+func (f *flown) drop() {
+	if f.claimed.CompareAndSwap(false, true) {
+		f.ans.done()
+	}
+}
+
+// errFirstCallerLeft: a read's flight ended without an answer because the
+// caller that started it left: while it waited for a slot, or before
+// retrying a failed attempt (a caller that has gone gets no retries). The
+// flight's other callers fly it again.
+var errFirstCallerLeft = errors.New("the request that started this read went away")
+
+type firstCallerLeft struct{ err error }
+
+func (e *firstCallerLeft) Error() string   { return e.err.Error() }
+func (e *firstCallerLeft) Unwrap() []error { return []error{e.err, errFirstCallerLeft} }
+
+// fly sends a read for its flight: admitted on the first caller's context
+// (admitInTime), then sent on a context detached from its cancellation,
+// holding the slot until the panel answered or the attempt timed out.
+func (u *Client) fly(ctx context.Context, creds Credentials, identity string, packet []byte, f *flown) (answer, error) {
+	if u.admit != nil {
+		slot, err := u.admitInTime(ctx, identity)
+		if err != nil {
+			if ctx.Err() != nil {
+				return answer{}, &firstCallerLeft{unsent(err)}
+			}
+			return answer{}, unsent(err)
+		}
+		defer slot.release()
+	}
+	f.sent.Store(true)
+	ans, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, true)
+	if err != nil && ctx.Err() != nil && retryable(err) {
+		err = &firstCallerLeft{err}
+	}
+	return ans, err
+}
+
+// send is sendHeld for a caller that keeps no answer bytes: their
+// reservation ends at once.
+func (u *Client) send(ctx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+	ans, err := u.sendHeld(ctx, creds, packet, readOnly)
+	ans.done()
+	return ans.body, err
 }
 
 // joiningHook, set by tests only, runs just before a caller joins or starts

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,12 +16,21 @@ import (
 
 // coalescePanel holds every packet until release is closed and counts them.
 func coalescePanel(t *testing.T) (*httptest.Server, chan struct{}, *atomic.Int64) {
+	return coalescePanelOf(t, "")
+}
+
+// coalescePanelOf is coalescePanel answering answer ("" : the login in a packet).
+func coalescePanelOf(t *testing.T, answer string) (*httptest.Server, chan struct{}, *atomic.Int64) {
 	release := make(chan struct{})
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		n.Add(1)
 		<-release
+		if answer != "" {
+			_, _ = io.WriteString(w, answer)
+			return
+		}
 		_, _ = io.WriteString(w, "<packet>"+r.Header.Get("HTTP_AUTH_LOGIN")+"</packet>")
 	}))
 	t.Cleanup(srv.Close)
@@ -141,8 +151,10 @@ func TestCoalesceKeysOnCaller(t *testing.T) {
 
 // TestCoalesceLeaderCallerLeaves: when the caller whose read leads a flight
 // goes away while others wait on it, the leader gets its context's error and
-// the followers, whose callers are still there, send again and get the
-// answer: two packets in all, nobody left with the leader's cancellation.
+// the followers, whose callers are still there, get the answer of the
+// packet the panel is already working on: one packet in all, nobody left
+// with the leader's cancellation. (Before the flight was detached from its
+// leader, the followers sent the packet again: two packets.)
 func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 	srv, release, seen := coalescePanel(t)
 	u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second})
@@ -188,8 +200,6 @@ func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader whose caller left: err %v, want context.Canceled", err)
 	}
-	waitFor("a follower sent the packet again", func() bool { return seen.Load() == 2 })
-	time.Sleep(200 * time.Millisecond) // the other followers into the new flight
 	close(release)
 	wg.Wait()
 	for i := range followers {
@@ -197,7 +207,67 @@ func TestCoalesceLeaderCallerLeaves(t *testing.T) {
 			t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
 		}
 	}
-	if n := seen.Load(); n != 2 {
-		t.Fatalf("%d packets, want 2 (the leader's, and one resend for all followers)", n)
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("%d packets, want 1 (the leader's, whose answer the followers share)", n)
+	}
+}
+
+// TestCoalesceLeaderDeadline: when the deadline of the caller whose read
+// leads a flight passes while others wait on it, the followers, whose
+// callers are still there, get the answer of its packet: not the leader's
+// timeout (a 504 for callers with time left), with or without admission,
+// and no second packet.
+func TestCoalesceLeaderDeadline(t *testing.T) {
+	for _, concurrency := range []int{0, 4} {
+		t.Run(fmt.Sprintf("concurrency %d", concurrency), func(t *testing.T) {
+			srv, release, seen := coalescePanel(t)
+			u := New(Config{BaseURL: srv.URL, Timeout: 30 * time.Second, Concurrency: concurrency, Queue: 10})
+			creds := Credentials{Login: "a", Password: "pw"}
+			packet := []byte("<packet><get/></packet>")
+			var joined atomic.Int64
+			joiningHook = func() { joined.Add(1) }
+			defer func() { joiningHook = nil }()
+			waitFor := func(what string, ok func() bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); !ok(); runtime.Gosched() {
+					if time.Now().After(deadline) {
+						close(release)
+						t.Fatalf("after 10 s: %s (joined %d, packets %d)", what, joined.Load(), seen.Load())
+					}
+				}
+			}
+			leaderCtx, stop := context.WithTimeout(context.Background(), 2*time.Second)
+			defer stop()
+			leaderErr := make(chan error, 1)
+			go func() {
+				_, err := u.send(leaderCtx, creds, packet, true)
+				leaderErr <- err
+			}()
+			waitFor("the leader's packet reached the panel", func() bool { return seen.Load() == 1 })
+			const followers = 5
+			var wg sync.WaitGroup
+			out := make([]string, followers)
+			errs := make([]error, followers)
+			for i := range followers {
+				wg.Go(func() {
+					b, err := u.send(context.Background(), creds, packet, true)
+					out[i], errs[i] = string(b), err
+				})
+			}
+			waitFor("every follower joined the flight", func() bool { return joined.Load() == 1+followers })
+			if err := <-leaderErr; !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("leader past its deadline: err %v, want its deadline", err)
+			}
+			close(release)
+			wg.Wait()
+			for i := range followers {
+				if errs[i] != nil || out[i] != "<packet>a</packet>" {
+					t.Fatalf("follower %d: %q, %v; want the answer", i, out[i], errs[i])
+				}
+			}
+			if n := seen.Load(); n != 1 {
+				t.Fatalf("%d packets, want 1 (the leader's, whose answer the followers share)", n)
+			}
+		})
 	}
 }

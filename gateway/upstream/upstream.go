@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -229,7 +230,7 @@ type Client struct {
 	transport    http.RoundTripper
 	retryMax     int
 	retryInitial time.Duration
-	breaker      *gobreaker.CircuitBreaker[[]byte]
+	breaker      *gobreaker.CircuitBreaker[answer]
 	log          *zap.Logger
 
 	observeCall    func(op, outcome string, code int, d time.Duration)
@@ -237,6 +238,7 @@ type Client struct {
 	onAttempt      func(ctx context.Context)
 	admit          *admission
 	flight         singleflight.Group // coalesce.go
+	flying         sync.Map           // coalesce.go: by key, the *flown of the read in the air
 	secret         []byte             // Config.IdentitySecret
 	tracer         trace.Tracer       // nil when tracing is off (tracing.go)
 }
@@ -310,7 +312,7 @@ func New(cfg Config) *Client {
 	// sony/gobreaker, on a failure ratio over a window: Plesk's own error
 	// answers are answers, an HTTP 4xx is the panel refusing what we sent,
 	// and a caller that gave up says nothing about Plesk (panelFailure).
-	u.breaker = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
+	u.breaker = gobreaker.NewCircuitBreaker[answer](gobreaker.Settings{
 		Name:        "plesk",
 		MaxRequests: 1,
 		Interval:    cfg.BreakerWindow,
@@ -383,39 +385,62 @@ func (u *Client) BreakerState() string { return u.breaker.State().String() }
 // working on a packet whose client left (PHP does), so the slot stays
 // counted. The caller whose context ends gets its error at once; a caller
 // that has gone gets no retries.
-func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity string, packet []byte, readOnly bool) (answer, error) {
 	if !creds.sendable() {
-		return nil, unsent(ErrUnsendableCredentials) // before admission and the breaker: nothing was sent
+		return answer{}, unsent(ErrUnsendableCredentials) // before admission and the breaker: nothing was sent
 	}
 	if u.admit == nil {
 		return u.attempts(ctx, ctx, creds, packet, readOnly)
 	}
-	release, err := u.admitTraced(ctx, identity)
+	slot, err := u.admitInTime(ctx, identity)
 	if err != nil {
-		return nil, unsent(err)
-	}
-	if u.tooLateToSend(ctx) {
-		release()
-		u.admit.countShed()
-		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
-		return nil, unsent(busyError())
+		return answer{}, unsent(err)
 	}
 	type result struct {
-		body []byte
-		err  error
+		ans answer
+		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer release()
-		body, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
-		done <- result{body, err}
+		defer slot.release()
+		ans, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
+		done <- result{ans, err}
 	}()
 	select {
 	case r := <-done:
-		return r.body, r.err
+		return r.ans, r.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		// Nobody will decode the answer: give its bytes back when it comes.
+		go func() { r := <-done; r.ans.done() }()
+		return answer{}, ctx.Err()
 	}
+}
+
+// admitInTime waits for a slot (admitTraced), when ctx must be answered by
+// a time (WithAnswerBy) only until one attempt's timeout before it: a
+// packet sent later could not be answered in time. A request whose wait
+// would end later, or ends then, is shed as Busy, not sent: the panel would
+// do the work and nobody would hear of it.
+func (u *Client) admitInTime(ctx context.Context, identity string) (*slot, error) {
+	by, ok := answerBy(ctx)
+	if !ok {
+		return u.admitTraced(ctx, identity)
+	}
+	waitCtx, cancel := context.WithDeadline(ctx, by.Add(-u.timeout))
+	defer cancel()
+	var s *slot
+	err := waitCtx.Err()
+	if err == nil {
+		s, err = u.admitTraced(waitCtx, identity)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, ErrBusy) {
+			u.admit.countShed()
+		}
+		u.event(ctx, "shed", attribute.String("reason", "the answer could not arrive before the write deadline"))
+		return nil, busyError()
+	}
+	return s, err
 }
 
 // attempts sends the packet on sendCtx, and again while it is read-only,
@@ -427,47 +452,47 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 // retrying, and it is then handed the first attempt's outcome, so pacing,
 // the number of tries and the elapsed-time budget are what they would be had
 // it made the first attempt itself.
-func (u *Client) attempts(ctx, sendCtx context.Context, creds Credentials, packet []byte, readOnly bool) ([]byte, error) {
+func (u *Client) attempts(ctx, sendCtx context.Context, creds Credentials, packet []byte, readOnly bool) (answer, error) {
 	start := time.Now()
-	body, err := u.attempt(sendCtx, creds, packet)
+	ans, err := u.attempt(sendCtx, creds, packet)
 	if err == nil {
-		return body, nil
+		return ans, nil
 	}
 	if !readOnly || u.retryMax < 0 || !retryable(err) || ctx.Err() != nil {
-		return nil, err
+		return answer{}, err
 	}
 	budget := 2*u.timeout - time.Since(start)
 	if budget <= 0 {
-		return nil, err
+		return answer{}, err
 	}
 	first, last := err, err
 	tries := 1
-	op := func() ([]byte, error) {
+	op := func() (answer, error) {
 		if first != nil {
 			err := first
 			first = nil
-			return nil, err
+			return answer{}, err
 		}
 		if ctx.Err() != nil || u.tooLateToSend(ctx) {
-			return nil, backoff.Permanent(last)
+			return answer{}, backoff.Permanent(last)
 		}
 		tries++
 		u.event(ctx, "retry", attribute.Int("attempt", tries))
-		body, err := u.attempt(sendCtx, creds, packet)
+		ans, err := u.attempt(sendCtx, creds, packet)
 		if err != nil {
 			last = err
 			if !retryable(err) {
-				return nil, backoff.Permanent(err)
+				return answer{}, backoff.Permanent(err)
 			}
 		}
-		return body, err
+		return ans, err
 	}
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = u.retryInitial
 	b.RandomizationFactor = 0.5
-	body, err = backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
+	ans, err = backoff.Retry(ctx, op, backoff.WithBackOff(b), backoff.WithMaxTries(uint(u.retryMax)+1),
 		backoff.WithMaxElapsedTime(budget))
-	return body, unwrapPermanent(err)
+	return ans, unwrapPermanent(err)
 }
 
 // unsentError marks a failure before any packet was sent (unsendable
@@ -483,21 +508,26 @@ func unsent(err error) error { return &unsentError{err} }
 // Unsent reports whether err ended a call before any packet was sent: the
 // credentials could not travel, admission shed it, or its time ran out while
 // it waited for a slot.
-func Unsent(err error) bool { return err != nil && !wasSent(err) }
-
-// wasSent: err may come from a packet that reached (or was on its way to) the panel.
-func wasSent(err error) bool {
+func Unsent(err error) bool {
 	var ue *unsentError
-	return !errors.As(err, &ue)
+	return errors.As(err, &ue)
+}
+
+// transportFailed: err is a packet's transport failure, to record as such:
+// not a call that sent nothing (Unsent), nor one whose answer came but
+// could not be decoded in time (notDecoded).
+func transportFailed(err error) bool {
+	var nd *notDecoded
+	return err != nil && !Unsent(err) && !errors.As(err, &nd)
 }
 
 // attempt sends the packet once, through the circuit breaker.
-func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) (answer, error) {
 	var before gobreaker.State
 	if u.tracer != nil {
 		before = u.breaker.State()
 	}
-	body, err := u.breaker.Execute(func() ([]byte, error) { return u.post(ctx, creds, packet) })
+	ans, err := u.breaker.Execute(func() (answer, error) { return u.post(ctx, creds, packet) })
 	if u.tracer != nil {
 		if after := u.breaker.State(); after != before {
 			u.event(ctx, "circuit breaker state change", attribute.String("from", before.String()), attribute.String("to", after.String()))
@@ -507,7 +537,7 @@ func (u *Client) attempt(ctx context.Context, creds Credentials, packet []byte) 
 		u.event(ctx, "circuit breaker rejected the packet", attribute.String("state", u.breaker.State().String()))
 		err = &Error{Kind: Unavailable, Err: fmt.Errorf("circuit breaker open after repeated failures: %w", err)}
 	}
-	return body, err
+	return ans, err
 }
 
 func unwrapPermanent(err error) error {
@@ -533,8 +563,10 @@ func retryable(err error) bool {
 	return false
 }
 
-// post sends one packet and returns the raw answer, in a buffer of its own.
-func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]byte, error) {
+// post sends one packet and returns the raw answer, in a buffer of its own,
+// its bytes still reserved in the answer budget (readAnswer) until the
+// answer's done is called, once it is decoded.
+func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) (answer, error) {
 	if u.onAttempt != nil {
 		u.onAttempt(ctx)
 	}
@@ -542,7 +574,7 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(packet))
 	if err != nil {
-		return nil, err
+		return answer{}, err
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
 	if u.basicAuth != "" {
@@ -564,35 +596,35 @@ func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) ([]
 	if err != nil {
 		err = classifyTransport(ctx, err)
 		u.logFailure(err)
-		return nil, err
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, &Error{Kind: BadStatus, Status: resp.StatusCode}
+		return answer{}, &Error{Kind: BadStatus, Status: resp.StatusCode}
 	}
 	body, release, err := u.readAnswer(ctx, resp)
-	defer release()
 	if err != nil {
+		release()
 		var ue *Error
 		if errors.As(err, &ue) {
-			return nil, err
+			return answer{}, err
 		}
 		// The answer had started: the packet reached Plesk and may have run,
 		// so this is a broken answer (502, never retried), not an unreachable
 		// panel (503) — unless the time ran out.
 		if te := classifyTransport(ctx, err); isTimeout(te) {
 			u.logFailure(te)
-			return nil, te
+			return answer{}, te
 		}
 		err = &Error{Kind: BadStatus, Err: fmt.Errorf("reading the answer: %w", causeOf(err))}
 		u.logFailure(err)
-		return nil, err
+		return answer{}, err
 	}
 	if ce := u.log.Check(zap.DebugLevel, "upstream answer"); ce != nil {
 		ce.Write(zap.ByteString("response", redactPacket(body)))
 	}
-	return body, nil
+	return answer{body, release}, nil
 }
 
 // passwdElement matches the elements that carry secrets in a packet: passwd
@@ -701,20 +733,15 @@ func (u *Client) Call(ctx context.Context, creds Credentials, v translator.Versi
 	if u.tracer != nil { // the name costs an allocation: only for the spans
 		ctx = u.withPacket(ctx, packetOpName(v, reqs), v)
 	}
-	body, err := u.send(ctx, creds, packet, readOnly(reqs))
+	ans, err := u.sendHeld(ctx, creds, packet, readOnly(reqs))
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record(packetOpName(v, reqs), "transport_error", 0, start)
 		}
 		return nil, err
 	}
-	done, err := u.whileDecoding(ctx, body)
-	if err != nil {
-		u.record(packetOpName(v, reqs), "transport_error", 0, start)
-		return nil, err
-	}
-	defer done()
-	replies, err := translator.DecodeResponse(v, body, reqs...)
+	defer ans.done()
+	replies, err := translator.DecodeResponse(v, ans.body, reqs...)
 	u.recordDecoded(packetOpName(v, reqs), err, start)
 	return replies, err
 }
@@ -731,20 +758,15 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 	op := packetOpName(v, []translator.Request{req})
 	start := time.Now()
 	ctx = u.withPacket(ctx, op, v)
-	body, err := u.send(ctx, creds, packet, true)
+	ans, err := u.sendHeld(ctx, creds, packet, true)
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record(op, "transport_error", 0, start)
 		}
 		return err
 	}
-	done, err := u.whileDecoding(ctx, body)
-	if err != nil {
-		u.record(op, "transport_error", 0, start)
-		return err
-	}
-	defer done()
-	err = translator.EachGetResult(v, body, req, each)
+	defer ans.done()
+	err = translator.EachGetResult(v, ans.body, req, each)
 	u.recordDecoded(op, err, start)
 	return err
 }
@@ -753,14 +775,15 @@ func (u *Client) CallGet(ctx context.Context, creds Credentials, v translator.Ve
 func (u *Client) Protos(ctx context.Context, creds Credentials) ([]translator.Version, error) {
 	start := time.Now()
 	ctx = u.withPacket(ctx, "server/get_protos", translator.Version{})
-	body, err := u.send(ctx, creds, translator.EncodeGetProtos(), true)
+	ans, err := u.sendHeld(ctx, creds, translator.EncodeGetProtos(), true)
 	if err != nil {
-		if wasSent(err) {
+		if transportFailed(err) {
 			u.record("server/get_protos", "transport_error", 0, start)
 		}
 		return nil, err
 	}
-	vs, err := translator.DecodeGetProtos(body)
+	defer ans.done()
+	vs, err := translator.DecodeGetProtos(ans.body)
 	u.recordDecoded("server/get_protos", err, start)
 	return vs, err
 }
