@@ -46,7 +46,7 @@ func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte,
 			joiningHook()
 		}
 		ch := u.flight.DoChan(key, func() (any, error) {
-			f := &flown{}
+			f := &flown{gate: newSendGate(), starter: ctx.Done()}
 			u.flying.Store(key, f)
 			defer u.flying.Delete(key)
 			ans, err := u.fly(ctx, creds, identity, packet, f)
@@ -56,9 +56,9 @@ func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte,
 		select {
 		case r := <-ch:
 			f := r.Val.(*flown)
-			if err := ctx.Err(); err != nil {
+			if ctx.Err() != nil {
 				f.drop()
-				return answer{}, u.left(err, key)
+				return answer{}, f.leftErr(ctx)
 			}
 			if r.Err != nil {
 				if errors.Is(r.Err, errFirstCallerLeft) {
@@ -75,18 +75,35 @@ func (u *Client) sendHeld(ctx context.Context, creds Credentials, packet []byte,
 			}
 			return answer{f.ans.body, release}, nil
 		case <-ctx.Done():
-			err := u.left(ctx.Err(), key)
+			err := u.left(ctx, key)
 			go func() { (<-ch).Val.(*flown).drop() }() // the answer's reservation, unless another caller takes it
 			return answer{}, err
 		}
 	}
 }
 
-// left is the error of a caller that left its flight: its context's, marked
-// unsent while the flight has not sent its packet yet; a deadline is a
-// Timeout, as an attempt that ran out of time is.
-func (u *Client) left(err error, key string) error {
-	if v, ok := u.flying.Load(key); !ok || !v.(*flown).sent.Load() {
+// left is the error of a caller that left its flight before it ended:
+// its context's, marked unsent while the flight has not sent its packet;
+// a deadline is a Timeout, as an attempt that ran out of time is. When the
+// caller is the one that started the flight, its leaving and the packet
+// going are decided once (sendGate): it never returns "unsent" for a packet
+// that then reaches the panel.
+func (u *Client) left(ctx context.Context, key string) error {
+	v, ok := u.flying.Load(key)
+	if !ok {
+		return unsent(ctx.Err()) // not started yet: it will find ctx ended and send nothing
+	}
+	f := v.(*flown)
+	if f.starter == ctx.Done() && f.gate.leave() {
+		return unsent(ctx.Err())
+	}
+	return f.leftErr(ctx)
+}
+
+// leftErr is the error of a caller of f whose context ended.
+func (f *flown) leftErr(ctx context.Context) error {
+	err := ctx.Err()
+	if !f.gate.sent() {
 		return unsent(err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -99,7 +116,8 @@ func (u *Client) left(err error, key string) error {
 // keeps its reservation in the answer budget.
 type flown struct {
 	ans     answer
-	sent    atomic.Bool // admitted: its packet went (or is going) to the panel
+	gate    *sendGate       // whether the packet went, decided against its starter leaving
+	starter <-chan struct{} // the Done of the context that started the flight
 	claimed atomic.Bool
 }
 
@@ -133,10 +151,16 @@ func (u *Client) fly(ctx context.Context, creds Credentials, identity string, pa
 			}
 			return answer{}, unsent(err)
 		}
+		if !f.gate.open(ctx) {
+			slot.giveBack() // the caller that started it left before its packet went
+			return answer{}, &firstCallerLeft{unsent(context.Cause(ctx))}
+		}
 		defer slot.release()
+	} else if !f.gate.open(ctx) {
+		return answer{}, &firstCallerLeft{unsent(context.Cause(ctx))}
 	}
-	f.sent.Store(true)
-	ans, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, true)
+	defer f.gate.markCounted() // also when no attempt reached post (an open breaker)
+	ans, err := u.attempts(ctx, withGate(context.WithoutCancel(ctx), f.gate), creds, packet, true)
 	if err != nil && ctx.Err() != nil && retryable(err) {
 		err = &firstCallerLeft{err}
 	}

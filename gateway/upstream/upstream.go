@@ -401,16 +401,27 @@ func (u *Client) sendAdmitted(ctx context.Context, creds Credentials, identity s
 		err error
 	}
 	done := make(chan result, 1)
+	gate := newSendGate()
 	go func() {
+		if !gate.open(ctx) {
+			slot.giveBack() // the caller left before its packet went: nothing is sent
+			done <- result{err: unsent(context.Cause(ctx))}
+			return
+		}
 		defer slot.release()
-		ans, err := u.attempts(ctx, context.WithoutCancel(ctx), creds, packet, readOnly)
+		defer gate.markCounted() // also when no attempt reached post (an open breaker)
+		ans, err := u.attempts(ctx, withGate(context.WithoutCancel(ctx), gate), creds, packet, readOnly)
 		done <- result{ans, err}
 	}()
 	select {
 	case r := <-done:
 		return r.ans, r.err
 	case <-ctx.Done():
-		// Nobody will decode the answer: give its bytes back when it comes.
+		if gate.leave() {
+			return answer{}, unsent(ctx.Err())
+		}
+		// The packet went and was counted: nobody will decode its answer,
+		// so its bytes are given back when it comes.
 		go func() { r := <-done; r.ans.done() }()
 		return answer{}, ctx.Err()
 	}
@@ -569,6 +580,9 @@ func retryable(err error) bool {
 func (u *Client) post(ctx context.Context, creds Credentials, packet []byte) (answer, error) {
 	if u.onAttempt != nil {
 		u.onAttempt(ctx)
+	}
+	if g := gateFrom(ctx); g != nil {
+		g.markCounted() // the caller, leaving, may now return: this packet is counted
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
