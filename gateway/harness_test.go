@@ -97,6 +97,12 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	if gwCfg.Upstream.Timeout == 0 {
 		gwCfg.Upstream.Timeout = 5 * time.Second
 	}
+	if gwCfg.Upstream.Concurrency == 0 {
+		// Admission on, as cmd/pleskgate runs it by default: the detached
+		// packets, the gate between a caller leaving and its packet going,
+		// and the queue are the paths production takes.
+		gwCfg.Upstream.Concurrency, gwCfg.Upstream.Queue = 8, 64
+	}
 	gw, err := New(gwCfg)
 	if err != nil {
 		t.Fatal(err)

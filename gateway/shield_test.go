@@ -117,7 +117,7 @@ func (e *shieldEnv) replica(tune func(*Config)) *shieldEnv {
 	e.t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg := Config{
-		Upstream: upstream.Config{BaseURL: e.simURL, Timeout: 5 * time.Second},
+		Upstream: upstream.Config{BaseURL: e.simURL, Timeout: 5 * time.Second, Concurrency: 8, Queue: 64},
 		Logger:   zap.NewNop(), Registry: reg, DescriptorTTL: time.Hour, Now: e.clock.Now,
 	}
 	if tune != nil {
@@ -150,7 +150,7 @@ func newShieldEnvUnlearned(t *testing.T, tune func(*Config)) *shieldEnv {
 	clock := newFakeClock()
 	reg := prometheus.NewRegistry()
 	cfg := Config{
-		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 5 * time.Second},
+		Upstream: upstream.Config{BaseURL: simSrv.URL, Timeout: 5 * time.Second, Concurrency: 8, Queue: 64},
 		Logger:   zap.NewNop(), Registry: reg, DescriptorTTL: time.Hour, Now: clock.Now,
 	}
 	if tune != nil {
